@@ -1,0 +1,122 @@
+/**
+ * The one schema of intent-gate's configuration: the TOML file's sections and keys, their types and defaults.
+ * Types come from the same source (`Config = Static<typeof ConfigSchema>`). Every object refuses unknown keys.
+ */
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox'
+
+const section = <T extends TProperties>(props: T): TObject<T> => Type.Object(props, { additionalProperties: false, default: {} })
+const listen = (def: string) => Type.String({ pattern: '^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]{1,5}$', default: def, description: 'HOST:PORT' })
+const secs = (def: number) => Type.Integer({ minimum: 0, default: def })
+const positive = (def: number) => Type.Integer({ minimum: 1, default: def })
+
+export const UpstreamSchema = Type.Object({
+  url: Type.String({ pattern: '^https?://' }),
+  versions: Type.Array(Type.String(), { minItems: 1, default: ['1.0'] }),
+  health_path: Type.String({ pattern: '^/', default: '/healthz' }),
+  /** How often the active health check runs. */
+  health_interval_ms: positive(1000),
+  /** A health check slower than this counts as failed. */
+  health_timeout_ms: positive(1000),
+  /** Consecutive successes that make an unhealthy upstream healthy. */
+  healthy_threshold: positive(2),
+  /** Consecutive failures that make a healthy upstream unhealthy. */
+  unhealthy_threshold: positive(3),
+  /** Keep-alive connections in the undici pool for this upstream. */
+  connections: positive(64)
+}, { additionalProperties: false })
+
+const DeprecationSchema = Type.Object({
+  since: Type.String({ format: 'date-time' }),
+  sunset: Type.String({ format: 'date-time' }),
+  link: Type.String({ pattern: '^https?://' })
+}, { additionalProperties: false })
+
+export const ConfigSchema = Type.Object({
+  proxy: section({
+    listen: listen('0.0.0.0:8080'),
+    intent_path: Type.String({ pattern: '^/[^?#]*[^/?#]$', default: '/intents' }),
+    max_body_bytes: positive(65536),
+    upstream_timeout_ms: positive(10000),
+    shutdown_grace_secs: secs(30),
+    initial_active: Type.Union([Type.Literal('blue'), Type.Literal('green')], { default: 'blue' }),
+    /** How often the reconciler polls the owning upstream for each inflight intent's status. */
+    reconcile_interval_ms: positive(5000),
+    /** Retry-After while draining without a deadline (no better estimate exists). */
+    drain_retry_after_secs: positive(5),
+    /** How long a replayable idempotency record is kept. */
+    idempotency_ttl_secs: positive(86400)
+  }),
+  admin: section({
+    listen: listen('127.0.0.1:9090'),
+    token_env: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', default: 'INTENT_GATE_ADMIN_TOKEN' })
+  }),
+  redis: section({
+    /** Unset: the embedded single-instance store. */
+    url: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+    namespace: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', default: 'default' }),
+    sentinels: Type.Optional(Type.Array(Type.String({ pattern: '^[^:\\s]+:[0-9]{1,5}$' }), { minItems: 1 })),
+    sentinel_name: Type.Optional(Type.String({ minLength: 1 })),
+    /** How often each instance re-reads the shared drain/active/upgrade keys (changes are seen within this). */
+    poll_interval_ms: positive(250)
+  }),
+  upstreams: Type.Object({
+    blue: Type.Optional(UpstreamSchema),
+    green: Type.Optional(UpstreamSchema)
+  }, { additionalProperties: false, default: {} }),
+  versions: section({
+    accepted: Type.Array(Type.String(), { minItems: 1, default: ['1.0', '2.0'] }),
+    default: Type.String({ default: '1.0' }),
+    deprecated: Type.Record(Type.String(), DeprecationSchema, { default: {} })
+  }),
+  chain: section({
+    /** false: no chain (no IBC watcher, no contract steps); the demo without a chain uses it. */
+    enabled: Type.Boolean({ default: true }),
+    rpc_url: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:26657' }),
+    chain_id: Type.String({ minLength: 1, default: 'intent-local-1' }),
+    settlement_contract: Type.String({ default: '' }),
+    signer_mnemonic_env: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', default: 'INTENT_GATE_SIGNER_MNEMONIC' }),
+    gas_price: Type.String({ pattern: '^[0-9.]+[a-zA-Z][a-zA-Z0-9/]*$', default: '0.025ustake' })
+  }),
+  ibc: section({
+    channels: Type.Array(Type.String({ pattern: '^channel-[0-9]+$' }), { default: ['channel-0'] }),
+    stale_packet_secs: positive(600),
+    /** How often the watcher reconciles its pending set with the chain's packet commitments. */
+    reconcile_interval_secs: positive(30)
+  }),
+  coordinator: section({
+    database: Type.String({ minLength: 1, default: 'var/intent-gate.sqlite' }),
+    /** The leader lease's time to live; a leader that cannot renew within it stops acting. */
+    lease_ttl_ms: positive(10000)
+  }),
+  upgrade: section({
+    drain_timeout_secs: secs(1800),
+    force_after_timeout: Type.Boolean({ default: false }),
+    extend_timeout_secs: secs(3600),
+    min_upgrade_interval_secs: secs(86400)
+  }),
+  checkpoint: section({
+    checkpoint_dir: Type.String({ minLength: 1, default: '/var/lib/atom-intents/checkpoints' }),
+    retention_days: secs(30),
+    compress_threshold_mb: secs(100)
+  }),
+  rollback: section({
+    auto_rollback: Type.Boolean({ default: true }),
+    max_rollback_attempts: positive(3),
+    rollback_retry_delay_secs: secs(30)
+  }),
+  health_checks: section({
+    pre_checks: Type.Array(Type.String(), { default: ['settlement_store', 'ibc_relayer', 'contract_state'] }),
+    post_checks: Type.Array(Type.String(), { default: ['settlement_store', 'ibc_relayer', 'contract_state', 'api_endpoints'] }),
+    check_timeout_secs: positive(30)
+  }),
+  log: section({
+    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' })
+  })
+}, { additionalProperties: false })
+
+export type Config = Static<typeof ConfigSchema>
+export type UpstreamConfig = Static<typeof UpstreamSchema>
+export type Color = 'blue' | 'green'
+export const COLORS: readonly Color[] = ['blue', 'green']
+/** Health checks the coordinator knows; anything else in `[health_checks]` is refused at start. */
+export const HEALTH_CHECK_NAMES = ['settlement_store', 'ibc_relayer', 'contract_state', 'api_endpoints', 'upstreams'] as const

@@ -1,0 +1,132 @@
+/**
+ * Every error intent-gate raises on purpose: one base class, a stable `code` per kind, and for errors that reach
+ * an HTTP client the status and problem type they answer with (RFC 9457, `urn:intent-gate:problem:<type>`).
+ * docs/errors.md lists every code; test/errors.test.ts keeps the two in step.
+ */
+
+export interface ProblemInfo {
+  /** HTTP status the error answers with. */
+  status: number
+  /** Short problem name: the tail of `urn:intent-gate:problem:<type>`. */
+  type: string
+  /** Human title, stable per type. */
+  title: string
+}
+
+export class IntentGateError extends Error {
+  /** Stable machine-readable code, `IG_ERR_*`. */
+  readonly code: string = 'IG_ERR'
+  /** How the error answers an HTTP client; 500 for anything not meant for one. */
+  readonly problem: ProblemInfo = { status: 500, type: 'internal', title: 'Internal error' }
+
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** A configuration file or environment override that cannot be used; lists every problem at once. */
+export class ConfigError extends IntentGateError {
+  override readonly code = 'IG_ERR_CONFIG'
+  constructor (readonly problems: readonly string[], options?: { cause?: unknown }) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`, options)
+  }
+}
+
+/** Bad command-line usage (exit status 2). */
+export class UsageError extends IntentGateError {
+  override readonly code = 'IG_ERR_USAGE'
+}
+
+/** The store (Redis) cannot be reached or answered with an error; the gateway fails closed. */
+export class StoreUnavailableError extends IntentGateError {
+  override readonly code = 'IG_ERR_STORE_UNAVAILABLE'
+  override readonly problem = { status: 503, type: 'store-unavailable', title: 'Temporarily unavailable' }
+}
+
+/** A body that is not JSON, or not valid for its version. */
+export class BadRequestError extends IntentGateError {
+  override readonly code: string = 'IG_ERR_BAD_REQUEST'
+  override readonly problem = { status: 400, type: 'invalid-intent', title: 'Invalid intent' }
+  constructor (message: string, readonly errors: ReadonlyArray<{ field: string, message: string }> = [], options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** A version that is not (or no longer) in `versions.accepted`. */
+export class VersionUnsupportedError extends IntentGateError {
+  override readonly code = 'IG_ERR_VERSION_UNSUPPORTED'
+  override readonly problem = { status: 400, type: 'version-unsupported', title: 'Upgrade required' }
+  constructor (readonly version: string, readonly accepted: readonly string[]) {
+    super(`intent version '${version}' is not accepted; accepted versions: ${accepted.join(', ')}`)
+  }
+}
+
+/** A 2.0 intent that version 1.0 cannot express (or any step that cannot carry an intent's meaning). */
+export class NotRepresentableError extends IntentGateError {
+  override readonly code = 'IG_ERR_NOT_REPRESENTABLE'
+  override readonly problem = { status: 422, type: 'not-representable', title: 'Not representable in the target version' }
+  constructor (readonly from: string, readonly to: string, readonly reason: string) {
+    super(`cannot translate from ${from} to ${to}: ${reason}`)
+  }
+}
+
+/** No translation path between two versions. */
+export class NoTranslationPathError extends IntentGateError {
+  override readonly code = 'IG_ERR_NO_TRANSLATION_PATH'
+  override readonly problem = { status: 422, type: 'not-representable', title: 'Not representable in the target version' }
+  constructor (readonly from: string, readonly to: string) {
+    super(`no translation path from version ${from} to ${to}`)
+  }
+}
+
+/** Body larger than `proxy.max_body_bytes`. */
+export class PayloadTooLargeError extends IntentGateError {
+  override readonly code = 'IG_ERR_PAYLOAD_TOO_LARGE'
+  override readonly problem = { status: 413, type: 'payload-too-large', title: 'Payload too large' }
+}
+
+/** Admission refused while draining or upgrading. */
+export class DrainingError extends IntentGateError {
+  override readonly code = 'IG_ERR_DRAINING'
+  override readonly problem = { status: 503, type: 'draining', title: 'Draining: intents are not accepted right now' }
+  constructor (message: string, readonly retryAfterSecs: number) {
+    super(message)
+  }
+}
+
+/** A duplicate submission while the first with the same key is still in progress. */
+export class DuplicateInProgressError extends IntentGateError {
+  override readonly code = 'IG_ERR_DUPLICATE_IN_PROGRESS'
+  override readonly problem = { status: 409, type: 'duplicate-in-progress', title: 'A submission with this key is in progress' }
+}
+
+/** The upstream could not be reached, reset the connection, or timed out. */
+export class UpstreamError extends IntentGateError {
+  override readonly code: string = 'IG_ERR_UPSTREAM'
+  override readonly problem = { status: 502, type: 'upstream-unavailable', title: 'Bad gateway' }
+}
+
+/** The upstream did not answer within `proxy.upstream_timeout_ms`. */
+export class UpstreamTimeoutError extends UpstreamError {
+  override readonly code = 'IG_ERR_UPSTREAM_TIMEOUT'
+  override readonly problem = { status: 504, type: 'upstream-timeout', title: 'Gateway timeout' }
+}
+
+/** Missing or wrong bearer token on an admin route. */
+export class UnauthorizedError extends IntentGateError {
+  override readonly code = 'IG_ERR_UNAUTHORIZED'
+  override readonly problem = { status: 401, type: 'unauthorized', title: 'Unauthorized' }
+}
+
+/** A route that does not exist on the admin port. */
+export class NotFoundError extends IntentGateError {
+  override readonly code = 'IG_ERR_NOT_FOUND'
+  override readonly problem = { status: 404, type: 'not-found', title: 'Not found' }
+}
+
+/** An operation refused because of the current state (a swap to an unhealthy upstream, a second upgrade...). */
+export class ConflictError extends IntentGateError {
+  override readonly code: string = 'IG_ERR_CONFLICT'
+  override readonly problem = { status: 409, type: 'conflict', title: 'Conflict' }
+}

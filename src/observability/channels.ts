@@ -1,0 +1,25 @@
+/**
+ * The diagnostics_channel names the parts publish on, and the shape of each message. Publishers never import
+ * prom-client; src/metrics subscribes and owns every metric object. Publishing to a channel nobody subscribes to
+ * costs one `hasSubscribers` check, so the hot path stays cheap.
+ */
+import diagnostics from 'node:diagnostics_channel'
+
+/** A request answered by the proxy. `route` is `submit`, `status` or `passthrough`. */
+export interface RequestMessage { route: 'submit' | 'status' | 'passthrough', status: number, version: string | null, durationMs: number }
+/** One exchange with an upstream (submission or status read). */
+export interface UpstreamMessage { upstream: string, route: 'submit' | 'status' | 'reconcile' | 'health', status: number | null, durationMs: number }
+/** A body translated between versions. */
+export interface TranslationMessage { from: string, to: string, kind: 'intent' | 'submit_response' | 'status_response' }
+/** A submission refused before forwarding. */
+export interface RefusalMessage { reason: 'draining' | 'upgrading' | 'store_unavailable' | 'duplicate_in_progress' | 'invalid' | 'version_unsupported' | 'too_large' }
+/** An inflight intent ended (terminal status seen, reconciled, expired, reported by the service or the chain). */
+export interface IntentEndedMessage { id: string, status: string, via: 'response' | 'reconciler' | 'admin' | 'chain' | 'expiry' }
+
+export const channels = {
+  request: diagnostics.channel('intent-gate:proxy:request'),
+  upstream: diagnostics.channel('intent-gate:proxy:upstream'),
+  translation: diagnostics.channel('intent-gate:versions:translation'),
+  refusal: diagnostics.channel('intent-gate:proxy:refusal'),
+  intentEnded: diagnostics.channel('intent-gate:inflight:ended')
+} as const
