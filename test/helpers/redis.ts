@@ -105,10 +105,10 @@ export async function spawnRedisProcess (args: string[], port: number, cwd: stri
     child.stdout?.on('data', onData)
     child.stderr?.on('data', (c: Buffer) => { output += c.toString() })
     child.once('error', reject)
-    void exit.then(() => {
+    exit.then(() => {
       if (output.includes('Address already in use')) reject(new PortInUseError(`port ${port} in use`))
       else reject(new Error(`redis-server exited before it was ready (code ${String(child.exitCode)}):\n${output}`))
-    })
+    }, reject)
   })
   await ping(port)
   return { child, exited, log: () => output }
