@@ -105,7 +105,7 @@ function describeErrors (errors: ErrorObject[], fromEnv: Map<string, string>): s
   const out = new Set<string>()
   for (const e of errors) {
     const key = e.instancePath.split('/').slice(1).join('.')
-    if (e.keyword === 'additionalProperty') {
+    if (e.keyword === 'additionalProperties') {
       const extra = String((e.params as { additionalProperty: string }).additionalProperty)
       out.add(`${key === '' ? extra : `${key}.${extra}`}: unknown key`)
       continue

@@ -1,0 +1,90 @@
+import t from 'tap'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig, envNameOf } from '../../src/config/load.js'
+import { ConfigError } from '../../src/errors.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'ig-config-'))
+const file = (name: string, text: string): string => {
+  const path = join(dir, name)
+  writeFileSync(path, text)
+  return path
+}
+const MINIMAL = '[upstreams.blue]\nurl = "http://127.0.0.1:7001"\n'
+
+const problemsOf = (fn: () => unknown): readonly string[] => {
+  try {
+    fn()
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems
+    throw err
+  }
+  throw new Error('expected a ConfigError')
+}
+
+t.test('defaults fill every section the file leaves out, and the result is frozen', async (t) => {
+  const c = loadConfig({ file: file('min.toml', MINIMAL), env: {} })
+  t.equal(c.proxy.intent_path, '/intents')
+  t.equal(c.proxy.max_body_bytes, 65536)
+  t.equal(c.admin.listen, '127.0.0.1:9090')
+  t.equal(c.redis.namespace, 'default')
+  t.equal(c.redis.url, undefined, 'no url means the embedded store')
+  t.same(c.upstreams.blue?.versions, ['1.0'])
+  t.equal(c.upgrade.drain_timeout_secs, 1800, "the seed's defaults")
+  t.equal(c.rollback.max_rollback_attempts, 3)
+  t.same(c.health_checks.pre_checks, ['settlement_store', 'ibc_relayer', 'contract_state'])
+  t.ok(Object.isFrozen(c.proxy))
+  t.throws(() => { (c.proxy as { listen: string }).listen = 'x' })
+})
+
+t.test('environment overrides win over the file and are typed by the schema', async (t) => {
+  const c = loadConfig({
+    file: file('env.toml', MINIMAL + '[proxy]\nmax_body_bytes = 10\n'),
+    env: {
+      INTENT_GATE_PROXY_MAX_BODY_BYTES: '2048',
+      INTENT_GATE_PROXY_LISTEN: '127.0.0.1:0',
+      INTENT_GATE_UPSTREAMS_GREEN_URL: 'http://127.0.0.1:7002',
+      INTENT_GATE_UPSTREAMS_GREEN_VERSIONS: '2.0',
+      INTENT_GATE_UPGRADE_FORCE_AFTER_TIMEOUT: 'true',
+      INTENT_GATE_IBC_CHANNELS: '["channel-0","channel-7"]',
+      INTENT_GATE_ADMIN_TOKEN: 'not a config key: ignored'
+    }
+  })
+  t.equal(c.proxy.max_body_bytes, 2048)
+  t.equal(c.proxy.listen, '127.0.0.1:0')
+  t.equal(c.upstreams.green?.url, 'http://127.0.0.1:7002')
+  t.same(c.upstreams.green?.versions, ['2.0'])
+  t.equal(c.upgrade.force_after_timeout, true)
+  t.same(c.ibc.channels, ['channel-0', 'channel-7'])
+  t.equal(envNameOf(['upstreams', 'blue', 'health_path']), 'INTENT_GATE_UPSTREAMS_BLUE_HEALTH_PATH')
+})
+
+t.test('every bad key is named at once: unknown keys, wrong types, bad values', async (t) => {
+  const problems = problemsOf(() => loadConfig({
+    file: file('bad.toml', MINIMAL + '[proxy]\nlisten = 8080\nmax_body_bytes = "big"\nlisn = "x"\n[upgrade]\nforce_after_timeout = "yes"\n[nonsense]\na = 1\n'),
+    env: { INTENT_GATE_PROXY_INITIAL_ACTIVE: 'purple' }
+  }))
+  const text = problems.join('\n')
+  t.match(text, /proxy\.listen: must be string/)
+  t.match(text, /proxy\.max_body_bytes: must be integer/)
+  t.match(text, /proxy\.lisn: unknown key/)
+  t.match(text, /upgrade\.force_after_timeout: must be boolean/)
+  t.match(text, /nonsense: unknown key/)
+  t.match(text, /proxy\.initial_active: must be one of "blue", "green" \(from INTENT_GATE_PROXY_INITIAL_ACTIVE\)/)
+})
+
+t.test('cross-key checks name the key', async (t) => {
+  t.match(problemsOf(() => loadConfig({ env: {} })).join('\n'), /upstreams: at least one/)
+  t.match(problemsOf(() => loadConfig({ file: file('g.toml', MINIMAL), env: { INTENT_GATE_PROXY_INITIAL_ACTIVE: 'green' } })).join('\n'),
+    /proxy\.initial_active: 'green' has no \[upstreams\.green\] section/)
+  t.match(problemsOf(() => loadConfig({ file: file('s.toml', MINIMAL + '[redis]\nsentinels = ["127.0.0.1:26379"]\n'), env: {} })).join('\n'),
+    /redis\.sentinels: sentinels and sentinel_name go together/)
+  t.match(problemsOf(() => loadConfig({ file: file('v.toml', MINIMAL + '[versions]\naccepted = ["1.0", "9.9"]\n'), env: {}, knownVersions: ['1.0', '2.0'] })).join('\n'),
+    /versions\.accepted: unknown version '9\.9'/)
+})
+
+t.test('an unreadable or malformed file is a ConfigError naming the file', async (t) => {
+  t.match(problemsOf(() => loadConfig({ file: join(dir, 'missing.toml'), env: {} }))[0], /missing\.toml: cannot read the configuration file \(ENOENT\)/)
+  t.match(problemsOf(() => loadConfig({ file: file('broken.toml', '[proxy\nlisten='), env: {} }))[0], /broken\.toml: not valid TOML/)
+})
