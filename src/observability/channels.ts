@@ -16,10 +16,21 @@ export interface RefusalMessage { reason: 'draining' | 'upgrading' | 'store_unav
 /** An inflight intent ended (terminal status seen, reconciled, expired, reported by the service or the chain). */
 export interface IntentEndedMessage { id: string, status: string, via: 'response' | 'reconciler' | 'admin' | 'chain' | 'expiry' }
 
+/**
+ * An upgrade's lifecycle, published by the coordinator. `started` sets `upgrade_start_time`; `drained` observes
+ * `drain_duration_seconds`; `ended` observes `upgrade_duration_seconds` and, for `rolled_back` and `failed`
+ * (a rollback that could not finish), counts one `upgrade_rollbacks_total`.
+ */
+export type UpgradeMessage =
+  | { event: 'started', id: string, targetVersion: string, atMs: number }
+  | { event: 'drained', id: string, durationSecs: number }
+  | { event: 'ended', id: string, outcome: 'completed' | 'rolled_back' | 'failed', durationSecs: number }
+
 export const channels = {
   request: diagnostics.channel('intent-gate:proxy:request'),
   upstream: diagnostics.channel('intent-gate:proxy:upstream'),
   translation: diagnostics.channel('intent-gate:versions:translation'),
   refusal: diagnostics.channel('intent-gate:proxy:refusal'),
-  intentEnded: diagnostics.channel('intent-gate:inflight:ended')
+  intentEnded: diagnostics.channel('intent-gate:inflight:ended'),
+  upgrade: diagnostics.channel('intent-gate:upgrade:event')
 } as const

@@ -1,0 +1,191 @@
+/**
+ * Every Prometheus metric of intent-gate, in one Registry owned by this module (nothing registers globally).
+ * Event counters and histograms are fed by the diagnostics channels the parts publish on
+ * (src/observability/channels.ts); gauges that mirror shared state (inflight count, drain/upgrade state,
+ * pending IBC packets) are read on scrape from callbacks the composition root passes in, so a scrape always
+ * shows the store's truth rather than this instance's guess.
+ *
+ * The seed's names keep their meaning: `upgrade_state` is 0 none, 1 draining (an operator drain or an upgrade's
+ * pre-check/drain phases, drained included), 2 upgrading (an upgrade past its drain).
+ */
+import diagnostics from 'node:diagnostics_channel'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import {
+  channels, type IntentEndedMessage, type RefusalMessage, type RequestMessage, type TranslationMessage,
+  type UpgradeMessage, type UpstreamMessage
+} from '../observability/channels.js'
+
+export type UpgradeStateValue = 0 | 1 | 2
+
+/** What the gauges read on every scrape. Each may throw or reject: the gauge then keeps its last value. */
+export interface MetricSources {
+  /** The exact inflight count (the store). */
+  inflightCount: () => Promise<number> | number
+  /** 0 none, 1 draining, 2 upgrading, and since when (ms) that state holds, or null when unknown. */
+  upgradeState: () => Promise<{ value: UpgradeStateValue, sinceMs: number | null }> | { value: UpgradeStateValue, sinceMs: number | null }
+  /** Pending IBC packets on the watched channels; absent without a watcher. */
+  pendingIbcPackets?: () => Promise<number> | number
+}
+
+export interface Metrics {
+  readonly registry: Registry
+  readonly contentType: string
+  /** The Prometheus text exposition of every metric. */
+  text: () => Promise<string>
+  /** Unsubscribes from the channels; idempotent. */
+  close: () => void
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+export function createMetrics (sources: MetricSources): Metrics {
+  const registry = new Registry()
+  const registers = [registry]
+  /** Set while this instance's coordinator runs an upgrade: its start wins over the drain's. */
+  let upgradeStartedAtMs: number | null = null
+
+  // eslint-disable-next-line no-new -- registered on creation; read on scrape
+  new Gauge({
+    name: 'upgrade_start_time',
+    help: 'Unix time (seconds) when the current drain or upgrade started; kept after it ends',
+    registers,
+    async collect () {
+      // Collects run concurrently, so this reads the state itself rather than relying on upgrade_state's collect.
+      const state = await settle(sources.upgradeState)
+      if (state === undefined || state.value === 0) return
+      const since = upgradeStartedAtMs ?? state.sinceMs
+      if (since !== null) this.set(since / 1000)
+    }
+  })
+  // eslint-disable-next-line no-new -- registered on creation; read on scrape
+  new Gauge({
+    name: 'upgrade_state',
+    help: 'Current upgrade state (0=none, 1=draining, 2=upgrading)',
+    registers,
+    async collect () {
+      const state = await settle(sources.upgradeState)
+      if (state === undefined) return
+      this.set(state.value)
+    }
+  })
+  // eslint-disable-next-line no-new -- registered on creation; read on scrape
+  new Gauge({
+    name: 'inflight_settlements',
+    help: 'Number of inflight settlements (intents admitted and not yet terminal), across every instance',
+    registers,
+    async collect () {
+      const n = await settle(sources.inflightCount)
+      if (n !== undefined) this.set(n)
+    }
+  })
+  // eslint-disable-next-line no-new -- registered on creation; read on scrape
+  new Gauge({
+    name: 'intent_gate_ibc_pending_packets',
+    help: 'IBC packets sent on the watched channels and not yet acknowledged or timed out',
+    registers,
+    async collect () {
+      if (sources.pendingIbcPackets === undefined) return
+      const n = await settle(sources.pendingIbcPackets)
+      if (n !== undefined) this.set(n)
+    }
+  })
+  const drainDuration = new Histogram({
+    name: 'drain_duration_seconds',
+    help: 'Time to drain system',
+    buckets: [10, 30, 60, 120, 300, 600, 1800],
+    registers
+  })
+  const upgradeDuration = new Histogram({
+    name: 'upgrade_duration_seconds',
+    help: 'Total upgrade duration',
+    buckets: [30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
+    registers
+  })
+  const rollbacks = new Counter({ name: 'upgrade_rollbacks_total', help: 'Total number of upgrade rollbacks', registers })
+
+  const requests = new Counter({
+    name: 'intent_gate_requests_total',
+    help: 'Requests answered by the proxy, by route (submit, status, passthrough), HTTP status and client intent version',
+    labelNames: ['route', 'status', 'version'] as const,
+    registers
+  })
+  const upstreamLatency = new Histogram({
+    name: 'intent_gate_upstream_latency_seconds',
+    help: 'Time from sending a request to an upstream until its response headers (or failure)',
+    labelNames: ['upstream', 'route'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers
+  })
+  const translations = new Counter({
+    name: 'intent_gate_translations_total',
+    help: 'Bodies translated between intent versions, by direction and kind (intent, submit_response, status_response)',
+    labelNames: ['from', 'to', 'kind'] as const,
+    registers
+  })
+  const refusals = new Counter({
+    name: 'intent_gate_refusals_total',
+    help: 'Submissions refused before forwarding, by reason (draining, upgrading, store_unavailable, ...)',
+    labelNames: ['reason'] as const,
+    registers
+  })
+  const ended = new Counter({
+    name: 'intent_gate_intents_ended_total',
+    help: 'Inflight intents that ended, by terminal status and by what saw it (response, reconciler, admin, chain, expiry)',
+    labelNames: ['status', 'via'] as const,
+    registers
+  })
+
+  const handlers: Array<[diagnostics.Channel, (message: unknown) => void]> = [
+    [channels.request, (m) => {
+      const r = m as RequestMessage
+      requests.inc({ route: r.route, status: String(r.status), version: r.version ?? 'none' })
+    }],
+    [channels.upstream, (m) => {
+      const u = m as UpstreamMessage
+      upstreamLatency.observe({ upstream: u.upstream, route: u.route }, u.durationMs / 1000)
+    }],
+    [channels.translation, (m) => {
+      const t = m as TranslationMessage
+      translations.inc({ from: t.from, to: t.to, kind: t.kind })
+    }],
+    [channels.refusal, (m) => { refusals.inc({ reason: (m as RefusalMessage).reason }) }],
+    [channels.intentEnded, (m) => {
+      const e = m as IntentEndedMessage
+      ended.inc({ status: e.status, via: e.via })
+    }],
+    [channels.upgrade, (m) => {
+      const u = m as UpgradeMessage
+      if (u.event === 'started') {
+        upgradeStartedAtMs = u.atMs
+      } else if (u.event === 'drained') {
+        drainDuration.observe(u.durationSecs)
+      } else {
+        upgradeDuration.observe(u.durationSecs)
+        if (u.outcome !== 'completed') rollbacks.inc()
+        upgradeStartedAtMs = null
+      }
+    }]
+  ]
+  for (const [channel, handler] of handlers) channel.subscribe(handler)
+
+  let closed = false
+  return {
+    registry,
+    contentType: registry.contentType,
+    text: async () => await registry.metrics(),
+    close: () => {
+      if (closed) return
+      closed = true
+      for (const [channel, handler] of handlers) channel.unsubscribe(handler)
+    }
+  }
+}
+
+/** A source's value, or undefined when it failed (a scrape must not fail because Redis is down). */
+async function settle<T> (source: () => Promise<T> | T): Promise<T | undefined> {
+  try {
+    return await source()
+  } catch {
+    return undefined
+  }
+}
