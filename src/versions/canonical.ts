@@ -1,0 +1,75 @@
+/**
+ * Canonical bytes and what a signature covers (INTERFACE section 8). Canonical JSON: keys sorted at every level
+ * (by UTF-16 code units, JavaScript's default sort), no white space, strings and numbers as JSON.stringify
+ * writes them. A client signs SHA-256 of the canonical bytes of its intent without the signature; a translated
+ * intent is verified over the form of its `signed_version`, rebuilt by the reverse steps.
+ */
+import { createHash } from 'node:crypto'
+import type { Catalog } from './catalog.js'
+import type { JsonObject } from './spec.js'
+
+export function canonicalJson (value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`cannot serialise ${value} as JSON`)
+    const text = JSON.stringify(value)
+    if (text === undefined) throw new TypeError(`cannot serialise a ${typeof value} as JSON`)
+    return text
+  }
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`
+  const obj = value as JsonObject
+  const parts: string[] = []
+  for (const key of Object.keys(obj).sort()) {
+    const item = obj[key]
+    if (item === undefined) continue
+    parts.push(`${JSON.stringify(key)}:${canonicalJson(item)}`)
+  }
+  return `{${parts.join(',')}}`
+}
+
+export function canonicalBytes (value: unknown): Uint8Array {
+  return Buffer.from(canonicalJson(value), 'utf8')
+}
+
+export function sha256 (bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(bytes).digest()
+}
+
+/** What a signer hashes and signs: SHA-256 of the canonical bytes of `unsignedIntent`. */
+export function signingDigest (unsignedIntent: JsonObject): Uint8Array {
+  return sha256(canonicalBytes(unsignedIntent))
+}
+
+export interface SignedForms {
+  publicKey: string
+  signature: string
+  /** The unsigned forms a valid signature may cover, most likely first. */
+  forms: JsonObject[]
+}
+
+/**
+ * The unsigned forms the signature of a valid `version` intent may cover. For a translated intent
+ * (`signed_version` differs from `version`) the signed version's form is rebuilt through the catalog; when that
+ * version cannot express the intent, no form exists and the signature cannot be valid (NotRepresentableError
+ * propagates). Because a body without `version` is read as the default and the gateway then makes the version
+ * explicit, a form with `version` is also tried without it.
+ */
+export function signedForms (catalog: Catalog, version: string, intent: JsonObject): SignedForms {
+  const spec = catalog.spec(version)
+  if (spec === undefined) throw new TypeError(`unknown version ${version}`)
+  const auth = spec.auth(intent)
+  let signedSpec = spec
+  let signedIntent = intent
+  if (auth.signedVersion !== version) {
+    const other = catalog.spec(auth.signedVersion)
+    if (other === undefined) throw new TypeError(`unknown signed_version ${auth.signedVersion}`)
+    signedSpec = other
+    signedIntent = catalog.translateIntent(intent, version, auth.signedVersion)
+  }
+  const form = signedSpec.unsigned(signedIntent)
+  const forms = [form]
+  if (form['version'] !== undefined) {
+    const { version: _version, ...withoutVersion } = form
+    forms.push(withoutVersion)
+  }
+  return { publicKey: auth.publicKey, signature: auth.signature, forms }
+}

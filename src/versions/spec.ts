@@ -1,0 +1,57 @@
+/**
+ * The two plug-in shapes of the versions module. A version is one schema file exporting `spec: VersionSpec`
+ * (in `schemas/`); a translation between two adjacent versions is one step file exporting
+ * `step: TranslationStep` (in `steps/`). The registry discovers both folders, so adding a version touches
+ * nothing else. Both are pure: no I/O, no shared state.
+ */
+import type { TSchema } from '@sinclair/typebox'
+import type { FieldError, IntentIdentity } from './types.js'
+
+export type JsonObject = Record<string, unknown>
+
+/** Where an intent keeps its signature, and over which version's bytes it was made. */
+export interface IntentAuth {
+  scheme: string
+  /** Base64 33-byte compressed secp256k1 key. */
+  publicKey: string
+  /** Base64 64-byte `r || s`. */
+  signature: string
+  /** The version whose canonical form was signed (the intent's own unless it was translated). */
+  signedVersion: string
+}
+
+export interface VersionSpec {
+  /** "major.minor", e.g. "2.0". */
+  readonly version: string
+  /** JSON schemas (TypeBox) of the intent, the 2xx submission response and the 2xx status response. */
+  readonly intentSchema: TSchema
+  readonly submitResponseSchema: TSchema
+  readonly statusResponseSchema: TSchema
+  /** Rules a JSON schema cannot say (one field against another); runs only on schema-valid intents. */
+  crossFieldErrors?: (intent: JsonObject) => FieldError[]
+  /** Owner, nonce and deadline of a schema-valid intent. */
+  identity: (intent: JsonObject) => IntentIdentity
+  auth: (intent: JsonObject) => IntentAuth
+  /** The intent without its signature: what the client signed (before canonical serialisation). */
+  unsigned: (intent: JsonObject) => JsonObject
+  intentIdOf: (body: unknown) => string | null
+  statusOf: (body: unknown) => string | null
+}
+
+/**
+ * One translation between two versions, in the shape of the seed's `Migration` trait. Each migrate function
+ * takes a body valid in `from` (the caller validated it) and returns one valid in `to`; it may share nested
+ * objects with its input (bodies are treated as immutable), and throws NotRepresentableError when `to` cannot
+ * express the intent.
+ */
+export interface TranslationStep {
+  readonly from: string
+  readonly to: string
+  /** True when `reverse()` brings every intent this step produces back exactly (to the byte). */
+  readonly reversible: boolean
+  migrateIntent: (intent: JsonObject) => JsonObject
+  migrateSubmitResponse: (body: JsonObject) => JsonObject
+  migrateStatusResponse: (body: JsonObject) => JsonObject
+  /** The step from `to` back to `from`, or null when there is none. */
+  reverse: () => TranslationStep | null
+}
