@@ -1,0 +1,69 @@
+/**
+ * The seed's DrainStatus, computed from the shared control state and the exact counts: one function, used by
+ * the admin route and (through `upgradeStateValue`) by the `upgrade_state` metric, so both always agree.
+ *
+ *   active     no drain switch, no upgrade
+ *   draining   the drain switch is set (or an upgrade is in pre-checks/drain) and work is still inflight
+ *   drained    the same, with no inflight intent and no pending IBC packet: safe to upgrade or stop
+ *   upgrading  an upgrade is past its drain (checkpoint, migration, post-checks, rollback)
+ *   resuming   an upgrade is resuming admission on the new (or old) version
+ */
+import type { ControlState } from '../store/types.js'
+
+export type DrainMode = 'active' | 'draining' | 'drained' | 'upgrading' | 'resuming'
+
+export interface DrainStatus {
+  mode: DrainMode
+  inflight_settlements: number
+  pending_ibc_packets: number
+  oldest_inflight_age_secs: number | null
+  /** Unix seconds when the drain switch was first seen set; null when not draining by switch. */
+  started_at: number | null
+  /** Unix seconds by which the operator wants the drain done (`started_at + deadline_secs`), or null. */
+  deadline: number | null
+  reason: string | null
+  /** The running upgrade (the Redis `upgrade` key), or null. */
+  upgrade: { id: string, phase: string } | null
+  /** Shared keys holding values that make no sense (ignored; the last good value is in force). */
+  invalid_keys: Array<{ key: string, raw: string }>
+}
+
+const DRAIN_PHASES = new Set(['pre_checks', 'draining'])
+
+export function drainModeOf (control: ControlState, inflight: number, pendingPackets: number): DrainMode {
+  const idle = inflight === 0 && pendingPackets === 0
+  if (control.upgrade !== null) {
+    if (control.upgrade.phase === 'resuming') return 'resuming'
+    if (DRAIN_PHASES.has(control.upgrade.phase)) return idle ? 'drained' : 'draining'
+    return 'upgrading'
+  }
+  if (control.drain !== null) return idle ? 'drained' : 'draining'
+  return 'active'
+}
+
+/** `upgrade_state` as the seed defines it: 0 none, 1 draining (drained included), 2 upgrading (resuming included). */
+export function upgradeStateValue (mode: DrainMode): 0 | 1 | 2 {
+  if (mode === 'active') return 0
+  return mode === 'draining' || mode === 'drained' ? 1 : 2
+}
+
+export function buildDrainStatus (
+  control: ControlState, inflightCreatedAtMs: readonly number[], pendingPackets: number, nowMs: number
+): DrainStatus {
+  const inflight = inflightCreatedAtMs.length
+  let oldest: number | null = null
+  for (const ms of inflightCreatedAtMs) if (oldest === null || ms < oldest) oldest = ms
+  const startedMs = control.drain?.started_at_ms ?? null
+  const deadlineSecs = control.drain?.deadline_secs
+  return {
+    mode: drainModeOf(control, inflight, pendingPackets),
+    inflight_settlements: inflight,
+    pending_ibc_packets: pendingPackets,
+    oldest_inflight_age_secs: oldest === null ? null : Math.max(0, Math.floor((nowMs - oldest) / 1000)),
+    started_at: startedMs === null ? null : Math.floor(startedMs / 1000),
+    deadline: startedMs !== null && deadlineSecs !== undefined ? Math.floor(startedMs / 1000) + deadlineSecs : null,
+    reason: control.drain?.reason ?? null,
+    upgrade: control.upgrade === null ? null : { id: control.upgrade.id, phase: control.upgrade.phase },
+    invalid_keys: control.invalid.map((i) => ({ key: i.key, raw: i.raw }))
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Drain routes: the seed's DrainStatus, and the drain switch (the same Redis `drain` key operators SET by hand,
+ * so the admin API, redis-cli and every gateway instance agree on one switch).
+ *
+ *   GET  /admin/drain/status
+ *   POST /admin/drain/start  {deadline_secs?, reason?}
+ *   POST /admin/drain/stop
+ */
+import type { Store } from '../../store/types.js'
+import { buildDrainStatus, type DrainStatus } from '../drain-status.js'
+import { BodyFields } from '../fields.js'
+import type { RouteGroup } from '../server.js'
+
+export interface DrainRoutesDeps {
+  store: Pick<Store, 'control' | 'inflight' | 'setDrain'>
+  /** Pending IBC packets on the watched channels (0 without a watcher). */
+  pendingIbcPackets: () => Promise<number> | number
+  now?: () => number
+}
+
+export async function readDrainStatus (deps: DrainRoutesDeps): Promise<DrainStatus> {
+  const [control, records, pending] = await Promise.all([deps.store.control(), deps.store.inflight(), deps.pendingIbcPackets()])
+  return buildDrainStatus(control, records.map((r) => r.created_at_ms), pending, (deps.now ?? Date.now)())
+}
+
+export function drainRoutes (deps: DrainRoutesDeps): RouteGroup {
+  const now = deps.now ?? Date.now
+  return {
+    name: 'drain',
+    routes: [
+      { method: 'GET', path: '/admin/drain/status', handler: async () => ({ body: await readDrainStatus(deps) }) },
+      {
+        method: 'POST',
+        path: '/admin/drain/start',
+        handler: async (req) => {
+          const fields = new BodyFields(req.body)
+          const deadlineSecs = fields.integer('deadline_secs', { min: 1 })
+          const reason = fields.string('reason', { maxLength: 500 })
+          fields.done(['deadline_secs', 'reason'])
+          // Starting again keeps the first start time: the drain's age and deadline count from when it began.
+          const current = (await deps.store.control()).drain
+          await deps.store.setDrain({
+            ...(deadlineSecs !== undefined ? { deadline_secs: deadlineSecs } : {}),
+            ...(reason !== undefined ? { reason } : {}),
+            started_at_ms: current?.started_at_ms ?? now()
+          })
+          return { body: await readDrainStatus(deps) }
+        }
+      },
+      {
+        method: 'POST',
+        path: '/admin/drain/stop',
+        handler: async (req) => {
+          new BodyFields(req.body).done([])
+          await deps.store.setDrain(null)
+          return { body: await readDrainStatus(deps) }
+        }
+      }
+    ]
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The open routes of the admin port: liveness, readiness and the Prometheus scrape.
+ *
+ *   GET /healthz   200 while the process runs
+ *   GET /readyz    200 when every readiness check passes; 503 problem+json naming each failing one
+ *   GET /metrics   Prometheus text
+ */
+import { IntentGateError } from '../../errors.js'
+import type { Metrics } from '../../metrics/index.js'
+import type { RouteGroup } from '../server.js'
+
+/** One readiness condition: null when satisfied, else the reason it is not. */
+export type ReadinessCheck = () => string | null
+
+export class NotReadyError extends IntentGateError {
+  override readonly code = 'IG_ERR_NOT_READY'
+  override readonly problem = { status: 503, type: 'not-ready', title: 'Not ready' }
+}
+
+export interface HealthRoutesDeps {
+  /** Named checks, e.g. `{ store: () => ..., proxy: () => ... }`. */
+  readiness: Record<string, ReadinessCheck>
+  metrics: Pick<Metrics, 'text' | 'contentType'>
+}
+
+export function healthRoutes (deps: HealthRoutesDeps): RouteGroup {
+  return {
+    name: 'health',
+    routes: [
+      { method: 'GET', path: '/healthz', handler: () => ({ body: { status: 'ok' } }) },
+      {
+        method: 'GET',
+        path: '/readyz',
+        handler: () => {
+          const failing = Object.entries(deps.readiness)
+            .map(([name, check]) => [name, check()] as const)
+            .filter(([, reason]) => reason !== null)
+          if (failing.length > 0) {
+            throw new NotReadyError(failing.map(([name, reason]) => `${name}: ${String(reason)}`).join('; '))
+          }
+          return { body: { status: 'ready', checks: Object.keys(deps.readiness) } }
+        }
+      },
+      {
+        method: 'GET',
+        path: '/metrics',
+        handler: async () => ({ raw: { contentType: deps.metrics.contentType, text: await deps.metrics.text() } })
+      }
+    ]
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Upstream routes: each configured color's health (the proxy's active checks), the versions it accepts, its
+ * inflight count (the store's, across instances), which color is active; and the blue-green swap, which writes
+ * the same Redis `active` key an operator may SET by hand.
+ *
+ *   GET  /admin/upstreams
+ *   POST /admin/upstreams/active {color, force?}
+ *
+ * A swap is refused (409, saying why) to an upstream that is not healthy, and while an upgrade runs (the
+ * upgrade's own swap step owns the key then); `force: true` overrides both.
+ */
+import { ConflictError } from '../../errors.js'
+import { COLORS, type Color } from '../../config/schema.js'
+import type { Proxy } from '../../proxy/index.js'
+import type { Store } from '../../store/types.js'
+import { BodyFields } from '../fields.js'
+import type { RouteGroup } from '../server.js'
+
+export interface UpstreamsRoutesDeps {
+  proxy: Pick<Proxy, 'upstreams' | 'activeColor'>
+  store: Pick<Store, 'inflightByUpstream' | 'control' | 'setActive'>
+}
+
+export function upstreamsRoutes (deps: UpstreamsRoutesDeps): RouteGroup {
+  return {
+    name: 'upstreams',
+    routes: [
+      {
+        method: 'GET',
+        path: '/admin/upstreams',
+        handler: async () => {
+          const [counts, control] = await Promise.all([deps.store.inflightByUpstream(), deps.store.control()])
+          const active = deps.proxy.activeColor()
+          return {
+            body: {
+              active,
+              /** What the shared key says (null while unset: `proxy.initial_active` applies). */
+              active_key: control.active,
+              upstreams: deps.proxy.upstreams.states().map((s) => ({
+                color: s.color,
+                url: s.url,
+                versions: s.versions,
+                active: s.color === active,
+                healthy: s.healthy,
+                health: s.status,
+                last_check_at: s.last_check_at_ms === null ? null : Math.floor(s.last_check_at_ms / 1000),
+                last_check_latency_ms: s.last_check_latency_ms,
+                last_error: s.last_error,
+                inflight: counts[s.color] ?? 0
+              }))
+            }
+          }
+        }
+      },
+      {
+        method: 'POST',
+        path: '/admin/upstreams/active',
+        handler: async (req) => {
+          const fields = new BodyFields(req.body)
+          const color = fields.oneOf('color', COLORS)
+          fields.required('color', color)
+          const force = fields.boolean('force') ?? false
+          if (color !== undefined && deps.proxy.upstreams.get(color) === undefined) {
+            fields.fail('color', `no [upstreams.${color}] section is configured`)
+          }
+          fields.done(['color', 'force'])
+          const target = color as Color
+          const previous = deps.proxy.activeColor()
+          if (!force) {
+            const control = await deps.store.control()
+            if (control.upgrade !== null) {
+              throw new ConflictError(`upgrade ${control.upgrade.id} is running (phase ${control.upgrade.phase}); its swap step owns the active upstream. Pass force: true to swap anyway`)
+            }
+            const state = deps.proxy.upstreams.get(target)?.state()
+            if (state !== undefined && !state.healthy) {
+              const why = state.status === 'unknown' ? 'has not been health-checked yet' : `is unhealthy (${state.last_error ?? 'failing its health check'})`
+              throw new ConflictError(`upstream ${target} ${why}. Pass force: true to swap anyway`)
+            }
+          }
+          await deps.store.setActive(target)
+          return { body: { active: target, previous, forced: force } }
+        }
+      }
+    ]
+  }
+}
