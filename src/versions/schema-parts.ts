@@ -20,9 +20,9 @@ export const DecimalNonce = () =>
 
 export const UnixSeconds = () => Type.Integer({ minimum: 0, maximum: MAX_SAFE })
 
-export const ChainId = () => Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$', description: 'a chain id (letters, digits, ".", "_", "-")' })
-export const Denom = () => Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z][A-Za-z0-9/:._-]*$', description: 'a denom (e.g. "uatom" or "ibc/27394FB0...")' })
-export const Address = () => Type.String({ minLength: 1, maxLength: 128, pattern: '^[a-z][a-z0-9]*1[02-9ac-hj-np-z]{6,}$', description: 'a bech32 address (e.g. "cosmos1...")' })
+export const ChainId = () => Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9._-]+$', description: 'a chain id (letters, digits, ".", "_", "-")' })
+export const Denom = () => Type.String({ maxLength: 128, pattern: '^[A-Za-z][A-Za-z0-9/:._-]*$', description: 'a denom (e.g. "uatom" or "ibc/27394FB0...")' })
+export const Address = () => Type.String({ maxLength: 128, pattern: '^[a-z][a-z0-9]*1[02-9ac-hj-np-z]{6,}$', description: 'a bech32 address (e.g. "cosmos1...")' })
 
 /** 33-byte compressed secp256k1 key in base64 (44 characters, no padding). */
 export const PublicKeyB64 = () => Type.String({ pattern: '^[A-Za-z0-9+/]{44}$', description: 'a base64 33-byte compressed secp256k1 public key' })

@@ -19,18 +19,16 @@ export function compile (ajv: Ajv, schema: TSchema): CompiledValidator {
   return (body) => validate(body) ? null : toFieldErrors(validate.errors ?? [])
 }
 
+/** One entry per failing field; a field failing several rules gets their messages joined. */
 function toFieldErrors (errors: readonly ErrorObject[]): FieldError[] {
-  const out: FieldError[] = []
-  const seen = new Set<string>()
+  const byField = new Map<string, FieldError>()
   for (const e of errors) {
     const fe = toFieldError(e)
-    const id = `${fe.field}\u0000${fe.message}`
-    if (!seen.has(id)) {
-      seen.add(id)
-      out.push(fe)
-    }
+    const known = byField.get(fe.field)
+    if (known === undefined) byField.set(fe.field, fe)
+    else if (!known.message.split('; ').includes(fe.message)) known.message += `; ${fe.message}`
   }
-  return out
+  return [...byField.values()]
 }
 
 function toFieldError (e: ErrorObject): FieldError {
