@@ -1,0 +1,35 @@
+/**
+ * What the route handlers share: configuration, the store, the version catalog, the policy and control views.
+ * Built once by the proxy; handlers hold no state of their own.
+ */
+import type { Logger } from 'pino'
+import type { Config } from '../config/schema.js'
+import type { Store } from '../store/types.js'
+import type { VersionCatalog } from '../versions/types.js'
+import type { ControlView } from './control.js'
+import type { Upstreams } from './upstreams.js'
+import type { VersionsPolicy } from './versions-policy.js'
+
+export interface ProxyContext {
+  readonly proxy: Config['proxy']
+  readonly store: Store
+  readonly versions: VersionCatalog
+  readonly logger: Logger
+  readonly now: () => number
+  readonly upstreams: Upstreams
+  readonly control: ControlView
+  /** The `[versions]` policy in force (changes at run time). */
+  policy (): VersionsPolicy
+}
+
+/** The response headers every answer about an intent of `version` carries (Intent-Version, deprecation trio). */
+export function versionHeaders (policy: VersionsPolicy, version: string, into: Record<string, string | number>): Record<string, string | number> {
+  into['intent-version'] = version
+  const d = policy.deprecationHeaders(version)
+  if (d !== undefined) {
+    into.deprecation = d.deprecation
+    into.sunset = d.sunset
+    into.link = d.link
+  }
+  return into
+}

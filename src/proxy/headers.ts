@@ -1,0 +1,96 @@
+/**
+ * Header handling shared by every forwarded request: hop-by-hop headers dropped (RFC 9110 section 7.6.1, plus
+ * whatever `Connection` lists), `X-Forwarded-For/-Proto/-Host` set, `X-Request-Id` kept or made, and the same
+ * filtering for upstream responses. Works on Node's flat raw header arrays to avoid building objects per request.
+ */
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
+  'transfer-encoding', 'upgrade'
+])
+
+/** Request headers the gateway sets itself (the client's values are read, then replaced). */
+const REWRITTEN = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id'])
+
+/** The largest X-Request-Id taken from a client; longer (or odd) values are replaced by a fresh one. */
+const REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,200}$/
+
+/** The client's X-Request-Id when it is sane, else a new UUID. */
+export function requestIdOf (req: IncomingMessage): string {
+  const given = req.headers['x-request-id']
+  return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID()
+}
+
+/** Extra names listed in a `Connection` header (they are hop-by-hop for this message only). */
+function connectionTokens (value: string | undefined): Set<string> | null {
+  if (value === undefined) return null
+  let tokens: Set<string> | null = null
+  for (const raw of value.split(',')) {
+    const t = raw.trim().toLowerCase()
+    if (t !== '' && t !== 'close' && t !== 'keep-alive') (tokens ??= new Set()).add(t)
+  }
+  return tokens
+}
+
+/**
+ * The flat header list sent upstream for a client request: the client's end-to-end headers, `Host` of the
+ * upstream (the client's Host travels in X-Forwarded-Host), the X-Forwarded trio, X-Request-Id, and `extra`.
+ */
+export function upstreamRequestHeaders (req: IncomingMessage, upstreamHost: string, requestId: string, extra?: readonly string[]): string[] {
+  // `extra` is a flat list of lower-case name/value pairs that replace the client's headers of those names.
+  const raw = req.rawHeaders
+  const listed = connectionTokens(req.headers.connection)
+  const out: string[] = []
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase()
+    if (HOP_BY_HOP.has(name) || REWRITTEN.has(name) || (listed !== null && listed.has(name))) continue
+    if (extra !== undefined && setsHeader(extra, name)) continue
+    out.push(name, raw[i + 1] as string)
+  }
+  const h = req.headers
+  const remote = req.socket.remoteAddress ?? ''
+  const xff = h['x-forwarded-for']
+  out.push(
+    'host', upstreamHost,
+    'x-forwarded-for', xff === undefined || xff === '' ? remote : `${String(xff)}, ${remote}`,
+    'x-forwarded-proto', typeof h['x-forwarded-proto'] === 'string' ? h['x-forwarded-proto'] : 'http',
+    'x-forwarded-host', typeof h['x-forwarded-host'] === 'string' ? h['x-forwarded-host'] : (h.host ?? ''),
+    'x-request-id', requestId
+  )
+  if (extra !== undefined) for (const v of extra) out.push(v)
+  return out
+}
+
+function setsHeader (pairs: readonly string[], name: string): boolean {
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === name) return true
+  return false
+}
+
+const text = (v: Buffer | string): string => typeof v === 'string' ? v : v.toString('latin1')
+
+/**
+ * The flat header list for the client from an upstream's raw response headers (undici gives Buffers): hop-by-hop
+ * headers dropped, X-Request-Id added when the upstream did not echo one.
+ */
+export function clientResponseHeaders (raw: ReadonlyArray<Buffer | string>, requestId: string): string[] {
+  const out: string[] = []
+  let listed: Set<string> | null = null
+  let hasRequestId = false
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = text(raw[i] as Buffer | string).toLowerCase()
+    const value = text(raw[i + 1] as Buffer | string)
+    if (name === 'connection') { listed = connectionTokens(value); continue }
+    if (HOP_BY_HOP.has(name)) continue
+    if (name === 'x-request-id') hasRequestId = true
+    out.push(name, value)
+  }
+  if (listed !== null) {
+    for (let i = out.length - 2; i >= 0; i -= 2) {
+      if (listed.has(out[i] as string)) out.splice(i, 2)
+    }
+  }
+  if (!hasRequestId) out.push('x-request-id', requestId)
+  return out
+}

@@ -1,0 +1,141 @@
+/**
+ * Pass-through of every route that is not a submission or a status read, to the active upstream.
+ *
+ * Plain HTTP goes over the upstream's undici pool with a dispatch handler that streams the response straight
+ * into the client's response (no intermediate streams, raw header arrays): measurably faster than http-proxy.
+ * The exchange is tied both ways: a client that goes away aborts the upstream request (its socket is destroyed,
+ * not left to finish), and an upstream that fails mid-body destroys the client's response so nobody hangs.
+ *
+ * WebSocket upgrades go through http-proxy's `ws` (one upstream socket per connection, piped both ways), which
+ * is why a swap never cuts them: each keeps the upstream it was opened to until either side closes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import httpProxy from 'http-proxy'
+import type { Logger } from 'pino'
+import { channels } from '../observability/channels.js'
+import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js'
+import { sendProblem, upstreamFailure } from './problem.js'
+import type { Upstream } from './upstreams.js'
+
+class ClientGoneError extends Error {
+  override readonly name = 'ClientGoneError'
+}
+
+/** One pass-through exchange: undici's (native, raw-header) handler interface feeding a ServerResponse. */
+class PassThroughExchange implements Dispatcher.DispatchHandler {
+  private abortUpstream: ((err?: Error) => void) | null = null
+  private finished = false
+  private readonly startedAt: number
+
+  constructor (
+    private readonly res: ServerResponse,
+    private readonly upstream: Upstream,
+    private readonly requestId: string,
+    private readonly timeoutMs: number
+  ) {
+    this.startedAt = channels.request.hasSubscribers ? performance.now() : 0
+    res.once('close', this.onClientClose)
+  }
+
+  private readonly onClientClose = (): void => {
+    if (this.finished) return
+    this.finished = true
+    this.abortUpstream?.(new ClientGoneError('client closed the connection'))
+  }
+
+  onConnect (abort: (err?: Error) => void): void {
+    this.abortUpstream = abort
+    if (this.finished) abort(new ClientGoneError('client closed the connection'))
+  }
+
+  onHeaders (statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true
+    this.res.writeHead(statusCode, clientResponseHeaders(rawHeaders, this.requestId))
+    this.res.on('drain', resume)
+    return true
+  }
+
+  onData (chunk: Buffer): boolean {
+    return this.res.write(chunk)
+  }
+
+  onComplete (): void {
+    this.finished = true
+    this.res.end()
+    this.publish(this.res.statusCode)
+  }
+
+  onError (err: Error): void {
+    if (this.finished && err instanceof ClientGoneError) return
+    this.finished = true
+    if (this.res.destroyed) return
+    // Before the headers: a problem+json 502/504. After: destroy, so the client sees a truncated body at once.
+    sendProblem(this.res, upstreamFailure(err, this.upstream.color, this.timeoutMs), this.requestId)
+    this.publish(this.res.headersSent ? this.res.statusCode : 502)
+  }
+
+  private publish (status: number): void {
+    if (this.startedAt !== 0 && channels.request.hasSubscribers) {
+      channels.request.publish({ route: 'passthrough', status, version: null, durationMs: performance.now() - this.startedAt })
+    }
+  }
+}
+
+/** Forwards `req` to `upstream` as it is and streams the answer back. */
+export function passThrough (req: IncomingMessage, res: ServerResponse, upstream: Upstream, timeoutMs: number): void {
+  const requestId = requestIdOf(req)
+  const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined
+  const exchange = new PassThroughExchange(res, upstream, requestId, timeoutMs)
+  upstream.pool.dispatch({
+    method: req.method as Dispatcher.HttpMethod,
+    path: req.url ?? '/',
+    headers: upstreamRequestHeaders(req, upstream.host, requestId),
+    body: hasBody ? req : null,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs
+  }, exchange)
+}
+
+/** WebSocket (and any other Upgrade) pass-through; keeps track of open tunnels so `destroy()` can end them. */
+export class UpgradeTunnels {
+  private readonly proxy = httpProxy.createProxyServer({ ws: true, xfwd: true })
+  private readonly open = new Set<Duplex>()
+
+  constructor (private readonly logger: Logger) {
+    this.proxy.on('error', (err, _req, target) => {
+      this.logger.debug({ err }, 'upgrade pass-through failed')
+      // For `ws` the third argument is the client socket.
+      if (target !== undefined && 'destroy' in target) (target as Duplex).destroy()
+    })
+  }
+
+  /** Tunnels an Upgrade request to `upstream`. */
+  handle (req: IncomingMessage, socket: Duplex, head: Buffer, upstream: Upstream): void {
+    req.headers['x-request-id'] = requestIdOf(req)
+    this.open.add(socket)
+    socket.once('close', () => this.open.delete(socket))
+    this.proxy.ws(req, socket, head, { target: upstream.config.url })
+  }
+
+  /** How many tunnels are open. */
+  size (): number {
+    return this.open.size
+  }
+
+  /** Resolves when every open tunnel has closed by itself. */
+  async idle (): Promise<void> {
+    await Promise.all([...this.open].map(async (s) => await new Promise<void>((resolve) => {
+      if (s.destroyed) resolve()
+      else s.once('close', () => resolve())
+    })))
+  }
+
+  /** Ends every open tunnel now. */
+  destroyAll (): void {
+    for (const s of this.open) s.destroy()
+    this.open.clear()
+    this.proxy.close()
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Builds the proxy (see the API in ./index.ts): the node:http listener, the router, and the lifecycle of the
+ * parts (control view, upstream pools and health checks, reconciler, WebSocket tunnels).
+ *
+ * Routing is by prefix on the raw URL, no parsing per request: `POST <intent_path>[?...]` submits,
+ * `GET <intent_path>/<id>[?...]` (one path segment) reads a status, anything else passes through.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { createVersionsPolicy, type VersionsPolicy, type VersionsPolicyInput } from './versions-policy.js'
+import { createUpstreams } from './upstreams.js'
+import { ControlView } from './control.js'
+import { Reconciler } from './reconciler.js'
+import { handleSubmit } from './submit.js'
+import { handleStatus } from './status.js'
+import { passThrough, UpgradeTunnels } from './passthrough.js'
+import type { ProxyContext } from './context.js'
+import type { Proxy, ProxyAddress, ProxyOptions } from './index.js'
+
+/** How often idle keep-alive connections are closed while shutting down (they may turn idle at any moment). */
+const SHUTDOWN_SWEEP_MS = 50
+
+export function createProxy (options: ProxyOptions): Proxy {
+  const { config, store, versions, logger } = options
+  const now = options.now ?? Date.now
+  const log = logger.child({ component: 'proxy' })
+  let policy: VersionsPolicy = createVersionsPolicy(config.versions, versions.known)
+  const upstreams = createUpstreams(config, log, now)
+  const control = new ControlView(store, upstreams, config.proxy.initial_active, log)
+  const reconciler = new Reconciler({ config, store, versions, upstreams, logger: log, now })
+  const tunnels = new UpgradeTunnels(log)
+  const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, now, upstreams, control, policy: () => policy }
+
+  const intentPath = config.proxy.intent_path
+  const timeoutMs = config.proxy.upstream_timeout_ms
+  let closing = false
+  // Submissions and status reads talk to the store after the client may be gone; close() waits for them.
+  let handlersRunning = 0
+  let handlersIdle: (() => void) | null = null
+  const track = (p: Promise<void>): void => {
+    handlersRunning++
+    p.catch((err: unknown) => log.error({ err }, 'request handler failed')).finally(() => {
+      if (--handlersRunning === 0 && handlersIdle !== null) handlersIdle()
+    })
+  }
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (closing) res.shouldKeepAlive = false
+    const url = req.url ?? '/'
+    if (url.startsWith(intentPath)) {
+      const rest = url.length === intentPath.length ? '' : url.slice(intentPath.length)
+      if (req.method === 'POST' && (rest === '' || rest.charCodeAt(0) === 63 /* ? */)) {
+        track(handleSubmit(ctx, req, res))
+        return
+      }
+      if (req.method === 'GET' && rest.charCodeAt(0) === 47 /* / */) {
+        const q = rest.indexOf('?')
+        const segment = q === -1 ? rest.slice(1) : rest.slice(1, q)
+        if (segment !== '' && !segment.includes('/')) {
+          track(handleStatus(ctx, req, res, decodeSegment(segment)))
+          return
+        }
+      }
+    }
+    passThrough(req, res, control.upstream(), timeoutMs)
+  }
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (closing) {
+      socket.destroy()
+      return
+    }
+    tunnels.handle(req, socket, head, control.upstream())
+  }
+
+  const server = http.createServer({ keepAlive: true }, onRequest)
+  server.on('upgrade', onUpgrade)
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+  })
+
+  let bound: ProxyAddress | null = null
+  let closed: Promise<void> | null = null
+  let destroyed: Promise<void> | null = null
+
+  const waitForHandlers = async (): Promise<void> => {
+    if (handlersRunning === 0) return
+    await new Promise<void>((resolve) => { handlersIdle = resolve })
+  }
+
+  const close = async (): Promise<void> => {
+    if (destroyed !== null) return await destroyed
+    closed ??= (async () => {
+      closing = true
+      const graceMs = config.proxy.shutdown_grace_secs * 1000
+      const serverClosed = bound === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const sweep = setInterval(() => server.closeIdleConnections(), SHUTDOWN_SWEEP_MS)
+      let graceTimer: NodeJS.Timeout | undefined
+      const grace = new Promise<'timeout'>((resolve) => { graceTimer = setTimeout(() => resolve('timeout'), graceMs) })
+      const outcome = await Promise.race([Promise.all([serverClosed, tunnels.idle(), waitForHandlers()]), grace])
+      clearInterval(sweep)
+      clearTimeout(graceTimer)
+      if (outcome === 'timeout') {
+        log.warn({ grace_secs: config.proxy.shutdown_grace_secs, tunnels: tunnels.size() }, 'shutdown grace ended; closing the remaining connections')
+        server.closeAllConnections()
+        tunnels.destroyAll()
+      }
+      control.stop()
+      await reconciler.stop()
+      await waitForHandlers()
+      await upstreams.close()
+      tunnels.destroyAll()
+    })()
+    await closed
+  }
+
+  const destroy = async (): Promise<void> => {
+    destroyed ??= (async () => {
+      closing = true
+      if (bound !== null) server.close()
+      server.closeAllConnections()
+      tunnels.destroyAll()
+      control.stop()
+      await upstreams.destroy()
+      await reconciler.stop()
+    })()
+    await destroyed
+  }
+
+  return {
+    async listen (): Promise<ProxyAddress> {
+      if (bound !== null) return bound
+      const { host, port } = parseListen(config.proxy.listen)
+      await control.start()
+      upstreams.start()
+      reconciler.start()
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port, host, () => {
+          server.off('error', reject)
+          resolve()
+        })
+      })
+      const addr = server.address()
+      bound = typeof addr === 'object' && addr !== null ? { host: addr.address, port: addr.port } : { host, port }
+      log.info({ listen: bound }, 'proxy listening')
+      return bound
+    },
+    address: () => bound,
+    url: () => {
+      if (bound === null) throw new Error('the proxy is not listening')
+      return `http://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`
+    },
+    upstreams: { states: () => upstreams.states(), get: (color) => upstreams.get(color) },
+    activeColor: () => control.activeColor(),
+    controlState: () => control.current(),
+    setVersionsPolicy (input: VersionsPolicyInput): void {
+      policy = createVersionsPolicy(input, versions.known)
+      log.info({ accepted: policy.accepted, default: policy.default, deprecated: Object.keys(policy.deprecated) }, 'versions policy changed')
+    },
+    versionsPolicy: () => policy,
+    reconcileOnce: async () => await reconciler.runOnce(),
+    close,
+    destroy
+  }
+}
+
+function parseListen (listen: string): { host: string, port: number } {
+  const i = listen.lastIndexOf(':')
+  const host = listen.slice(0, i).replace(/^\[(.*)\]$/, '$1')
+  return { host, port: Number(listen.slice(i + 1)) }
+}
+
+function decodeSegment (segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}

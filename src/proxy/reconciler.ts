@@ -1,0 +1,175 @@
+/**
+ * The reconciler: every `proxy.reconcile_interval_ms` it walks the inflight records and
+ *   - polls `GET <intent_path>/<id>` on the owning upstream for each bound record; a terminal status ends it
+ *     (`via: 'reconciler'`), another updates its phase;
+ *   - ends a record whose deadline plus `[upgrade].extend_timeout_secs` has passed as `expired`
+ *     (`via: 'expiry'`), logged at warn and published on `channels.intentEnded`: reported, never dropped;
+ *   - releases a record still unbound `3 × upstream_timeout_ms` after its admission: the gateway that admitted
+ *     it died (or lost the store) between admit and bind, so no answer will ever bind it. Its key is forgotten,
+ *     so the client's retry with the same key is forwarded again (the upstream sees the same Idempotency-Key).
+ *
+ * With several gateway instances one reconciles at a time: each round first takes (or renews) the store lease
+ * `reconciler`; an instance without it skips the round.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { Config } from '../config/schema.js'
+import { channels, type IntentEndedMessage } from '../observability/channels.js'
+import type { InflightRecord, Lease, Store } from '../store/types.js'
+import { TERMINAL_STATUSES, type VersionCatalog } from '../versions/types.js'
+import type { Upstreams } from './upstreams.js'
+
+/** Parallel status polls per round: enough to keep up, not enough to load an upstream. */
+const POLL_CONCURRENCY = 8
+
+export interface ReconcileReport {
+  /** False when another instance holds the lease (nothing was done). */
+  leader: boolean
+  polled: number
+  ended: Array<{ id: string, status: string, via: 'reconciler' | 'expiry' }>
+  /** Keys of unbound records released as abandoned. */
+  abandoned: string[]
+  /** Polls that failed (upstream unreachable, non-2xx other than 404). */
+  errors: number
+}
+
+export interface ReconcilerOptions {
+  config: Config
+  store: Store
+  versions: VersionCatalog
+  upstreams: Upstreams
+  logger: Logger
+  now: () => number
+}
+
+export class Reconciler {
+  private timer: NodeJS.Timeout | null = null
+  private round: Promise<ReconcileReport> | null = null
+  private lease: Lease | null = null
+  private readonly holder = `proxy-${randomUUID()}`
+  private stopped = false
+
+  constructor (private readonly o: ReconcilerOptions) {}
+
+  start (): void {
+    if (this.timer !== null || this.stopped) return
+    this.timer = setInterval(() => { this.runOnce().catch(() => {}) }, this.o.config.proxy.reconcile_interval_ms)
+    this.timer.unref()
+  }
+
+  /** Stops the timer, waits for a running round, gives the lease back. */
+  async stop (): Promise<void> {
+    this.stopped = true
+    if (this.timer !== null) clearInterval(this.timer)
+    this.timer = null
+    await this.round?.catch(() => {})
+    if (this.lease !== null) {
+      await this.o.store.releaseLease('reconciler', this.lease).catch(() => {})
+      this.lease = null
+    }
+  }
+
+  /** One round now; a round already running is joined, not doubled. */
+  async runOnce (): Promise<ReconcileReport> {
+    this.round ??= this.reconcile().finally(() => { this.round = null })
+    return await this.round
+  }
+
+  private async reconcile (): Promise<ReconcileReport> {
+    const report: ReconcileReport = { leader: false, polled: 0, ended: [], abandoned: [], errors: 0 }
+    try {
+      if (!await this.holdLease()) return report
+      report.leader = true
+      const records = await this.o.store.inflight()
+      const bound = records.filter((r) => r.id !== null)
+      await forEachLimited(bound, POLL_CONCURRENCY, async (r) => await this.reconcileBound(r, report))
+      for (const r of records) {
+        if (r.id === null) await this.reconcileUnbound(r, report)
+      }
+    } catch (err) {
+      this.o.logger.warn({ err }, 'reconciler round failed; retrying next round')
+    }
+    return report
+  }
+
+  private async holdLease (): Promise<boolean> {
+    const ttl = Math.max(3 * this.o.config.proxy.reconcile_interval_ms, 5000)
+    if (this.lease !== null && await this.o.store.renewLease('reconciler', this.lease, ttl)) return true
+    this.lease = await this.o.store.acquireLease('reconciler', this.holder, ttl)
+    return this.lease !== null
+  }
+
+  private async reconcileBound (r: InflightRecord, report: ReconcileReport): Promise<void> {
+    const id = r.id as string
+    const seen = await this.poll(r, report)
+    if (seen !== null && TERMINAL_STATUSES.has(seen)) {
+      await this.end(id, seen, 'reconciler', r, report)
+      return
+    }
+    const expiresAtMs = (r.deadline + this.o.config.upgrade.extend_timeout_secs) * 1000
+    if (this.o.now() > expiresAtMs) {
+      this.o.logger.warn({ id, key: r.key, upstream: r.upstream, deadline: r.deadline, last_phase: seen ?? r.phase }, 'inflight intent passed its deadline (plus extend_timeout_secs): ended as expired')
+      await this.end(id, 'expired', 'expiry', r, report)
+      return
+    }
+    if (seen !== null && seen !== r.phase) await this.o.store.setPhase(id, seen).catch(() => {})
+  }
+
+  /** The owner's status of `r`, or null when it cannot be had right now. */
+  private async poll (r: InflightRecord, report: ReconcileReport): Promise<string | null> {
+    const upstream = this.o.upstreams.get(r.upstream)
+    if (upstream === undefined) return null
+    report.polled++
+    const timeout = this.o.config.proxy.upstream_timeout_ms
+    const started = performance.now()
+    let status: number | null = null
+    try {
+      const res = await upstream.pool.request({
+        method: 'GET',
+        path: `${this.o.config.proxy.intent_path}/${encodeURIComponent(r.id as string)}`,
+        headers: { accept: 'application/json', 'user-agent': 'intent-gate-reconciler' },
+        headersTimeout: timeout,
+        bodyTimeout: timeout
+      })
+      status = res.statusCode
+      if (status < 200 || status > 299) {
+        await res.body.dump()
+        report.errors++
+        return null
+      }
+      return this.o.versions.statusOf(await res.body.json(), r.upstream_version)
+    } catch (err) {
+      report.errors++
+      this.o.logger.debug({ err, id: r.id, upstream: r.upstream }, 'reconciler poll failed')
+      return null
+    } finally {
+      if (channels.upstream.hasSubscribers) channels.upstream.publish({ upstream: r.upstream, route: 'reconcile', status, durationMs: performance.now() - started })
+    }
+  }
+
+  private async end (id: string, status: string, via: 'reconciler' | 'expiry', r: InflightRecord, report: ReconcileReport): Promise<void> {
+    if (!await this.o.store.complete(id, status, via)) return
+    report.ended.push({ id, status, via })
+    if (via === 'reconciler') this.o.logger.debug({ id, status, upstream: r.upstream }, 'inflight intent ended (reconciler)')
+    if (channels.intentEnded.hasSubscribers) channels.intentEnded.publish({ id, status, via } satisfies IntentEndedMessage)
+  }
+
+  private async reconcileUnbound (r: InflightRecord, report: ReconcileReport): Promise<void> {
+    const abandonAfter = r.created_at_ms + 3 * this.o.config.proxy.upstream_timeout_ms
+    if (this.o.now() <= abandonAfter) return
+    await this.o.store.release(r.key, null, this.o.config.proxy.idempotency_ttl_secs)
+    report.abandoned.push(r.key)
+    this.o.logger.warn({ key: r.key, upstream: r.upstream, created_at_ms: r.created_at_ms }, 'released an inflight record that was never bound to an intent id (its gateway died between admit and bind)')
+  }
+}
+
+async function forEachLimited<T> (items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T
+      await fn(item).catch(() => {})
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}
