@@ -81,6 +81,8 @@ export const ConfigSchema = Type.Object({
     channels: Type.Array(Type.String({ pattern: '^channel-[0-9]+$' }), { default: ['channel-0'] }),
     stale_packet_secs: positive(600),
     /** How often the watcher reconciles its pending set with the chain's packet commitments. */
+    /** The source port of the watched channels (ICS-20 `transfer`, or `wasm.<contract>` for a contract's own port). */
+    port: Type.String({ pattern: '^[a-zA-Z0-9._+\\-#\\[\\]<>]{2,128}$', default: 'transfer' }),
     reconcile_interval_secs: positive(30)
   }),
   coordinator: section({

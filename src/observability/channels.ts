@@ -26,11 +26,15 @@ export type UpgradeMessage =
   | { event: 'drained', id: string, durationSecs: number }
   | { event: 'ended', id: string, outcome: 'completed' | 'rolled_back' | 'failed', durationSecs: number }
 
+/** The IBC watcher's pending packets after each applied height or reconciliation (`height` null before the first). */
+export interface IbcPendingMessage { pending: number, stale: number, height: number | null }
+
 export const channels = {
   request: diagnostics.channel('intent-gate:proxy:request'),
   upstream: diagnostics.channel('intent-gate:proxy:upstream'),
   translation: diagnostics.channel('intent-gate:versions:translation'),
   refusal: diagnostics.channel('intent-gate:proxy:refusal'),
   intentEnded: diagnostics.channel('intent-gate:inflight:ended'),
-  upgrade: diagnostics.channel('intent-gate:upgrade:event')
+  upgrade: diagnostics.channel('intent-gate:upgrade:event'),
+  ibcPending: diagnostics.channel('intent-gate:ibc:pending')
 } as const

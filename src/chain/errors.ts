@@ -1,0 +1,97 @@
+/**
+ * Errors of the chain side (contract client and IBC watcher). Each refusal the contract client makes before a
+ * transaction is sent has its own code, so the coordinator (and an operator reading its status) can tell "we
+ * refused" from "the chain refused". No message ever carries the signer's mnemonic: only the NAME of the
+ * environment variable that holds it.
+ */
+import { IntentGateError } from '../errors.js'
+
+/** The chain's RPC endpoint cannot be reached, timed out, or answered with a server error. */
+export class ChainUnreachableError extends IntentGateError {
+  override readonly code = 'IG_ERR_CHAIN_UNREACHABLE'
+  override readonly problem = { status: 503, type: 'chain-unavailable', title: 'The chain cannot be reached' }
+  constructor (readonly url: string, reason: string, options?: { cause?: unknown }) {
+    super(`chain RPC ${url} is unreachable: ${reason}`, options)
+  }
+}
+
+/** A query the chain answered with an error (no such contract, no such code, a query the contract refused). */
+export class ChainQueryError extends IntentGateError {
+  override readonly code = 'IG_ERR_CHAIN_QUERY'
+  override readonly problem = { status: 502, type: 'chain-query-failed', title: 'The chain refused a query' }
+}
+
+/** The signer cannot be built: the mnemonic's environment variable is unset or does not hold a valid mnemonic. */
+export class SignerUnavailableError extends IntentGateError {
+  override readonly code = 'IG_ERR_SIGNER_UNAVAILABLE'
+  override readonly problem = { status: 503, type: 'signer-unavailable', title: 'No signer for chain transactions' }
+  constructor (readonly envVar: string, reason: string) {
+    super(`cannot build the chain signer from the environment variable ${envVar}: ${reason}`)
+  }
+}
+
+/** A MigrateMsg that does not have the seed's shape (refused before anything is sent). */
+export class InvalidMigrateMsgError extends IntentGateError {
+  override readonly code = 'IG_ERR_INVALID_MIGRATE_MSG'
+  override readonly problem = { status: 400, type: 'invalid-request', title: 'Invalid request' }
+  constructor (readonly field: string, reason: string) {
+    super(`invalid MigrateMsg: ${field}: ${reason}`)
+  }
+}
+
+/** The code id to migrate to does not exist on the chain (refused before anything is sent). */
+export class CodeNotFoundError extends IntentGateError {
+  override readonly code = 'IG_ERR_CODE_NOT_FOUND'
+  override readonly problem = { status: 409, type: 'contract-refused', title: 'Contract migration refused' }
+  constructor (readonly codeId: number, options?: { cause?: unknown }) {
+    super(`code id ${codeId} does not exist on the chain`, options)
+  }
+}
+
+/** The code stored under the code id is not the one the operator expected (refused before anything is sent). */
+export class ChecksumMismatchError extends IntentGateError {
+  override readonly code = 'IG_ERR_CODE_CHECKSUM_MISMATCH'
+  override readonly problem = { status: 409, type: 'contract-refused', title: 'Contract migration refused' }
+  constructor (readonly codeId: number, readonly expected: string, readonly actual: string) {
+    super(`code id ${codeId} has checksum ${actual}, expected ${expected}; nothing was sent`)
+  }
+}
+
+/** The signer is not the contract's admin, or the contract has no admin (refused before anything is sent). */
+export class NotContractAdminError extends IntentGateError {
+  override readonly code = 'IG_ERR_NOT_CONTRACT_ADMIN'
+  override readonly problem = { status: 409, type: 'contract-refused', title: 'Contract migration refused' }
+  constructor (readonly contract: string, readonly signer: string, readonly admin: string | undefined) {
+    super(admin === undefined
+      ? `contract ${contract} has no admin and cannot be migrated; nothing was sent`
+      : `signer ${signer} is not the admin of contract ${contract} (admin is ${admin}); nothing was sent`)
+  }
+}
+
+/** Where a transaction was refused: while simulating (nothing sent), by CheckTx (not included), or on delivery. */
+export type TxStage = 'simulate' | 'check_tx' | 'deliver_tx'
+
+/** The chain refused a transaction (the contract's own error, gas, sequence...); carries the chain's words. */
+export class ChainTxRefusedError extends IntentGateError {
+  override readonly code = 'IG_ERR_CHAIN_TX_REFUSED'
+  override readonly problem = { status: 409, type: 'contract-refused', title: 'Contract migration refused' }
+  constructor (readonly stage: TxStage, readonly chainMessage: string, readonly txHash?: string, options?: { cause?: unknown }) {
+    super(`the chain refused the transaction (${stage.replace('_', ' ')}${txHash === undefined ? '' : `, tx ${txHash}`}): ${chainMessage}`, options)
+  }
+}
+
+/** A packet event whose attributes cannot be read; logged, skipped, and the watcher keeps going. */
+export class MalformedPacketEventError extends IntentGateError {
+  override readonly code = 'IG_ERR_IBC_EVENT_MALFORMED'
+  constructor (readonly eventType: string, readonly height: number, reason: string) {
+    super(`malformed ${eventType} event at height ${height}: ${reason}`)
+  }
+}
+
+/** A configured channel the chain does not know; the watcher reports it and keeps watching the others. */
+export class UnknownChannelError extends IntentGateError {
+  override readonly code = 'IG_ERR_IBC_UNKNOWN_CHANNEL'
+  constructor (readonly port: string, readonly channel: string, reason: string) {
+    super(`ibc.channels lists ${channel}, which the chain does not know on port ${port}: ${reason}`)
+  }
+}
