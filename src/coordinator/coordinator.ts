@@ -1,0 +1,279 @@
+/**
+ * The Upgrade Coordinator: accepts upgrade and abort requests on any instance, and, on the one instance holding
+ * the leader lease, drives the unfinished upgrade (new, or left by a coordinator that died) to its end. The
+ * upgrade's record lives in SQLite and the store, so a restarted or different instance carries on from there.
+ */
+import { randomBytes } from 'node:crypto'
+import type { Color, Config } from '../config/schema.js'
+import type { Logger } from '../log.js'
+import type { Store } from '../store/types.js'
+import type { CheckpointService } from './checkpoint/service.js'
+import type { MigrationRunner } from './db/migration-runner.js'
+import { UpgradeConflictError, UpgradeRequestError } from './errors.js'
+import { UpgradeExecutor, type DrainProgress } from './executor.js'
+import type { HealthSources } from './health.js'
+import { UpgradeJournal } from './journal.js'
+import { LeaderLease } from './leader.js'
+import type { ContractPort, IbcPort, StoredIntentMigrator, StuckSettlementAction, UpstreamPort } from './ports.js'
+import { FORWARD_PHASES, isFinal, type UpgradeRequest, type UpgradeRun } from './run.js'
+import type { SqliteDb } from './db/open.js'
+
+export const LEADER_LEASE = 'coordinator'
+const REQUEST_LEASE = 'coordinator:request'
+export const ABORT_DOC = 'coordinator:abort'
+const STUCK_ACTIONS: readonly StuckSettlementAction[] = ['preserve', 'refund_and_cancel', 'extend_timeout']
+
+export interface CoordinatorOptions {
+  config: Pick<Config, 'upgrade' | 'rollback' | 'health_checks' | 'coordinator' | 'proxy' | 'redis'>
+  store: Store
+  db: SqliteDb
+  migrations: MigrationRunner
+  checkpoints: CheckpointService
+  ibc: IbcPort | null
+  contract: ContractPort | null
+  upstreams: UpstreamPort
+  api: HealthSources['api']
+  storedIntents: StoredIntentMigrator | null
+  logger: Logger
+  /** This instance's name in the lease (host:pid:random by default). */
+  instanceId?: string
+}
+
+/** What `status()` reports about the latest upgrade (the admin route adds the live DrainStatus). */
+export interface CoordinatorStatus {
+  run: UpgradeRun | null
+  leader: { instance: string, is_leader: boolean }
+  progress_pct: number
+  drain_progress: DrainProgress | null
+}
+
+export class UpgradeCoordinator {
+  readonly journal: UpgradeJournal
+  readonly leader: LeaderLease
+  private executing: Promise<void> | null = null
+  private executor: UpgradeExecutor | null = null
+  private timer: NodeJS.Timeout | null = null
+  private ticking: Promise<void> | null = null
+  private readonly closing = new AbortController()
+  private readonly log: Logger
+
+  constructor (private readonly o: CoordinatorOptions) {
+    this.journal = new UpgradeJournal(o.db, o.store)
+    const instance = o.instanceId ?? `${process.pid}-${randomBytes(4).toString('hex')}`
+    this.leader = new LeaderLease(o.store, LEADER_LEASE, instance, o.config.coordinator.lease_ttl_ms)
+    this.log = o.logger.child({ component: 'coordinator', instance })
+  }
+
+  /** Starts contending for leadership; the leader picks up any unfinished upgrade at once. */
+  start (): void {
+    if (this.timer !== null) return
+    const every = Math.max(50, Math.floor(this.o.config.coordinator.lease_ttl_ms / 3))
+    const loop = (): void => {
+      this.ticking = this.tick().catch((err: unknown) => { this.log.error({ err }, 'coordinator tick failed') })
+      this.ticking.then(() => {
+        if (!this.closing.signal.aborted) this.timer = setTimeout(loop, every)
+      }, () => {})
+    }
+    loop()
+  }
+
+  /** Stops acting (the upgrade's record stays for whoever leads next) and gives up the lease. Idempotent. */
+  async close (): Promise<void> {
+    this.closing.abort()
+    if (this.timer !== null) clearTimeout(this.timer)
+    await this.ticking
+    await this.executing
+    await this.leader.release()
+  }
+
+  /** Validates and records a new upgrade; the leader runs it. 409 while one runs or too soon after the last. */
+  async requestUpgrade (input: unknown): Promise<UpgradeRun> {
+    const request = this.validate(input)
+    const mutex = await this.o.store.acquireLease(REQUEST_LEASE, this.leader.holder, 10_000)
+    if (mutex === null) throw new UpgradeConflictError('another upgrade request is being recorded right now; try again')
+    try {
+      const running = await this.journal.unfinished()
+      if (running !== null) throw new UpgradeConflictError(`upgrade ${running.id} is running (state ${running.state}); abort it or wait for it to end`)
+      const latest = await this.journal.latest()
+      if (latest?.state === 'failed') {
+        throw new UpgradeConflictError(`upgrade ${latest.id} failed and left the system drained: ${latest.error ?? ''}; run 'upgrade abort' to retry its rollback first`)
+      }
+      const meta = await this.journal.meta()
+      const minMs = this.o.config.upgrade.min_upgrade_interval_secs * 1000
+      const now = Date.now()
+      if (meta.last_completed_at_ms !== null && now - meta.last_completed_at_ms < minMs) {
+        const next = new Date(meta.last_completed_at_ms + minMs).toISOString()
+        throw new UpgradeConflictError(`the last upgrade completed at ${new Date(meta.last_completed_at_ms).toISOString()}; min_upgrade_interval_secs=${this.o.config.upgrade.min_upgrade_interval_secs} allows the next one from ${next}`)
+      }
+      const control = await this.o.store.control()
+      const fromActive = control.active ?? this.o.config.proxy.initial_active
+      const toActive = request.swap_to ?? fromActive
+      const accepts = this.o.upstreams.versionsOf(toActive)
+      if (!accepts.includes(request.target_version)) {
+        throw new UpgradeRequestError(`target_version: upstream ${toActive} (the active one after this upgrade) does not accept version ${request.target_version} (it accepts ${accepts.join(', ')}); pass swap_to`)
+      }
+      const fromVersion = meta.protocol_version ?? newestOf(this.o.upstreams.versionsOf(fromActive))
+      const run: UpgradeRun = {
+        id: `upg-${new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`,
+        seq: 0,
+        fencing_token: 0,
+        request,
+        from_version: fromVersion,
+        from_active: fromActive,
+        to_active: toActive,
+        state: 'pre_checks',
+        started_at_ms: now,
+        ended_at_ms: null,
+        phases: [{ phase: 'pre_checks', started_at_ms: now, ended_at_ms: null, outcome: null }],
+        steps: [],
+        checkpoint_id: null,
+        abort_requested: false,
+        error: null,
+        rollback_attempts: 0,
+        drain: { started_at_ms: null, deadline_ms: null, initial_inflight: null, forced: false, extended: 0, stuck_action: null },
+        resume_estimate_ms: now,
+        settlements_migrated: 0
+      }
+      await this.o.store.setDoc(ABORT_DOC, null)
+      await this.journal.save(run)
+      this.log.info({ upgrade_id: run.id, request }, 'upgrade requested')
+      this.kick()
+      return run
+    } finally {
+      await this.o.store.releaseLease(REQUEST_LEASE, mutex).catch(() => {})
+    }
+  }
+
+  /**
+   * Asks the leader to stop the running upgrade and roll back what was done. A `failed` upgrade (a rollback that
+   * could not finish) is rolled back again. Refused once the upgrade is resuming or over.
+   */
+  async abort (): Promise<UpgradeRun> {
+    const run = await this.journal.unfinished() ?? await this.journal.latest()
+    if (run === null || (isFinal(run) && run.state !== 'failed')) throw new UpgradeConflictError('no upgrade is running')
+    if (run.state === 'resuming') throw new UpgradeConflictError(`upgrade ${run.id} is already resuming on the new version; it can no longer be aborted`)
+    if (run.state === 'rolling_back') return run
+    await this.o.store.setDoc(ABORT_DOC, { id: run.id, at_ms: Date.now() })
+    this.log.warn({ upgrade_id: run.id, state: run.state }, 'upgrade abort requested')
+    this.kick()
+    return run
+  }
+
+  async status (): Promise<CoordinatorStatus> {
+    const run = this.executor?.run ?? await this.journal.unfinished() ?? await this.journal.latest()
+    return {
+      run,
+      leader: { instance: this.leader.holder, is_leader: this.leader.isLeader },
+      progress_pct: progressOf(run, this.executor?.progress ?? null),
+      drain_progress: this.executor?.run === run ? this.executor.progress : null
+    }
+  }
+
+  /** Runs a tick soon (after a request, so the leader does not wait for its next lease renewal). */
+  private kick (): void {
+    if (this.closing.signal.aborted || !this.leader.isLeader || this.executing !== null) return
+    setImmediate(() => { this.pickUp().catch((err: unknown) => { this.log.error({ err }, 'coordinator pick-up failed') }) })
+  }
+
+  private async tick (): Promise<void> {
+    const leading = await this.leader.tick()
+    if (leading) await this.pickUp()
+  }
+
+  private async pickUp (): Promise<void> {
+    if (this.executing !== null || this.closing.signal.aborted || !this.leader.isLeader) return
+    let run = await this.journal.unfinished()
+    if (run === null) {
+      // A failed upgrade an operator asked to abort: roll it back once more.
+      const latest = await this.journal.latest()
+      if (latest?.state === 'failed' && await this.abortRequested(latest.id)) {
+        run = { ...latest, state: 'rolling_back', rollback_attempts: 0, ended_at_ms: null }
+        run.phases.push({ phase: 'rolling_back', started_at_ms: Date.now(), ended_at_ms: null, outcome: null })
+      }
+    }
+    if (run === null || this.executing !== null) return
+    const leaderSignal = this.leader.signal
+    if (leaderSignal === null) return
+    const signal = AbortSignal.any([leaderSignal, this.closing.signal])
+    const executor = new UpgradeExecutor({
+      config: this.o.config,
+      store: this.o.store,
+      journal: this.journal,
+      leader: this.leader,
+      checkpoints: this.o.checkpoints,
+      migrations: this.o.migrations,
+      ibc: this.o.ibc,
+      contract: this.o.contract,
+      storedIntents: this.o.storedIntents,
+      health: { store: this.o.store, ibc: this.o.ibc, contract: this.o.contract, upstreams: this.o.upstreams, api: this.o.api },
+      logger: this.o.logger,
+      pollMs: this.o.config.redis.poll_interval_ms,
+      abortRequested: async (id) => await this.abortRequested(id),
+      onEnded: async () => { await this.o.store.setDoc(ABORT_DOC, null) }
+    }, run, signal)
+    this.executor = executor
+    this.log.info({ upgrade_id: run.id, state: run.state, token: this.leader.token }, 'leading the upgrade')
+    this.executing = executor.execute().finally(() => {
+      this.executing = null
+      this.executor = null
+    })
+  }
+
+  private async abortRequested (id: string): Promise<boolean> {
+    const doc = await this.o.store.getDoc<{ id: string }>(ABORT_DOC)
+    return doc?.id === id
+  }
+
+  private validate (input: unknown): UpgradeRequest {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new UpgradeRequestError('the body must be a JSON object')
+    const body = input as Record<string, unknown>
+    const known = ['target_version', 'swap_to', 'contract', 'drain_timeout_secs', 'force_after_timeout', 'stuck_settlement_action']
+    for (const key of Object.keys(body)) if (!known.includes(key)) throw new UpgradeRequestError(`${key}: unknown field (known: ${known.join(', ')})`)
+    if (typeof body.target_version !== 'string' || !/^\d+\.\d+$/.test(body.target_version)) throw new UpgradeRequestError('target_version: required, a version like "2.0"')
+    const request: UpgradeRequest = { target_version: body.target_version }
+    if (body.swap_to !== undefined && body.swap_to !== null) {
+      if (body.swap_to !== 'blue' && body.swap_to !== 'green') throw new UpgradeRequestError('swap_to: must be "blue" or "green"')
+      if (!this.o.upstreams.colors().includes(body.swap_to)) throw new UpgradeRequestError(`swap_to: upstream ${body.swap_to} is not configured ([upstreams.${body.swap_to}])`)
+      request.swap_to = body.swap_to as Color
+    }
+    if (body.contract !== undefined && body.contract !== null) {
+      const c = body.contract as Record<string, unknown>
+      if (typeof c !== 'object' || Array.isArray(c)) throw new UpgradeRequestError('contract: must be an object {code_id, checksum, migrate_msg?}')
+      if (typeof c.code_id !== 'number' || !Number.isSafeInteger(c.code_id) || c.code_id < 1) throw new UpgradeRequestError('contract.code_id: must be a positive integer')
+      if (typeof c.checksum !== 'string' || !/^[0-9a-fA-F]{64}$/.test(c.checksum)) throw new UpgradeRequestError('contract.checksum: must be 64 hex digits (the SHA-256 of the new wasm code)')
+      if (c.migrate_msg !== undefined && (typeof c.migrate_msg !== 'object' || c.migrate_msg === null || Array.isArray(c.migrate_msg))) throw new UpgradeRequestError('contract.migrate_msg: must be an object')
+      if (this.o.contract === null) throw new UpgradeRequestError('contract: the chain is disabled ([chain] enabled = false), so no contract can be migrated')
+      request.contract = { code_id: c.code_id, checksum: c.checksum.toLowerCase(), ...(c.migrate_msg !== undefined ? { migrate_msg: c.migrate_msg as Record<string, unknown> } : {}) }
+    }
+    if (body.drain_timeout_secs !== undefined && body.drain_timeout_secs !== null) {
+      if (typeof body.drain_timeout_secs !== 'number' || !Number.isSafeInteger(body.drain_timeout_secs) || body.drain_timeout_secs < 0) throw new UpgradeRequestError('drain_timeout_secs: must be a non-negative integer')
+      request.drain_timeout_secs = body.drain_timeout_secs
+    }
+    if (body.force_after_timeout !== undefined && body.force_after_timeout !== null) {
+      if (typeof body.force_after_timeout !== 'boolean') throw new UpgradeRequestError('force_after_timeout: must be true or false')
+      request.force_after_timeout = body.force_after_timeout
+    }
+    if (body.stuck_settlement_action !== undefined && body.stuck_settlement_action !== null) {
+      if (!STUCK_ACTIONS.includes(body.stuck_settlement_action as StuckSettlementAction)) throw new UpgradeRequestError(`stuck_settlement_action: must be one of ${STUCK_ACTIONS.join(', ')}`)
+      request.stuck_settlement_action = body.stuck_settlement_action as StuckSettlementAction
+    }
+    return request
+  }
+}
+
+function newestOf (versions: readonly string[]): string {
+  return [...versions].sort((a, b) => Number(a) - Number(b)).at(-1) ?? 'unknown'
+}
+
+/** Forward phases done, with the drain counted by how much of the inflight set has settled. */
+export function progressOf (run: UpgradeRun | null, drain: DrainProgress | null): number {
+  if (run === null) return 0
+  if (run.state === 'completed' || run.state === 'rolled_back') return 100
+  const index = FORWARD_PHASES.indexOf(run.state)
+  if (index < 0) return run.state === 'rolling_back' ? 50 : 0
+  let within = 0
+  if (run.state === 'draining' && drain !== null && run.drain.initial_inflight !== null && run.drain.initial_inflight > 0) {
+    within = Math.max(0, 1 - drain.inflight / run.drain.initial_inflight)
+  }
+  return Math.min(99, Math.floor(((index + within) / FORWARD_PHASES.length) * 100))
+}

@@ -1,0 +1,87 @@
+/**
+ * One upgrade's durable record: what was asked, which state it is in, its phases and steps. The journal writes it
+ * (SQLite, then the store) before every change takes effect; a coordinator that restarts or takes over reads it
+ * back and carries on from exactly there.
+ */
+import type { Color } from '../config/schema.js'
+import type { StuckSettlementAction } from './ports.js'
+
+export const UPGRADE_STATES = [
+  'idle', 'pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming',
+  'completed', 'rolling_back', 'rolled_back', 'failed'
+] as const
+export type UpgradeState = typeof UPGRADE_STATES[number]
+
+/** States an upgrade ends in. `failed` ends the run but keeps the system drained. */
+export const FINAL_STATES: ReadonlySet<UpgradeState> = new Set(['completed', 'rolled_back', 'failed'])
+
+/** The forward phases, in order (the progress bar's segments). */
+export const FORWARD_PHASES: readonly UpgradeState[] = ['pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming']
+
+/** The `upgrade_state` gauge's value per state: 0 none, 1 draining, 2 upgrading, 3 rolling back, 4 failed. */
+export const STATE_GAUGE: Record<UpgradeState, number> = {
+  idle: 0, completed: 0, rolled_back: 0, pre_checks: 1, draining: 1, checkpointing: 2, migrating: 2, post_checks: 2, resuming: 2, rolling_back: 3, failed: 4
+}
+
+export interface ContractTarget {
+  code_id: number
+  checksum: string
+  migrate_msg?: Record<string, unknown>
+}
+
+export interface UpgradeRequest {
+  target_version: string
+  swap_to?: Color
+  contract?: ContractTarget
+  drain_timeout_secs?: number
+  force_after_timeout?: boolean
+  stuck_settlement_action?: StuckSettlementAction
+}
+
+export interface PhaseRecord {
+  phase: UpgradeState
+  started_at_ms: number
+  ended_at_ms: number | null
+  outcome: 'ok' | 'failed' | 'aborted' | 'interrupted' | null
+  detail?: string
+}
+
+export type StepStatus = 'applying' | 'applied' | 'reverting' | 'reverted'
+
+export interface StepRecord {
+  name: string
+  status: StepStatus
+  updated_at_ms: number
+  /** What the step needs to revert itself (e.g. the contract's old code id), written before it applies. */
+  detail?: Record<string, unknown>
+}
+
+export interface UpgradeRun {
+  id: string
+  /** Bumped on every write: the newer of two copies (SQLite, store) wins. */
+  seq: number
+  /** The leader lease's fencing token of the coordinator that wrote it last. */
+  fencing_token: number
+  request: UpgradeRequest
+  from_version: string
+  from_active: Color
+  to_active: Color
+  state: UpgradeState
+  started_at_ms: number
+  ended_at_ms: number | null
+  phases: PhaseRecord[]
+  steps: StepRecord[]
+  checkpoint_id: string | null
+  abort_requested: boolean
+  /** Why it rolled back or failed. */
+  error: string | null
+  rollback_attempts: number
+  drain: { started_at_ms: number | null, deadline_ms: number | null, initial_inflight: number | null, forced: boolean, extended: number, stuck_action: StuckSettlementAction | null }
+  /** Estimate of when admission resumes (ms), for Retry-After. */
+  resume_estimate_ms: number
+  settlements_migrated: number
+}
+
+export function isFinal (run: UpgradeRun): boolean {
+  return FINAL_STATES.has(run.state)
+}
