@@ -5,7 +5,7 @@ import { packetEventsOfBlock, parsePacketEvent, type AbciEventLike } from '../..
 
 const packetEvent = (type: string, sequence: string, channel = 'channel-0', extra: Array<[string, string]> = []): AbciEventLike => ({
   type,
-  attributes: [
+  attributes: ([
     ['packet_timeout_height', '0-0'],
     ['packet_timeout_timestamp', '1767225600000000000'],
     ['packet_sequence', sequence],
@@ -16,7 +16,7 @@ const packetEvent = (type: string, sequence: string, channel = 'channel-0', extr
     ['packet_channel_ordering', 'ORDER_UNORDERED'],
     ['connection_id', 'connection-0'],
     ...extra
-  ].map(([key, value]) => ({ key, value }))
+  ] satisfies Array<[string, string]>).map(([key, value]) => ({ key, value }))
 })
 
 t.test('a tx that sends two packets yields two packets, each with its own sequence', async (t) => {
