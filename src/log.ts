@@ -15,7 +15,8 @@ export const REDACTED_PATHS: readonly string[] = [
 ]
 
 export interface LoggerOptions {
-  level: LevelWithSilent
+  /** A pino level name (the config schema allows only valid ones). */
+  level: LevelWithSilent | string
   /** Where the lines go; stderr unless a test captures them. */
   destination?: NodeJS.WritableStream
   /** Fixed fields on every line. */

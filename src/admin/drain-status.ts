@@ -41,8 +41,13 @@ export function drainModeOf (control: ControlState, inflight: number, pendingPac
   return 'active'
 }
 
-/** `upgrade_state` as the seed defines it: 0 none, 1 draining (drained included), 2 upgrading (resuming included). */
-export function upgradeStateValue (mode: DrainMode): 0 | 1 | 2 {
+/**
+ * `upgrade_state`: the seed's 0 none, 1 draining (drained included), 2 upgrading (resuming included); and, as
+ * the coordinator defines them, 3 rolling back and 4 failed (a rollback that could not finish: still drained).
+ */
+export function upgradeStateValue (control: ControlState, mode: DrainMode): 0 | 1 | 2 | 3 | 4 {
+  if (control.upgrade?.phase === 'rolling_back') return 3
+  if (control.upgrade?.phase === 'failed') return 4
   if (mode === 'active') return 0
   return mode === 'draining' || mode === 'drained' ? 1 : 2
 }

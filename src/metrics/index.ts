@@ -6,7 +6,8 @@
  * shows the store's truth rather than this instance's guess.
  *
  * The seed's names keep their meaning: `upgrade_state` is 0 none, 1 draining (an operator drain or an upgrade's
- * pre-check/drain phases, drained included), 2 upgrading (an upgrade past its drain).
+ * pre-check/drain phases, drained included), 2 upgrading (an upgrade past its drain); two values are added for
+ * the coordinator's states the seed did not name: 3 rolling back, 4 failed (rollback could not finish).
  */
 import diagnostics from 'node:diagnostics_channel'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
@@ -15,13 +16,14 @@ import {
   type UpgradeMessage, type UpstreamMessage
 } from '../observability/channels.js'
 
-export type UpgradeStateValue = 0 | 1 | 2
+/** 0 none, 1 draining, 2 upgrading (the seed's); 3 rolling back, 4 failed (the coordinator's additions). */
+export type UpgradeStateValue = 0 | 1 | 2 | 3 | 4
 
 /** What the gauges read on every scrape. Each may throw or reject: the gauge then keeps its last value. */
 export interface MetricSources {
   /** The exact inflight count (the store). */
   inflightCount: () => Promise<number> | number
-  /** 0 none, 1 draining, 2 upgrading, and since when (ms) that state holds, or null when unknown. */
+  /** The `upgrade_state` value, and since when (ms) the drain or upgrade holds, or null when unknown. */
   upgradeState: () => Promise<{ value: UpgradeStateValue, sinceMs: number | null }> | { value: UpgradeStateValue, sinceMs: number | null }
   /** Pending IBC packets on the watched channels; absent without a watcher. */
   pendingIbcPackets?: () => Promise<number> | number
@@ -60,7 +62,7 @@ export function createMetrics (sources: MetricSources): Metrics {
   // eslint-disable-next-line no-new -- registered on creation; read on scrape
   new Gauge({
     name: 'upgrade_state',
-    help: 'Current upgrade state (0=none, 1=draining, 2=upgrading)',
+    help: 'Current upgrade state (0=none, 1=draining, 2=upgrading, 3=rolling back, 4=failed)',
     registers,
     async collect () {
       const state = await settle(sources.upgradeState)

@@ -1,0 +1,69 @@
+/**
+ * The control commands' way to the admin API: one JSON request with the bearer token from
+ * `INTENT_GATE_ADMIN_TOKEN`. A problem+json answer becomes an AdminCallError carrying the problem (exit 1);
+ * a missing token or a malformed `--admin` URL is a usage error (exit 2) naming the variable or flag.
+ */
+import { UsageError } from '../errors.js'
+import { AdminCallError } from './errors.js'
+
+export const TOKEN_ENV = 'INTENT_GATE_ADMIN_TOKEN'
+export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:9090'
+const TIMEOUT_MS = 15_000
+
+export interface AdminClient {
+  get<T> (path: string): Promise<T>
+  post<T> (path: string, body?: unknown): Promise<T>
+  put<T> (path: string, body: unknown): Promise<T>
+}
+
+export function createAdminClient (adminUrl: string, env: Record<string, string | undefined> = process.env): AdminClient {
+  let base: URL
+  try {
+    base = new URL(adminUrl)
+  } catch {
+    throw new UsageError(`--admin: '${adminUrl}' is not a URL (e.g. ${DEFAULT_ADMIN_URL})`)
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new UsageError(`--admin: '${adminUrl}' must be an http(s) URL`)
+  const token = env[TOKEN_ENV]
+  if (token === undefined || token === '') throw new UsageError(`${TOKEN_ENV} is not set: the admin API needs its bearer token`)
+
+  async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
+    const url = new URL(path, base)
+    let res: Response
+    try {
+      res = await fetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${token as string}`,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {})
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(TIMEOUT_MS)
+      })
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause
+      const why = cause?.code ?? (err as Error).name
+      throw new AdminCallError(`cannot reach the admin API at ${base.origin} (${why})`, null, null, { cause: err })
+    }
+    const text = await res.text()
+    let parsed: unknown = text
+    try {
+      parsed = text === '' ? null : JSON.parse(text)
+    } catch {}
+    if (!res.ok) {
+      const p = parsed as { title?: string, detail?: string } | null
+      const what = typeof p === 'object' && p !== null && typeof p.detail === 'string'
+        ? `${p.title ?? res.statusText}: ${p.detail}`
+        : `${res.status} ${res.statusText}`
+      throw new AdminCallError(`${method} ${path} refused (${res.status}): ${what}`, res.status, parsed)
+    }
+    return parsed as T
+  }
+
+  return {
+    get: async (path) => await call('GET', path),
+    post: async (path, body) => await call('POST', path, body ?? {}),
+    put: async (path, body) => await call('PUT', path, body)
+  }
+}
