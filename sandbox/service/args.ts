@@ -1,0 +1,67 @@
+/**
+ * The sample service's command line: `service --listen HOST:PORT --versions 1.0[,2.0] [--settle-ms N]
+ * [--chain-rpc URL] [--no-verify]`. Bad usage is reported naming the flag (exit status 2).
+ */
+import { parseArgs } from 'node:util'
+import { UsageError } from '../../src/errors.js'
+
+export interface ServiceOptions {
+  host: string
+  port: number
+  /** Versions served natively, oldest first. */
+  versions: string[]
+  /** Time from acceptance to `settled`; 0 settles at once. */
+  settleMs: number
+  chainRpc: string | null
+  /** Skip signature checks (benchmarks only: a check costs about a millisecond of CPU). */
+  verify: boolean
+}
+
+export const DEFAULT_SETTLE_MS = 200
+
+export function parseServiceArgs (argv: readonly string[], known: readonly string[]): ServiceOptions {
+  let values
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        listen: { type: 'string' },
+        versions: { type: 'string' },
+        'settle-ms': { type: 'string' },
+        'chain-rpc': { type: 'string' },
+        'no-verify': { type: 'boolean' }
+      }
+    }))
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  if (values.listen === undefined) throw new UsageError('--listen HOST:PORT is required')
+  const listen = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(values.listen)
+  const port = Number(listen?.[3])
+  if (listen === null || port > 65535) throw new UsageError(`--listen: expected HOST:PORT (port 0 picks a free one), got '${values.listen}'`)
+  if (values.versions === undefined) throw new UsageError(`--versions is required (a comma-separated list of ${known.join(', ')})`)
+  const versions = [...new Set(values.versions.split(',').map((v) => v.trim()))]
+  const unknown = versions.filter((v) => !known.includes(v))
+  if (unknown.length > 0 || versions.length === 0) {
+    throw new UsageError(`--versions: unknown version ${unknown.map((v) => `'${v}'`).join(', ')}; known versions: ${known.join(', ')}`)
+  }
+  let settleMs = DEFAULT_SETTLE_MS
+  if (values['settle-ms'] !== undefined) {
+    settleMs = Number(values['settle-ms'])
+    if (!/^\d+$/.test(values['settle-ms']) || !Number.isSafeInteger(settleMs)) {
+      throw new UsageError(`--settle-ms: expected a whole number of milliseconds, got '${values['settle-ms']}'`)
+    }
+  }
+  const chainRpc = values['chain-rpc'] ?? null
+  if (chainRpc !== null && !/^https?:\/\//.test(chainRpc)) throw new UsageError(`--chain-rpc: expected an http(s) URL, got '${chainRpc}'`)
+  return {
+    host: (listen[1] ?? listen[2]) as string,
+    port,
+    versions: known.filter((v) => versions.includes(v)),
+    settleMs,
+    chainRpc,
+    verify: values['no-verify'] !== true
+  }
+}

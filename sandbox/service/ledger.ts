@@ -1,0 +1,68 @@
+/**
+ * The sample service's memory: accepted intents by id and by (owner, nonce), and the counts tests assert
+ * exactly-once delivery with. A repeated (owner, nonce) with the same signed body is the same intent
+ * (idempotent); with a different body it is a reused nonce.
+ */
+import { randomBytes } from 'node:crypto'
+import type { AcceptedIntent } from './settler.js'
+
+export interface LedgerEntry extends AcceptedIntent {
+  /** SHA-256 (hex) of the canonical body: tells a retry from a different order reusing the nonce. */
+  digest: string
+  /** Submissions seen for this (owner, nonce), the first included. */
+  submissions: number
+  /** A status forced through `POST /sandbox/intents/<id>` (tests of refunds, failures, stuck intents). */
+  forced: { status: string, atMs: number } | null
+}
+
+export type Refusal = 'invalid_json' | 'invalid_intent' | 'unsupported_version' | 'bad_signature' | 'nonce_reused' | 'too_large' | 'unavailable'
+
+export type Admission =
+  | { kind: 'new', entry: LedgerEntry }
+  | { kind: 'duplicate', entry: LedgerEntry }
+  | { kind: 'conflict', entry: LedgerEntry }
+
+export class Ledger {
+  private readonly byId = new Map<string, LedgerEntry>()
+  private readonly byKey = new Map<string, LedgerEntry>()
+  // A per-process prefix keeps ids unique across restarts without a random draw per intent.
+  private readonly idPrefix = `int_${randomBytes(4).toString('hex')}`
+  private counter = 0
+  private duplicates = 0
+  private readonly refused: Record<Refusal, number> = {
+    invalid_json: 0, invalid_intent: 0, unsupported_version: 0, bad_signature: 0, nonce_reused: 0, too_large: 0, unavailable: 0
+  }
+
+  admit (fields: Omit<AcceptedIntent, 'id'>, digest: string): Admission {
+    const key = `${fields.owner}:${fields.nonce}`
+    const known = this.byKey.get(key)
+    if (known !== undefined) {
+      if (known.digest !== digest) return { kind: 'conflict', entry: known }
+      known.submissions++
+      this.duplicates++
+      return { kind: 'duplicate', entry: known }
+    }
+    const entry: LedgerEntry = { ...fields, id: `${this.idPrefix}${(++this.counter).toString(36)}`, digest, submissions: 1, forced: null }
+    this.byId.set(entry.id, entry)
+    this.byKey.set(key, entry)
+    return { kind: 'new', entry }
+  }
+
+  get (id: string): LedgerEntry | undefined {
+    return this.byId.get(id)
+  }
+
+  refuse (reason: Refusal): void {
+    this.refused[reason]++
+  }
+
+  stats (withKeys: boolean): Record<string, unknown> {
+    const out: Record<string, unknown> = { accepted: this.byId.size, duplicates: this.duplicates, refused: { ...this.refused } }
+    if (withKeys) {
+      const byKey: Record<string, number> = {}
+      for (const [key, entry] of this.byKey) byKey[key] = entry.submissions
+      out['by_key'] = byKey
+    }
+    return out
+  }
+}
