@@ -7,8 +7,6 @@ import { randomBytes } from 'node:crypto'
 import type { AcceptedIntent } from './settler.js'
 
 export interface LedgerEntry extends AcceptedIntent {
-  /** SHA-256 (hex) of the canonical body: tells a retry from a different order reusing the nonce. */
-  digest: string
   /** Submissions seen for this (owner, nonce), the first included. */
   submissions: number
   /** A status forced through `POST /sandbox/intents/<id>` (tests of refunds, failures, stuck intents). */
@@ -33,16 +31,20 @@ export class Ledger {
     invalid_json: 0, invalid_intent: 0, unsupported_version: 0, bad_signature: 0, nonce_reused: 0, too_large: 0, unavailable: 0
   }
 
-  admit (fields: Omit<AcceptedIntent, 'id'>, digest: string): Admission {
+  /**
+   * `sameOrder` tells a retry from a different order reusing the nonce; it runs only when a key repeats, so a
+   * first submission pays for no hashing.
+   */
+  admit (fields: Omit<AcceptedIntent, 'id'>, sameOrder: (known: AcceptedIntent) => boolean): Admission {
     const key = `${fields.owner}:${fields.nonce}`
     const known = this.byKey.get(key)
     if (known !== undefined) {
-      if (known.digest !== digest) return { kind: 'conflict', entry: known }
+      if (!sameOrder(known)) return { kind: 'conflict', entry: known }
       known.submissions++
       this.duplicates++
       return { kind: 'duplicate', entry: known }
     }
-    const entry: LedgerEntry = { ...fields, id: `${this.idPrefix}${(++this.counter).toString(36)}`, digest, submissions: 1, forced: null }
+    const entry: LedgerEntry = { ...fields, id: `${this.idPrefix}${(++this.counter).toString(36)}`, submissions: 1, forced: null }
     this.byId.set(entry.id, entry)
     this.byKey.set(key, entry)
     return { kind: 'new', entry }

@@ -103,7 +103,6 @@ export class IntentService {
       if (!verdict.ok) return this.refuse(res, 'bad_signature', { status: 401, type: 'bad-signature', title: 'Bad signature', detail: verdict.reason })
     }
     const { owner, nonce, deadline } = validation.identity
-    const digest = orderDigest(catalog, version, validation.intent)
     const admission = this.ledger.admit({
       owner,
       nonce,
@@ -112,7 +111,7 @@ export class IntentService {
       acceptedAtMs: this.now(),
       outputAmounts: outputAmounts(validation.intent),
       intent: validation.intent
-    }, digest)
+    }, (known) => orderDigest(catalog, known.version, known.intent) === orderDigest(catalog, version, validation.intent))
     if (admission.kind === 'conflict') {
       return this.refuse(res, 'nonce_reused', {
         status: 409,
