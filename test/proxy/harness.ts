@@ -108,3 +108,15 @@ export async function makeStore (t: Teardown): Promise<Store & { failing?: boole
   t.teardown(async () => await store.close())
   return store
 }
+
+/**
+ * Resolves once `condition` holds, checking every 10 ms: for state that changes through a timer the test does
+ * not own (the store's control watch, health checks). Fails after `timeoutMs`.
+ */
+export async function waitFor (condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms: ${condition.toString()}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}

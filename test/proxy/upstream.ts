@@ -5,6 +5,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { WebSocketServer } from 'ws'
 
 export interface Teardown { teardown (fn: () => unknown): void }
 
@@ -33,12 +34,18 @@ export interface TestUpstream {
   healthChecks (): number
   /** Open TCP connections from anyone (the proxy's pool included). */
   openSockets (): number
+  /** Resolves once at most `n` TCP connections are open. */
+  socketsAtMost (n: number): Promise<void>
+  /** Resolves when the next /stream response is closed (the exchange ended on the upstream's side). */
+  streamClosed (): Promise<void>
+  /** Open WebSocket connections (path /ws echoes `<name>:<message>`). */
+  openWebSockets (): number
   /** Resolves once the server has seen `n` requests on route `path` (prefix). */
   waitForRequest (path: string): Promise<Received>
   close (): Promise<void>
 }
 
-export async function startUpstream (t: Teardown, version: '1.0' | '2.0' = '2.0'): Promise<TestUpstream> {
+export async function startUpstream (t: Teardown, version: '1.0' | '2.0' = '2.0', name = 'upstream'): Promise<TestUpstream> {
   const received: Received[] = []
   const statuses = new Map<string, string>()
   const sockets = new Set<Socket>()
@@ -48,6 +55,8 @@ export async function startUpstream (t: Teardown, version: '1.0' | '2.0' = '2.0'
   let unhealthy = false
   let health = 0
   let seq = 0
+  const socketWaiters: Array<{ n: number, resolve: () => void }> = []
+  const streamWaiters: Array<() => void> = []
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = []
@@ -77,7 +86,7 @@ export async function startUpstream (t: Teardown, version: '1.0' | '2.0' = '2.0'
       const answer = (): void => {
         const next = nextAnswers.shift()
         if (next !== undefined) return json(next.status, next.body)
-        const id = `${version === '2.0' ? 'v2' : 'v1'}-${++seq}`
+        const id = `${name}-${version === '2.0' ? 'v2' : 'v1'}-${++seq}`
         statuses.set(id, 'accepted')
         if (version === '2.0') json(202, { intent_id: id, status: 'accepted', version: '2.0' })
         else json(202, { id, status: 'pending', version: '1.0' })
@@ -108,7 +117,10 @@ export async function startUpstream (t: Teardown, version: '1.0' | '2.0' = '2.0'
       res.writeHead(200, { 'content-type': 'text/plain' })
       res.write('tick\n')
       const timer = setInterval(() => res.write('tick\n'), 20)
-      res.on('close', () => clearInterval(timer))
+      res.on('close', () => {
+        clearInterval(timer)
+        streamWaiters.splice(0).forEach((w) => w())
+      })
       return
     }
     if (r.url === '/hang') return // never answers
@@ -118,14 +130,23 @@ export async function startUpstream (t: Teardown, version: '1.0' | '2.0' = '2.0'
   const server = http.createServer(onRequest)
   server.on('connection', (s: Socket) => {
     sockets.add(s)
-    s.on('close', () => sockets.delete(s))
+    s.on('close', () => {
+      sockets.delete(s)
+      for (let i = socketWaiters.length - 1; i >= 0; i--) {
+        if (sockets.size <= socketWaiters[i]!.n) socketWaiters.splice(i, 1)[0]!.resolve()
+      }
+    })
   })
+  const wss = new WebSocketServer({ server, path: '/ws' })
+  wss.on('connection', (ws) => ws.on('message', (data) => ws.send(`${name}:${data.toString()}`)))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
     closed = true
+    for (const c of wss.clients) c.terminate()
+    wss.close()
     for (const s of sockets) s.destroy()
     await new Promise<void>((resolve) => server.close(() => resolve()))
   }
@@ -142,6 +163,12 @@ export async function startUpstream (t: Teardown, version: '1.0' | '2.0' = '2.0'
     setUnhealthy: (down) => { unhealthy = down },
     healthChecks: () => health,
     openSockets: () => sockets.size,
+    socketsAtMost: async (n) => {
+      if (sockets.size <= n) return
+      await new Promise<void>((resolve) => socketWaiters.push({ n, resolve }))
+    },
+    streamClosed: async () => await new Promise<void>((resolve) => streamWaiters.push(resolve)),
+    openWebSockets: () => wss.clients.size,
     waitForRequest: async (path) => await new Promise<Received>((resolve) => waiters.push({ path, resolve })),
     close
   }
