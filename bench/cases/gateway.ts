@@ -1,0 +1,75 @@
+/**
+ * The intent-gate rows: pass-through (the same GET as the reference rows), submissions through Redis (a 1.0
+ * intent to a 1.0 upstream: no translation), and translated submissions (the same 1.0 intent to a 2.0-only
+ * upstream: the gateway translates the body and the answer). Each row gets a fresh gateway process and its own
+ * Redis namespace, so no row inherits another's inflight records.
+ */
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { startGateway, type UpstreamSpec } from '../lib/gateway.js'
+import { summariseDir, type ProfileSummary } from '../lib/profile.js'
+import type { BenchRedis } from '../lib/redis.js'
+import { startBackend } from '../lib/servers.js'
+import type { CaseId } from '../options.js'
+import { INTENT_PATH, PASS_THROUGH_PATH, measure, type BenchContext, type CaseResult, type Request } from './context.js'
+
+export interface GatewayCaseResult extends CaseResult { profile?: ProfileSummary | null }
+
+export interface GatewayEnv {
+  redis: BenchRedis
+  /** The shared 1.0 backend. */
+  backendUrl: string
+  /** Where profiles go with --profile. */
+  profileRoot: string
+}
+
+async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue: (scope: BenchContext['resources']) => Promise<UpstreamSpec>, request: Request): Promise<Pick<GatewayCaseResult, 'result' | 'cpu' | 'profile'>> {
+  const scope = ctx.resources.scope()
+  const profileDir = ctx.options.profile ? path.join(env.profileRoot, id) : undefined
+  if (profileDir !== undefined) await mkdir(profileDir, { recursive: true })
+  let measured
+  try {
+    const gateway = await startGateway(scope, {
+      name: `intent-gate (${id})`,
+      redisUrl: env.redis.url,
+      namespace: `bench-${id}`,
+      blue: await blue(scope),
+      connections: ctx.options.connections,
+      profileDir
+    })
+    measured = await measure(ctx, gateway.url, request)
+  } finally {
+    // Closing stops the gateway with SIGTERM: a profiled one writes its profile on the way out.
+    await scope.close()
+  }
+  const profile = profileDir === undefined ? undefined : await summariseDir(profileDir)
+  return { ...measured, profile }
+}
+
+export async function passThrough (ctx: BenchContext, env: GatewayEnv): Promise<GatewayCaseResult> {
+  return {
+    id: 'pass-through',
+    title: 'intent-gate pass-through',
+    what: `GET ${PASS_THROUGH_PATH} through the gateway's pass-through route to the active (blue) upstream`,
+    ...await gatewayCase(ctx, env, 'pass-through', async () => ({ url: env.backendUrl, versions: ['1.0'] }), { method: 'GET', path: PASS_THROUGH_PATH })
+  }
+}
+
+export async function submit (ctx: BenchContext, env: GatewayEnv): Promise<GatewayCaseResult> {
+  return {
+    id: 'submit',
+    title: 'intent-gate submit (Redis)',
+    what: 'POST /intents, a 1.0 intent with a fresh nonce, to a 1.0 upstream: validation, idempotency, admission, forward and bind in Redis; no translation',
+    ...await gatewayCase(ctx, env, 'submit', async () => ({ url: env.backendUrl, versions: ['1.0'] }), { method: 'POST', path: INTENT_PATH, intent: ctx.intentV1 })
+  }
+}
+
+export async function submitTranslated (ctx: BenchContext, env: GatewayEnv): Promise<GatewayCaseResult> {
+  const blue = async (scope: BenchContext['resources']): Promise<UpstreamSpec> => ({ url: await startBackend(scope, 'backend 2.0', ['2.0']), versions: ['2.0'] })
+  return {
+    id: 'submit-translated',
+    title: 'intent-gate submit, translated',
+    what: 'the same 1.0 intents to a 2.0-only upstream: the gateway translates 1.0 -> 2.0 and the answer back (the backend refuses 1.0, so an untranslated request shows as an error)',
+    ...await gatewayCase(ctx, env, 'submit-translated', blue, { method: 'POST', path: INTENT_PATH, intent: ctx.intentV1 })
+  }
+}

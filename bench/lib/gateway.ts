@@ -1,0 +1,127 @@
+/**
+ * Starts intent-gate (`node dist/src/cli/main.js serve --config FILE`) as its own process, with a config file
+ * written for the case: loopback ports, the bench's Redis under a namespace of its own, the case's upstreams,
+ * no chain, log level `warn` (a log line per request would be measured too).
+ */
+import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { freePort } from './ports.js'
+import { ChildFailedError, type Child, type Resources } from './resources.js'
+
+export const GATEWAY_MAIN = path.resolve('dist/src/cli/main.js')
+
+export interface UpstreamSpec { url: string, versions: string[] }
+
+export interface GatewaySpec {
+  name: string
+  redisUrl: string
+  namespace: string
+  blue: UpstreamSpec
+  green?: UpstreamSpec
+  /** Keep-alive connections per upstream pool (the same count the bare proxies get). */
+  connections: number
+  /** Write a V8 CPU profile (`--cpu-prof`) into this dir when the gateway exits. */
+  profileDir?: string
+}
+
+export interface Gateway {
+  url: string
+  adminUrl: string
+  adminToken: string
+  child: Child
+}
+
+/** True when the gateway's entry point has been built (the cases that need it are skipped otherwise). */
+export function gatewayBuilt (): boolean {
+  return existsSync(GATEWAY_MAIN)
+}
+
+function tomlString (s: string): string { return JSON.stringify(s) }
+function tomlList (items: string[]): string { return `[${items.map(tomlString).join(', ')}]` }
+
+function upstreamToml (color: string, up: UpstreamSpec, connections: number): string {
+  return `[upstreams.${color}]
+url = ${tomlString(up.url)}
+versions = ${tomlList(up.versions)}
+health_path = "/healthz"
+connections = ${connections}
+`
+}
+
+export function gatewayToml (spec: GatewaySpec, dir: string, proxyPort: number, adminPort: number): string {
+  return `# written by bench/lib/gateway.ts for the case "${spec.name}"
+[proxy]
+listen = "127.0.0.1:${proxyPort}"
+# Longer than any case: the reconciler's polling of every inflight intent is not part of the submission path.
+reconcile_interval_ms = 600000
+# The bench stops the gateway with SIGTERM once the load has ended (and a CPU profile is written on exit).
+shutdown_grace_secs = 2
+
+[admin]
+listen = "127.0.0.1:${adminPort}"
+
+[redis]
+url = ${tomlString(spec.redisUrl)}
+namespace = ${tomlString(spec.namespace)}
+
+${upstreamToml('blue', spec.blue, spec.connections)}
+${spec.green === undefined ? '' : upstreamToml('green', spec.green, spec.connections)}
+[versions]
+accepted = ["1.0", "2.0"]
+default = "1.0"
+
+[chain]
+enabled = false
+
+[coordinator]
+database = ${tomlString(path.join(dir, 'intent-gate.sqlite'))}
+
+[checkpoint]
+checkpoint_dir = ${tomlString(path.join(dir, 'checkpoints'))}
+
+[log]
+level = "warn"
+`
+}
+
+/** The caller's environment minus `INTENT_GATE_*`: an override left in a shell must not change the case. */
+function environmentWithoutOverrides (): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('INTENT_GATE_')))
+}
+
+async function waitReady (child: Child, adminUrl: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let last = 'no answer yet'
+  while (Date.now() < deadline) {
+    if (!child.running()) throw new ChildFailedError(child.name, 'exited before it was ready', child.output())
+    try {
+      const res = await fetch(`${adminUrl}/readyz`, { signal: AbortSignal.timeout(1000) })
+      await res.arrayBuffer()
+      if (res.ok) return
+      last = `/readyz answered ${res.status}`
+    } catch (err) {
+      last = (err as Error).message
+    }
+    // Polling is the only readiness signal a config-file-driven process offers here; 50 ms keeps start-up short.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new ChildFailedError(child.name, `not ready after ${timeoutMs} ms (${last})`, child.output())
+}
+
+export async function startGateway (resources: Resources, spec: GatewaySpec): Promise<Gateway> {
+  const dir = await resources.tempDir('gateway')
+  const proxyPort = await freePort()
+  const adminPort = await freePort()
+  const configFile = path.join(dir, 'intent-gate.toml')
+  await writeFile(configFile, gatewayToml(spec, dir, proxyPort, adminPort))
+  const adminToken = `bench-${process.pid}-${Date.now()}`
+  const profile = spec.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', spec.profileDir]
+  const { child } = await resources.start(spec.name, process.execPath, [...profile, GATEWAY_MAIN, 'serve', '--config', configFile], {
+    env: { ...environmentWithoutOverrides(), INTENT_GATE_ADMIN_TOKEN: adminToken, NODE_ENV: 'production' },
+    cwd: dir
+  })
+  const adminUrl = `http://127.0.0.1:${adminPort}`
+  await waitReady(child, adminUrl, 20_000)
+  return { url: `http://127.0.0.1:${proxyPort}`, adminUrl, adminToken, child }
+}

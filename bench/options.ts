@@ -1,0 +1,87 @@
+/**
+ * The bench's command line: `node dist/bench/run.js [--quick] [--duration S] [--warmup S] [--connections N]
+ * [--load auto|wrk|autocannon] [--only ID,...] [--profile] [--out FILE]`. Bad flags exit 2 naming the flag.
+ */
+import { parseArgs } from 'node:util'
+
+export const CASE_IDS = [
+  'backend', 'backend-submit', 'http-proxy', 'undici-proxy', 'pass-through', 'submit', 'submit-translated', 'swap', 'checkpoint'
+] as const
+export type CaseId = typeof CASE_IDS[number]
+
+export interface BenchOptions {
+  durationSec: number
+  warmupSec: number
+  connections: number
+  load: 'auto' | 'wrk' | 'autocannon'
+  only: Set<CaseId>
+  /** Run the gateway cases with `node --cpu-prof` and summarise where the time went. */
+  profile: boolean
+  out: string
+  quick: boolean
+}
+
+export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench/run.js [options])
+  --quick              2 s per case after a 1 s warm-up (default: 6 s after 2 s)
+  --duration S         seconds measured per case
+  --warmup S           seconds of warm-up load before each measured run (not counted)
+  --connections N      client connections, the same for every case (default 64)
+  --load GEN           auto (wrk, installed when missing; autocannon if that fails) | wrk | autocannon
+  --only IDS           comma-separated cases: ${CASE_IDS.join(', ')}
+  --profile            run the gateway under node --cpu-prof and print where its time goes
+  --out FILE           where the JSON goes (default bench/results/latest.json)
+  -h, --help           this text`
+
+export class UsageError extends Error {}
+
+function positiveInt (flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer, got '${value}'`)
+  return n
+}
+
+/** Parses argv; returns null when help was asked for. */
+export function parseOptions (argv: string[]): BenchOptions | null {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean', default: false },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        connections: { type: 'string' },
+        load: { type: 'string', default: 'auto' },
+        only: { type: 'string' },
+        profile: { type: 'boolean', default: false },
+        out: { type: 'string', default: 'bench/results/latest.json' },
+        help: { type: 'boolean', short: 'h', default: false }
+      },
+      strict: true,
+      allowPositionals: false
+    })
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  const v = parsed.values
+  if (v.help) return null
+  if (v.load !== 'auto' && v.load !== 'wrk' && v.load !== 'autocannon') {
+    throw new UsageError(`--load must be auto, wrk or autocannon, got '${v.load}'`)
+  }
+  const only = new Set<CaseId>()
+  for (const id of (v.only ?? CASE_IDS.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    if (!(CASE_IDS as readonly string[]).includes(id)) throw new UsageError(`--only: unknown case '${id}' (cases: ${CASE_IDS.join(', ')})`)
+    only.add(id as CaseId)
+  }
+  return {
+    quick: v.quick,
+    durationSec: positiveInt('duration', v.duration, v.quick ? 2 : 6),
+    warmupSec: positiveInt('warmup', v.warmup, v.quick ? 1 : 2),
+    connections: positiveInt('connections', v.connections, 64),
+    load: v.load,
+    only,
+    profile: v.profile,
+    out: v.out
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The human side of a run: one table of every row (req/s, p50, p99, errors, and how busy the rest of the machine
+ * was), the ratios with their aims, the swap windows, the checkpoint timings and, with --profile, the gateway's
+ * hot spots.
+ */
+import type { CaseResult } from '../cases/context.js'
+import type { CheckpointResult } from '../cases/checkpoint-timing.js'
+import type { GatewayCaseResult } from '../cases/gateway.js'
+import type { SwapResult } from '../cases/swap.js'
+import type { Ratio } from './ratios.js'
+
+export interface RunHeader { startedAt: string, cores: number, cpuModel: string, node: string, generator: string, connections: number, durationSec: number, warmupSec: number, loadAvg: number[] }
+
+const num = (n: number, digits = 0): string => Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-'
+const pad = (s: string, w: number): string => s.length >= w ? s : s + ' '.repeat(w - s.length)
+const lpad = (s: string, w: number): string => s.length >= w ? s : ' '.repeat(w - s.length) + s
+
+function table (headers: string[], rows: string[][], leftCols = 1): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]): string => cells.map((c, i) => (i < leftCols ? pad(c, widths[i] ?? 0) : lpad(c, widths[i] ?? 0))).join('  ').trimEnd()
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}
+
+export function formatRows (rows: CaseResult[]): string {
+  return table(['case', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'bad status', 'errors', 'bench cpu', 'others\' cpu'], rows.map((r) => {
+    if (r.result === undefined) return [r.title, r.skipped !== undefined ? `skipped: ${r.skipped}` : `FAILED: ${(r.error ?? '').split('\n')[0] ?? ''}`]
+    const x = r.result
+    return [r.title, num(x.rps), num(x.p50Ms, 2), num(x.p99Ms, 2), num(x.maxMs, 1), num(x.badStatus), num(x.errors),
+      r.cpu === undefined ? '-' : `${num(r.cpu.benchCores, 2)} cores`, r.cpu === undefined ? '-' : `${num(r.cpu.otherCores, 2)} cores`]
+  }))
+}
+
+export function formatRatios (ratios: Ratio[]): string {
+  return table(['ratio', 'value', 'aim', ''], ratios.map((r) => [
+    r.name,
+    r.value === null ? 'n/a' : r.unit === 'x' ? `${r.value.toFixed(2)}x` : `${(r.value * 100).toFixed(1)}%`,
+    r.aim ?? '',
+    r.met === null ? '' : r.met ? 'met' : 'MISSED'
+  ]))
+}
+
+export function formatSwap (swap: SwapResult): string {
+  if (swap.skipped !== undefined) return `swap: skipped: ${swap.skipped}`
+  if (swap.windows === undefined) return `swap: FAILED: ${swap.error ?? 'no result'}`
+  const lines = [table(['window (by send time)', 'answers', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx'], swap.windows.map((w) => [
+    `${w.name} (${w.fromMs / 1000}s .. ${w.toMs / 1000}s)`, num(w.answers), num(w.rps), num(w.p50Ms, 2), num(w.p99Ms, 2), num(w.maxMs, 1), num(w.non2xx)
+  ]))]
+  lines.push(`swap made through ${swap.method === 'admin' ? 'POST /admin/upstreams/active' : 'redis SET ...:active'} in ${num(swap.swapCallMs ?? NaN, 1)} ms; accepted by blue ${num(swap.accepted?.blue ?? NaN)}, by green ${num(swap.accepted?.green ?? NaN)}`)
+  return lines.join('\n')
+}
+
+export function formatCheckpoint (cp: CheckpointResult): string {
+  if (cp.rows === undefined) return `checkpoint: FAILED: ${cp.error ?? ''}`
+  return table(['checkpoint', 'bytes', 'compressed', 'write ms', 'validate ms'], cp.rows.map((r) => [
+    r.name, num(r.bytes), r.compressed ? 'yes' : 'no', num(r.write_ms), num(r.validate_ms)
+  ]))
+}
+
+export function formatProfiles (rows: GatewayCaseResult[]): string {
+  const out: string[] = []
+  for (const row of rows) {
+    if (row.profile === undefined) continue
+    if (row.profile === null) { out.push(`profile of ${row.id}: none written (the gateway did not exit cleanly)`); continue }
+    const p = row.profile
+    out.push(`profile of ${row.id} (${p.file}; ${num(p.busyMs)} ms on CPU, self time):`)
+    out.push('  by area:     ' + p.byArea.map((h) => `${h.name} ${(h.share * 100).toFixed(1)}%`).join(', '))
+    out.push('  by file:')
+    for (const h of p.byFile.slice(0, 10)) out.push(`    ${lpad((h.share * 100).toFixed(1), 5)}%  ${h.name}`)
+    out.push('  by function:')
+    for (const h of p.byFunction.slice(0, 15)) out.push(`    ${lpad((h.share * 100).toFixed(1), 5)}%  ${h.name}`)
+  }
+  return out.join('\n')
+}
+
+export function formatHeader (h: RunHeader): string {
+  return `intent-gate bench, ${h.startedAt}: ${h.cores} cores (${h.cpuModel}), node ${h.node}, load generator ${h.generator}, ` +
+    `${h.connections} connections, ${h.durationSec} s measured after ${h.warmupSec} s warm-up per case; ` +
+    `load average at start ${h.loadAvg.map((l) => l.toFixed(2)).join(' ')}`
+}

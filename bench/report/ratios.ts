@@ -1,0 +1,48 @@
+/**
+ * The ratios issue 2 and issue 5 aim at, computed from the rows of one run. A ratio whose rows did not both run
+ * (or failed) is reported as missing, never guessed.
+ */
+import type { CaseResult } from '../cases/context.js'
+import type { CaseId } from '../options.js'
+
+export interface Ratio {
+  name: string
+  value: number | null
+  /** Display form of the aim, e.g. ">= 1.30x"; null for a reference figure without an aim. */
+  aim: string | null
+  met: boolean | null
+  unit: 'x' | '%'
+}
+
+function row (rows: CaseResult[], id: CaseId): CaseResult['result'] {
+  return rows.find((r) => r.id === id && r.error === undefined)?.result
+}
+
+function ratio (name: string, value: number | null | undefined, aim: { min?: number, max?: number } | null, unit: 'x' | '%'): Ratio {
+  const v = value === undefined || value === null || !Number.isFinite(value) ? null : value
+  const shown = (n: number): string => unit === 'x' ? `${n.toFixed(2)}x` : `${(n * 100).toFixed(0)}%`
+  const aimText = aim === null ? null : aim.min !== undefined ? `>= ${shown(aim.min)}` : `< ${shown(aim.max ?? 0)}`
+  const met = aim === null || v === null ? null : aim.min !== undefined ? v >= aim.min : v < (aim.max ?? 0)
+  return { name, value: v, aim: aimText, met, unit }
+}
+
+export function computeRatios (rows: CaseResult[]): Ratio[] {
+  const proxy = row(rows, 'http-proxy')
+  const undici = row(rows, 'undici-proxy')
+  const pass = row(rows, 'pass-through')
+  const submit = row(rows, 'submit')
+  const translated = row(rows, 'submit-translated')
+  const backend = row(rows, 'backend')
+  const backendSubmit = row(rows, 'backend-submit')
+  const div = (a?: number, b?: number): number | null => a === undefined || b === undefined || b === 0 ? null : a / b
+  return [
+    ratio('pass-through req/s / bare http-proxy req/s', div(pass?.rps, proxy?.rps), { min: 1.3 }, 'x'),
+    ratio('submit (Redis) req/s / pass-through req/s', div(submit?.rps, pass?.rps), { min: 0.5 }, 'x'),
+    ratio('translation: added to the submission p50', submit !== undefined && translated !== undefined ? translated.p50Ms / submit.p50Ms - 1 : null, { max: 0.1 }, '%'),
+    ratio('reference: bare undici pool / bare http-proxy req/s', div(undici?.rps, proxy?.rps), null, 'x'),
+    ratio('reference: pass-through / bare undici pool req/s', div(pass?.rps, undici?.rps), null, 'x'),
+    ratio('reference: translated / untranslated submit req/s', div(translated?.rps, submit?.rps), null, 'x'),
+    ratio('headroom: backend direct / pass-through req/s', div(backend?.rps, pass?.rps), null, 'x'),
+    ratio('headroom: backend direct POST / submit req/s', div(backendSubmit?.rps, submit?.rps), null, 'x')
+  ]
+}
