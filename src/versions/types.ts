@@ -27,7 +27,10 @@ export type Validation =
 export interface VersionCatalog {
   /** Every version this build knows, oldest first (e.g. ["1.0", "2.0"]). */
   readonly known: readonly string[]
-  /** Validates a parsed JSON body against the schema of `version` (the body's own `version`, or the default). */
+  /**
+   * Validates a parsed JSON body against the schema of `version` (the body's own `version`, or the default).
+   * On success `intent` is the body with `version` made explicit (the body itself when it already had one).
+   */
   validateIntent (version: string, body: unknown): Validation
   /**
    * The version an intent of `clientVersion` is forwarded as to an upstream that accepts `upstreamVersions`
@@ -35,11 +38,18 @@ export interface VersionCatalog {
    * null when none is reachable.
    */
   targetVersion (clientVersion: string, upstreamVersions: readonly string[]): string | null
-  /** Translates an intent step by step; throws NotRepresentableError (422) when a step cannot express it. */
+  /**
+   * Translates an intent step by step; throws NotRepresentableError (422) when a step cannot express it,
+   * NoTranslationPathError when no path exists. The result may share nested objects with `intent`.
+   */
   translateIntent (intent: Record<string, unknown>, from: string, to: string): Record<string, unknown>
-  /** Translates a submission response body (2xx) from the upstream's version to the client's. */
+  /**
+   * Translates a submission response body (2xx) from the upstream's version to the client's. Same version: the
+   * body itself. Throws UpstreamError (502) when the body is not valid in `from`, NoTranslationPathError when
+   * no path exists.
+   */
   translateSubmitResponse (body: unknown, from: string, to: string): unknown
-  /** Translates a status response body (2xx) from the upstream's version to the client's. */
+  /** Translates a status response body (2xx) from the upstream's version to the client's; throws as above. */
   translateStatusResponse (body: unknown, from: string, to: string): unknown
   /** Reads the intent id out of a 2xx submission response in `version` (`intent_id` in 2.0, `id` in 1.0). */
   intentIdOf (body: unknown, version: string): string | null
