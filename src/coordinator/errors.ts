@@ -77,3 +77,8 @@ export class LeadershipLostError extends IntentGateError {
 export class UpgradeAbortedError extends IntentGateError {
   override readonly code = 'IG_ERR_UPGRADE_ABORTED'
 }
+
+/** `upgrade status --watch` saw the upgrade end rolled back or failed (exit status 1). */
+export class UpgradeEndedError extends IntentGateError {
+  override readonly code = 'IG_ERR_UPGRADE_ENDED'
+}

@@ -1,0 +1,104 @@
+/**
+ * Upgrade routes over the coordinator:
+ *
+ *   POST /admin/upgrade/start  {target_version, swap_to?, contract?: {code_id, checksum, migrate_msg?},
+ *                               drain_timeout_secs?, force_after_timeout?, stuck_settlement_action?}  → 202 {id, ...}
+ *   GET  /admin/upgrade/status → the seed's UpgradeStatus plus `phases` (start, end, outcome) and `steps`
+ *   POST /admin/upgrade/abort  → 202: the leader rolls back what was done and resumes the old version
+ *
+ * Any instance answers; the leader (which may be another instance) acts.
+ */
+import type { UpgradeCoordinator } from '../../coordinator/coordinator.js'
+import type { UpgradeRun } from '../../coordinator/run.js'
+import type { DrainStatus } from '../drain-status.js'
+import type { RouteGroup } from '../server.js'
+
+export interface UpgradeRoutesDeps {
+  coordinator: Pick<UpgradeCoordinator, 'requestUpgrade' | 'abort' | 'status'>
+  /** The live DrainStatus (the drain routes' reader). */
+  drainStatus: () => Promise<DrainStatus>
+}
+
+const secs = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : Math.round(ms) / 1000)
+
+export interface UpgradeStatusBody {
+  state: UpgradeRun['state'] | 'idle'
+  upgrade_id: string | null
+  target_version: string | null
+  from_version: string | null
+  started_at: number | null
+  completed_at: number | null
+  drain_status: DrainStatus
+  inflight_count: number
+  checkpoint_id: string | null
+  progress_pct: number
+  estimated_completion: number | null
+  phases: Array<{ phase: string, started_at: number, ended_at: number | null, outcome: string | null, detail?: string }>
+  steps: Array<{ name: string, status: string, updated_at: number, detail?: Record<string, unknown> }>
+  swap: { from: string, to: string } | null
+  contract: { code_id: number, checksum: string } | null
+  drain: { deadline: number | null, initial_inflight: number | null, forced: boolean, stuck_settlement_action: string | null, extended: number } | null
+  rollback_attempts: number
+  error: string | null
+  leader: { instance: string, is_leader: boolean }
+}
+
+export async function readUpgradeStatus (deps: UpgradeRoutesDeps): Promise<UpgradeStatusBody> {
+  const [status, drain] = await Promise.all([deps.coordinator.status(), deps.drainStatus()])
+  const run = status.run
+  const running = run !== null && !['completed', 'rolled_back', 'failed'].includes(run.state)
+  return {
+    state: run?.state ?? 'idle',
+    upgrade_id: run?.id ?? null,
+    target_version: run?.request.target_version ?? null,
+    from_version: run?.from_version ?? null,
+    started_at: secs(run?.started_at_ms),
+    completed_at: secs(run?.ended_at_ms),
+    drain_status: drain,
+    inflight_count: drain.inflight_settlements,
+    checkpoint_id: run?.checkpoint_id ?? null,
+    progress_pct: status.progress_pct,
+    estimated_completion: running ? secs(run.resume_estimate_ms) : null,
+    phases: (run?.phases ?? []).map((p) => ({
+      phase: p.phase,
+      started_at: secs(p.started_at_ms) as number,
+      ended_at: secs(p.ended_at_ms),
+      outcome: p.outcome,
+      ...(p.detail !== undefined ? { detail: p.detail } : {})
+    })),
+    steps: (run?.steps ?? []).map((s) => ({ name: s.name, status: s.status, updated_at: secs(s.updated_at_ms) as number, ...(s.detail !== undefined ? { detail: s.detail } : {}) })),
+    swap: run === null ? null : { from: run.from_active, to: run.to_active },
+    contract: run?.request.contract === undefined ? null : { code_id: run.request.contract.code_id, checksum: run.request.contract.checksum },
+    drain: run === null
+      ? null
+      : { deadline: secs(run.drain.deadline_ms), initial_inflight: run.drain.initial_inflight, forced: run.drain.forced, stuck_settlement_action: run.drain.stuck_action, extended: run.drain.extended },
+    rollback_attempts: run?.rollback_attempts ?? 0,
+    error: run?.error ?? null,
+    leader: status.leader
+  }
+}
+
+export function upgradeRoutes (deps: UpgradeRoutesDeps): RouteGroup {
+  return {
+    name: 'upgrade',
+    routes: [
+      {
+        method: 'POST',
+        path: '/admin/upgrade/start',
+        handler: async (req) => {
+          const run = await deps.coordinator.requestUpgrade(req.body)
+          return { status: 202, body: { id: run.id, state: run.state, target_version: run.request.target_version, swap: { from: run.from_active, to: run.to_active } } }
+        }
+      },
+      { method: 'GET', path: '/admin/upgrade/status', handler: async () => ({ body: await readUpgradeStatus(deps) }) },
+      {
+        method: 'POST',
+        path: '/admin/upgrade/abort',
+        handler: async () => {
+          const run = await deps.coordinator.abort()
+          return { status: 202, body: { id: run.id, state: run.state, abort_requested: true } }
+        }
+      }
+    ]
+  }
+}

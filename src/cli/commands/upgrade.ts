@@ -1,0 +1,144 @@
+/**
+ * `intent-gate upgrade start|status|abort` through the admin API. `status --watch` draws a live progress bar of
+ * the phases and of the inflight count falling, and exits 0 when the upgrade completed, 1 when it rolled back or
+ * failed.
+ */
+import { InvalidArgumentError, type Command } from 'commander'
+import cliProgress from 'cli-progress'
+import type { UpgradeStatusBody } from '../../admin/routes/upgrade.js'
+import { UsageError } from '../../errors.js'
+import { UpgradeEndedError } from '../../coordinator/errors.js'
+import { controlCommand, controlContext, positiveInteger, type ControlOptions } from '../control.js'
+import { keyValues, table, time, type Output } from '../output.js'
+import type { AdminClient } from '../admin-client.js'
+
+const PHASES = ['pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming'] as const
+const FINAL = new Set(['completed', 'rolled_back', 'failed', 'idle'])
+
+function nonNegativeInteger (flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`${flag} must be a whole number (got '${value}')`)
+    return Number(value)
+  }
+}
+
+export function printUpgradeStatus (out: Output, s: UpgradeStatusBody): void {
+  if (out.json) {
+    out.write(JSON.stringify(s))
+    return
+  }
+  const pairs: Array<[string, string]> = [
+    ['upgrade', s.upgrade_id ?? '-'],
+    ['state', s.state],
+    ['version', s.from_version === null ? '-' : `${s.from_version} -> ${s.target_version ?? '?'}`],
+    ['swap', s.swap === null ? '-' : s.swap.from === s.swap.to ? `${s.swap.from} (no swap)` : `${s.swap.from} -> ${s.swap.to}`],
+    ['contract', s.contract === null ? '-' : `code ${s.contract.code_id} (${s.contract.checksum.slice(0, 12)}…)`],
+    ['progress', `${s.progress_pct}%`],
+    ['inflight', String(s.inflight_count)],
+    ['pending IBC packets', String(s.drain_status.pending_ibc_packets)],
+    ['checkpoint', s.checkpoint_id ?? '-'],
+    ['started at', time(s.started_at === null ? null : Math.floor(s.started_at))],
+    ['ended at', time(s.completed_at === null ? null : Math.floor(s.completed_at))],
+    ['estimated resume', time(s.estimated_completion === null ? null : Math.floor(s.estimated_completion))],
+    ['rollback attempts', String(s.rollback_attempts)],
+    ['leader', `${s.leader.instance}${s.leader.is_leader ? ' (this instance)' : ''}`]
+  ]
+  if (s.error !== null) pairs.push(['error', s.error])
+  out.write(keyValues(pairs))
+  if (s.phases.length > 0) {
+    out.write('\n' + table(['phase', 'started', 'took', 'outcome'], s.phases.map((p) => [
+      p.phase, time(Math.floor(p.started_at)),
+      p.ended_at === null ? 'running' : `${(p.ended_at - p.started_at).toFixed(1)}s`,
+      p.outcome ?? '-'
+    ])))
+  }
+  if (s.steps.length > 0) out.write('\n' + table(['step', 'status'], s.steps.map((st) => [st.name, st.status])))
+}
+
+/** Redraws two bars until the upgrade ends; resolves with the final status. */
+async function watch (client: AdminClient, intervalMs: number): Promise<UpgradeStatusBody> {
+  const bars = new cliProgress.MultiBar({
+    clearOnComplete: false,
+    hideCursor: true,
+    format: '{label} [{bar}] {detail}',
+    barsize: 30,
+    forceRedraw: true
+  }, cliProgress.Presets.shades_classic)
+  let status = await client.get<UpgradeStatusBody>('/admin/upgrade/status')
+  const phaseBar = bars.create(100, 0, { label: 'phases  ', detail: '' })
+  const drainBar = bars.create(1, 0, { label: 'inflight', detail: '' })
+  try {
+    for (;;) {
+      const index = PHASES.indexOf(status.state as typeof PHASES[number])
+      const phaseText = index >= 0 ? `${index + 1}/${PHASES.length} ${status.state}` : status.state
+      phaseBar.update(status.progress_pct, { detail: `${phaseText} (${status.progress_pct}%)${status.error !== null && !FINAL.has(status.state) ? ' - ' + status.error.slice(0, 60) : ''}` })
+      const initial = Math.max(status.drain?.initial_inflight ?? 0, status.inflight_count, 1)
+      drainBar.setTotal(initial)
+      drainBar.update(initial - status.inflight_count, { detail: `${status.inflight_count} inflight, ${status.drain_status.pending_ibc_packets} IBC packets pending` })
+      if (FINAL.has(status.state)) break
+      await new Promise((resolve) => setTimeout(resolve, intervalMs))
+      status = await client.get<UpgradeStatusBody>('/admin/upgrade/status')
+    }
+  } finally {
+    bars.stop()
+  }
+  return status
+}
+
+export function registerUpgradeCommands (program: Command): void {
+  const upgrade = program.command('upgrade').description('coordinated upgrades: drain, checkpoint, migrate, swap, verify, resume or roll back')
+
+  controlCommand(upgrade.command('start'))
+    .description('start a coordinated upgrade (202 with its id; follow it with `upgrade status --watch`)')
+    .requiredOption('--target-version <v>', 'the protocol version after the upgrade, e.g. 2.0')
+    .option('--swap-to <color>', 'the upstream that serves new intents afterwards: blue or green')
+    .option('--code-id <n>', 'migrate the settlement contract to this code id', positiveInteger('--code-id'))
+    .option('--code-checksum <hex>', 'the SHA-256 (hex) the new code must have')
+    .option('--drain-timeout-secs <n>', 'override upgrade.drain_timeout_secs', nonNegativeInteger('--drain-timeout-secs'))
+    .option('--force-after-timeout', 'carry on when the drain times out (stuck settlements: see --stuck-settlement-action)')
+    .option('--stuck-settlement-action <action>', 'with --force-after-timeout: preserve, refund_and_cancel or extend_timeout (default)')
+    .action(async (opts: ControlOptions & { targetVersion: string, swapTo?: string, codeId?: number, codeChecksum?: string, drainTimeoutSecs?: number, forceAfterTimeout?: boolean, stuckSettlementAction?: string }) => {
+      if (opts.swapTo !== undefined && opts.swapTo !== 'blue' && opts.swapTo !== 'green') throw new UsageError(`--swap-to must be blue or green (got '${opts.swapTo}')`)
+      if ((opts.codeId === undefined) !== (opts.codeChecksum === undefined)) throw new UsageError('--code-id and --code-checksum go together')
+      if (opts.codeChecksum !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.codeChecksum)) throw new UsageError('--code-checksum must be 64 hex digits (the SHA-256 of the wasm code)')
+      if (opts.stuckSettlementAction !== undefined && !['preserve', 'refund_and_cancel', 'extend_timeout'].includes(opts.stuckSettlementAction)) {
+        throw new UsageError('--stuck-settlement-action must be preserve, refund_and_cancel or extend_timeout')
+      }
+      const { client, out } = controlContext(opts)
+      const body = {
+        target_version: opts.targetVersion,
+        ...(opts.swapTo !== undefined ? { swap_to: opts.swapTo } : {}),
+        ...(opts.codeId !== undefined ? { contract: { code_id: opts.codeId, checksum: opts.codeChecksum } } : {}),
+        ...(opts.drainTimeoutSecs !== undefined ? { drain_timeout_secs: opts.drainTimeoutSecs } : {}),
+        ...(opts.forceAfterTimeout === true ? { force_after_timeout: true } : {}),
+        ...(opts.stuckSettlementAction !== undefined ? { stuck_settlement_action: opts.stuckSettlementAction } : {})
+      }
+      const started = await client.post<{ id: string, state: string, swap: { from: string, to: string } }>('/admin/upgrade/start', body)
+      out.write(out.json ? JSON.stringify(started) : `upgrade ${started.id} started (${started.state}); follow it with: intent-gate upgrade status --watch`)
+    })
+
+  controlCommand(upgrade.command('status'))
+    .description('the upgrade\'s state, phases and steps')
+    .option('--watch', 'a live progress bar of the phases and the inflight count, until the upgrade ends')
+    .option('--interval-ms <n>', 'how often --watch polls', positiveInteger('--interval-ms'), 500)
+    .action(async (opts: ControlOptions & { watch?: boolean, intervalMs: number }) => {
+      const { client, out } = controlContext(opts)
+      if (opts.watch !== true || out.json) {
+        printUpgradeStatus(out, await client.get<UpgradeStatusBody>('/admin/upgrade/status'))
+        return
+      }
+      const final = await watch(client, opts.intervalMs)
+      printUpgradeStatus(out, final)
+      if (final.state !== 'completed' && final.state !== 'idle') {
+        throw new UpgradeEndedError(`upgrade ${final.upgrade_id ?? ''} ended ${final.state}${final.error !== null ? `: ${final.error}` : ''}`)
+      }
+    })
+
+  controlCommand(upgrade.command('abort'))
+    .description('abort the running upgrade: what was done is rolled back and the old version resumes')
+    .action(async (opts: ControlOptions) => {
+      const { client, out } = controlContext(opts)
+      const r = await client.post<{ id: string, state: string }>('/admin/upgrade/abort')
+      out.write(out.json ? JSON.stringify(r) : `abort of upgrade ${r.id} requested (it was ${r.state}); follow the rollback with: intent-gate upgrade status --watch`)
+    })
+}
