@@ -1,0 +1,17 @@
+/** `intent-gate serve [--config FILE]`: runs the gateway in this process until SIGTERM/SIGINT. */
+import { existsSync } from 'node:fs'
+import type { Command } from 'commander'
+import { DEFAULT_CONFIG_FILE } from '../../config/load.js'
+import { runServe } from '../../main.js'
+
+export function registerServeCommand (program: Command): void {
+  program.command('serve')
+    .description('run the proxy, the admin API, the coordinator and the IBC watcher')
+    .option('--config <file>', `the TOML configuration (default: ${DEFAULT_CONFIG_FILE} when it exists, else defaults and environment only)`)
+    .action(async (opts: { config?: string }) => {
+      const file = opts.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined)
+      const code = await runServe({ configFile: file })
+      // Timers of parts already closed must not keep a stopped gateway alive: exit now, status decided.
+      process.exit(code)
+    })
+}

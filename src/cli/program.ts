@@ -1,0 +1,34 @@
+/**
+ * The `intent-gate` command tree. Each command group is one file in ./commands and one line here (`demo` plugs
+ * in the same way).
+ */
+import { Command } from 'commander'
+import { registerServeCommand } from './commands/serve.js'
+import { registerDrainCommands } from './commands/drain.js'
+import { registerInflightCommands } from './commands/inflight.js'
+import { registerUpstreamsCommands } from './commands/upstreams.js'
+import { registerUpgradeCommands } from './commands/upgrade.js'
+import { registerCheckpointCommands } from './commands/checkpoint.js'
+import { registerDbCommands } from './commands/db.js'
+
+export type RegisterCommands = (program: Command) => void
+
+export const COMMAND_GROUPS: readonly RegisterCommands[] = [
+  registerServeCommand,
+  registerDrainCommands,
+  registerInflightCommands,
+  registerUpstreamsCommands,
+  registerUpgradeCommands,
+  registerCheckpointCommands,
+  registerDbCommands
+]
+
+export function buildProgram (): Command {
+  const program = new Command('intent-gate')
+    .description('a drain-aware gateway and upgrade coordinator for intent-settlement systems')
+    .showHelpAfterError()
+    // Usage errors are thrown, not exited on, so the caller can give them exit status 2.
+    .exitOverride()
+  for (const register of COMMAND_GROUPS) register(program)
+  return program
+}

@@ -1,0 +1,176 @@
+/**
+ * The composition root: the one place that builds every part, wires them together, starts them in order and
+ * stops them in reverse. Configuration is loaded once here; nothing else reads the environment.
+ *
+ *   start: versions → config → logger → store → metrics → proxy → admin (routes registered here) → listen
+ *   stop:  admin → proxy (open exchanges finish, up to proxy.shutdown_grace_secs) → store → metrics
+ *
+ * `runServe` adds the process around it: SIGTERM/SIGINT close gracefully and exit 0 (a second signal aborts
+ * at once), and one JSON line on stdout says where it listens: {"proxy": "http://...", "admin": "http://..."}.
+ */
+import { loadConfig } from './config/load.js'
+import type { Config } from './config/schema.js'
+import { ConfigError } from './errors.js'
+import { createLogger, type Logger } from './log.js'
+import { createMetrics } from './metrics/index.js'
+import { createStore } from './store/index.js'
+import { createVersionCatalog } from './versions/index.js'
+import { createProxy } from './proxy/index.js'
+import { createAdminServer } from './admin/server.js'
+import { drainModeOf, upgradeStateValue } from './admin/drain-status.js'
+import { healthRoutes } from './admin/routes/health.js'
+import { drainRoutes } from './admin/routes/drain.js'
+import { inflightRoutes } from './admin/routes/inflight.js'
+import { upstreamsRoutes } from './admin/routes/upstreams.js'
+import { versionsRoutes } from './admin/routes/versions.js'
+
+export interface GatewayOptions {
+  config: Config
+  /** The environment the admin token (and other secrets) are read from. */
+  env: Record<string, string | undefined>
+  logger: Logger
+}
+
+export interface Gateway {
+  readonly proxyUrl: string
+  readonly adminUrl: string
+  /** Graceful stop in reverse start order; idempotent. */
+  close (): Promise<void>
+  /** Immediate stop: open exchanges are aborted; idempotent. */
+  destroy (): Promise<void>
+}
+
+/** The admin token from `admin.token_env`; no token, no start (a ConfigError naming the variable). */
+export function adminToken (config: Config, env: Record<string, string | undefined>): string {
+  const name = config.admin.token_env
+  const token = env[name]
+  if (token === undefined || token.trim() === '') {
+    throw new ConfigError([`admin.token_env: the environment variable ${name} is not set (the admin API needs a bearer token; no token, no start)`])
+  }
+  return token
+}
+
+export async function startGateway (options: GatewayOptions): Promise<Gateway> {
+  const { config, env, logger } = options
+  const token = adminToken(config, env)
+  const versions = createVersionCatalog()
+  const stops = new StopStack(logger)
+  try {
+    const store = createStore(config.redis, { logger: logger.child({ component: 'store' }) })
+    stops.push(async () => { await store.close() })
+    // Not awaited: a gateway whose Redis is down still starts, refuses intents (fail closed) and says so in /readyz.
+    store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), (err: unknown) => logger.warn({ err }, 'store not ready'))
+
+    const pendingIbcPackets = (): number => 0
+    const metrics = createMetrics({
+      inflightCount: async () => await store.inflightCount(),
+      upgradeState: async () => {
+        const control = await store.control()
+        const busy = control.drain !== null || control.upgrade !== null
+        const mode = drainModeOf(control, busy ? await store.inflightCount() : 0, pendingIbcPackets())
+        return { value: upgradeStateValue(control, mode), sinceMs: control.drain?.started_at_ms ?? null }
+      },
+      pendingIbcPackets
+    })
+    stops.push(() => { metrics.close() })
+
+    const proxy = createProxy({ config, store, versions, logger })
+    const admin = createAdminServer({ listen: config.admin.listen, token, logger })
+    admin.register(healthRoutes({
+      metrics,
+      readiness: {
+        store: () => (store.health() === 'ready' ? null : 'the store cannot be reached'),
+        proxy: () => (proxy.address() === null ? 'the proxy is not listening' : null)
+      }
+    }))
+    admin.register(drainRoutes({ store, pendingIbcPackets }))
+    admin.register(inflightRoutes({ store }))
+    admin.register(upstreamsRoutes({ proxy, store }))
+    admin.register(versionsRoutes({ proxy }))
+
+    await proxy.listen()
+    stops.push(async () => { await proxy.close() })
+    await admin.listen()
+    stops.push(async () => { await admin.close() })
+
+    return {
+      proxyUrl: proxy.url(),
+      adminUrl: admin.url(),
+      close: async () => { await stops.stopAll() },
+      destroy: async () => {
+        await proxy.destroy()
+        await stops.stopAll()
+      }
+    }
+  } catch (err) {
+    await stops.stopAll()
+    throw err
+  }
+}
+
+/** What has started, to be stopped in reverse; stopping twice waits for the first. */
+class StopStack {
+  private readonly stops: Array<() => Promise<void> | void> = []
+  private stopping: Promise<void> | null = null
+
+  constructor (private readonly logger: Logger) {}
+
+  push (stop: () => Promise<void> | void): void {
+    this.stops.push(stop)
+  }
+
+  async stopAll (): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const stop of this.stops.splice(0).reverse()) {
+        try {
+          await stop()
+        } catch (err) {
+          this.logger.error({ err }, 'error while stopping')
+        }
+      }
+    })()
+    await this.stopping
+  }
+}
+
+export interface ServeOptions {
+  configFile?: string
+  env?: Record<string, string | undefined>
+}
+
+/**
+ * `intent-gate serve`: loads the configuration, starts the gateway, prints where it listens, and resolves with
+ * the exit status once a signal has stopped it (0 after a graceful stop). Configuration problems throw
+ * ConfigError (exit status 2, the caller prints it).
+ */
+export async function runServe (options: ServeOptions): Promise<number> {
+  const env = options.env ?? process.env
+  const config = loadConfig({ file: options.configFile, env, knownVersions: createVersionCatalog().known })
+  adminToken(config, env)
+  const logger = createLogger({ level: config.log.level })
+  const gateway = await startGateway({ config, env, logger })
+  process.stdout.write(JSON.stringify({ proxy: gateway.proxyUrl, admin: gateway.adminUrl }) + '\n')
+  logger.info({ proxy: gateway.proxyUrl, admin: gateway.adminUrl }, 'intent-gate listening')
+
+  return await new Promise<number>((resolve) => {
+    let signalled = false
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) {
+        logger.warn({ signal }, 'second signal: aborting open exchanges')
+        gateway.destroy().then(() => resolve(1), () => resolve(1))
+        return
+      }
+      signalled = true
+      logger.info({ signal }, 'shutting down: letting open exchanges finish')
+      gateway.close().then(() => {
+        logger.info('stopped')
+        resolve(0)
+      }, (err: unknown) => {
+        logger.error({ err }, 'shutdown failed')
+        resolve(1)
+      })
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  })
+}
