@@ -89,6 +89,13 @@ export class UpgradeCoordinator {
   /** Validates and records a new upgrade; the leader runs it. 409 while one runs or too soon after the last. */
   async requestUpgrade (input: unknown): Promise<UpgradeRun> {
     const request = this.validate(input)
+    const control = await this.o.store.control()
+    const fromActive = control.active ?? this.o.config.proxy.initial_active
+    const toActive = request.swap_to ?? fromActive
+    const accepts = this.o.upstreams.versionsOf(toActive)
+    if (!accepts.includes(request.target_version)) {
+      throw new UpgradeRequestError(`target_version: upstream ${toActive} (the active one after this upgrade) does not accept version ${request.target_version} (it accepts ${accepts.join(', ')}); pass swap_to`)
+    }
     const mutex = await this.o.store.acquireLease(REQUEST_LEASE, this.leader.holder, 10_000)
     if (mutex === null) throw new UpgradeConflictError('another upgrade request is being recorded right now; try again')
     try {
@@ -104,13 +111,6 @@ export class UpgradeCoordinator {
       if (meta.last_completed_at_ms !== null && now - meta.last_completed_at_ms < minMs) {
         const next = new Date(meta.last_completed_at_ms + minMs).toISOString()
         throw new UpgradeConflictError(`the last upgrade completed at ${new Date(meta.last_completed_at_ms).toISOString()}; min_upgrade_interval_secs=${this.o.config.upgrade.min_upgrade_interval_secs} allows the next one from ${next}`)
-      }
-      const control = await this.o.store.control()
-      const fromActive = control.active ?? this.o.config.proxy.initial_active
-      const toActive = request.swap_to ?? fromActive
-      const accepts = this.o.upstreams.versionsOf(toActive)
-      if (!accepts.includes(request.target_version)) {
-        throw new UpgradeRequestError(`target_version: upstream ${toActive} (the active one after this upgrade) does not accept version ${request.target_version} (it accepts ${accepts.join(', ')}); pass swap_to`)
       }
       const fromVersion = meta.protocol_version ?? newestOf(this.o.upstreams.versionsOf(fromActive))
       const run: UpgradeRun = {

@@ -230,6 +230,7 @@ export class UpgradeExecutor {
     await this.checkAbort()
     const results = await this.checks(this.deps.config.health_checks.post_checks, this.run.to_active)
     const bad = failures(results)
+    await this.checkAbort()
     return bad.length === 0 ? null : `post-checks failed: ${bad.map((r) => `${r.name} (${r.reason ?? r.status})`).join(', ')}`
   }
 
