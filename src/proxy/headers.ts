@@ -11,56 +11,88 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding', 'upgrade'
 ])
 
-/** Request headers the gateway sets itself (the client's values are read, then replaced). */
-const REWRITTEN = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id'])
-
 /** The largest X-Request-Id taken from a client; longer (or odd) values are replaced by a fresh one. */
 const REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,200}$/
 
 /** The client's X-Request-Id when it is sane, else a new UUID. */
 export function requestIdOf (req: IncomingMessage): string {
-  const given = req.headers['x-request-id']
+  return sanitizeRequestId(req.headers['x-request-id'])
+}
+
+function sanitizeRequestId (given: string | string[] | undefined): string {
   return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID()
 }
 
 /** Extra names listed in a `Connection` header (they are hop-by-hop for this message only). */
 function connectionTokens (value: string | undefined): Set<string> | null {
   if (value === undefined) return null
+  const lower = value.toLowerCase()
+  if (lower === 'keep-alive' || lower === 'close') return null
   let tokens: Set<string> | null = null
-  for (const raw of value.split(',')) {
-    const t = raw.trim().toLowerCase()
+  for (const raw of lower.split(',')) {
+    const t = raw.trim()
     if (t !== '' && t !== 'close' && t !== 'keep-alive') (tokens ??= new Set()).add(t)
   }
   return tokens
 }
 
+export interface UpstreamRequestHeaders {
+  /** Flat name/value list for undici. */
+  headers: string[]
+  /** The request id sent upstream (the one given, or the client's sane X-Request-Id, or a new one). */
+  requestId: string
+  /** Whether the client request has a body to stream (Content-Length above 0, or Transfer-Encoding). */
+  hasBody: boolean
+}
+
 /**
- * The flat header list sent upstream for a client request: the client's end-to-end headers, `Host` of the
- * upstream (the client's Host travels in X-Forwarded-Host), the X-Forwarded trio, X-Request-Id, and `extra`.
+ * The flat header list sent upstream for a client request, in one pass over Node's raw headers (no header
+ * object is built): the client's end-to-end headers, `Host` of the upstream (the client's Host travels in
+ * X-Forwarded-Host), the X-Forwarded trio, X-Request-Id, and `extra` (a flat list of lower-case name/value
+ * pairs that replace the client's headers of those names).
  */
-export function upstreamRequestHeaders (req: IncomingMessage, upstreamHost: string, requestId: string, extra?: readonly string[]): string[] {
-  // `extra` is a flat list of lower-case name/value pairs that replace the client's headers of those names.
+export function upstreamRequestHeaders (req: IncomingMessage, upstreamHost: string, requestId: string | null, extra?: readonly string[]): UpstreamRequestHeaders {
   const raw = req.rawHeaders
-  const listed = connectionTokens(req.headers.connection)
   const out: string[] = []
+  let connection: string | undefined
+  let xff: string | undefined
+  let proto: string | undefined
+  let fwdHost: string | undefined
+  let host = ''
+  let givenId: string | undefined
+  let hasBody = false
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase()
-    if (HOP_BY_HOP.has(name) || REWRITTEN.has(name) || (listed !== null && listed.has(name))) continue
+    const value = raw[i + 1] as string
+    switch (name) {
+      case 'host': host = value; continue
+      case 'x-forwarded-for': xff = xff === undefined ? value : `${xff}, ${value}`; continue
+      case 'x-forwarded-proto': proto ??= value; continue
+      case 'x-forwarded-host': fwdHost ??= value; continue
+      case 'x-request-id': givenId ??= value; continue
+      case 'connection': connection = value; continue
+      case 'content-length': hasBody = value !== '0'; break
+      case 'transfer-encoding': hasBody = true; continue
+    }
+    if (HOP_BY_HOP.has(name)) continue
     if (extra !== undefined && setsHeader(extra, name)) continue
-    out.push(name, raw[i + 1] as string)
+    out.push(name, value)
   }
-  const h = req.headers
+  const listed = connectionTokens(connection)
+  if (listed !== null) {
+    for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has(out[i] as string)) out.splice(i, 2)
+  }
+  const id = requestId ?? sanitizeRequestId(givenId)
   const remote = req.socket.remoteAddress ?? ''
-  const xff = h['x-forwarded-for']
   out.push(
     'host', upstreamHost,
-    'x-forwarded-for', xff === undefined || xff === '' ? remote : `${String(xff)}, ${remote}`,
-    'x-forwarded-proto', typeof h['x-forwarded-proto'] === 'string' ? h['x-forwarded-proto'] : 'http',
-    'x-forwarded-host', typeof h['x-forwarded-host'] === 'string' ? h['x-forwarded-host'] : (h.host ?? ''),
-    'x-request-id', requestId
+    'x-forwarded-for', xff === undefined || xff === '' ? remote : `${xff}, ${remote}`,
+    'x-forwarded-proto', proto ?? 'http',
+    'x-forwarded-host', fwdHost ?? host,
+    'x-request-id', id
   )
   if (extra !== undefined) for (const v of extra) out.push(v)
-  return out
+  return { headers: out, requestId: id, hasBody }
 }
 
 function setsHeader (pairs: readonly string[], name: string): boolean {

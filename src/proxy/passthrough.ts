@@ -26,13 +26,23 @@ class ClientGoneError extends Error {
 /** One pass-through exchange: undici's (native, raw-header) handler interface feeding a ServerResponse. */
 class PassThroughExchange implements Dispatcher.DispatchHandler {
   private abortUpstream: ((err?: Error) => void) | null = null
+  private resumeUpstream: (() => void) | null = null
+  /**
+   * The status and headers are held back until the first body byte (or the end) arrives, and a first chunk that
+   * is the whole body (its Content-Length) until the end, which follows at once: a small response leaves in one
+   * write, and an upstream failing before any body byte still gets an honest 502. Streams are never delayed.
+   */
+  private status = 0
+  private headers: string[] | null = null
+  private contentLength = -1
+  private held: Buffer | null = null
   private finished = false
   private readonly startedAt: number
+  requestId = ''
 
   constructor (
     private readonly res: ServerResponse,
     private readonly upstream: Upstream,
-    private readonly requestId: string,
     private readonly timeoutMs: number
   ) {
     this.startedAt = channels.request.hasSubscribers ? performance.now() : 0
@@ -52,18 +62,41 @@ class PassThroughExchange implements Dispatcher.DispatchHandler {
 
   onHeaders (statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true
-    this.res.writeHead(statusCode, clientResponseHeaders(rawHeaders, this.requestId))
-    this.res.on('drain', resume)
+    this.status = statusCode
+    this.headers = clientResponseHeaders(rawHeaders, this.requestId)
+    this.contentLength = contentLengthOf(this.headers)
+    this.resumeUpstream = resume
     return true
   }
 
+  private flushHead (): void {
+    if (this.headers === null) return
+    this.res.writeHead(this.status, this.headers)
+    this.headers = null
+  }
+
   onData (chunk: Buffer): boolean {
-    return this.res.write(chunk)
+    if (this.headers !== null && chunk.length === this.contentLength) {
+      this.held = chunk
+      return true
+    }
+    this.flushHead()
+    if (this.held !== null) {
+      this.res.write(this.held)
+      this.held = null
+    }
+    if (this.res.write(chunk)) return true
+    // The client reads slower than the upstream sends: undici pauses the socket until the client drains.
+    this.res.once('drain', this.resumeUpstream as () => void)
+    return false
   }
 
   onComplete (): void {
     this.finished = true
-    this.res.end()
+    this.flushHead()
+    if (this.held !== null) this.res.end(this.held)
+    else this.res.end()
+    this.held = null
     this.publish(this.res.statusCode)
   }
 
@@ -83,15 +116,20 @@ class PassThroughExchange implements Dispatcher.DispatchHandler {
   }
 }
 
+function contentLengthOf (headers: readonly string[]): number {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'content-length') return Number(headers[i + 1])
+  return -1
+}
+
 /** Forwards `req` to `upstream` as it is and streams the answer back. */
 export function passThrough (req: IncomingMessage, res: ServerResponse, upstream: Upstream, timeoutMs: number): void {
-  const requestId = requestIdOf(req)
-  const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined
-  const exchange = new PassThroughExchange(res, upstream, requestId, timeoutMs)
+  const exchange = new PassThroughExchange(res, upstream, timeoutMs)
+  const { headers, requestId, hasBody } = upstreamRequestHeaders(req, upstream.host, null)
+  exchange.requestId = requestId
   upstream.pool.dispatch({
     method: req.method as Dispatcher.HttpMethod,
     path: req.url ?? '/',
-    headers: upstreamRequestHeaders(req, upstream.host, requestId),
+    headers,
     body: hasBody ? req : null,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs

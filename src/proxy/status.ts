@@ -43,7 +43,7 @@ export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res
       const answer = await upstream.pool.request({
         method: 'GET',
         path: req.url ?? '/',
-        headers: upstreamRequestHeaders(req, upstream.host, requestId),
+        headers: upstreamRequestHeaders(req, upstream.host, requestId).headers,
         headersTimeout: timeout,
         bodyTimeout: timeout
       })

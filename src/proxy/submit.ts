@@ -177,7 +177,7 @@ async function exchange (ctx: ProxyContext, req: IncomingMessage, res: ServerRes
         'content-type', 'application/json',
         'content-length', String(Buffer.byteLength(fwd.payload)),
         'idempotency-key', key
-      ]),
+      ]).headers,
       body: fwd.payload,
       headersTimeout: timeout,
       bodyTimeout: timeout

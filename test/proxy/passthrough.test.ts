@@ -108,6 +108,11 @@ t.test('an upstream that dies mid-body ends the client response', async (t) => {
   const res = await client.request({ method: 'GET', path: '/die-mid-body' })
   t.equal(res.statusCode, 200, 'the headers had been sent')
   await t.rejects(res.body.text(), 'the body ends in an error, not a hang')
+
+  // Dying before any body byte (the proxy holds the head back until then) is still a clean 502.
+  const early = await call(client, 'GET', '/die-before-body')
+  t.equal(early.status, 502)
+  t.equal(early.json.type, 'urn:intent-gate:problem:upstream-unavailable')
 })
 
 t.test('WebSocket upgrades pass through; open ones stay on their color across a swap', async (t) => {

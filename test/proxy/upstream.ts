@@ -123,6 +123,12 @@ export async function startUpstream (t: Teardown, version: '1.0' | '2.0' = '2.0'
       })
       return
     }
+    if (r.url === '/die-before-body') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '1000' })
+      res.flushHeaders()
+      setTimeout(() => req.socket.destroy(), 10)
+      return
+    }
     if (r.url === '/hang') return // never answers
     json(200, { method: r.method, url: r.url, headers: r.headers, body: r.body })
   }
