@@ -209,3 +209,51 @@ export async function runCli (args: string[], env: Record<string, string | undef
   const exit = await p.exited
   return { ...exit, stdout: p.stdout(), stderr: p.stderr() }
 }
+
+export interface Answer {
+  status: number
+  headers: Headers
+  /** Parsed JSON, or the raw text when it is not JSON. */
+  body: any
+  /** performance.now() when the request was started and when its answer was complete. */
+  startedAt: number
+  endedAt: number
+}
+
+/** One request to the gateway; never rejects for an HTTP status (a transport error rejects). */
+export async function request (url: string, init: { method?: string, body?: unknown, raw?: string | Buffer, headers?: Record<string, string> } = {}): Promise<Answer> {
+  const startedAt = performance.now()
+  const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body))
+  const res = await fetch(url, {
+    method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    body
+  })
+  const text = await res.text()
+  let parsed: unknown = text
+  try { parsed = JSON.parse(text) } catch {}
+  return { status: res.status, headers: res.headers, body: parsed, startedAt, endedAt: performance.now() }
+}
+
+/** Polls `probe` every `everyMs` until it returns a value other than undefined; fails after `timeoutMs`. */
+export async function waitFor<T> (what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await probe()
+      if (v !== undefined) return v
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`)
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+}
+
+/** A sample of a Prometheus text exposition (`name{labels} value`), or undefined when absent. */
+export function metricValue (text: string, name: string, labels = ''): number | undefined {
+  const prefix = labels === '' ? `${name} ` : `${name}{${labels}} `
+  const line = text.split('\n').find((l) => l.startsWith(prefix))
+  return line === undefined ? undefined : Number(line.slice(prefix.length))
+}

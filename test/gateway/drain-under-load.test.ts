@@ -1,0 +1,60 @@
+// A drain switched on with `redis-cli SET` while 200 clients keep 200 submissions in flight: nothing sent after the SET
+// returned reaches the upstream, every refusal is a 503 with Retry-After and problem+json, and what the upstream
+// accepted is exactly what the gateway admitted (and counts as inflight).
+import t from 'tap'
+import { startRedis } from '../helpers/redis.js'
+import { gatewayToml, request, startGateway, startService, type Answer } from '../helpers/gateway.js'
+import { makeSigner, signIntentV1 } from '../../sandbox/client/index.js'
+
+t.test('drain by redis-cli SET under 200 concurrent submissions', async (t) => {
+  const redis = await startRedis(t)
+  // Nothing settles during the test, so every admitted intent stays inflight and can be counted exactly.
+  const blue = await startService(t, { versions: '1.0', settleMs: 600_000 })
+  const gw = await startGateway(t, { config: gatewayToml({ redisUrl: redis.url, blue: blue.url }) })
+  const signer = makeSigner()
+  const intents = Array.from({ length: 800 }, () => signIntentV1(signer))
+  const keyOf = (i: { user: string, nonce: number }): string => `${i.user}:${i.nonce}`
+
+  // 200 clients submit continuously (200 submissions in flight at any moment); the switch goes on midway.
+  let setReturnedAt = Infinity
+  let setDone: Promise<void> | null = null
+  const all: Array<Answer & { key: string }> = []
+  let next = 0
+  const client = async (): Promise<void> => {
+    while (next < intents.length) {
+      const intent = intents[next++] as typeof intents[number]
+      all.push({ ...await request(`${gw.proxyUrl}/intents`, { body: intent }), key: keyOf(intent) })
+      if (all.length === 250) {
+        setDone = redis.cli('SET', 'intent-gate:{default}:drain', '1').then(() => { setReturnedAt = performance.now() })
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: 200 }, client))
+  t.ok(setDone, 'the drain switch was set under load')
+  await setDone
+  t.equal(all.length, 800)
+  const afterSet = all.filter((x) => x.startedAt > setReturnedAt)
+  t.ok(afterSet.length >= 50, `submissions kept coming after the SET returned (${afterSet.length})`)
+
+  const admitted = all.filter((a) => a.status === 202)
+  const refused = all.filter((a) => a.status !== 202)
+  t.ok(admitted.length > 0, `some were admitted before the switch (${admitted.length})`)
+  t.same(afterSet.filter((a) => a.status !== 503).map((a) => a.status), [], 'every submission sent after SET returned is refused')
+  t.comment(`${admitted.length} admitted, ${refused.length} refused, ${afterSet.length} sent after the SET returned`)
+  const badRefusals = refused.filter((a) => !(a.status === 503 &&
+    /^[1-9][0-9]*$/.test(a.headers.get('retry-after') ?? '') &&
+    a.headers.get('content-type') === 'application/problem+json' &&
+    a.body.type === 'urn:intent-gate:problem:draining'))
+  t.same(badRefusals.map((a) => ({ status: a.status, retryAfter: a.headers.get('retry-after'), body: a.body })), [],
+    'every refusal is 503 draining problem+json with an integer Retry-After')
+
+  const stats = await blue.stats()
+  const reached = new Set(Object.keys(stats.by_key ?? {}))
+  t.same([...reached].sort(), admitted.map((a) => a.key).sort(), 'the upstream got exactly the admitted intents')
+  t.equal(stats.duplicates, 0)
+  t.same(afterSet.filter((a) => reached.has(a.key)).map((a) => a.key), [], 'nothing sent after the SET reached the upstream')
+
+  const status = await gw.admin<{ mode: string, inflight_settlements: number }>('GET', '/admin/drain/status')
+  t.equal(status.body.mode, 'draining')
+  t.equal(status.body.inflight_settlements, admitted.length, 'the inflight count is exact')
+})
