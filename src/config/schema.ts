@@ -57,7 +57,9 @@ export const ConfigSchema = Type.Object({
     sentinels: Type.Optional(Type.Array(Type.String({ pattern: '^[^:\\s]+:[0-9]{1,5}$' }), { minItems: 1 })),
     sentinel_name: Type.Optional(Type.String({ minLength: 1 })),
     /** How often each instance re-reads the shared drain/active/upgrade keys (changes are seen within this). */
-    poll_interval_ms: positive(250)
+    poll_interval_ms: positive(250),
+    /** A store command without an answer within this fails (the caller fails closed) instead of waiting. */
+    command_timeout_ms: positive(1000)
   }),
   upstreams: Type.Object({
     blue: Type.Optional(UpstreamSchema),
@@ -79,10 +81,10 @@ export const ConfigSchema = Type.Object({
   }),
   ibc: section({
     channels: Type.Array(Type.String({ pattern: '^channel-[0-9]+$' }), { default: ['channel-0'] }),
-    stale_packet_secs: positive(600),
-    /** How often the watcher reconciles its pending set with the chain's packet commitments. */
     /** The source port of the watched channels (ICS-20 `transfer`, or `wasm.<contract>` for a contract's own port). */
     port: Type.String({ pattern: '^[a-zA-Z0-9._+\\-#\\[\\]<>]{2,128}$', default: 'transfer' }),
+    stale_packet_secs: positive(600),
+    /** How often the watcher reconciles its pending set with the chain's packet commitments. */
     reconcile_interval_secs: positive(30)
   }),
   coordinator: section({

@@ -109,8 +109,14 @@ export interface Store {
    * cannot answer (the caller fails closed).
    */
   admit (req: AdmitRequest): Promise<AdmitResult>
-  /** A 2xx arrived: bind the record to the intent id, keep the response for replays. */
-  bind (key: string, id: string, response: StoredResponse, idempotencyTtlSecs: number): Promise<void>
+  /**
+   * A 2xx arrived: bind the record to the intent id, keep the response for replays. `phase` is the status the
+   * response reported (default `accepted`). If the id is already bound to another inflight key (the upstream
+   * deduplicated the order itself), this record is dropped so the intent is counted once.
+   * On StoreUnavailableError the store replays this write when Redis returns (as it does for `release` and
+   * `complete`), so the accounting converges; the caller still answers its client.
+   */
+  bind (key: string, id: string, response: StoredResponse, idempotencyTtlSecs: number, phase?: string): Promise<void>
   /**
    * The submission did not create an intent: remove the record. With a response (an upstream status below 500)
    * the key keeps it for replays; without one (5xx, unreachable) the key is forgotten so a retry goes through.

@@ -1,0 +1,82 @@
+/**
+ * Tells listeners when the control state changes. The Redis store polls (every instance sees an operator's
+ * `redis-cli SET` within one interval); the embedded store calls `check()` after each of its own writes.
+ * One timer per store however many listeners; a failed read is skipped (the store's health reports it) and the
+ * next tick tries again.
+ */
+import type { ControlState } from './types.js'
+import { sameControl } from './control.js'
+
+export type ControlListener = (state: ControlState) => void
+
+export class ControlWatcher {
+  private readonly listeners = new Set<ControlListener>()
+  private last: ControlState | null = null
+  private timer: NodeJS.Timeout | null = null
+  private checking: Promise<void> | null = null
+  private closed = false
+
+  constructor (
+    private readonly read: () => Promise<ControlState>,
+    /** Poll interval; null: no timer, changes are pushed with `check()`. */
+    private readonly intervalMs: number | null,
+    private readonly onListenerError: (err: unknown) => void
+  ) {}
+
+  /** Adds a listener; it hears the current state as soon as it is known, then every change. */
+  watch (listener: ControlListener): () => void {
+    this.listeners.add(listener)
+    if (this.last !== null) {
+      const current = this.last
+      queueMicrotask(() => { if (this.listeners.has(listener)) this.deliver(listener, current) })
+    }
+    this.start()
+    this.check()
+    return () => {
+      this.listeners.delete(listener)
+      if (this.listeners.size === 0) {
+        this.stop()
+        this.last = null
+      }
+    }
+  }
+
+  /** Reads once and notifies on a change; concurrent calls share one read. */
+  async check (): Promise<void> {
+    if (this.closed || this.listeners.size === 0) return
+    if (this.checking !== null) return await this.checking
+    this.checking = this.read().then((state) => {
+      if (this.last !== null && sameControl(this.last, state)) return
+      this.last = state
+      for (const listener of this.listeners) this.deliver(listener, state)
+    }, () => {
+      // The store marks itself unavailable; admission fails closed on its own, the next tick retries.
+    }).finally(() => { this.checking = null })
+    return await this.checking
+  }
+
+  close (): void {
+    this.closed = true
+    this.listeners.clear()
+    this.stop()
+  }
+
+  private deliver (listener: ControlListener, state: ControlState): void {
+    try {
+      listener(state)
+    } catch (err) {
+      this.onListenerError(err)
+    }
+  }
+
+  private start (): void {
+    if (this.timer !== null || this.intervalMs === null || this.closed) return
+    this.timer = setInterval(() => { this.check() }, this.intervalMs)
+    this.timer.unref()
+  }
+
+  private stop (): void {
+    if (this.timer !== null) clearInterval(this.timer)
+    this.timer = null
+  }
+}

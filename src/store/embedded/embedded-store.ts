@@ -1,0 +1,281 @@
+/**
+ * The embedded store: one gateway instance, state in this process's memory, the same semantics as the Redis
+ * store (the conformance suite runs against both). Each operation runs to completion without awaiting, so
+ * admission is as atomic here as a Lua script is in Redis.
+ * Limits: nothing survives a restart (inflight records, idempotency records, the drain switch), and nothing is
+ * shared with another instance; run Redis for either. Operators drive it through the admin API (there is no
+ * key to `redis-cli SET`).
+ */
+import type { Color, Config } from '../../config/schema.js'
+import { drainValue, readControl, type RawControl } from '../control.js'
+import { ControlWatcher } from '../control-watcher.js'
+import { ENDED_LOG_CAP } from '../keys.js'
+import { checkRecord, emptyCounts } from '../records.js'
+import type { StoreLogger, StoreOptions } from '../options.js'
+import type {
+  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, InflightRecord, Lease, Store, StoredResponse,
+  StoreHealth, UpgradeFlag
+} from '../types.js'
+
+interface IdempotencyEntry {
+  /** null while the first submission is in progress. */
+  response: StoredResponse | null
+  expiresAtMs: number
+}
+
+interface HeldLease { holder: string, token: number, expiresAtMs: number }
+
+/** How often expired idempotency records are swept (they are also ignored on read once expired). */
+const SWEEP_INTERVAL_MS = 60_000
+
+export class EmbeddedStore implements Store {
+  readonly kind = 'embedded' as const
+  private readonly idempotency = new Map<string, IdempotencyEntry>()
+  /** Admission key → record (id and phase included). */
+  private readonly records = new Map<string, InflightRecord>()
+  /** Intent id → admission key. */
+  private readonly ids = new Map<string, string>()
+  private readonly endings: EndedIntent[] = []
+  private readonly raw: RawControl = { drain: null, drainStarted: null, upgrade: null, active: null }
+  private lastGoodActive: Color | null = null
+  private readonly leases = new Map<string, HeldLease>()
+  private readonly fences = new Map<string, number>()
+  private readonly docs = new Map<string, string>()
+  private readonly hashes = new Map<string, Map<string, string>>()
+  private readonly watcher: ControlWatcher
+  private readonly sweeper: NodeJS.Timeout
+  private readonly log: StoreLogger | undefined
+
+  constructor (_config?: Config['redis'], options: StoreOptions = {}) {
+    this.log = options.logger
+    this.watcher = new ControlWatcher(async () => await this.control(), null,
+      (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS)
+    this.sweeper.unref()
+  }
+
+  async admit (req: AdmitRequest): Promise<AdmitResult> {
+    const record = req.record
+    checkRecord(record)
+    const entry = this.idempotencyEntry(record.key)
+    if (entry !== null) {
+      return entry.response === null ? { kind: 'in_progress' } : { kind: 'replay', response: structuredClone(entry.response) }
+    }
+    if (this.records.has(record.key)) return { kind: 'in_progress' }
+    if (this.raw.upgrade !== null || this.raw.drain !== null) {
+      if (this.raw.drain !== null) this.raw.drainStarted ??= String(Date.now())
+      const state = readControl(this.raw, this.lastGoodActive)
+      return { kind: 'refused', reason: state.upgrade !== null ? 'upgrading' : 'draining', drain: state.drain, upgrade: state.upgrade }
+    }
+    this.records.set(record.key, { ...structuredClone(record), id: null, phase: 'submitting' })
+    this.idempotency.set(record.key, { response: null, expiresAtMs: Date.now() + req.idempotencyTtlSecs * 1000 })
+    return { kind: 'admitted' }
+  }
+
+  async bind (key: string, id: string, response: StoredResponse, idempotencyTtlSecs: number, phase = 'accepted'): Promise<void> {
+    this.idempotency.set(key, { response: structuredClone(response), expiresAtMs: Date.now() + idempotencyTtlSecs * 1000 })
+    const record = this.records.get(key)
+    if (record === undefined) return
+    const other = this.ids.get(id)
+    if (other !== undefined && other !== key && this.records.has(other)) {
+      this.records.delete(key)
+      return
+    }
+    if (record.id !== null && record.id !== id) this.ids.delete(record.id)
+    record.id = id
+    record.phase = phase
+    this.ids.set(id, key)
+  }
+
+  async release (key: string, response: StoredResponse | null, idempotencyTtlSecs: number): Promise<void> {
+    this.removeRecord(key)
+    if (response === null) this.idempotency.delete(key)
+    else this.idempotency.set(key, { response: structuredClone(response), expiresAtMs: Date.now() + idempotencyTtlSecs * 1000 })
+  }
+
+  async complete (id: string, status: string, via: EndedIntent['via']): Promise<boolean> {
+    const key = this.ids.get(id)
+    if (key === undefined) return false
+    this.ids.delete(id)
+    const record = this.records.get(key)
+    if (record === undefined || record.id !== id) return false
+    this.records.delete(key)
+    this.endings.push({ id, key, upstream: record.upstream, status, via, ended_at_ms: Date.now() })
+    if (this.endings.length > 2 * ENDED_LOG_CAP) this.endings.splice(0, this.endings.length - ENDED_LOG_CAP)
+    return true
+  }
+
+  async setPhase (id: string, phase: string): Promise<void> {
+    const key = this.ids.get(id)
+    const record = key === undefined ? undefined : this.records.get(key)
+    if (record !== undefined) record.phase = phase
+  }
+
+  async inflight (): Promise<InflightRecord[]> {
+    return [...this.records.values()].map((r) => structuredClone(r))
+  }
+
+  async inflightCount (): Promise<number> {
+    return this.records.size
+  }
+
+  async inflightByUpstream (): Promise<Record<Color, number>> {
+    const counts = emptyCounts()
+    for (const record of this.records.values()) counts[record.upstream]++
+    return counts
+  }
+
+  async inflightById (id: string): Promise<InflightRecord | null> {
+    const key = this.ids.get(id)
+    const record = key === undefined ? undefined : this.records.get(key)
+    return record === undefined ? null : structuredClone(record)
+  }
+
+  async updateInflight (record: InflightRecord): Promise<boolean> {
+    checkRecord(record)
+    const current = this.records.get(record.key)
+    if (current === undefined) return false
+    if (current.id !== null && current.id !== record.id && this.ids.get(current.id) === record.key) this.ids.delete(current.id)
+    if (record.id !== null) this.ids.set(record.id, record.key)
+    this.records.set(record.key, structuredClone(record))
+    return true
+  }
+
+  async replaceInflight (records: InflightRecord[]): Promise<void> {
+    records.forEach(checkRecord)
+    this.records.clear()
+    this.ids.clear()
+    for (const record of records) {
+      this.records.set(record.key, structuredClone(record))
+      if (record.id !== null) this.ids.set(record.id, record.key)
+    }
+  }
+
+  async ended (limit: number): Promise<EndedIntent[]> {
+    if (limit <= 0) return []
+    return this.endings.slice(-Math.min(limit, ENDED_LOG_CAP)).reverse().map((e) => ({ ...e }))
+  }
+
+  async control (): Promise<ControlState> {
+    const state = readControl(this.raw, this.lastGoodActive)
+    if (state.active !== null) this.lastGoodActive = state.active
+    return state
+  }
+
+  watchControl (onChange: (state: ControlState) => void): () => void {
+    return this.watcher.watch(onChange)
+  }
+
+  async setDrain (value: DrainSwitch | null): Promise<void> {
+    if (value === null) {
+      this.raw.drain = null
+      this.raw.drainStarted = null
+    } else {
+      this.raw.drain = drainValue(value)
+      this.raw.drainStarted ??= String(Date.now())
+    }
+    this.watcher.check()
+  }
+
+  async setUpgrade (value: UpgradeFlag | null): Promise<void> {
+    this.raw.upgrade = value === null ? null : JSON.stringify(value)
+    this.watcher.check()
+  }
+
+  async setActive (color: Color): Promise<void> {
+    this.raw.active = color
+    this.watcher.check()
+  }
+
+  async acquireLease (name: string, holder: string, ttlMs: number): Promise<Lease | null> {
+    const now = Date.now()
+    const held = this.leases.get(name)
+    if (held !== undefined && held.expiresAtMs > now) {
+      if (held.holder !== holder) return null
+      held.expiresAtMs = now + ttlMs
+      return { holder, token: held.token }
+    }
+    const token = (this.fences.get(name) ?? 0) + 1
+    this.fences.set(name, token)
+    this.leases.set(name, { holder, token, expiresAtMs: now + ttlMs })
+    return { holder, token }
+  }
+
+  async renewLease (name: string, lease: Lease, ttlMs: number): Promise<boolean> {
+    const held = this.heldBy(name, lease)
+    if (held === null) return false
+    held.expiresAtMs = Date.now() + ttlMs
+    return true
+  }
+
+  async releaseLease (name: string, lease: Lease): Promise<void> {
+    if (this.heldBy(name, lease) !== null) this.leases.delete(name)
+  }
+
+  async getDoc<T> (name: string): Promise<T | null> {
+    const json = this.docs.get(name)
+    return json === undefined ? null : JSON.parse(json) as T
+  }
+
+  async setDoc (name: string, value: unknown): Promise<void> {
+    this.docs.set(name, JSON.stringify(value))
+  }
+
+  async hashSet (name: string, fields: Record<string, unknown>): Promise<void> {
+    let hash = this.hashes.get(name)
+    if (hash === undefined) this.hashes.set(name, hash = new Map())
+    for (const [field, value] of Object.entries(fields)) hash.set(field, JSON.stringify(value))
+  }
+
+  async hashDelete (name: string, fields: string[]): Promise<void> {
+    const hash = this.hashes.get(name)
+    if (hash === undefined) return
+    for (const field of fields) hash.delete(field)
+    if (hash.size === 0) this.hashes.delete(name)
+  }
+
+  async hashGetAll<T> (name: string): Promise<Record<string, T>> {
+    const hash = this.hashes.get(name) ?? new Map<string, string>()
+    return Object.fromEntries([...hash].map(([field, json]) => [field, JSON.parse(json) as T]))
+  }
+
+  health (): StoreHealth {
+    return 'ready'
+  }
+
+  async ready (): Promise<void> {}
+
+  async close (): Promise<void> {
+    this.watcher.close()
+    clearInterval(this.sweeper)
+  }
+
+  private idempotencyEntry (key: string): IdempotencyEntry | null {
+    const entry = this.idempotency.get(key)
+    if (entry === undefined) return null
+    if (entry.expiresAtMs <= Date.now()) {
+      this.idempotency.delete(key)
+      return null
+    }
+    return entry
+  }
+
+  private removeRecord (key: string): void {
+    const record = this.records.get(key)
+    if (record === undefined) return
+    this.records.delete(key)
+    if (record.id !== null && this.ids.get(record.id) === key) this.ids.delete(record.id)
+  }
+
+  private heldBy (name: string, lease: Lease): HeldLease | null {
+    const held = this.leases.get(name)
+    if (held === undefined || held.expiresAtMs <= Date.now()) return null
+    return held.holder === lease.holder && held.token === lease.token ? held : null
+  }
+
+  private sweep (): void {
+    const now = Date.now()
+    for (const [key, entry] of this.idempotency) if (entry.expiresAtMs <= now) this.idempotency.delete(key)
+    for (const [name, lease] of this.leases) if (lease.expiresAtMs <= now) this.leases.delete(name)
+  }
+}

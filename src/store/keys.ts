@@ -1,0 +1,67 @@
+/**
+ * The store's key names, shared by both implementations' documentation and by tests that poke Redis with
+ * redis-cli. Everything lives under `intent-gate:{<ns>}:` (one hash slot per namespace, so Redis Cluster and
+ * multi-key Lua scripts work). `drain`, `active` and `upgrade` are the operators' (INTERFACE section 4).
+ */
+export function keyPrefix (namespace: string): string {
+  return `intent-gate:{${namespace}}:`
+}
+
+export interface StoreKeys {
+  readonly prefix: string
+  /** Operator switch: `1` or `{"deadline_secs":N,"reason":"..."}`. */
+  readonly drain: string
+  /** When the current drain was first seen (ms); kept by the gateway next to `drain`. */
+  readonly drainStarted: string
+  /** `blue` or `green`. */
+  readonly active: string
+  /** The running upgrade's flag (JSON), written by the coordinator. */
+  readonly upgrade: string
+  /** Hash: admission key → inflight record JSON. HLEN is the exact inflight count. */
+  readonly inflight: string
+  /** Hash: admission key → owning upstream (per-upstream counts without reading records). */
+  readonly inflightOwner: string
+  /** Hash: admission key → last seen phase (absent: `submitting`). */
+  readonly inflightPhase: string
+  /** Hash: admission key → intent id (absent: not bound yet). */
+  readonly inflightBound: string
+  /** Hash: intent id → admission key. */
+  readonly inflightIds: string
+  /** List of ended intents (JSON), newest first, capped. */
+  readonly ended: string
+  /** String per idempotency key: `in_progress` or the stored response JSON; expires. */
+  idem (key: string): string
+  /** String: `<token> <holder>`, expiring with the lease. */
+  lease (name: string): string
+  /** Counter: the last fencing token handed out for a lease name. */
+  leaseFence (name: string): string
+  /** String: a part's JSON document. */
+  doc (name: string): string
+  /** Hash: a part's named field set (JSON values). */
+  hash (name: string): string
+}
+
+export function storeKeys (namespace: string): StoreKeys {
+  const p = keyPrefix(namespace)
+  return {
+    prefix: p,
+    drain: `${p}drain`,
+    drainStarted: `${p}drain:started`,
+    active: `${p}active`,
+    upgrade: `${p}upgrade`,
+    inflight: `${p}inflight`,
+    inflightOwner: `${p}inflight:owner`,
+    inflightPhase: `${p}inflight:phase`,
+    inflightBound: `${p}inflight:bound`,
+    inflightIds: `${p}inflight:ids`,
+    ended: `${p}ended`,
+    idem: (key) => `${p}idem:${key}`,
+    lease: (name) => `${p}lease:${name}`,
+    leaseFence: (name) => `${p}lease:${name}:fence`,
+    doc: (name) => `${p}doc:${name}`,
+    hash: (name) => `${p}hash:${name}`
+  }
+}
+
+/** How many endings the log keeps. */
+export const ENDED_LOG_CAP = 10_000

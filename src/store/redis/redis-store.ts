@@ -1,0 +1,413 @@
+/**
+ * The Redis store: shared state for every gateway instance of one namespace. Admission, binding, release and
+ * completion are Lua scripts (one round trip each); the operator keys are polled by one timer per instance.
+ * While Redis cannot answer, every call fails at once with StoreUnavailableError (the gateway fails closed) and
+ * the store heals by itself when Redis returns. Writes that record what already happened upstream (bind,
+ * release, complete) and the clean-up of an admission whose answer was lost are replayed in order on reconnect,
+ * so the inflight accounting converges even across an outage.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import type { Color, Config } from '../../config/schema.js'
+import { StoreUnavailableError } from '../../errors.js'
+import { readControl, drainValue, parseDrain, parseUpgrade } from '../control.js'
+import { ControlWatcher } from '../control-watcher.js'
+import { storeKeys, ENDED_LOG_CAP, type StoreKeys } from '../keys.js'
+import { checkRecord, decodeEnded, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse } from '../records.js'
+import type { StoreLogger, StoreOptions } from '../options.js'
+import type {
+  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, InflightRecord, Lease, Store, StoredResponse,
+  StoreHealth, UpgradeFlag
+} from '../types.js'
+import { createRedisClient } from './connection.js'
+import { defineScripts, type ScriptedRedis } from './scripts.js'
+
+/** A write to replay once Redis is back. */
+type Repair =
+  | { kind: 'abandon', key: string, marker: string }
+  | { kind: 'bind', key: string, id: string, response: string, ttl: number, phase: string }
+  | { kind: 'release', key: string, response: string, ttl: number }
+  | { kind: 'complete', id: string, status: string, via: EndedIntent['via'], at: number }
+
+/** Beyond this many pending repairs the oldest are dropped (and logged): memory stays bounded in a long outage. */
+const MAX_REPAIRS = 10_000
+
+/** Errors after which the connection cannot be trusted until a command succeeds again. */
+function isConnectivityError (err: unknown): boolean {
+  if (!(err instanceof Error)) return true
+  if (err.name !== 'ReplyError') return true
+  return /^(READONLY|LOADING|MASTERDOWN|BUSY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)/.test(err.message)
+}
+
+/** ioredis refused to send (not connected, no offline queue): the command never reached Redis. */
+function neverSent (err: unknown): boolean {
+  return err instanceof Error && err.message.includes('enableOfflineQueue options is false')
+}
+
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const
+  private readonly client: ScriptedRedis
+  private readonly keys: StoreKeys
+  private readonly watcher: ControlWatcher
+  private readonly log: StoreLogger | undefined
+  /** Prefix of this instance's in-progress markers; with a counter, each admission's marker is unique. */
+  private readonly markerPrefix: string
+  private admissions = 0
+  private failing = false
+  private connectedOnce = false
+  private lastGoodActive: Color | null = null
+  private lastInvalidLogged = '[]'
+  private repairs: Repair[] = []
+  private repairing: Promise<void> | null = null
+  private closed: Promise<void> | null = null
+  private readonly readyPromise: Promise<void>
+
+  constructor (config: Config['redis'], options: StoreOptions = {}) {
+    this.keys = storeKeys(config.namespace)
+    this.log = options.logger
+    const instance = options.instanceId ?? randomUUID().slice(0, 8)
+    this.markerPrefix = `in_progress:${instance}.`
+    this.client = defineScripts(createRedisClient(config, `intent-gate:${instance}`))
+    this.watcher = new ControlWatcher(async () => await this.control(), config.poll_interval_ms,
+      (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
+    this.readyPromise = new Promise((resolve) => {
+      this.client.on('ready', () => {
+        this.failing = false
+        if (this.connectedOnce) this.log?.info({}, 'store: Redis connection restored')
+        this.connectedOnce = true
+        resolve()
+        this.runRepairs()
+        this.watcher.check()
+      })
+    })
+    // Expected while Redis is down (every reconnect attempt fails); health() and the close event report it.
+    this.client.on('error', () => {})
+    this.client.on('close', () => {
+      if (this.connectedOnce && !this.failing && this.closed === null) this.log?.warn({}, 'store: Redis connection lost; failing closed until it returns')
+      this.failing = true
+    })
+    this.client.connect().catch(() => {})
+  }
+
+  // ---- admission and the inflight records -------------------------------------------------------------------
+
+  async admit (req: AdmitRequest): Promise<AdmitResult> {
+    const record = req.record
+    checkRecord(record)
+    const k = this.keys
+    const marker = this.markerPrefix + String(++this.admissions)
+    let reply: Array<string | null>
+    try {
+      reply = await this.client.igAdmit(k.idem(record.key), k.inflight, k.inflightOwner, k.drain, k.drainStarted, k.upgrade,
+        record.key, encodeRecord(record), record.upstream, req.idempotencyTtlSecs, Date.now(), marker)
+      this.failing = false
+    } catch (err) {
+      // The answer was lost, not necessarily the admission: undo it (only if still ours) once Redis is back.
+      if (!neverSent(err)) this.addRepair({ kind: 'abandon', key: record.key, marker })
+      throw this.unavailable('admit', err)
+    }
+    const [kind, upgradeRaw, drainRaw, startedRaw] = reply
+    switch (kind) {
+      case 'admitted': return { kind: 'admitted' }
+      case 'in_progress': return { kind: 'in_progress' }
+      case 'replay': return { kind: 'replay', response: decodeResponse(upgradeRaw as string) }
+      default: {
+        const drain = drainRaw == null ? null : parseDrain(drainRaw, startedRaw ?? null).value
+        const upgrade = upgradeRaw == null ? null : parseUpgrade(upgradeRaw).value
+        return { kind: 'refused', reason: kind === 'upgrading' ? 'upgrading' : 'draining', drain, upgrade }
+      }
+    }
+  }
+
+  async bind (key: string, id: string, response: StoredResponse, idempotencyTtlSecs: number, phase = 'accepted'): Promise<void> {
+    const repair: Repair = { kind: 'bind', key, id, response: encodeResponse(response), ttl: idempotencyTtlSecs, phase }
+    await this.writeOrRepair('bind', repair)
+  }
+
+  async release (key: string, response: StoredResponse | null, idempotencyTtlSecs: number): Promise<void> {
+    const repair: Repair = { kind: 'release', key, response: response === null ? '' : encodeResponse(response), ttl: idempotencyTtlSecs }
+    await this.writeOrRepair('release', repair)
+  }
+
+  async complete (id: string, status: string, via: EndedIntent['via']): Promise<boolean> {
+    return await this.writeOrRepair('complete', { kind: 'complete', id, status, via, at: Date.now() }) === 1
+  }
+
+  async setPhase (id: string, phase: string): Promise<void> {
+    const k = this.keys
+    await this.call('setPhase', async () => await this.client.igSetPhase(k.inflight, k.inflightPhase, k.inflightIds, id, phase))
+  }
+
+  async inflight (): Promise<InflightRecord[]> {
+    const k = this.keys
+    const [records, bound, phases] = await this.call('inflight', async () => {
+      const results = await this.client.multi().hgetall(k.inflight).hgetall(k.inflightBound).hgetall(k.inflightPhase).exec()
+      return unwrapMulti(results) as [Record<string, string>, Record<string, string>, Record<string, string>]
+    })
+    return Object.entries(records).map(([key, json]) => decodeRecord(json, bound[key] ?? null, phases[key] ?? null))
+  }
+
+  async inflightCount (): Promise<number> {
+    return await this.call('inflightCount', async () => await this.client.hlen(this.keys.inflight))
+  }
+
+  async inflightByUpstream (): Promise<Record<Color, number>> {
+    const owners = await this.call('inflightByUpstream', async () => await this.client.hvals(this.keys.inflightOwner))
+    const counts = emptyCounts()
+    for (const owner of owners) if (owner in counts) counts[owner as Color]++
+    return counts
+  }
+
+  async inflightById (id: string): Promise<InflightRecord | null> {
+    const k = this.keys
+    const found = await this.call('inflightById', async () => await this.client.igLookup(k.inflight, k.inflightPhase, k.inflightIds, id))
+    if (found.length < 2) return null
+    return decodeRecord(found[0] as string, id, found[1] === '' ? null : found[1] ?? null)
+  }
+
+  async updateInflight (record: InflightRecord): Promise<boolean> {
+    checkRecord(record)
+    const k = this.keys
+    const updated = await this.call('updateInflight', async () => await this.client.igUpdate(
+      k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
+      record.key, encodeRecord(record), record.upstream, record.phase, record.id ?? ''))
+    return updated === 1
+  }
+
+  async replaceInflight (records: InflightRecord[]): Promise<void> {
+    records.forEach(checkRecord)
+    const k = this.keys
+    const tx = this.client.multi().del(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds)
+    for (const record of records) {
+      tx.hset(k.inflight, record.key, encodeRecord(record)).hset(k.inflightOwner, record.key, record.upstream)
+      if (record.phase !== 'submitting') tx.hset(k.inflightPhase, record.key, record.phase)
+      if (record.id !== null) tx.hset(k.inflightBound, record.key, record.id).hset(k.inflightIds, record.id, record.key)
+    }
+    await this.call('replaceInflight', async () => unwrapMulti(await tx.exec()))
+  }
+
+  async ended (limit: number): Promise<EndedIntent[]> {
+    if (limit <= 0) return []
+    const items = await this.call('ended', async () => await this.client.lrange(this.keys.ended, 0, limit - 1))
+    return items.map(decodeEnded)
+  }
+
+  // ---- control keys -----------------------------------------------------------------------------------------
+
+  async control (): Promise<ControlState> {
+    const k = this.keys
+    const [drain, drainStarted, upgrade, active] = await this.call('control',
+      async () => await this.client.igControl(k.drain, k.drainStarted, k.upgrade, k.active, Date.now()))
+    const state = readControl({ drain, drainStarted, upgrade, active }, this.lastGoodActive)
+    if (state.active !== null) this.lastGoodActive = state.active
+    this.reportInvalid(state)
+    return state
+  }
+
+  watchControl (onChange: (state: ControlState) => void): () => void {
+    return this.watcher.watch(onChange)
+  }
+
+  async setDrain (value: DrainSwitch | null): Promise<void> {
+    const k = this.keys
+    await this.call('setDrain', async () => {
+      if (value === null) await this.client.del(k.drain, k.drainStarted)
+      else unwrapMulti(await this.client.multi().set(k.drain, drainValue(value)).set(k.drainStarted, Date.now(), 'NX').exec())
+    })
+    this.watcher.check()
+  }
+
+  async setUpgrade (value: UpgradeFlag | null): Promise<void> {
+    const k = this.keys
+    await this.call('setUpgrade', async () => {
+      if (value === null) await this.client.del(k.upgrade)
+      else await this.client.set(k.upgrade, JSON.stringify(value))
+    })
+    this.watcher.check()
+  }
+
+  async setActive (color: Color): Promise<void> {
+    await this.call('setActive', async () => await this.client.set(this.keys.active, color))
+    this.watcher.check()
+  }
+
+  // ---- leases -----------------------------------------------------------------------------------------------
+
+  async acquireLease (name: string, holder: string, ttlMs: number): Promise<Lease | null> {
+    const k = this.keys
+    const token = await this.call('acquireLease', async () => await this.client.igLeaseAcquire(k.lease(name), k.leaseFence(name), holder, ttlMs))
+    return token === null ? null : { holder, token: Number(token) }
+  }
+
+  async renewLease (name: string, lease: Lease, ttlMs: number): Promise<boolean> {
+    const renewed = await this.call('renewLease', async () => await this.client.igLeaseRenew(this.keys.lease(name), leaseValue(lease), ttlMs))
+    return renewed === 1
+  }
+
+  async releaseLease (name: string, lease: Lease): Promise<void> {
+    await this.call('releaseLease', async () => await this.client.igLeaseRelease(this.keys.lease(name), leaseValue(lease)))
+  }
+
+  // ---- documents and hashes of other parts --------------------------------------------------------------------
+
+  async getDoc<T> (name: string): Promise<T | null> {
+    const raw = await this.call('getDoc', async () => await this.client.get(this.keys.doc(name)))
+    return raw === null ? null : JSON.parse(raw) as T
+  }
+
+  async setDoc (name: string, value: unknown): Promise<void> {
+    await this.call('setDoc', async () => await this.client.set(this.keys.doc(name), JSON.stringify(value)))
+  }
+
+  async hashSet (name: string, fields: Record<string, unknown>): Promise<void> {
+    const entries = Object.entries(fields)
+    if (entries.length === 0) return
+    const flat = entries.flatMap(([field, value]) => [field, JSON.stringify(value)])
+    await this.call('hashSet', async () => await this.client.hset(this.keys.hash(name), ...flat))
+  }
+
+  async hashDelete (name: string, fields: string[]): Promise<void> {
+    if (fields.length === 0) return
+    await this.call('hashDelete', async () => await this.client.hdel(this.keys.hash(name), ...fields))
+  }
+
+  async hashGetAll<T> (name: string): Promise<Record<string, T>> {
+    const raw = await this.call('hashGetAll', async () => await this.client.hgetall(this.keys.hash(name)))
+    return Object.fromEntries(Object.entries(raw).map(([field, json]) => [field, JSON.parse(json) as T]))
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------------------------
+
+  health (): StoreHealth {
+    return this.client.status === 'ready' && !this.failing ? 'ready' : 'unavailable'
+  }
+
+  async ready (): Promise<void> {
+    await this.readyPromise
+  }
+
+  /** Writes still waiting for Redis to return (bind, release, complete, lost admissions). */
+  pendingRepairs (): number {
+    return this.repairs.length
+  }
+
+  /** Replays the waiting writes now (they also run on every reconnect); resolves when it stops. */
+  async flushRepairs (): Promise<void> {
+    await this.runRepairs()
+  }
+
+  async close (): Promise<void> {
+    this.closed ??= (async () => {
+      this.watcher.close()
+      if (this.repairs.length > 0) this.log?.warn({ pending: this.repairs.length }, 'store: closing with writes that never reached Redis')
+      try {
+        if (this.client.status === 'ready') await this.client.quit()
+      } catch {
+        // quit failed: the disconnect below ends it anyway
+      }
+      this.client.disconnect()
+    })()
+    await this.closed
+  }
+
+  /** The raw client, for tests and tools that inspect Redis directly. */
+  get redis (): Redis {
+    return this.client
+  }
+
+  // ---- internals --------------------------------------------------------------------------------------------
+
+  private async call<T> (op: string, run: () => Promise<T>): Promise<T> {
+    try {
+      const result = await run()
+      this.failing = false
+      return result
+    } catch (err) {
+      throw this.unavailable(op, err)
+    }
+  }
+
+  private unavailable (op: string, err: unknown): StoreUnavailableError {
+    if (err instanceof StoreUnavailableError) return err
+    if (isConnectivityError(err)) this.failing = true
+    const message = err instanceof Error ? err.message : String(err)
+    return new StoreUnavailableError(`store unavailable (${op}): ${message}`, { cause: err })
+  }
+
+  private async apply (repair: Repair): Promise<number> {
+    const k = this.keys
+    switch (repair.kind) {
+      case 'abandon':
+        return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
+          repair.key, '', 0, repair.marker)
+      case 'bind':
+        return await this.client.igBind(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
+          repair.key, repair.id, repair.response, repair.ttl, repair.phase)
+      case 'release':
+        return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
+          repair.key, repair.response, repair.ttl, '')
+      case 'complete':
+        return await this.client.igComplete(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.ended,
+          repair.id, repair.status, repair.via, repair.at, ENDED_LOG_CAP)
+    }
+  }
+
+  /** Applies a write now; if Redis cannot take it, keeps it for the reconnect and reports the failure. */
+  private async writeOrRepair (op: string, repair: Repair): Promise<number> {
+    try {
+      const result = await this.apply(repair)
+      this.failing = false
+      return result
+    } catch (err) {
+      this.addRepair(repair)
+      throw this.unavailable(op, err)
+    }
+  }
+
+  private addRepair (repair: Repair): void {
+    this.repairs.push(repair)
+    if (this.repairs.length > MAX_REPAIRS) {
+      const dropped = this.repairs.shift()
+      this.log?.error({ dropped }, 'store: too many writes waiting for Redis; dropped the oldest')
+    }
+    // The connection may already be back (a timeout without a disconnect): try at once.
+    if (this.client.status === 'ready') this.runRepairs()
+  }
+
+  /** Replays waiting writes in order; stops at the first failure and resumes on the next reconnect. */
+  private async runRepairs (): Promise<void> {
+    this.repairing ??= (async () => {
+      while (this.repairs.length > 0 && this.closed === null) {
+        const next = this.repairs[0] as Repair
+        try {
+          await this.apply(next)
+        } catch (err) {
+          if (isConnectivityError(err)) break
+          this.log?.error({ err, repair: next }, 'store: a replayed write failed; dropped')
+        }
+        this.repairs.shift()
+      }
+    })().finally(() => { this.repairing = null })
+    await this.repairing
+  }
+
+  private reportInvalid (state: ControlState): void {
+    const invalid = JSON.stringify(state.invalid)
+    if (invalid === this.lastInvalidLogged) return
+    this.lastInvalidLogged = invalid
+    if (state.invalid.length > 0) this.log?.warn({ invalid: state.invalid }, 'store: ignoring control values that make no sense')
+  }
+}
+
+function leaseValue (lease: Lease): string {
+  return `${lease.token} ${lease.holder}`
+}
+
+/** MULTI results: the first command error fails the whole call. */
+function unwrapMulti (results: Array<[Error | null, unknown]> | null): unknown[] {
+  if (results === null) throw new Error('transaction aborted')
+  return results.map(([err, value]) => {
+    if (err !== null) throw err
+    return value
+  })
+}

@@ -1,0 +1,70 @@
+/**
+ * The Lua scripts (one `.lua` file each in `scripts/`), read and registered on a client with `defineCommand`
+ * when a store is created, so every call is one EVALSHA (ioredis falls back to EVAL once after a Redis restart
+ * flushed the script cache).
+ * `tsc` does not copy `.lua` files: running from `src/` (tsx, tests) they sit beside this file; running the
+ * build (`dist/src/store/redis/`) they are read from the source tree the build came from.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { Redis } from 'ioredis'
+
+type Arg = string | number
+
+/** The scripts as client methods: keys first, then arguments (counts per script below). */
+export interface ScriptCommands {
+  igAdmit (...args: Arg[]): Promise<string[]>
+  igBind (...args: Arg[]): Promise<number>
+  igRelease (...args: Arg[]): Promise<number>
+  igComplete (...args: Arg[]): Promise<number>
+  igSetPhase (...args: Arg[]): Promise<number>
+  igLookup (...args: Arg[]): Promise<string[]>
+  igUpdate (...args: Arg[]): Promise<number>
+  igControl (...args: Arg[]): Promise<[string, string, string, string, number]>
+  igLeaseAcquire (...args: Arg[]): Promise<number | null>
+  igLeaseRenew (...args: Arg[]): Promise<number>
+  igLeaseRelease (...args: Arg[]): Promise<number>
+}
+
+export type ScriptedRedis = Redis & ScriptCommands
+
+const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number]> = [
+  ['igAdmit', 'admit', 6],
+  ['igBind', 'bind', 6],
+  ['igRelease', 'release', 6],
+  ['igComplete', 'complete', 6],
+  ['igSetPhase', 'set_phase', 3],
+  ['igLookup', 'lookup', 3],
+  ['igUpdate', 'update', 5],
+  ['igControl', 'control', 4],
+  ['igLeaseAcquire', 'lease_acquire', 2],
+  ['igLeaseRenew', 'lease_renew', 1],
+  ['igLeaseRelease', 'lease_release', 1]
+]
+
+const CANDIDATE_DIRS = [
+  new URL('./scripts/', import.meta.url),
+  new URL('../../../../src/store/redis/scripts/', import.meta.url)
+]
+
+function scriptsDir (): URL {
+  const found = CANDIDATE_DIRS.find((dir) => existsSync(fileURLToPath(new URL('admit.lua', dir))))
+  if (found === undefined) {
+    throw new Error(`store: Lua scripts not found (looked in ${CANDIDATE_DIRS.map((d) => fileURLToPath(d)).join(', ')})`)
+  }
+  return found
+}
+
+/** The scripts' source text (read when a store is created: a few small files, once). */
+export function scriptSources (): Map<string, string> {
+  const dir = scriptsDir()
+  return new Map(SCRIPTS.map(([, file]) => [file, readFileSync(new URL(`${file}.lua`, dir), 'utf8')]))
+}
+
+export function defineScripts (client: Redis): ScriptedRedis {
+  const sources = scriptSources()
+  for (const [command, file, numberOfKeys] of SCRIPTS) {
+    client.defineCommand(command, { numberOfKeys, lua: sources.get(file) as string })
+  }
+  return client as ScriptedRedis
+}

@@ -1,0 +1,19 @@
+-- Replaces one inflight record in place (stored-intent migration, deadline extension); 0 when it is gone.
+-- KEYS: 1 inflight  2 inflight:owner  3 inflight:phase  4 inflight:bound  5 inflight:ids
+-- ARGV: 1 admission key  2 record JSON  3 upstream  4 phase  5 intent id or ''
+local key = ARGV[1]
+if redis.call('HEXISTS', KEYS[1], key) == 0 then return 0 end
+redis.call('HSET', KEYS[1], key, ARGV[2])
+redis.call('HSET', KEYS[2], key, ARGV[3])
+redis.call('HSET', KEYS[3], key, ARGV[4])
+local previous = redis.call('HGET', KEYS[4], key)
+if previous and previous ~= ARGV[5] and redis.call('HGET', KEYS[5], previous) == key then
+  redis.call('HDEL', KEYS[5], previous)
+end
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[4], key, ARGV[5])
+  redis.call('HSET', KEYS[5], ARGV[5], key)
+else
+  redis.call('HDEL', KEYS[4], key)
+end
+return 1
