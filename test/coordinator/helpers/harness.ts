@@ -27,14 +27,28 @@ import type { InflightRecord, Store } from '../../../src/store/types.js'
 export interface Teardown { teardown (fn: () => unknown): void }
 
 /** An upstream whose /healthz answers 200 or 503 as the test says; `hold` makes it hang until released. */
-export interface HealthServer { url: string, healthy: boolean, hold: Promise<void> | null, hits: number }
+export interface HealthServer {
+  url: string
+  healthy: boolean
+  hold: Promise<void> | null
+  hits: number
+  /** When set, healthy for this many more checks, then unhealthy (e.g. 1: passes the pre-check, fails the post-check). */
+  failAfter: number | null
+  /** When set, checks after the first `hits` wait for `until` before answering. */
+  holdAfter: { hits: number, until: Promise<void> } | null
+}
 
 export async function healthServer (t: Teardown): Promise<HealthServer> {
-  const state: HealthServer = { url: '', healthy: true, hold: null, hits: 0 }
+  const state: HealthServer = { url: '', healthy: true, hold: null, hits: 0, failAfter: null, holdAfter: null }
   const server = http.createServer((req, res) => {
     state.hits++
+    if (state.failAfter !== null) {
+      if (state.failAfter <= 0) state.healthy = false
+      state.failAfter--
+    }
     const answer = (): void => { res.statusCode = state.healthy ? 200 : 503; res.end(state.healthy ? 'ok' : 'down') }
-    if (state.hold !== null) state.hold.then(answer, answer)
+    const hold = state.hold ?? (state.holdAfter !== null && state.hits > state.holdAfter.hits ? state.holdAfter.until : null)
+    if (hold !== null) hold.then(answer, answer)
     else answer()
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -210,12 +224,21 @@ export async function harness (t: Teardown, o: HarnessOptions): Promise<Harness>
   t.teardown(() => diagnostics.unsubscribe('intent-gate:upgrade:event', onEvent))
   if (o.start !== false) coordinator.start()
 
+  // Every state this instance journals, so a short-lived one is not missed between two polls.
+  const seen: Array<{ id: string, state: UpgradeState, run: UpgradeRun }> = []
+  const save = coordinator.journal.save.bind(coordinator.journal)
+  coordinator.journal.save = async (run: UpgradeRun) => {
+    await save(run)
+    seen.push({ id: run.id, state: run.state, run: structuredClone(run) })
+  }
   const until = async (states: UpgradeState | UpgradeState[], timeoutMs = 15_000): Promise<UpgradeRun> => {
     const wanted = Array.isArray(states) ? states : [states]
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const run = (await coordinator.status()).run
       if (run !== null && wanted.includes(run.state)) return run
+      const hit = run === null ? undefined : seen.find((s) => s.id === run.id && wanted.includes(s.state))
+      if (hit !== undefined) return hit.run
       if (Date.now() > deadline) throw new Error(`upgrade did not reach ${wanted.join('|')} within ${timeoutMs} ms (state ${run?.state ?? 'none'}, error ${run?.error ?? '-'})`)
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
