@@ -12,7 +12,9 @@ import { Client } from 'undici'
 import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import { createProxy, type Proxy } from '../../src/proxy/index.js'
+import { createStore } from '../../src/store/index.js'
 import type { Store } from '../../src/store/types.js'
+import { startRedis, type RedisServer } from '../helpers/redis.js'
 import { createVersionCatalog } from '../../src/versions/index.js'
 import type { Teardown, TestUpstream } from './upstream.js'
 
@@ -101,12 +103,21 @@ export async function call (client: Client, method: string, urlPath: string, bod
   return { status: res.statusCode, headers: res.headers, text, json }
 }
 
-/** The store under test. TEMPORARY fake until src/store/embedded and the Redis store land. */
-export async function makeStore (t: Teardown): Promise<Store & { failing?: boolean }> {
-  const { fakeStore } = await import('./fake-store.js')
-  const store = fakeStore()
+export type StoreKind = 'embedded' | 'redis'
+
+export interface StoreUnderTest {
+  store: Store
+  /** The Redis server behind a `redis` store (null for `embedded`). */
+  redis: RedisServer | null
+}
+
+/** A real store for `config`: the embedded one, or Redis on a fresh `redis-server` started for this test. */
+export async function makeStore (t: Teardown, config: Config, kind: StoreKind = 'embedded'): Promise<StoreUnderTest> {
+  const redis = kind === 'redis' ? await startRedis(t) : null
+  const store = createStore({ ...config.redis, ...(redis === null ? {} : { url: redis.url }) })
   t.teardown(async () => await store.close())
-  return store
+  await store.ready()
+  return { store, redis }
 }
 
 /**
@@ -119,4 +130,16 @@ export async function waitFor (condition: () => boolean, timeoutMs = 5000): Prom
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms: ${condition.toString()}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
+}
+
+export interface Gateway extends RunningProxy, StoreUnderTest {
+  config: Config
+}
+
+/** Configuration, store and proxy in one step: what most proxy tests start with. */
+export async function startGateway (t: Teardown, o: ConfigOptions, kind: StoreKind = 'embedded', now?: () => number): Promise<Gateway> {
+  const config = await makeConfig(t, o)
+  const { store, redis } = await makeStore(t, config, kind)
+  const running = await startProxy(t, config, store, now)
+  return { ...running, config, store, redis }
 }

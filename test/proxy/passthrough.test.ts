@@ -6,13 +6,12 @@
 import http from 'node:http'
 import t from 'tap'
 import WebSocket from 'ws'
-import { call, makeConfig, makeStore, startProxy, waitFor } from './harness.js'
+import { call, startGateway, waitFor } from './harness.js'
 import { startUpstream } from './upstream.js'
 
 t.test('headers: hop-by-hop dropped, X-Forwarded-* set, X-Request-Id kept or made', async (t) => {
   const blue = await startUpstream(t, '2.0')
-  const store = await makeStore(t)
-  const { client, url } = await startProxy(t, await makeConfig(t, { blue }), store)
+  const { client, url } = await startGateway(t, { blue })
   const proxyHost = new URL(url).host
 
   // node:http, not undici: undici refuses to send hop-by-hop headers at all.
@@ -56,8 +55,7 @@ t.test('headers: hop-by-hop dropped, X-Forwarded-* set, X-Request-Id kept or mad
 
 t.test('bodies pass both ways; an unreachable upstream is a 502 problem', async (t) => {
   const blue = await startUpstream(t, '2.0')
-  const store = await makeStore(t)
-  const { client } = await startProxy(t, await makeConfig(t, { blue }), store)
+  const { client } = await startGateway(t, { blue })
   const payload = 'x'.repeat(200_000)
   const r = await call(client, 'PUT', '/upload', payload, { 'content-type': 'text/plain' })
   t.equal(r.status, 200)
@@ -73,9 +71,7 @@ t.test('bodies pass both ways; an unreachable upstream is a 502 problem', async 
 
 t.test('a client that goes away leaves no upstream socket and no running exchange', async (t) => {
   const blue = await startUpstream(t, '2.0')
-  const store = await makeStore(t)
-  const config = await makeConfig(t, { blue })
-  const { url, proxy } = await startProxy(t, config, store)
+  const { url, proxy, config } = await startGateway(t, { blue })
   const pool = proxy.upstreams.get('blue')!.pool
 
   // Three rounds of ten streams that never end upstream, each client hanging up after the first chunk.
@@ -103,8 +99,7 @@ t.test('a client that goes away leaves no upstream socket and no running exchang
 
 t.test('an upstream that dies mid-body ends the client response', async (t) => {
   const blue = await startUpstream(t, '2.0')
-  const store = await makeStore(t)
-  const { client } = await startProxy(t, await makeConfig(t, { blue }), store)
+  const { client } = await startGateway(t, { blue })
   const res = await client.request({ method: 'GET', path: '/die-mid-body' })
   t.equal(res.statusCode, 200, 'the headers had been sent')
   await t.rejects(res.body.text(), 'the body ends in an error, not a hang')
@@ -118,8 +113,7 @@ t.test('an upstream that dies mid-body ends the client response', async (t) => {
 t.test('WebSocket upgrades pass through; open ones stay on their color across a swap', async (t) => {
   const blue = await startUpstream(t, '2.0', 'blue')
   const green = await startUpstream(t, '2.0', 'green')
-  const store = await makeStore(t)
-  const { url, proxy } = await startProxy(t, await makeConfig(t, { blue, green }), store)
+  const { url, proxy, store } = await startGateway(t, { blue, green })
   const wsUrl = url.replace('http:', 'ws:') + '/ws'
 
   const open = async (): Promise<{ ws: WebSocket, echo: (m: string) => Promise<string> }> => {
