@@ -106,3 +106,22 @@ export function expressibleInV1 (intent: Record<string, any>): string[] {
   if (intent['auth'].signed_version !== '1.0') broken.push('signed_version')
   return broken
 }
+
+const statusV2 = fc.constantFrom('accepted', 'matched', 'escrowed', 'ibc_in_flight', 'settled', 'refunded', 'cancelled', 'expired', 'failed')
+const statusV1 = fc.constantFrom('pending', 'settled', 'refunded', 'cancelled', 'expired', 'failed')
+const intentId = fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/)
+
+export const submitResponseV2 = fc.record({ intent_id: intentId, status: statusV2, version: fc.constant('2.0') })
+export const submitResponseV1 = fc.record({ id: intentId, status: statusV1, version: fc.constant('1.0') })
+export const statusResponseV2 = fc.record({
+  intent_id: intentId,
+  status: statusV2,
+  fills: fc.array(fc.record({ solver: fc.string(), amount: minAmount, tx_hash: fc.stringMatching(/^[0-9A-F]{0,64}$/) }), { maxLength: 4 }),
+  updated_at: seconds
+})
+export const statusResponseV1 = fc.record({
+  id: intentId,
+  status: statusV1,
+  filled_amount: minAmount,
+  tx_hash: fc.option(fc.stringMatching(/^[0-9A-F]{1,64}$/), { nil: null })
+})
