@@ -225,8 +225,8 @@ async function exchange (ctx: ProxyContext, req: IncomingMessage, res: ServerRes
       ctx.logger.error({ err, id, key }, 'cannot translate the submission response back; sending it untranslated')
     }
   }
-  await settle(ctx, () => ctx.store.bind(key, id, { status, headers, body: clientBody }, ttl), key, 'bind')
   const seen = ctx.versions.statusOf(json, fwd.version)
+  await settle(ctx, () => ctx.store.bind(key, id, { status, headers, body: clientBody }, ttl, seen ?? undefined), key, 'bind')
   if (seen !== null && TERMINAL_STATUSES.has(seen)) await endIntent(ctx, id, seen)
   return send(res, status, versionHeaders(ctx.policy(), clientVersion, { 'content-type': contentType }), clientBody, requestId)
 }
