@@ -14,7 +14,8 @@ export interface Signer {
 
 /** The bech32 prefix of an address (`wasm` for `wasm1...`); the signer's prefix follows the contract's. */
 export function bech32PrefixOf (address: string): string {
-  return fromBech32(address).prefix
+  // @cosmjs/encoding 0.39 throws without an explicit length limit; contract addresses are 60-odd characters.
+  return fromBech32(address, 128).prefix
 }
 
 export async function signerFromEnv (envVar: string, prefix: string, env: Record<string, string | undefined> = process.env): Promise<Signer> {

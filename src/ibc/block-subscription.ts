@@ -45,8 +45,22 @@ export function subscribeNewBlocks (rpcUrl: string, handlers: BlockHandlers): Bl
       done = true
       try { subscription.unsubscribe() } catch {}
       try { socket.disconnect() } catch {}
+      cancelReconnect(socket)
     }
   }
+}
+
+/**
+ * cosmjs 0.39's ReconnectingSocket schedules a reconnect when its own `disconnect()` reports the socket
+ * disconnected (the `disconnected` flag is set only afterwards), so a "closed" client silently opens a new
+ * connection a moment later and keeps it, and keeps the process alive. Clearing that pending timer is the only
+ * way to really close it; the fields are private, hence the defensive shape check.
+ */
+function cancelReconnect (client: WebsocketClient): void {
+  const inner = (client as unknown as { socket?: { reconnectTimeout?: unknown } }).socket
+  if (inner === undefined || inner.reconnectTimeout === null || inner.reconnectTimeout === undefined) return
+  clearTimeout(inner.reconnectTimeout as NodeJS.Timeout)
+  inner.reconnectTimeout = null
 }
 
 /** WebSocket error events and JSON-RPC error objects are not Errors; make them readable. */

@@ -65,7 +65,11 @@ export interface IbcWatcherState {
 
 export interface ProcessedHeight {
   height: number
+  /** Pending packets once this height is applied. */
   pending: number
+  /** Sequences (watched channels, `channel/sequence`) this height sent, and those it acknowledged or timed out. */
+  sent: string[]
+  ended: string[]
 }
 
 export interface IbcWatcher {
@@ -235,7 +239,12 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
     await saveHeight(store, height, now())
     lastHeight = height
     for (const e of watched) log.debug({ kind: e.kind, channel: e.channel, sequence: e.sequence, height }, 'packet event')
-    const event = { height, pending: pendingSet.size }
+    const event: ProcessedHeight = {
+      height,
+      pending: pendingSet.size,
+      sent: watched.filter((e) => e.kind === 'send').map((e) => `${e.channel}/${e.sequence}`),
+      ended: watched.filter((e) => e.kind !== 'send').map((e) => `${e.channel}/${e.sequence}`)
+    }
     for (const listener of listeners) listener(event)
     publish()
   }
