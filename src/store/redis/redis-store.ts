@@ -31,6 +31,8 @@ type Repair =
 
 /** Beyond this many pending repairs the oldest are dropped (and logged): memory stays bounded in a long outage. */
 const MAX_REPAIRS = 10_000
+/** How soon waiting writes are retried after a timeout on a connection that stayed up. */
+const REPAIR_RETRY_MS = 500
 
 /** Errors after which the connection cannot be trusted until a command succeeds again. */
 function isConnectivityError (err: unknown): boolean {
@@ -59,6 +61,7 @@ export class RedisStore implements Store {
   private lastInvalidLogged = '[]'
   private repairs: Repair[] = []
   private repairing: Promise<void> | null = null
+  private repairTimer: NodeJS.Timeout | null = null
   private closed: Promise<void> | null = null
   private readonly readyPromise: Promise<void>
 
@@ -299,6 +302,7 @@ export class RedisStore implements Store {
   async close (): Promise<void> {
     this.closed ??= (async () => {
       this.watcher.close()
+      if (this.repairTimer !== null) clearTimeout(this.repairTimer)
       if (this.repairs.length > 0) this.log?.warn({ pending: this.repairs.length }, 'store: closing with writes that never reached Redis')
       try {
         if (this.client.status === 'ready') await this.client.quit()
@@ -381,14 +385,28 @@ export class RedisStore implements Store {
         const next = this.repairs[0] as Repair
         try {
           await this.apply(next)
+          this.failing = false
         } catch (err) {
-          if (isConnectivityError(err)) break
+          if (isConnectivityError(err)) {
+            // A reconnect retries; a timeout on a live connection does not reconnect, so retry on a timer.
+            this.retryRepairsLater()
+            break
+          }
           this.log?.error({ err, repair: next }, 'store: a replayed write failed; dropped')
         }
         this.repairs.shift()
       }
     })().finally(() => { this.repairing = null })
     await this.repairing
+  }
+
+  private retryRepairsLater (): void {
+    if (this.repairTimer !== null || this.closed !== null) return
+    this.repairTimer = setTimeout(() => {
+      this.repairTimer = null
+      if (this.client.status === 'ready') this.runRepairs().catch(() => {})
+    }, REPAIR_RETRY_MS)
+    this.repairTimer.unref()
   }
 
   private reportInvalid (state: ControlState): void {

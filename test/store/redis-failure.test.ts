@@ -1,0 +1,111 @@
+/**
+ * Failure of the store: while Redis is down or hung every call fails at once with StoreUnavailableError (the
+ * gateway fails closed) and health() says so; when Redis returns the store recovers by itself, and the writes
+ * that record what already happened (bind, release) or undo an admission whose answer was lost are replayed.
+ */
+import t from 'tap'
+import { once } from 'node:events'
+import { StoreUnavailableError } from '../../src/errors.js'
+import { startRedis } from '../helpers/redis.js'
+import { record } from './conformance.js'
+import { freshNamespace, redisConfig, redisStore } from './redis-fixture.js'
+import { storeKeys } from '../../src/store/keys.js'
+import { scriptSources } from '../../src/store/redis/scripts.js'
+
+const releaseScript = scriptSources().get('release') as string
+
+const TTL = 3600
+const ok = { status: 202, headers: {}, body: '{}' }
+
+t.test('Redis killed: admit fails fast and health is unavailable; restarted: it recovers by itself', async (t) => {
+  const redis = await startRedis(t, { persistence: true })
+  const store = await redisStore(t, redisConfig(redis.url, freshNamespace()))
+  t.same(await store.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'admitted' })
+  t.equal(store.health(), 'ready')
+
+  await redis.kill()
+  const started = Date.now()
+  await t.rejects(store.admit({ record: record(), idempotencyTtlSecs: TTL }), StoreUnavailableError)
+  await t.rejects(store.control(), StoreUnavailableError)
+  await t.rejects(store.inflightCount(), { code: 'IG_ERR_STORE_UNAVAILABLE' })
+  t.ok(Date.now() - started < 500, `failed within ${Date.now() - started} ms`)
+  t.equal(store.health(), 'unavailable')
+
+  const back = once(store.redis, 'ready')
+  await redis.restart()
+  await back
+  t.equal(store.health(), 'ready')
+  t.same(await store.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'admitted' })
+  t.equal(await store.inflightCount(), 2, 'the records from before the crash are still counted')
+})
+
+t.test('a bind and a release that failed while Redis was down are applied when it returns', async (t) => {
+  const redis = await startRedis(t, { persistence: true })
+  const store = await redisStore(t, redisConfig(redis.url, freshNamespace()))
+  const accepted = record()
+  const refused = record()
+  await store.admit({ record: accepted, idempotencyTtlSecs: TTL })
+  await store.admit({ record: refused, idempotencyTtlSecs: TTL })
+
+  await redis.kill()
+  await t.rejects(store.bind(accepted.key, 'late-id', ok, TTL), StoreUnavailableError)
+  await t.rejects(store.release(refused.key, null, TTL), StoreUnavailableError)
+  t.equal(store.pendingRepairs(), 2)
+
+  const back = once(store.redis, 'ready')
+  await redis.restart()
+  await back
+  await store.flushRepairs()
+  t.equal(store.pendingRepairs(), 0)
+  t.match(await store.inflightById('late-id'), { key: accepted.key, id: 'late-id' })
+  t.equal(await store.inflightCount(), 1)
+  t.same(await store.admit({ record: refused, idempotencyTtlSecs: TTL }), { kind: 'admitted' }, 'the released key can be retried')
+})
+
+t.test('a hung Redis fails fast too, and an admission whose answer was lost is undone', async (t) => {
+  const redis = await startRedis(t)
+  const store = await redisStore(t, redisConfig(redis.url, freshNamespace(), { command_timeout_ms: 200 }))
+  const rec = record()
+  await redis.cli('CLIENT', 'PAUSE', '700', 'ALL')
+  const started = Date.now()
+  await t.rejects(store.admit({ record: rec, idempotencyTtlSecs: TTL }), StoreUnavailableError)
+  t.ok(Date.now() - started < 600, `timed out after ${Date.now() - started} ms, before Redis woke up`)
+  t.equal(store.health(), 'unavailable')
+
+  // Redis runs the admission once it wakes up; the store then undoes it, so the client's retry goes through.
+  await redis.cli('PING') // answered once the pause is over
+  await store.flushRepairs()
+  t.equal(store.pendingRepairs(), 0)
+  t.equal(await store.inflightCount(), 0)
+  t.equal(store.health(), 'ready')
+  t.same(await store.admit({ record: rec, idempotencyTtlSecs: TTL }), { kind: 'admitted' })
+})
+
+t.test('the clean-up of a lost admission never undoes another instance\'s admission of the same key', async (t) => {
+  // The lost admission may never have reached Redis (the connection died first) while another instance admitted
+  // the same key since: the clean-up carries the lost admission's marker and must leave that one alone.
+  const redis = await startRedis(t)
+  const config = redisConfig(redis.url, freshNamespace())
+  const [mine, other] = await Promise.all([redisStore(t, config), redisStore(t, config)])
+  const rec = record()
+  t.same(await other.admit({ record: rec, idempotencyTtlSecs: TTL }), { kind: 'admitted' })
+  const k = storeKeys(config.namespace)
+  const cleanup = await mine.redis.call('EVAL', releaseScript, 6, k.idem(rec.key), k.inflight, k.inflightOwner, k.inflightPhase,
+    k.inflightBound, k.inflightIds, rec.key, '', 0, 'in_progress:lost.1')
+  t.equal(cleanup, -1, 'the marker did not match')
+  t.equal(await other.inflightCount(), 1)
+  t.same(await mine.admit({ record: rec, idempotencyTtlSecs: TTL }), { kind: 'in_progress' })
+})
+
+t.test('a store started while Redis is down becomes ready when Redis comes up', async (t) => {
+  const redis = await startRedis(t)
+  await redis.stop()
+  const { RedisStore } = await import('../../src/store/redis/redis-store.js')
+  const store = new RedisStore(redisConfig(redis.url, freshNamespace()))
+  t.teardown(async () => await store.close())
+  t.equal(store.health(), 'unavailable')
+  await t.rejects(store.admit({ record: record(), idempotencyTtlSecs: TTL }), StoreUnavailableError)
+  await redis.restart()
+  await store.ready()
+  t.equal(store.health(), 'ready')
+})
