@@ -58,8 +58,12 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
   try {
     const store = createStore(config.redis, { logger: logger.child({ component: 'store' }) })
     stops.push(async () => { await store.close() })
-    // Not awaited: a gateway whose Redis is down still starts, refuses intents (fail closed) and says so in /readyz.
-    store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), (err: unknown) => logger.warn({ err }, 'store not ready'))
+    // A normal start is ready when it says it listens; a gateway whose Redis is down still starts after a
+    // short wait, refuses intents (fail closed) and says so in /readyz until the store answers.
+    if (!await settlesWithin(store.ready(), STORE_READY_WAIT_MS)) {
+      logger.warn({ waitedMs: STORE_READY_WAIT_MS }, 'the store is not reachable yet; starting anyway and refusing intents until it is')
+      store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), () => {})
+    }
 
     const pendingIbcPackets = (): number => 0
     const metrics = createMetrics({
@@ -105,6 +109,20 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
   } catch (err) {
     await stops.stopAll()
     throw err
+  }
+}
+
+/** How long start-up waits for the store's first answer before listening anyway. */
+const STORE_READY_WAIT_MS = 5000
+
+/** True when `promise` resolves within `ms`; false when it rejects or takes longer. */
+async function settlesWithin (promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  try {
+    return await Promise.race([promise.then(() => true, () => false), timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
 
