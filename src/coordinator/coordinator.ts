@@ -160,12 +160,13 @@ export class UpgradeCoordinator {
   }
 
   async status (): Promise<CoordinatorStatus> {
-    const run = this.executor?.run ?? await this.journal.unfinished() ?? await this.journal.latest()
+    const executor = this.executor
+    const run = executor?.saved ?? await this.journal.unfinished() ?? await this.journal.latest()
     return {
       run,
       leader: { instance: this.leader.holder, is_leader: this.leader.isLeader },
-      progress_pct: progressOf(run, this.executor?.progress ?? null),
-      drain_progress: this.executor?.run === run ? this.executor.progress : null
+      progress_pct: progressOf(run, executor?.progress ?? null),
+      drain_progress: executor?.progress ?? null
     }
   }
 

@@ -51,10 +51,13 @@ const ESTIMATE_REFRESH_MS = 5_000
 
 export class UpgradeExecutor {
   progress: DrainProgress | null = null
+  /** The run as last journaled: what status reports (never a state that is not yet durable). */
+  saved: UpgradeRun
   private readonly log: Logger
 
   constructor (private readonly deps: ExecutorDeps, readonly run: UpgradeRun, private readonly signal: AbortSignal) {
     this.log = deps.logger.child({ component: 'coordinator', upgrade_id: run.id })
+    this.saved = structuredClone(run)
   }
 
   /** Drives the run to an end, or until leadership is lost / the coordinator closes (then another carries on). */
@@ -353,6 +356,7 @@ export class UpgradeExecutor {
     this.run.fencing_token = await this.deps.leader.confirm()
     this.run.resume_estimate_ms = this.estimate()
     await this.deps.journal.save(this.run)
+    this.saved = structuredClone(this.run)
   }
 
   private estimate (): number {
