@@ -5,6 +5,11 @@
 import type { IncomingMessage } from 'node:http'
 import { PayloadTooLargeError } from '../errors.js'
 
+/** The client went away before its body ended: there is nobody left to answer. */
+export class ClientClosedError extends Error {
+  override readonly name = 'ClientClosedError'
+}
+
 export async function readBody (req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length']
   if (declared !== undefined && Number(declared) > limit) {
@@ -35,12 +40,12 @@ export async function readBody (req: IncomingMessage, limit: number): Promise<Bu
     }
     const onError = (err: Error): void => {
       cleanup()
-      reject(err)
+      reject(new ClientClosedError(`the client connection failed while sending the body: ${err.message}`, { cause: err }))
     }
     const onClose = (): void => {
       if (req.complete) return
       cleanup()
-      reject(new Error('the client closed the connection before the body ended'))
+      reject(new ClientClosedError('the client closed the connection before the body ended'))
     }
     req.on('data', onData)
     req.on('end', onEnd)

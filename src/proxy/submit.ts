@@ -19,7 +19,7 @@ import {
 import { channels, type RefusalMessage } from '../observability/channels.js'
 import type { AdmitResult, StoredResponse } from '../store/types.js'
 import { TERMINAL_STATUSES, type IntentIdentity } from '../versions/types.js'
-import { readBody } from './body.js'
+import { ClientClosedError, readBody } from './body.js'
 import { versionHeaders, type ProxyContext } from './context.js'
 import { requestIdOf, upstreamRequestHeaders } from './headers.js'
 import { sendProblem, upstreamFailure } from './problem.js'
@@ -64,6 +64,10 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
     const status = await exchange(ctx, req, res, key, version, forwarded, requestId)
     publishRequest(status, version, started)
   } catch (err) {
+    if (err instanceof ClientClosedError) {
+      res.destroy()
+      return
+    }
     publishRefusal(err)
     const headers = clientVersion === null ? undefined : versionHeaders(policy, clientVersion, {}) as Record<string, string>
     // A client that is still sending a body we refused: close the connection rather than read the rest.
