@@ -22,7 +22,7 @@ import { startBackend } from './lib/servers.js'
 import { selectLoadGenerator } from './load/select.js'
 import { parseOptions, USAGE, UsageError, type BenchOptions, type CaseId } from './options.js'
 import { computeRatios } from './report/ratios.js'
-import { formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatRows, formatSwap, type RunHeader } from './report/print.js'
+import { formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatRedis, formatRows, formatSwap, type RunHeader } from './report/print.js'
 
 const log = (line: string): void => { process.stderr.write(`[bench] ${line}\n`) }
 
@@ -61,13 +61,13 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
   }
   log(formatHeader(header))
   const wants = (id: CaseId): boolean => options.only.has(id)
-  const backendUrl = await startBackend(resources, 'backend 1.0', ['1.0'])
+  const backend = await startBackend(resources, 'backend 1.0', ['1.0'])
   const rows: CaseResult[] = []
 
-  if (wants('backend')) rows.push(await runRow('backend', 'backend, direct', async () => await backendDirect(ctx, backendUrl)))
-  if (wants('backend-submit')) rows.push(await runRow('backend-submit', 'backend, direct POST /intents', async () => await backendSubmitDirect(ctx, backendUrl)))
-  if (wants('http-proxy')) rows.push(await runRow('http-proxy', 'bare http-proxy', async () => await bareHttpProxy(ctx, backendUrl)))
-  if (wants('undici-proxy')) rows.push(await runRow('undici-proxy', 'bare undici pool', async () => await bareUndiciProxy(ctx, backendUrl)))
+  if (wants('backend')) rows.push(await runRow('backend', 'backend, direct', async () => await backendDirect(ctx, backend)))
+  if (wants('backend-submit')) rows.push(await runRow('backend-submit', 'backend, direct POST /intents', async () => await backendSubmitDirect(ctx, backend)))
+  if (wants('http-proxy')) rows.push(await runRow('http-proxy', 'bare http-proxy', async () => await bareHttpProxy(ctx, backend)))
+  if (wants('undici-proxy')) rows.push(await runRow('undici-proxy', 'bare undici pool', async () => await bareUndiciProxy(ctx, backend)))
 
   const gatewayRows: Array<[CaseId, string, (env: GatewayEnv) => Promise<GatewayCaseResult>]> = [
     ['pass-through', 'intent-gate pass-through', async (env) => await passThrough(ctx, env)],
@@ -81,7 +81,7 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
     redis = await startRedis(resources)
     log(`redis-server ${redis.version} on ${redis.url}`)
   }
-  const env: GatewayEnv | undefined = redis === undefined ? undefined : { redis, backendUrl, profileRoot: path.resolve(path.dirname(options.out), 'profiles') }
+  const env: GatewayEnv | undefined = redis === undefined ? undefined : { redis, backendUrl: backend.url, profileRoot: path.resolve(path.dirname(options.out), 'profiles') }
   for (const [id, title, fn] of gatewayRows) {
     if (!wants(id)) continue
     if (env === undefined) rows.push({ id, title, what: '', skipped: notBuilt })
@@ -107,6 +107,8 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
   const ratios = computeRatios(rows)
   const out = [formatHeader(header)]
   if (rows.length > 0) out.push('', formatRows(rows), '', formatRatios(ratios))
+  const redisLines = formatRedis(rows)
+  if (redisLines !== '') out.push('', 'Redis during the measured runs:', redisLines)
   if (swap !== undefined) out.push('', 'Submissions around a blue-green swap (autocannon, windows by the time each request was sent):', formatSwap(swap))
   if (checkpoint !== undefined) out.push('', 'Checkpoints:', formatCheckpoint(checkpoint))
   const profiles = formatProfiles(rows)

@@ -32,8 +32,11 @@ export interface CaseResult {
 
 export type Request = { method: 'GET', path: string } | { method: 'POST', path: string, intent: BodyTemplate }
 
-/** Warm-up, then the measured run against `url`, all with the options' connection count. */
-export async function measure (ctx: BenchContext, url: string, request: Request): Promise<{ result: LoadResult, cpu: CpuUse }> {
+/**
+ * Warm-up, then the measured run against `url`, all with the options' connection count. `targetPid` is the
+ * process under test (its CPU per request is reported).
+ */
+export async function measure (ctx: BenchContext, url: string, targetPid: number, request: Request, beforeMeasured?: () => Promise<void>): Promise<{ result: LoadResult, cpu: CpuUse }> {
   const spec = (durationSec: number): LoadSpec => ({
     url,
     method: request.method,
@@ -43,7 +46,8 @@ export async function measure (ctx: BenchContext, url: string, request: Request)
     durationSec
   })
   await ctx.load.run(spec(ctx.options.warmupSec))
-  const before = snapshot(ctx.resources.pids())
+  await beforeMeasured?.()
+  const before = snapshot(ctx.resources.pids(), [targetPid])
   const result = await ctx.load.run(spec(ctx.options.durationSec))
   return { result, cpu: since(before) }
 }

@@ -8,12 +8,16 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { startGateway, type UpstreamSpec } from '../lib/gateway.js'
 import { summariseDir, type ProfileSummary } from '../lib/profile.js'
-import type { BenchRedis } from '../lib/redis.js'
+import { commandStats, resetCommandStats, type BenchRedis, type CommandStat } from '../lib/redis.js'
 import { startBackend } from '../lib/servers.js'
 import type { CaseId } from '../options.js'
 import { INTENT_PATH, PASS_THROUGH_PATH, measure, type BenchContext, type CaseResult, type Request } from './context.js'
 
-export interface GatewayCaseResult extends CaseResult { profile?: ProfileSummary | null }
+export interface GatewayCaseResult extends CaseResult {
+  profile?: ProfileSummary | null
+  /** Redis commands during the measured run: how many per request, and Redis's own time for them. */
+  redis?: { callsPerRequest: number, usecPerRequest: number, commands: CommandStat[] }
+}
 
 export interface GatewayEnv {
   redis: BenchRedis
@@ -23,11 +27,12 @@ export interface GatewayEnv {
   profileRoot: string
 }
 
-async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue: (scope: BenchContext['resources']) => Promise<UpstreamSpec>, request: Request): Promise<Pick<GatewayCaseResult, 'result' | 'cpu' | 'profile'>> {
+async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue: (scope: BenchContext['resources']) => Promise<UpstreamSpec>, request: Request): Promise<Pick<GatewayCaseResult, 'result' | 'cpu' | 'profile' | 'redis'>> {
   const scope = ctx.resources.scope()
   const profileDir = ctx.options.profile ? path.join(env.profileRoot, id) : undefined
   if (profileDir !== undefined) await mkdir(profileDir, { recursive: true })
   let measured
+  let commands: CommandStat[] = []
   try {
     const gateway = await startGateway(scope, {
       name: `intent-gate (${id})`,
@@ -37,13 +42,20 @@ async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue
       connections: ctx.options.connections,
       profileDir
     })
-    measured = await measure(ctx, gateway.url, request)
+    measured = await measure(ctx, gateway.url, gateway.child.proc.pid ?? 0, request, async () => { await resetCommandStats(env.redis) })
+    commands = await commandStats(env.redis)
   } finally {
     // Closing stops the gateway with SIGTERM: a profiled one writes its profile on the way out.
     await scope.close()
   }
   const profile = profileDir === undefined ? undefined : await summariseDir(profileDir)
-  return { ...measured, profile }
+  const requests = Math.max(1, measured.result.requests)
+  const redis = {
+    callsPerRequest: commands.reduce((n, c) => n + c.calls, 0) / requests,
+    usecPerRequest: commands.reduce((n, c) => n + c.usec, 0) / requests,
+    commands
+  }
+  return { ...measured, profile, redis }
 }
 
 export async function passThrough (ctx: BenchContext, env: GatewayEnv): Promise<GatewayCaseResult> {
@@ -65,7 +77,7 @@ export async function submit (ctx: BenchContext, env: GatewayEnv): Promise<Gatew
 }
 
 export async function submitTranslated (ctx: BenchContext, env: GatewayEnv): Promise<GatewayCaseResult> {
-  const blue = async (scope: BenchContext['resources']): Promise<UpstreamSpec> => ({ url: await startBackend(scope, 'backend 2.0', ['2.0']), versions: ['2.0'] })
+  const blue = async (scope: BenchContext['resources']): Promise<UpstreamSpec> => ({ url: (await startBackend(scope, 'backend 2.0', ['2.0'])).url, versions: ['2.0'] })
   return {
     id: 'submit-translated',
     title: 'intent-gate submit, translated',

@@ -93,8 +93,8 @@ export async function swapCase (ctx: BenchContext, redis: BenchRedis): Promise<S
   const scope = ctx.resources.scope()
   const namespace = 'bench-swap'
   try {
-    const blueUrl = await startBackend(scope, 'backend blue', ['1.0'])
-    const greenUrl = await startBackend(scope, 'backend green', ['1.0'])
+    const blueUrl = (await startBackend(scope, 'backend blue', ['1.0'])).url
+    const greenUrl = (await startBackend(scope, 'backend green', ['1.0'])).url
     const gateway = await startGateway(scope, {
       name: 'intent-gate (swap)',
       redisUrl: redis.url,

@@ -8,7 +8,7 @@ import os from 'node:os'
 
 const TICKS_PER_SEC = 100
 
-export interface CpuSnapshot { at: number, busyTicks: number, mine: Map<number, number> }
+export interface CpuSnapshot { at: number, busyTicks: number, mine: Map<number, number>, targets: number[] }
 
 function machineBusyTicks (): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? ''
@@ -35,10 +35,10 @@ function processTicks (pid: number, reaped = false): number {
  * `pids`: the bench's servers running now. The runner's own ticks include the children it reaped since (the load
  * generator started after this snapshot and gone before the next), so those are counted as the bench's too.
  */
-export function snapshot (pids: number[]): CpuSnapshot {
-  const mine = new Map(pids.map((p) => [p, processTicks(p)]))
+export function snapshot (pids: number[], targets: number[] = []): CpuSnapshot {
+  const mine = new Map([...pids, ...targets].map((p) => [p, processTicks(p)]))
   mine.set(process.pid, processTicks(process.pid, true))
-  return { at: performance.now(), busyTicks: machineBusyTicks(), mine }
+  return { at: performance.now(), busyTicks: machineBusyTicks(), mine, targets }
 }
 
 function measure (pids: number[]): Map<number, number> {
@@ -50,6 +50,13 @@ export interface CpuUse {
   benchCores: number
   /** Cores used by everything else on the machine. */
   otherCores: number
+  /**
+   * CPU seconds the process(es) under test used (the proxy or gateway; the backend in the direct rows). Divided
+   * by the requests it is the cost per request, which other engineers' load on the machine changes far less
+   * than it changes requests per second.
+   */
+  targetCpuSec: number
+  seconds: number
   cores: number
 }
 
@@ -61,6 +68,14 @@ export function since (before: CpuSnapshot): CpuUse {
   let mineTicks = 0
   // A server that exited meanwhile reads as 0 ticks: count nothing for it rather than a negative.
   for (const [pid, ticks] of before.mine) mineTicks += Math.max(0, (mineAfter.get(pid) ?? ticks) - ticks)
+  let targetTicks = 0
+  for (const pid of before.targets) targetTicks += Math.max(0, (mineAfter.get(pid) ?? 0) - (before.mine.get(pid) ?? 0))
   const benchCores = mineTicks / TICKS_PER_SEC / seconds
-  return { benchCores, otherCores: Math.max(0, busy / TICKS_PER_SEC / seconds - benchCores), cores: os.cpus().length }
+  return {
+    benchCores,
+    otherCores: Math.max(0, busy / TICKS_PER_SEC / seconds - benchCores),
+    targetCpuSec: targetTicks / TICKS_PER_SEC,
+    seconds,
+    cores: os.cpus().length
+  }
 }

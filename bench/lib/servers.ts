@@ -8,22 +8,25 @@ import { urlLine, type Resources } from './resources.js'
 
 const SERVERS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'servers')
 
-async function startServer (resources: Resources, name: string, script: string, args: string[]): Promise<string> {
-  const { ready } = await resources.start(name, process.execPath, [path.join(SERVERS_DIR, script), ...args], { ready: urlLine })
+/** A started bench server: where it listens, and its pid (for the CPU it costs per request). */
+export interface Server { url: string, pid: number }
+
+async function startServer (resources: Resources, name: string, script: string, args: string[]): Promise<Server> {
+  const { child, ready } = await resources.start(name, process.execPath, [path.join(SERVERS_DIR, script), ...args], { ready: urlLine })
   if (ready === undefined) throw new Error(`${name} printed no URL`)
-  return ready
+  return { url: ready, pid: child.proc.pid ?? 0 }
 }
 
 /** The bench's intent service, accepting `versions` natively (e.g. ['1.0'] or ['2.0']). */
-export async function startBackend (resources: Resources, name: string, versions: string[]): Promise<string> {
+export async function startBackend (resources: Resources, name: string, versions: string[]): Promise<Server> {
   return await startServer(resources, name, 'backend.js', ['--versions', versions.join(',')])
 }
 
-export async function startHttpProxy (resources: Resources, target: string, connections: number): Promise<string> {
+export async function startHttpProxy (resources: Resources, target: string, connections: number): Promise<Server> {
   return await startServer(resources, 'http-proxy', 'http-proxy.js', ['--target', target, '--connections', String(connections)])
 }
 
-export async function startUndiciProxy (resources: Resources, target: string, connections: number): Promise<string> {
+export async function startUndiciProxy (resources: Resources, target: string, connections: number): Promise<Server> {
   return await startServer(resources, 'undici-proxy', 'undici-proxy.js', ['--target', target, '--connections', String(connections)])
 }
 

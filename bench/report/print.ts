@@ -21,11 +21,27 @@ function table (headers: string[], rows: string[][], leftCols = 1): string {
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
 }
 
+/** CPU time the process under test spent per request, in microseconds. */
+export function cpuPerRequestUs (r: CaseResult): number {
+  if (r.cpu === undefined || r.result === undefined || r.result.requests === 0) return Number.NaN
+  // The CPU window spans a little more than the load run: scale the requests to it.
+  const requests = r.result.rps * r.cpu.seconds
+  return r.cpu.targetCpuSec * 1e6 / requests
+}
+
+export function formatRedis (rows: GatewayCaseResult[]): string {
+  return rows.filter((r) => r.redis !== undefined && r.result !== undefined).map((r) => {
+    const top = (r.redis?.commands ?? []).slice(0, 4).map((c) => `${c.command} ${num(c.calls)} x ${num(c.usec / Math.max(1, c.calls), 1)} us`).join(', ')
+    return `  ${r.title}: ${num(r.redis?.callsPerRequest ?? NaN, 2)} Redis calls and ${num(r.redis?.usecPerRequest ?? NaN, 1)} us of Redis time per request (${top})`
+  }).join('\n')
+}
+
 export function formatRows (rows: CaseResult[]): string {
-  return table(['case', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'bad status', 'errors', 'bench cpu', 'others\' cpu'], rows.map((r) => {
+  return table(['case', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'bad status', 'errors', 'cpu us/req', 'bench cpu', 'others\' cpu'], rows.map((r) => {
     if (r.result === undefined) return [r.title, r.skipped !== undefined ? `skipped: ${r.skipped}` : `FAILED: ${(r.error ?? '').split('\n')[0] ?? ''}`]
     const x = r.result
     return [r.title, num(x.rps), num(x.p50Ms, 2), num(x.p99Ms, 2), num(x.maxMs, 1), num(x.badStatus), num(x.errors),
+      r.cpu === undefined ? '-' : num(cpuPerRequestUs(r), 0),
       r.cpu === undefined ? '-' : `${num(r.cpu.benchCores, 2)} cores`, r.cpu === undefined ? '-' : `${num(r.cpu.otherCores, 2)} cores`]
   }))
 }
@@ -64,6 +80,9 @@ export function formatProfiles (rows: GatewayCaseResult[]): string {
     const p = row.profile
     out.push(`profile of ${row.id} (${p.file}; ${num(p.busyMs)} ms on CPU, self time):`)
     out.push('  by area:     ' + p.byArea.map((h) => `${h.name} ${(h.share * 100).toFixed(1)}%`).join(', '))
+    out.push('  by caller:   ' + p.byCallerArea.map((h) => `${h.name} ${(h.share * 100).toFixed(1)}%`).join(', '))
+    out.push('  by calling function (nearest non-core JavaScript frame):')
+    for (const h of p.byCallerFunction.slice(0, 15)) out.push(`    ${lpad((h.share * 100).toFixed(1), 5)}%  ${h.name}`)
     out.push('  by file:')
     for (const h of p.byFile.slice(0, 10)) out.push(`    ${lpad((h.share * 100).toFixed(1), 5)}%  ${h.name}`)
     out.push('  by function:')
