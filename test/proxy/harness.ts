@@ -16,20 +16,23 @@ import { createStore } from '../../src/store/index.js'
 import type { Store } from '../../src/store/types.js'
 import { startRedis, type RedisServer } from '../helpers/redis.js'
 import { createVersionCatalog } from '../../src/versions/index.js'
-import type { Teardown, TestUpstream } from './upstream.js'
+import type { Teardown } from './upstream.js'
 
 export const catalog = createVersionCatalog()
 
 export interface ConfigOptions {
-  blue?: TestUpstream | string
-  green?: TestUpstream | string
+  /** An upstream (its URL and the version it speaks), or a bare URL of a 2.0 upstream. */
+  blue?: UpstreamRef | string
+  green?: UpstreamRef | string
   /** Extra TOML appended to the file (whole sections). */
   toml?: string
   /** Keys of `[proxy]` over the test defaults, e.g. `{ upstream_timeout_ms: 300 }`. */
   proxy?: Record<string, string | number>
 }
 
-function upstreamSection (color: string, u: TestUpstream | string): string {
+export interface UpstreamRef { url: string, version: string }
+
+function upstreamSection (color: string, u: UpstreamRef | string): string {
   const url = typeof u === 'string' ? u : u.url
   const versions = typeof u === 'string' ? '["2.0"]' : `["${u.version}"]`
   return `[upstreams.${color}]\nurl = "${url}"\nversions = ${versions}\nhealth_interval_ms = 100\nhealth_timeout_ms = 500\nhealthy_threshold = 1\nunhealthy_threshold = 2\nconnections = 16\n`
