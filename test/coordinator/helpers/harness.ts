@@ -174,7 +174,7 @@ export async function harness (t: Teardown, o: HarnessOptions): Promise<Harness>
       blue: { url: blue.url, versions: ['1.0'], health_path: '/healthz' },
       green: { url: green.url, versions: ['2.0'], health_path: '/healthz' }
     },
-    coordinator: { database: path.join(dir, 'state.sqlite'), lease_ttl_ms: 600 },
+    coordinator: { database: path.join(dir, `state-${o.instanceId ?? 'test-instance'}.sqlite`), lease_ttl_ms: 600 },
     checkpoint: { checkpoint_dir: path.join(dir, 'checkpoints') },
     upgrade: { min_upgrade_interval_secs: 0, drain_timeout_secs: 30 },
     rollback: { rollback_retry_delay_secs: 0 },

@@ -6,6 +6,7 @@ import tap from 'tap'
 import { randomUUID } from 'node:crypto'
 import { EmbeddedStore } from '../../../src/store/embedded/embedded-store.js'
 import { RedisStore } from '../../../src/store/redis/redis-store.js'
+import { keyPrefix } from '../../../src/store/keys.js'
 import type { Store } from '../../../src/store/types.js'
 import { startRedis, type RedisServer } from '../../helpers/redis.js'
 import type { Teardown } from './harness.js'
@@ -50,3 +51,10 @@ export const STORE_KINDS: StoreKind[] = [
 
 /** Only the kinds that several instances can share. */
 export const SHARED_STORE_KINDS = STORE_KINDS.filter((k) => k.sibling !== null)
+
+/** Deletes a lease in Redis, as if it expired while its holder was stuck (a stalled or dead leader). */
+export async function dropRedisLease (store: Store, name: string): Promise<void> {
+  const namespace = namespaces.get(store)
+  if (namespace === undefined || shared === null) throw new Error('dropRedisLease needs a Redis store from STORE_KINDS')
+  await (await shared).cli('DEL', `${keyPrefix(namespace)}lease:${name}`)
+}
