@@ -1,7 +1,7 @@
 /**
  * The reconciler: every `proxy.reconcile_interval_ms` it walks the inflight records and
- *   - polls `GET <intent_path>/<id>` on the owning upstream for each bound record; a terminal status ends it
- *     (`via: 'reconciler'`), another updates its phase;
+ *   - polls `GET <intent_path>/<id>` on the owning upstream for each bound record older than one interval; a
+ *     terminal status ends it (`via: 'reconciler'`), another updates its phase;
  *   - ends a record whose deadline plus `[upgrade].extend_timeout_secs` has passed as `expired`
  *     (`via: 'expiry'`), logged at warn and published on `channels.intentEnded`: reported, never dropped;
  *   - releases a record still unbound `3 × upstream_timeout_ms` after its admission: the gateway that admitted
@@ -81,7 +81,9 @@ export class Reconciler {
       if (!await this.holdLease()) return report
       report.leader = true
       const records = await this.o.store.inflight()
-      const bound = records.filter((r) => r.id !== null)
+      // A record younger than one interval was just answered by its upstream: polling it now would only add load.
+      const pollBefore = this.o.now() - this.o.config.proxy.reconcile_interval_ms
+      const bound = records.filter((r) => r.id !== null && r.created_at_ms <= pollBefore)
       await forEachLimited(bound, POLL_CONCURRENCY, async (r) => await this.reconcileBound(r, report))
       for (const r of records) {
         if (r.id === null) await this.reconcileUnbound(r, report)

@@ -33,7 +33,8 @@ async function stats (url: string): Promise<{ accepted: number, duplicates: numb
 t.test('1.0 and 2.0 clients across a blue (1.0) to green (2.0) swap, on Redis', async (t) => {
   const blueSvc = await startService(t, ['1.0'])
   const greenSvc = await startService(t, ['2.0'])
-  const { client, store, proxy } = await startGateway(t, { blue: blueSvc, green: greenSvc }, 'redis')
+  let clock = Date.now()
+  const { client, store, proxy, config } = await startGateway(t, { blue: blueSvc, green: greenSvc }, 'redis', () => clock)
   const signer = makeSigner()
 
   const onBlue = signIntentV1(signer)
@@ -73,6 +74,7 @@ t.test('1.0 and 2.0 clients across a blue (1.0) to green (2.0) swap, on Redis', 
   // Settle the blue intent on blue; the reconciler, polling the owner, ends it.
   const forced = await fetch(`${blueSvc.url}/sandbox/intents/${encodeURIComponent(blueId)}`, { method: 'POST', body: JSON.stringify({ status: 'settled' }) })
   t.equal(forced.status, 200)
+  clock += config.proxy.reconcile_interval_ms + 1
   const round = await proxy.reconcileOnce()
   t.same(round.ended, [{ id: blueId, status: 'settled', via: 'reconciler' }])
   t.same(await store.inflightByUpstream(), { blue: 0, green: 2 }, 'blue has drained: it can be stopped')

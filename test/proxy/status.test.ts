@@ -65,7 +65,7 @@ function suite (t: Test, kind: StoreKind): void {
     const blue = await startUpstream(t, '2.0', 'blue')
     const green = await startUpstream(t, '2.0', 'green')
     let clock = Date.now()
-    const { client, proxy, logs, store } = await startGateway(t, { blue, green, toml: '[upgrade]\nextend_timeout_secs = 600' }, kind, () => clock)
+    const { client, proxy, logs, store, config } = await startGateway(t, { blue, green, toml: '[upgrade]\nextend_timeout_secs = 600' }, kind, () => clock)
     const published: IntentEndedMessage[] = []
     const onEnded = (m: unknown): void => { published.push(m as IntentEndedMessage) }
     diagnostics.subscribe('intent-gate:inflight:ended', onEnded)
@@ -79,6 +79,9 @@ function suite (t: Test, kind: StoreKind): void {
     await waitFor(() => proxy.activeColor() === 'green')
     blue.setStatus(settles, 'settled')
 
+    const young = await proxy.reconcileOnce()
+    t.equal(young.polled, 0, 'records younger than one interval are not polled')
+    clock += config.proxy.reconcile_interval_ms + 1
     const first = await proxy.reconcileOnce()
     t.ok(first.leader)
     t.same(first.ended, [{ id: settles, status: 'settled', via: 'reconciler' }], 'polled on blue, the owner, after the swap')
