@@ -23,6 +23,9 @@ import { drainRoutes } from './admin/routes/drain.js'
 import { inflightRoutes } from './admin/routes/inflight.js'
 import { upstreamsRoutes } from './admin/routes/upstreams.js'
 import { versionsRoutes } from './admin/routes/versions.js'
+import { readDrainStatus } from './admin/routes/drain.js'
+import { createContractClient } from './chain/contract-client.js'
+import { createCoordinatorPart } from './coordinator/index.js'
 
 export interface GatewayOptions {
   config: Config
@@ -92,10 +95,30 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     admin.register(upstreamsRoutes({ proxy, store }))
     admin.register(versionsRoutes({ proxy }))
 
+    const contract = config.chain.enabled && config.chain.settlement_contract !== ''
+      ? createContractClient({ chain: config.chain, logger, env })
+      : null
+    if (contract !== null) stops.push(() => { contract.close() })
+    let adminListening = false
+    const coordinator = await createCoordinatorPart({
+      config,
+      store,
+      logger,
+      catalog: versions,
+      contract,
+      ibc: null,
+      readyzUrl: () => (adminListening ? `${admin.url()}/readyz` : null),
+      drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets })
+    })
+    stops.push(async () => { await coordinator.close() })
+    for (const group of coordinator.routes) admin.register(group)
+
     await proxy.listen()
     stops.push(async () => { await proxy.close() })
     await admin.listen()
     stops.push(async () => { await admin.close() })
+    adminListening = true
+    coordinator.start()
 
     return {
       proxyUrl: proxy.url(),

@@ -9,7 +9,8 @@ import type { Catalog } from '../versions/catalog.js'
 import { migrateStoredIntents } from '../versions/stored-intents.js'
 import type { JsonObject } from '../versions/spec.js'
 import type { InflightRecord } from '../store/types.js'
-import type { ApiPort, ContractPort, HealthStatus, StoredIntentMigrator, UpstreamPort } from './ports.js'
+import type { IbcWatcher } from '../ibc/watcher.js'
+import type { ApiPort, ContractPort, HealthStatus, IbcPort, StoredIntentMigrator, UpstreamPort } from './ports.js'
 
 /** Probes `<url><health_path>` of each configured upstream; any 2xx is healthy. */
 export function httpUpstreamPort (upstreams: Config['upstreams']): UpstreamPort {
@@ -77,6 +78,17 @@ export function contractPort (client: ContractClient): ContractPort {
       } catch (err) {
         return { status: 'unhealthy', reason: (err as Error).message }
       }
+    }
+  }
+}
+
+/** The IBC watcher's pending set and health, as the coordinator reads them. */
+export function ibcPort (watcher: Pick<IbcWatcher, 'pending' | 'state'>): IbcPort {
+  return {
+    pending: async () => watcher.pending().map((p) => ({ channel: p.channel, port: p.port, sequence: p.sequence, sent_height: p.sent_height ?? undefined, age_secs: p.age_secs })),
+    health: async () => {
+      const s = watcher.state()
+      return s.healthy ? { status: 'healthy' } : { status: 'unhealthy', reason: s.reason ?? 'the IBC watcher is not healthy' }
     }
   }
 }

@@ -1,0 +1,115 @@
+/**
+ * The coordinator part as the composition root builds it: its SQLite state (schema migrations applied up to the
+ * first that needs a drain), checkpoints, the coordinator over the ports, and its admin route groups.
+ *
+ *   const coordinator = await createCoordinatorPart({ config, store, logger, catalog, contract, ibc, readyzUrl })
+ *   coordinator.routes.forEach((g) => admin.register(g)); coordinator.start(); ... await coordinator.close()
+ */
+import type { Config } from '../config/schema.js'
+import type { ContractClient } from '../chain/contract-client.js'
+import type { IbcWatcher } from '../ibc/watcher.js'
+import type { Logger } from '../log.js'
+import type { Store } from '../store/types.js'
+import type { Catalog } from '../versions/catalog.js'
+import type { RouteGroup } from '../admin/server.js'
+import { checkpointRoutes } from '../admin/routes/checkpoints.js'
+import { upgradeRoutes } from '../admin/routes/upgrade.js'
+import type { DrainStatus } from '../admin/drain-status.js'
+import { contractPort, httpApiPort, httpUpstreamPort, ibcPort, storedIntentMigrator } from './adapters.js'
+import { CheckpointFiles } from './checkpoint/files.js'
+import { CheckpointService } from './checkpoint/service.js'
+import { UpgradeCoordinator } from './coordinator.js'
+import { defaultMigrationsDir, readMigrations } from './db/migration-files.js'
+import { MigrationRunner } from './db/migration-runner.js'
+import { openDatabase } from './db/open.js'
+
+export interface CoordinatorPartOptions {
+  config: Config
+  store: Store
+  logger: Logger
+  catalog: Catalog
+  /** The settlement contract client; null when `[chain] enabled = false`. */
+  contract: ContractClient | null
+  ibc: Pick<IbcWatcher, 'pending' | 'state'> | null
+  /** The gateway's own `/readyz` (the `api_endpoints` check); null to check only the active upstream. */
+  readyzUrl: () => string | null
+  /** The drain routes' DrainStatus reader (the upgrade status embeds it). */
+  drainStatus: () => Promise<DrainStatus>
+  instanceId?: string
+}
+
+export interface CoordinatorPart {
+  coordinator: UpgradeCoordinator
+  files: CheckpointFiles
+  routes: RouteGroup[]
+  start: () => void
+  close: () => Promise<void>
+}
+
+export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise<CoordinatorPart> {
+  const { config } = o
+  const db = openDatabase(config.coordinator.database)
+  try {
+    const migrations = new MigrationRunner(db, readMigrations(defaultMigrationsDir()))
+    const applied = await migrations.migrate({ drain: { mode: 'stop' } })
+    const pending = migrations.status().pending
+    if (applied.length > 0) o.logger.info({ applied: applied.map((f) => f.file) }, 'schema migrations applied')
+    if (pending.length > 0) o.logger.warn({ pending: pending.map((p) => p.file) }, 'schema migrations wait for a drained system (an upgrade applies them)')
+
+    const files = new CheckpointFiles({ dir: config.checkpoint.checkpoint_dir, compressThresholdBytes: config.checkpoint.compress_threshold_mb * 1024 * 1024 })
+    const contract = o.contract === null ? null : contractPort(o.contract)
+    const ibc = o.ibc === null ? null : ibcPort(o.ibc)
+    const upstreams = httpUpstreamPort(config.upstreams)
+    let coordinator: UpgradeCoordinator | null = null
+    const checkpoints = new CheckpointService(files, {
+      store: o.store,
+      ibc,
+      contract,
+      initialActive: config.proxy.initial_active,
+      versions: {
+        accepted: [...config.versions.accepted],
+        default: config.versions.default,
+        upstreams: Object.fromEntries(upstreams.colors().map((c) => [c, [...upstreams.versionsOf(c)]]))
+      },
+      protocolVersion: async () => (await coordinator?.journal.meta())?.protocol_version ?? newest(upstreams.versionsOf(config.proxy.initial_active)),
+      schemaVersion: () => migrations.current()
+    }, config.checkpoint.retention_days * 86_400_000)
+    coordinator = new UpgradeCoordinator({
+      config,
+      store: o.store,
+      db,
+      migrations,
+      checkpoints,
+      ibc,
+      contract,
+      upstreams,
+      api: {
+        ready: async (signal) => {
+          const url = o.readyzUrl()
+          return url === null ? { status: 'healthy' } : await httpApiPort(url).ready(signal)
+        }
+      },
+      storedIntents: storedIntentMigrator(o.catalog, config.upstreams),
+      logger: o.logger,
+      ...(o.instanceId !== undefined ? { instanceId: o.instanceId } : {})
+    })
+    const c = coordinator
+    return {
+      coordinator: c,
+      files,
+      routes: [upgradeRoutes({ coordinator: c, drainStatus: o.drainStatus }), checkpointRoutes({ files })],
+      start: () => { c.start() },
+      close: async () => {
+        await c.close()
+        db.close()
+      }
+    }
+  } catch (err) {
+    db.close()
+    throw err
+  }
+}
+
+function newest (versions: readonly string[]): string {
+  return [...versions].sort((a, b) => Number(a) - Number(b)).at(-1) ?? 'unknown'
+}
