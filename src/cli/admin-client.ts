@@ -42,9 +42,7 @@ export function createAdminClient (adminUrl: string, env: Record<string, string 
         signal: AbortSignal.timeout(TIMEOUT_MS)
       })
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause
-      const why = cause?.code ?? (err as Error).name
-      throw new AdminCallError(`cannot reach the admin API at ${base.origin} (${why})`, null, null, { cause: err })
+      throw new AdminCallError(`cannot reach the admin API at ${base.origin} (${transportReason(err)})`, null, null, { cause: err })
     }
     const text = await res.text()
     let parsed: unknown = text
@@ -66,4 +64,11 @@ export function createAdminClient (adminUrl: string, env: Record<string, string 
     post: async (path, body) => await call('POST', path, body ?? {}),
     put: async (path, body) => await call('PUT', path, body)
   }
+}
+
+/** The most specific reason a fetch failed: the socket error's code (ECONNREFUSED...), else a timeout, else the message. */
+function transportReason (err: unknown): string {
+  const e = err as Error & { cause?: Error & { code?: string, errors?: Array<{ code?: string }> } }
+  if (e.name === 'TimeoutError') return `no answer within ${TIMEOUT_MS} ms`
+  return e.cause?.code ?? e.cause?.errors?.[0]?.code ?? e.cause?.message ?? e.message
 }

@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
 import { DEFAULT_CONFIG_FILE } from '../../config/load.js'
-import { runServe } from '../../main.js'
 
 export function registerServeCommand (program: Command): void {
   program.command('serve')
@@ -10,6 +9,8 @@ export function registerServeCommand (program: Command): void {
     .option('--config <file>', `the TOML configuration (default: ${DEFAULT_CONFIG_FILE} when it exists, else defaults and environment only)`)
     .action(async (opts: { config?: string }) => {
       const file = opts.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined)
+      // Loaded here, not at the top: control commands should not pay for loading the whole gateway.
+      const { runServe } = await import('../../main.js')
       const code = await runServe({ configFile: file })
       // Timers of parts already closed must not keep a stopped gateway alive: exit now, status decided.
       process.exit(code)
