@@ -1,11 +1,11 @@
 /**
  * The bench's command line: `node dist/bench/run.js [--quick] [--duration S] [--warmup S] [--connections N]
- * [--load auto|wrk|autocannon] [--only ID,...] [--profile] [--out FILE]`. Bad flags exit 2 naming the flag.
+ * [--rounds N] [--load auto|wrk|autocannon] [--only ID,...] [--profile] [--out FILE]`. Bad flags exit 2 naming the flag.
  */
 import { parseArgs } from 'node:util'
 
 export const CASE_IDS = [
-  'backend', 'backend-submit', 'http-proxy', 'undici-proxy', 'pass-through', 'submit', 'submit-translated', 'swap', 'checkpoint'
+  'backend', 'backend-submit', 'http-proxy', 'undici-proxy', 'pass-through', 'submit', 'submit-translated', 'translation-cost', 'swap', 'checkpoint'
 ] as const
 export type CaseId = typeof CASE_IDS[number]
 
@@ -19,6 +19,8 @@ export interface BenchOptions {
   profile: boolean
   out: string
   quick: boolean
+  /** Runs of every row, interleaved; each row reports its median round. */
+  rounds: number
 }
 
 export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench/run.js [options])
@@ -26,6 +28,7 @@ export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench
   --duration S         seconds measured per case
   --warmup S           seconds of warm-up load before each measured run (not counted)
   --connections N      client connections, the same for every case (default 64)
+  --rounds N           run every row N times, in turn, and report each row's median round (default 1)
   --load GEN           auto (wrk, installed when missing; autocannon if that fails) | wrk | autocannon
   --only IDS           comma-separated cases: ${CASE_IDS.join(', ')}
   --profile            run the gateway under node --cpu-prof and print where its time goes
@@ -52,6 +55,7 @@ export function parseOptions (argv: string[]): BenchOptions | null {
         duration: { type: 'string' },
         warmup: { type: 'string' },
         connections: { type: 'string' },
+        rounds: { type: 'string' },
         load: { type: 'string', default: 'auto' },
         only: { type: 'string' },
         profile: { type: 'boolean', default: false },
@@ -79,6 +83,7 @@ export function parseOptions (argv: string[]): BenchOptions | null {
     durationSec: positiveInt('duration', v.duration, v.quick ? 2 : 6),
     warmupSec: positiveInt('warmup', v.warmup, v.quick ? 1 : 2),
     connections: positiveInt('connections', v.connections, 64),
+    rounds: positiveInt('rounds', v.rounds, 1),
     load: v.load,
     only,
     profile: v.profile,

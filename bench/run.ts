@@ -14,6 +14,7 @@ import { checkpointCase, type CheckpointResult } from './cases/checkpoint-timing
 import type { BenchContext, CaseResult } from './cases/context.js'
 import { passThrough, submit, submitTranslated, type GatewayCaseResult, type GatewayEnv } from './cases/gateway.js'
 import { swapCase, type SwapResult } from './cases/swap.js'
+import { translationCost, type TranslationCost } from './cases/translation-cost.js'
 import { gatewayBuilt, GATEWAY_MAIN } from './lib/gateway.js'
 import { intentV1Template, NonceRanges } from './lib/intents.js'
 import { startRedis, type BenchRedis } from './lib/redis.js'
@@ -22,13 +23,25 @@ import { startBackend } from './lib/servers.js'
 import { selectLoadGenerator } from './load/select.js'
 import { parseOptions, USAGE, UsageError, type BenchOptions, type CaseId } from './options.js'
 import { computeRatios } from './report/ratios.js'
-import { formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatRedis, formatRows, formatSwap, type RunHeader } from './report/print.js'
+import { formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatRedis, formatTranslation, formatRows, formatSwap, type RunHeader } from './report/print.js'
 
 const log = (line: string): void => { process.stderr.write(`[bench] ${line}\n`) }
 
 function wrkVersion (): string | null {
   const out = spawnSync('wrk', ['--version'], { encoding: 'utf8' })
   return out.error === undefined ? (/wrk (\S+)/.exec(out.stdout + out.stderr)?.[1] ?? 'unknown') : null
+}
+
+/** A row that cannot run in this checkout (the gateway not built yet): reported as skipped, not failed. */
+class SkipError extends Error {}
+
+const GATEWAY_ROWS: CaseId[] = ['pass-through', 'submit', 'submit-translated']
+
+/** The round with the median req/s stands for the row (its p50 and p99 come from the same run); all are kept. */
+function medianRound (results: CaseResult[]): CaseResult {
+  const measured = results.filter((r) => r.result !== undefined).sort((a, b) => (a.result?.rps ?? 0) - (b.result?.rps ?? 0))
+  const median = measured[Math.floor((measured.length - 1) / 2)] ?? results[0] as CaseResult
+  return results.length > 1 ? { ...median, rounds: results.map((r) => r.result ?? null) } : median
 }
 
 async function runRow (id: CaseId, title: string, fn: () => Promise<CaseResult>): Promise<CaseResult> {
@@ -38,6 +51,7 @@ async function runRow (id: CaseId, title: string, fn: () => Promise<CaseResult>)
     if (row.result !== undefined) log(`  ${Math.round(row.result.rps)} req/s, p50 ${row.result.p50Ms.toFixed(2)} ms, p99 ${row.result.p99Ms.toFixed(2)} ms`)
     return row
   } catch (err) {
+    if (err instanceof SkipError) return { id, title, what: '', skipped: err.message }
     log(`  FAILED: ${(err as Error).message.split('\n')[0] ?? ''}`)
     return { id, title, what: '', error: (err as Error).stack ?? String(err) }
   }
@@ -49,6 +63,7 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
   const load = selectLoadGenerator(options.load, resources, scratch, log)
   const ctx: BenchContext = { options, resources, load, nonces: new NonceRanges(), intentV1: intentV1Template(), log }
   const header: RunHeader = {
+    rounds: options.rounds,
     startedAt: startedAt.toISOString(),
     cores: os.cpus().length,
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
@@ -62,19 +77,7 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
   log(formatHeader(header))
   const wants = (id: CaseId): boolean => options.only.has(id)
   const backend = await startBackend(resources, 'backend 1.0', ['1.0'])
-  const rows: CaseResult[] = []
-
-  if (wants('backend')) rows.push(await runRow('backend', 'backend, direct', async () => await backendDirect(ctx, backend)))
-  if (wants('backend-submit')) rows.push(await runRow('backend-submit', 'backend, direct POST /intents', async () => await backendSubmitDirect(ctx, backend)))
-  if (wants('http-proxy')) rows.push(await runRow('http-proxy', 'bare http-proxy', async () => await bareHttpProxy(ctx, backend)))
-  if (wants('undici-proxy')) rows.push(await runRow('undici-proxy', 'bare undici pool', async () => await bareUndiciProxy(ctx, backend)))
-
-  const gatewayRows: Array<[CaseId, string, (env: GatewayEnv) => Promise<GatewayCaseResult>]> = [
-    ['pass-through', 'intent-gate pass-through', async (env) => await passThrough(ctx, env)],
-    ['submit', 'intent-gate submit (Redis)', async (env) => await submit(ctx, env)],
-    ['submit-translated', 'intent-gate submit, translated', async (env) => await submitTranslated(ctx, env)]
-  ]
-  const needsGateway = gatewayRows.some(([id]) => wants(id)) || wants('swap')
+  const needsGateway = GATEWAY_ROWS.some((id) => wants(id)) || wants('swap')
   const notBuilt = `the gateway is not built yet (${path.relative(process.cwd(), GATEWAY_MAIN)})`
   let redis: BenchRedis | undefined
   if (needsGateway && gatewayBuilt()) {
@@ -82,11 +85,29 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
     log(`redis-server ${redis.version} on ${redis.url}`)
   }
   const env: GatewayEnv | undefined = redis === undefined ? undefined : { redis, backendUrl: backend.url, profileRoot: path.resolve(path.dirname(options.out), 'profiles') }
-  for (const [id, title, fn] of gatewayRows) {
-    if (!wants(id)) continue
-    if (env === undefined) rows.push({ id, title, what: '', skipped: notBuilt })
-    else rows.push(await runRow(id, title, async () => await fn(env)))
+  const gatewayRow = (fn: (env: GatewayEnv) => Promise<GatewayCaseResult>) => async (): Promise<CaseResult> => {
+    if (env === undefined) throw new SkipError(notBuilt)
+    return await fn(env)
   }
+  const plan: Array<[CaseId, string, () => Promise<CaseResult>]> = [
+    ['backend', 'backend, direct', async () => await backendDirect(ctx, backend)],
+    ['backend-submit', 'backend, direct POST /intents', async () => await backendSubmitDirect(ctx, backend)],
+    ['http-proxy', 'bare http-proxy', async () => await bareHttpProxy(ctx, backend)],
+    ['undici-proxy', 'bare undici pool', async () => await bareUndiciProxy(ctx, backend)],
+    ['pass-through', 'intent-gate pass-through', gatewayRow(async (e) => await passThrough(ctx, e))],
+    ['submit', 'intent-gate submit (Redis)', gatewayRow(async (e) => await submit(ctx, e))],
+    ['submit-translated', 'intent-gate submit, translated', gatewayRow(async (e) => await submitTranslated(ctx, e))]
+  ]
+  // Rounds go through every row in turn, so a burst of someone else's load hits one round of each, not one row.
+  const rounds = new Map<CaseId, CaseResult[]>()
+  for (let round = 1; round <= options.rounds; round++) {
+    if (options.rounds > 1) log(`round ${round} of ${options.rounds}`)
+    for (const [id, title, fn] of plan) {
+      if (!wants(id)) continue
+      rounds.set(id, [...(rounds.get(id) ?? []), await runRow(id, title, fn)])
+    }
+  }
+  const rows = [...rounds.values()].map(medianRound)
 
   let swap: SwapResult | undefined
   if (wants('swap')) {
@@ -98,24 +119,31 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
     }
   }
 
+  let translation: TranslationCost | undefined
+  if (wants('translation-cost')) {
+    log('translation cost, in process ...')
+    translation = translationCost(ctx.intentV1, options.quick)
+  }
+
   let checkpoint: CheckpointResult | undefined
   if (wants('checkpoint')) {
     log('checkpoint write / validate ...')
     checkpoint = checkpointCase()
   }
 
-  const ratios = computeRatios(rows)
+  const ratios = computeRatios(rows, translation)
   const out = [formatHeader(header)]
   if (rows.length > 0) out.push('', formatRows(rows), '', formatRatios(ratios))
   const redisLines = formatRedis(rows)
   if (redisLines !== '') out.push('', 'Redis during the measured runs:', redisLines)
+  if (translation !== undefined) out.push('', formatTranslation(translation))
   if (swap !== undefined) out.push('', 'Submissions around a blue-green swap (autocannon, windows by the time each request was sent):', formatSwap(swap))
   if (checkpoint !== undefined) out.push('', 'Checkpoints:', formatCheckpoint(checkpoint))
   const profiles = formatProfiles(rows)
   if (profiles !== '') out.push('', profiles)
   process.stdout.write(out.join('\n') + '\n')
 
-  const json = { header, options: { ...options, only: [...options.only] }, rows, ratios, swap: swap ?? null, checkpoint: checkpoint ?? null, finishedAt: new Date().toISOString() }
+  const json = { header, options: { ...options, only: [...options.only] }, rows, ratios, swap: swap ?? null, translation: translation ?? null, checkpoint: checkpoint ?? null, finishedAt: new Date().toISOString() }
   await mkdir(path.dirname(path.resolve(options.out)), { recursive: true })
   await writeFile(options.out, JSON.stringify(json, null, 2) + '\n')
   log(`wrote ${options.out}`)

@@ -28,6 +28,8 @@ export interface CaseResult {
   /** Why the case did not run (a part not built yet), or why it failed. */
   skipped?: string
   error?: string
+  /** With --rounds N: every round's result, in order (the row shows the median round). */
+  rounds?: Array<LoadResult | null>
 }
 
 export type Request = { method: 'GET', path: string } | { method: 'POST', path: string, intent: BodyTemplate }

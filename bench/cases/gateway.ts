@@ -16,7 +16,14 @@ import { INTENT_PATH, PASS_THROUGH_PATH, measure, type BenchContext, type CaseRe
 export interface GatewayCaseResult extends CaseResult {
   profile?: ProfileSummary | null
   /** Redis commands during the measured run: how many per request, and Redis's own time for them. */
-  redis?: { callsPerRequest: number, usecPerRequest: number, commands: CommandStat[] }
+  redis?: {
+    /** Round trips that ran a Lua script (EVALSHA/EVAL): the store's atomic steps. */
+    scriptCallsPerRequest: number
+    /** Redis's time running those scripts (their inner commands included), per request. */
+    scriptUsecPerRequest: number
+    /** Every command Redis counted, inner commands of scripts included (INFO commandstats). */
+    commands: CommandStat[]
+  }
 }
 
 export interface GatewayEnv {
@@ -50,9 +57,10 @@ async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue
   }
   const profile = profileDir === undefined ? undefined : await summariseDir(profileDir)
   const requests = Math.max(1, measured.result.requests)
+  const scripts = commands.filter((c) => c.command === 'evalsha' || c.command === 'eval')
   const redis = {
-    callsPerRequest: commands.reduce((n, c) => n + c.calls, 0) / requests,
-    usecPerRequest: commands.reduce((n, c) => n + c.usec, 0) / requests,
+    scriptCallsPerRequest: scripts.reduce((n, c) => n + c.calls, 0) / requests,
+    scriptUsecPerRequest: scripts.reduce((n, c) => n + c.usec, 0) / requests,
     commands
   }
   return { ...measured, profile, redis }

@@ -40,6 +40,8 @@ export interface SwapResult {
   method?: 'admin' | 'redis'
   swapCallMs?: number
   windows?: SwapWindow[]
+  /** 100 ms slices from 1 s before the swap to 2 s after: answers and p99, to see where a dip sits. */
+  timeline?: Array<{ fromMs: number, answers: number, p99Ms: number }>
   overall?: LoadResult
   /** Submissions each backend accepted during the case: green > 0 shows the swap took effect. */
   accepted?: { blue: number, green: number }
@@ -52,6 +54,15 @@ const WINDOWS: Array<{ name: SwapWindow['name'], fromMs: number, toMs: number }>
   { name: 'during', fromMs: 0, toMs: 1000 },
   { name: 'after', fromMs: 1000, toMs: 2000 }
 ]
+
+export function timeline (samples: Sample[], swapAtMs: number): NonNullable<SwapResult['timeline']> {
+  const slices: NonNullable<SwapResult['timeline']> = []
+  for (let from = -1000; from < 2000; from += 100) {
+    const inside = samples.filter((s) => s.sentAtMs >= swapAtMs + from && s.sentAtMs < swapAtMs + from + 100).map((s) => s.latencyMs)
+    slices.push({ fromMs: from, answers: inside.length, p99Ms: percentile(inside, 99) })
+  }
+  return slices
+}
 
 export function windowStats (samples: Sample[], swapAtMs: number): SwapWindow[] {
   return WINDOWS.map((w) => {
@@ -122,6 +133,7 @@ export async function swapCase (ctx: BenchContext, redis: BenchRedis): Promise<S
       method,
       swapCallMs: swap.endedMs - swap.startedMs,
       windows: windowStats(run.samples, swap.startedMs),
+      timeline: timeline(run.samples, swap.startedMs),
       overall: run.result,
       accepted: { blue: await backendSubmissions(blueUrl), green: await backendSubmissions(greenUrl) }
     }

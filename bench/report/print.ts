@@ -7,9 +7,10 @@ import type { CaseResult } from '../cases/context.js'
 import type { CheckpointResult } from '../cases/checkpoint-timing.js'
 import type { GatewayCaseResult } from '../cases/gateway.js'
 import type { SwapResult } from '../cases/swap.js'
+import type { TranslationCost } from '../cases/translation-cost.js'
 import type { Ratio } from './ratios.js'
 
-export interface RunHeader { startedAt: string, cores: number, cpuModel: string, node: string, generator: string, connections: number, durationSec: number, warmupSec: number, loadAvg: number[] }
+export interface RunHeader { rounds: number, startedAt: string, cores: number, cpuModel: string, node: string, generator: string, connections: number, durationSec: number, warmupSec: number, loadAvg: number[] }
 
 const num = (n: number, digits = 0): string => Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-'
 const pad = (s: string, w: number): string => s.length >= w ? s : s + ' '.repeat(w - s.length)
@@ -31,8 +32,8 @@ export function cpuPerRequestUs (r: CaseResult): number {
 
 export function formatRedis (rows: GatewayCaseResult[]): string {
   return rows.filter((r) => r.redis !== undefined && r.result !== undefined).map((r) => {
-    const top = (r.redis?.commands ?? []).slice(0, 4).map((c) => `${c.command} ${num(c.calls)} x ${num(c.usec / Math.max(1, c.calls), 1)} us`).join(', ')
-    return `  ${r.title}: ${num(r.redis?.callsPerRequest ?? NaN, 2)} Redis calls and ${num(r.redis?.usecPerRequest ?? NaN, 1)} us of Redis time per request (${top})`
+    const all = (r.redis?.commands ?? []).map((c) => `${c.command} ${num(c.calls)}`).join(', ')
+    return `  ${r.title}: ${num(r.redis?.scriptCallsPerRequest ?? NaN, 2)} script calls (round trips) and ${num(r.redis?.scriptUsecPerRequest ?? NaN, 1)} us of Redis time per request; commands counted, script internals included: ${all}`
   }).join('\n')
 }
 
@@ -61,8 +62,17 @@ export function formatSwap (swap: SwapResult): string {
   const lines = [table(['window (by send time)', 'answers', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx'], swap.windows.map((w) => [
     `${w.name} (${w.fromMs / 1000}s .. ${w.toMs / 1000}s)`, num(w.answers), num(w.rps), num(w.p50Ms, 2), num(w.p99Ms, 2), num(w.maxMs, 1), num(w.non2xx)
   ]))]
+  if (swap.timeline !== undefined) {
+    lines.push('answers per 100 ms from -1 s (| marks the swap): ' + swap.timeline.map((s) => `${s.fromMs === 0 ? '| ' : ''}${s.answers}`).join(' '))
+  }
   lines.push(`swap made through ${swap.method === 'admin' ? 'POST /admin/upstreams/active' : 'redis SET ...:active'} in ${num(swap.swapCallMs ?? NaN, 1)} ms; accepted by blue ${num(swap.accepted?.blue ?? NaN)}, by green ${num(swap.accepted?.green ?? NaN)}`)
   return lines.join('\n')
+}
+
+export function formatTranslation (t: TranslationCost): string {
+  if (t.error !== undefined) return `translation cost: FAILED: ${t.error.split('\n')[0] ?? ''}`
+  return `Translation in process (${num(t.iterations)} submissions, no I/O): ${num(t.translateUsPerSubmission, 1)} us of CPU per submission ` +
+    `(1.0 -> 2.0 intent and the answer back, serialised), beside ${num(t.validateUsPerSubmission, 1)} us to validate the 1.0 intent`
 }
 
 export function formatCheckpoint (cp: CheckpointResult): string {
@@ -93,6 +103,6 @@ export function formatProfiles (rows: GatewayCaseResult[]): string {
 
 export function formatHeader (h: RunHeader): string {
   return `intent-gate bench, ${h.startedAt}: ${h.cores} cores (${h.cpuModel}), node ${h.node}, load generator ${h.generator}, ` +
-    `${h.connections} connections, ${h.durationSec} s measured after ${h.warmupSec} s warm-up per case; ` +
+    `${h.connections} connections, ${h.durationSec} s measured after ${h.warmupSec} s warm-up per case${h.rounds > 1 ? `, median of ${h.rounds} rounds` : ''}; ` +
     `load average at start ${h.loadAvg.map((l) => l.toFixed(2)).join(' ')}`
 }

@@ -3,6 +3,8 @@
  * (or failed) is reported as missing, never guessed.
  */
 import type { CaseResult } from '../cases/context.js'
+import type { TranslationCost } from '../cases/translation-cost.js'
+import { cpuPerRequestUs } from './print.js'
 import type { CaseId } from '../options.js'
 
 export interface Ratio {
@@ -18,6 +20,13 @@ function row (rows: CaseResult[], id: CaseId): CaseResult['result'] {
   return rows.find((r) => r.id === id && r.error === undefined)?.result
 }
 
+function cpuOf (rows: CaseResult[], id: CaseId): number | undefined {
+  const r = rows.find((x) => x.id === id && x.error === undefined)
+  if (r === undefined) return undefined
+  const us = cpuPerRequestUs(r)
+  return Number.isFinite(us) ? us : undefined
+}
+
 function ratio (name: string, value: number | null | undefined, aim: { min?: number, max?: number } | null, unit: 'x' | '%'): Ratio {
   const v = value === undefined || value === null || !Number.isFinite(value) ? null : value
   const shown = (n: number): string => unit === 'x' ? `${n.toFixed(2)}x` : `${(n * 100).toFixed(0)}%`
@@ -26,7 +35,7 @@ function ratio (name: string, value: number | null | undefined, aim: { min?: num
   return { name, value: v, aim: aimText, met, unit }
 }
 
-export function computeRatios (rows: CaseResult[]): Ratio[] {
+export function computeRatios (rows: CaseResult[], translation?: TranslationCost): Ratio[] {
   const proxy = row(rows, 'http-proxy')
   const undici = row(rows, 'undici-proxy')
   const pass = row(rows, 'pass-through')
@@ -39,6 +48,9 @@ export function computeRatios (rows: CaseResult[]): Ratio[] {
     ratio('pass-through req/s / bare http-proxy req/s', div(pass?.rps, proxy?.rps), { min: 1.3 }, 'x'),
     ratio('submit (Redis) req/s / pass-through req/s', div(submit?.rps, pass?.rps), { min: 0.5 }, 'x'),
     ratio('translation: added to the submission p50', submit !== undefined && translated !== undefined ? translated.p50Ms / submit.p50Ms - 1 : null, { max: 0.1 }, '%'),
+    ratio('reference: translation CPU (in process) / gateway CPU per untranslated submission',
+      translation === undefined ? null : translation.translateUsPerSubmission / cpuPerRequestUs(rows.find((r) => r.id === 'submit' && r.error === undefined) ?? { id: 'submit', title: '', what: '' }), null, '%'),
+    ratio('reference: gateway CPU per request, submit / pass-through', div(cpuOf(rows, 'submit'), cpuOf(rows, 'pass-through')), null, 'x'),
     ratio('reference: bare undici pool / bare http-proxy req/s', div(undici?.rps, proxy?.rps), null, 'x'),
     ratio('reference: pass-through / bare undici pool req/s', div(pass?.rps, undici?.rps), null, 'x'),
     ratio('reference: translated / untranslated submit req/s', div(translated?.rps, submit?.rps), null, 'x'),
