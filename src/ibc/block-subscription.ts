@@ -51,16 +51,20 @@ export function subscribeNewBlocks (rpcUrl: string, handlers: BlockHandlers): Bl
 }
 
 /**
- * cosmjs 0.39's ReconnectingSocket schedules a reconnect when its own `disconnect()` reports the socket
- * disconnected (the `disconnected` flag is set only afterwards), so a "closed" client silently opens a new
- * connection a moment later and keeps it, and keeps the process alive. Clearing that pending timer is the only
- * way to really close it; the fields are private, hence the defensive shape check.
+ * cosmjs 0.39's ReconnectingSocket schedules a reconnect whenever its socket reports "disconnected", including
+ * after its own `disconnect()` (its `disconnected` flag is set only afterwards, and a connect attempt still in
+ * flight reports later still). A "closed" client then silently opens a new connection and keeps the process
+ * alive. So the pending timer is cleared and the inner socket's `reconnect` made a no-op; the fields are
+ * private, hence the defensive shape checks.
  */
 function cancelReconnect (client: WebsocketClient): void {
-  const inner = (client as unknown as { socket?: { reconnectTimeout?: unknown } }).socket
-  if (inner === undefined || inner.reconnectTimeout === null || inner.reconnectTimeout === undefined) return
-  clearTimeout(inner.reconnectTimeout as NodeJS.Timeout)
-  inner.reconnectTimeout = null
+  const reconnecting = (client as unknown as { socket?: { reconnectTimeout?: unknown, socket?: { reconnect?: unknown } } }).socket
+  if (reconnecting === undefined) return
+  if (reconnecting.reconnectTimeout !== null && reconnecting.reconnectTimeout !== undefined) {
+    clearTimeout(reconnecting.reconnectTimeout as NodeJS.Timeout)
+    reconnecting.reconnectTimeout = null
+  }
+  if (reconnecting.socket !== undefined && typeof reconnecting.socket.reconnect === 'function') reconnecting.socket.reconnect = () => {}
 }
 
 /** WebSocket error events and JSON-RPC error objects are not Errors; make them readable. */

@@ -14,13 +14,20 @@ import type { LocalChain } from './chain-process.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
+export interface TxResult {
+  height: number
+  transactionHash: string
+  /** The packets the tx sent, as `channel/sequence`, read from its own send_packet events. */
+  packets: string[]
+}
+
 export interface Account {
   address: string
   client: SigningCosmWasmClient
   /** Signs and broadcasts, waiting for inclusion; throws when the tx fails. */
-  send (messages: EncodeObject[]): Promise<{ height: number, transactionHash: string }>
-  /** Creates settlements in ONE tx (one execute message each); each sends one packet. */
-  createSettlements (ids: string[], timeoutSecs?: number): Promise<{ height: number }>
+  send (messages: EncodeObject[]): Promise<TxResult>
+  /** Creates settlements in ONE tx (one execute message each); each sends one packet (`channel/sequence`s returned). */
+  createSettlements (ids: string[], timeoutSecs?: number): Promise<TxResult>
 }
 
 export async function accountClient (t: Teardown, chain: LocalChain, name: string): Promise<Account> {
@@ -28,11 +35,15 @@ export async function accountClient (t: Teardown, chain: LocalChain, name: strin
   const [{ address } = { address: '' }] = await wallet.getAccounts()
   const client = await SigningCosmWasmClient.connectWithSigner(chain.rpc, wallet, { broadcastPollIntervalMs: 50 })
   t.teardown(() => client.disconnect())
-  const send = async (messages: EncodeObject[]): Promise<{ height: number, transactionHash: string }> => {
+  const send = async (messages: EncodeObject[]): Promise<TxResult> => {
     const gas = await client.simulate(address, messages, undefined)
     const result = await client.signAndBroadcast(address, messages, calculateFee(Math.ceil(gas * 1.3), GasPrice.fromString(chain.info.gas_price)))
     if (result.code !== 0) throw new Error(`tx failed (${result.code}): ${result.rawLog ?? ''}`)
-    return { height: result.height, transactionHash: result.transactionHash }
+    const packets = result.events.filter((e) => e.type === 'send_packet').map((e) => {
+      const attr = (key: string): string => e.attributes.find((a) => a.key === key)?.value ?? '?'
+      return `${attr('packet_src_channel')}/${attr('packet_sequence')}`
+    })
+    return { height: result.height, transactionHash: result.transactionHash, packets }
   }
   return {
     address,
