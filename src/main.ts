@@ -2,8 +2,10 @@
  * The composition root: the one place that builds every part, wires them together, starts them in order and
  * stops them in reverse. Configuration is loaded once here; nothing else reads the environment.
  *
- *   start: versions → config → logger → store → metrics → proxy → admin (routes registered here) → listen
- *   stop:  admin → proxy (open exchanges finish, up to proxy.shutdown_grace_secs) → store → metrics
+ *   start: versions → config → logger → store → IBC watcher → metrics → proxy → admin (routes registered here)
+ *          → contract client → coordinator → listen (proxy, admin) → coordinator contends for leadership
+ *   stop:  the reverse: admin → proxy (open exchanges finish, up to proxy.shutdown_grace_secs) → coordinator →
+ *          contract client → metrics → IBC watcher → store
  *
  * `runServe` adds the process around it: SIGTERM/SIGINT close gracefully and exit 0 (a second signal aborts
  * at once), and one JSON line on stdout says where it listens: {"proxy": "http://...", "admin": "http://..."}.
@@ -19,13 +21,13 @@ import { createProxy } from './proxy/index.js'
 import { createAdminServer } from './admin/server.js'
 import { drainModeOf, upgradeStateValue } from './admin/drain-status.js'
 import { healthRoutes } from './admin/routes/health.js'
-import { drainRoutes } from './admin/routes/drain.js'
+import { drainRoutes, readDrainStatus } from './admin/routes/drain.js'
 import { inflightRoutes } from './admin/routes/inflight.js'
 import { upstreamsRoutes } from './admin/routes/upstreams.js'
 import { versionsRoutes } from './admin/routes/versions.js'
-import { readDrainStatus } from './admin/routes/drain.js'
 import { createContractClient } from './chain/contract-client.js'
 import { createCoordinatorPart } from './coordinator/index.js'
+import { createIbcWatcher } from './ibc/watcher.js'
 
 export interface GatewayOptions {
   config: Config
@@ -68,7 +70,13 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), () => {})
     }
 
-    const pendingIbcPackets = (): number => 0
+    // The chain side exists only with `[chain] enabled`; without it nothing is pending on IBC.
+    const watcher = config.chain.enabled ? createIbcWatcher({ config, store, logger }) : null
+    if (watcher !== null) {
+      await watcher.start()
+      stops.push(async () => { await watcher.close() })
+    }
+    const pendingIbcPackets = (): number => watcher?.pendingCount() ?? 0
     const metrics = createMetrics({
       inflightCount: async () => await store.inflightCount(),
       upgradeState: async () => {
@@ -106,7 +114,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       logger,
       catalog: versions,
       contract,
-      ibc: null,
+      ibc: watcher,
       readyzUrl: () => (adminListening ? `${admin.url()}/readyz` : null),
       drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets })
     })
