@@ -43,7 +43,8 @@ export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res
       const answer = await upstream.pool.request({
         method: 'GET',
         path: req.url ?? '/',
-        headers: upstreamRequestHeaders(req, upstream.host, requestId).headers,
+        // The gateway reads the answer (status, translation): it must not arrive compressed.
+        headers: upstreamRequestHeaders(req, upstream.host, requestId, ['accept-encoding', 'identity']).headers,
         headersTimeout: timeout,
         bodyTimeout: timeout
       })

@@ -180,7 +180,9 @@ async function exchange (ctx: ProxyContext, req: IncomingMessage, res: ServerRes
       headers: upstreamRequestHeaders(req, upstream.host, requestId, [
         'content-type', 'application/json',
         'content-length', String(Buffer.byteLength(fwd.payload)),
-        'idempotency-key', key
+        'idempotency-key', key,
+        // The gateway reads the answer (intent id, translation, replay): it must not arrive compressed.
+        'accept-encoding', 'identity'
       ]).headers,
       body: fwd.payload,
       headersTimeout: timeout,
