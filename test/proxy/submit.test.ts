@@ -18,7 +18,7 @@ function suite (t: Test, kind: StoreKind): void {
     const signer = makeSigner()
     const intent = signIntentV2(signer)
 
-    const first = await call(client, 'POST', '/intents', intent, { 'x-request-id': 'req-1' })
+    const first = await call(client, 'POST', '/intents', intent, { 'x-request-id': 'req-1', 'accept-encoding': 'gzip' })
     t.equal(first.status, 202)
     t.equal(first.json.status, 'accepted')
     t.equal(first.headers['intent-version'], '2.0')
@@ -30,6 +30,7 @@ function suite (t: Test, kind: StoreKind): void {
     t.equal(sent.length, 1)
     t.equal(sent[0]!.headers['idempotency-key'], `${signer.address}:${intent.nonce}`, 'without a header the key is owner:nonce')
     t.equal(sent[0]!.headers['x-request-id'], 'req-1')
+    t.equal(sent[0]!.headers['accept-encoding'], 'identity', 'the gateway reads the answer, so it asks for it uncompressed')
     t.same(JSON.parse(sent[0]!.body), intent, 'the body reaches the upstream as sent')
 
     const record = await store.inflightById(id)
