@@ -268,6 +268,21 @@ function suite (t: Test, kind: StoreKind): void {
     t.equal(r2.status, 202)
     t.equal(r2.headers['intent-version'], '1.0')
   })
+
+  t.test('a 2.0 intent that 1.0 cannot express is refused with 422 before admission when the owner takes only 1.0', async (t) => {
+    const blue = await startUpstream(t, '1.0')
+    const { client, store } = await startGateway(t, { blue }, kind)
+    const signer = makeSigner()
+    const two = signIntentV2(signer, {
+      inputs: [{ chain_id: 'cosmoshub-4', denom: 'uatom', amount: '1' }, { chain_id: 'cosmoshub-4', denom: 'uatom', amount: '2' }]
+    })
+    const r = await call(client, 'POST', '/intents', two)
+    t.equal(r.status, 422)
+    t.equal(r.json.type, 'urn:intent-gate:problem:not-representable')
+    t.equal(r.headers['intent-version'], '2.0')
+    t.equal(blue.submissions().length, 0)
+    t.equal(await store.inflightCount(), 0)
+  })
 }
 
 for (const kind of ['embedded', 'redis'] as const) t.test(`${kind} store`, async (t) => suite(t, kind))
