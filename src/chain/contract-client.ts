@@ -70,6 +70,8 @@ export interface ContractClientOptions {
   requestTimeoutMs?: number
   /** Settlements per extend_timeout transaction. Default 25. */
   extendBatchSize?: number
+  /** How often a broadcast transaction is looked for until it is in a block. Default 1 s (cosmjs: 3 s). */
+  broadcastPollIntervalMs?: number
 }
 
 export interface ContractClient {
@@ -130,7 +132,7 @@ export function createContractClient (options: ContractClientOptions): ContractC
       writer = (async () => {
         const s = await getSigner()
         try {
-          const client = await withDeadline(SigningCosmWasmClient.connectWithSigner(url, s.wallet), timeoutMs, url, 'connect')
+          const client = await withDeadline(SigningCosmWasmClient.connectWithSigner(url, s.wallet, { broadcastPollIntervalMs: options.broadcastPollIntervalMs ?? 1000 }), timeoutMs, url, 'connect')
           return { client, signer: s }
         } catch (err) {
           throw toChainError(err, url, 'connect')
