@@ -4,11 +4,10 @@
  * that record what already happened (bind, release) or undo an admission whose answer was lost are replayed.
  */
 import t from 'tap'
-import { once } from 'node:events'
 import { StoreUnavailableError } from '../../src/errors.js'
 import { startRedis } from '../helpers/redis.js'
 import { record } from './conformance.js'
-import { freshNamespace, redisConfig, redisStore } from './redis-fixture.js'
+import { freshNamespace, nextReady, redisConfig, redisStore } from './redis-fixture.js'
 import { storeKeys } from '../../src/store/keys.js'
 import { scriptSources } from '../../src/store/redis/scripts.js'
 
@@ -31,7 +30,7 @@ t.test('Redis killed: admit fails fast and health is unavailable; restarted: it 
   t.ok(Date.now() - started < 500, `failed within ${Date.now() - started} ms`)
   t.equal(store.health(), 'unavailable')
 
-  const back = once(store.redis, 'ready')
+  const back = nextReady(store)
   await redis.restart()
   await back
   t.equal(store.health(), 'ready')
@@ -52,7 +51,7 @@ t.test('a bind and a release that failed while Redis was down are applied when i
   await t.rejects(store.release(refused.key, null, TTL), StoreUnavailableError)
   t.equal(store.pendingRepairs(), 2)
 
-  const back = once(store.redis, 'ready')
+  const back = nextReady(store)
   await redis.restart()
   await back
   await store.flushRepairs()

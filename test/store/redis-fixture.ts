@@ -23,3 +23,8 @@ export function freshNamespace (): string {
 export function operatorKey (namespace: string, key: 'drain' | 'active' | 'upgrade'): string {
   return `${keyPrefix(namespace)}${key}`
 }
+
+/** Resolves on the store's next (re)connection. (events.once would reject on the reconnect errors on the way.) */
+export async function nextReady (store: RedisStore): Promise<void> {
+  await new Promise((resolve) => store.redis.once('ready', resolve))
+}

@@ -30,7 +30,8 @@ export function redisOptions (config: Config['redis'], connectionName: string): 
     connectTimeout: Math.max(config.command_timeout_ms, 1000),
     retryStrategy: reconnectDelay,
     reconnectOnError: (err) => err.message.startsWith('READONLY') ? 1 : false,
-    lazyConnect: true
+    lazyConnect: true,
+    enableAutoPipelining: true
   }
   if (config.sentinels !== undefined) {
     return {
