@@ -128,7 +128,7 @@ export function passThrough (req: IncomingMessage, res: ServerResponse, upstream
   exchange.requestId = requestId
   upstream.pool.dispatch({
     method: req.method as Dispatcher.HttpMethod,
-    path: req.url ?? '/',
+    path: upstream.basePath + (req.url ?? '/'),
     headers,
     body: hasBody ? req : null,
     headersTimeout: timeoutMs,

@@ -128,7 +128,7 @@ export class Reconciler {
     try {
       const res = await upstream.pool.request({
         method: 'GET',
-        path: `${this.o.config.proxy.intent_path}/${encodeURIComponent(r.id as string)}`,
+        path: `${upstream.basePath}${this.o.config.proxy.intent_path}/${encodeURIComponent(r.id as string)}`,
         headers: { accept: 'application/json', 'user-agent': 'intent-gate-reconciler' },
         headersTimeout: timeout,
         bodyTimeout: timeout

@@ -42,7 +42,7 @@ export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res
     try {
       const answer = await upstream.pool.request({
         method: 'GET',
-        path: req.url ?? '/',
+        path: upstream.basePath + (req.url ?? '/'),
         // The gateway reads the answer (status, translation): it must not arrive compressed.
         headers: upstreamRequestHeaders(req, upstream.host, requestId, ['accept-encoding', 'identity']).headers,
         headersTimeout: timeout,

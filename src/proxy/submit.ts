@@ -176,7 +176,7 @@ async function exchange (ctx: ProxyContext, req: IncomingMessage, res: ServerRes
   try {
     const answer = await upstream.pool.request({
       method: 'POST',
-      path: req.url ?? ctx.proxy.intent_path,
+      path: upstream.basePath + (req.url ?? ctx.proxy.intent_path),
       headers: upstreamRequestHeaders(req, upstream.host, requestId, [
         'content-type', 'application/json',
         'content-length', String(Buffer.byteLength(fwd.payload)),

@@ -33,6 +33,8 @@ export interface Upstream {
   readonly pool: Pool
   /** `host:port` of the upstream, for the Host header of forwarded requests. */
   readonly host: string
+  /** The path of the upstream's URL without a trailing slash (`''` for none): every forwarded path is put under it. */
+  readonly basePath: string
   state (): UpstreamState
   /** Runs one health check now (the timer runs them on its own; tests and the admin API may ask). */
   check (): Promise<UpstreamState>
@@ -67,6 +69,7 @@ export function createUpstreams (config: Config, logger: Logger, now: () => numb
 class UpstreamImpl implements Upstream {
   readonly pool: Pool
   readonly host: string
+  readonly basePath: string
   private status: HealthStatus = 'unknown'
   private lastCheckAt: number | null = null
   private lastLatency: number | null = null
@@ -80,6 +83,7 @@ class UpstreamImpl implements Upstream {
   constructor (readonly color: Color, readonly config: UpstreamConfig, private readonly logger: Logger, private readonly now: () => number) {
     const url = new URL(config.url)
     this.host = url.host
+    this.basePath = url.pathname.replace(/\/+$/, '')
     this.pool = new Pool(url.origin, {
       connections: config.connections,
       keepAliveTimeout: 30_000,
@@ -123,7 +127,7 @@ class UpstreamImpl implements Upstream {
     try {
       const res = await this.pool.request({
         method: 'GET',
-        path: this.config.health_path,
+        path: this.basePath + this.config.health_path,
         headers: { 'user-agent': 'intent-gate-health' },
         signal: AbortSignal.timeout(this.config.health_timeout_ms)
       })

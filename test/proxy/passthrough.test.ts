@@ -139,3 +139,12 @@ t.test('WebSocket upgrades pass through; open ones stay on their color across a 
   await waitFor(() => blue.openWebSockets() === 0)
   t.equal(blue.openWebSockets(), 0, 'a client closing its WebSocket closes the upstream one')
 })
+
+t.test('an upstream URL with a path puts every forwarded path under it', async (t) => {
+  const blue = await startUpstream(t, '2.0')
+  const { client } = await startGateway(t, { blue: `${blue.url}/svc/` })
+  const r = await call(client, 'GET', '/x?y=1')
+  t.equal(r.json.url, '/svc/x?y=1')
+  await blue.waitForRequest('/svc/healthz')
+  t.pass('the health check goes under it too')
+})
