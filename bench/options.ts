@@ -1,6 +1,6 @@
 /**
  * The bench's command line: `node dist/bench/run.js [--quick] [--duration S] [--warmup S] [--connections N]
- * [--rounds N] [--load auto|wrk|autocannon] [--only ID,...] [--profile] [--out FILE]`. Bad flags exit 2 naming the flag.
+ * [--rounds N] [--load auto|wrk|autocannon] [--only ID,...] [--profile] [--syscalls] [--out FILE]`. Bad flags exit 2 naming the flag.
  */
 import { parseArgs } from 'node:util'
 
@@ -19,6 +19,8 @@ export interface BenchOptions {
   profile: boolean
   out: string
   quick: boolean
+  /** Count the gateway's syscalls per request with strace (slows it down: figures not comparable). */
+  syscalls: boolean
   /** Runs of every row, interleaved; each row reports its median round. */
   rounds: number
 }
@@ -32,6 +34,7 @@ export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench
   --load GEN           auto (wrk, installed when missing; autocannon if that fails) | wrk | autocannon
   --only IDS           comma-separated cases: ${CASE_IDS.join(', ')}
   --profile            run the gateway under node --cpu-prof and print where its time goes
+  --syscalls           count the gateway's syscalls per request with strace (slows it: req/s not comparable)
   --out FILE           where the JSON goes (default bench/results/latest.json)
   -h, --help           this text`
 
@@ -59,6 +62,7 @@ export function parseOptions (argv: string[]): BenchOptions | null {
         load: { type: 'string', default: 'auto' },
         only: { type: 'string' },
         profile: { type: 'boolean', default: false },
+        syscalls: { type: 'boolean', default: false },
         out: { type: 'string', default: 'bench/results/latest.json' },
         help: { type: 'boolean', short: 'h', default: false }
       },
@@ -87,6 +91,7 @@ export function parseOptions (argv: string[]): BenchOptions | null {
     load: v.load,
     only,
     profile: v.profile,
+    syscalls: v.syscalls,
     out: v.out
   }
 }

@@ -20,10 +20,11 @@ import { intentV1Template, NonceRanges } from './lib/intents.js'
 import { startRedis, type BenchRedis } from './lib/redis.js'
 import { Resources } from './lib/resources.js'
 import { startBackend } from './lib/servers.js'
+import { straceAvailable } from './lib/syscalls.js'
 import { selectLoadGenerator } from './load/select.js'
 import { parseOptions, USAGE, UsageError, type BenchOptions, type CaseId } from './options.js'
 import { computeRatios } from './report/ratios.js'
-import { formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatRedis, formatTranslation, formatRows, formatSwap, type RunHeader } from './report/print.js'
+import { formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatRedis, formatSyscalls, formatTranslation, formatRows, formatSwap, type RunHeader } from './report/print.js'
 
 const log = (line: string): void => { process.stderr.write(`[bench] ${line}\n`) }
 
@@ -136,6 +137,8 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
   if (rows.length > 0) out.push('', formatRows(rows), '', formatRatios(ratios))
   const redisLines = formatRedis(rows)
   if (redisLines !== '') out.push('', 'Redis during the measured runs:', redisLines)
+  const syscallLines = formatSyscalls(rows)
+  if (syscallLines !== '') out.push('', 'Gateway syscalls per request (strace -c; req/s above are slowed by strace):', syscallLines)
   if (translation !== undefined) out.push('', formatTranslation(translation))
   if (swap !== undefined) out.push('', 'Submissions around a blue-green swap (autocannon, windows by the time each request was sent):', formatSwap(swap))
   if (checkpoint !== undefined) out.push('', 'Checkpoints:', formatCheckpoint(checkpoint))
@@ -161,6 +164,11 @@ async function main (): Promise<void> {
   }
   if (options === null) {
     process.stdout.write(USAGE + '\n')
+    return
+  }
+  if (options.syscalls && !straceAvailable()) {
+    process.stderr.write('--syscalls needs strace (Debian: apt-get install -y strace)\n')
+    process.exitCode = 2
     return
   }
   const resources = new Resources()

@@ -10,11 +10,14 @@ import { startGateway, type UpstreamSpec } from '../lib/gateway.js'
 import { summariseDir, type ProfileSummary } from '../lib/profile.js'
 import { commandStats, resetCommandStats, type BenchRedis, type CommandStat } from '../lib/redis.js'
 import { startBackend } from '../lib/servers.js'
+import { SyscallCounter, type SyscallCount } from '../lib/syscalls.js'
 import type { CaseId } from '../options.js'
 import { INTENT_PATH, PASS_THROUGH_PATH, measure, type BenchContext, type CaseResult, type Request } from './context.js'
 
 export interface GatewayCaseResult extends CaseResult {
   profile?: ProfileSummary | null
+  /** With --syscalls: the gateway's syscalls per request during the measured run. */
+  syscalls?: SyscallCount[]
   /** Redis commands during the measured run: how many per request, and Redis's own time for them. */
   redis?: {
     /** Round trips that ran a Lua script (EVALSHA/EVAL): the store's atomic steps. */
@@ -34,12 +37,13 @@ export interface GatewayEnv {
   profileRoot: string
 }
 
-async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue: (scope: BenchContext['resources']) => Promise<UpstreamSpec>, request: Request): Promise<Pick<GatewayCaseResult, 'result' | 'cpu' | 'profile' | 'redis'>> {
+async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue: (scope: BenchContext['resources']) => Promise<UpstreamSpec>, request: Request): Promise<Pick<GatewayCaseResult, 'result' | 'cpu' | 'profile' | 'redis' | 'syscalls'>> {
   const scope = ctx.resources.scope()
   const profileDir = ctx.options.profile ? path.join(env.profileRoot, id) : undefined
   if (profileDir !== undefined) await mkdir(profileDir, { recursive: true })
   let measured
   let commands: CommandStat[] = []
+  let syscalls: SyscallCount[] | undefined
   try {
     const gateway = await startGateway(scope, {
       name: `intent-gate (${id})`,
@@ -49,8 +53,14 @@ async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue
       connections: ctx.options.connections,
       profileDir
     })
-    measured = await measure(ctx, gateway.url, gateway.child.proc.pid ?? 0, request, async () => { await resetCommandStats(env.redis) })
+    const pid = gateway.child.proc.pid ?? 0
+    let counter: SyscallCounter | undefined
+    measured = await measure(ctx, gateway.url, pid, request, async () => {
+      await resetCommandStats(env.redis)
+      if (ctx.options.syscalls) counter = await SyscallCounter.attach(pid)
+    })
     commands = await commandStats(env.redis)
+    syscalls = await counter?.finish(measured.result.requests)
   } finally {
     // Closing stops the gateway with SIGTERM: a profiled one writes its profile on the way out.
     await scope.close()
@@ -63,7 +73,7 @@ async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue
     scriptUsecPerRequest: scripts.reduce((n, c) => n + c.usec, 0) / requests,
     commands
   }
-  return { ...measured, profile, redis }
+  return { ...measured, profile, redis, syscalls }
 }
 
 export async function passThrough (ctx: BenchContext, env: GatewayEnv): Promise<GatewayCaseResult> {

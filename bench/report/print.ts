@@ -30,6 +30,11 @@ export function cpuPerRequestUs (r: CaseResult): number {
   return r.cpu.targetCpuSec * 1e6 / requests
 }
 
+export function formatSyscalls (rows: GatewayCaseResult[]): string {
+  return rows.filter((r) => r.syscalls !== undefined).map((r) =>
+    `  ${r.title}: ${(r.syscalls ?? []).map((s) => `${s.name} ${s.perRequest.toFixed(2)}`).join(', ')}`).join('\n')
+}
+
 export function formatRedis (rows: GatewayCaseResult[]): string {
   return rows.filter((r) => r.redis !== undefined && r.result !== undefined).map((r) => {
     const all = (r.redis?.commands ?? []).map((c) => `${c.command} ${num(c.calls)}`).join(', ')
