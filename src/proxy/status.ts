@@ -3,7 +3,8 @@
  * which; after a swap it still goes there), translated back to the client's version, and ending the inflight
  * record when the status is terminal.
  *
- * An id the store does not know (never seen, or already ended) goes to the active upstream. Its answer is
+ * An id the store does not know (never seen, or already ended) goes to the active upstream, and when that one
+ * answers 404 to the other configured colors (an intent that ended on the color active before a swap). Its answer is
  * translated to the version named in the request's `Intent-Version` header when the client sends one (and it is
  * accepted), else it passes untranslated and is labelled with the upstream's newest version.
  */
@@ -16,6 +17,7 @@ import { versionHeaders, type ProxyContext } from './context.js'
 import { requestIdOf, upstreamRequestHeaders } from './headers.js'
 import { sendProblem, upstreamFailure } from './problem.js'
 import { endIntent } from './submit.js'
+import type { Upstream } from './upstreams.js'
 
 export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
   const requestId = requestIdOf(req)
@@ -29,34 +31,25 @@ export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res
     } catch (err) {
       throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(`the store could not say who owns intent ${id}: ${(err as Error).message}`, { cause: err })
     }
-    const upstream = record === null ? ctx.control.upstream() : ctx.upstreams.get(record.upstream)
+    let upstream = record === null ? ctx.control.upstream() : ctx.upstreams.get(record.upstream)
     if (upstream === undefined) throw new UpstreamError(`intent ${id} is owned by upstream ${String(record?.upstream)}, which is not configured`)
+    let answer = await ask(ctx, req, upstream, requestId)
+    if (record === null && answer.status === 404) {
+      // Not inflight here: possibly an intent that already ended on the color that was active before a swap.
+      for (const other of ctx.upstreams.states()) {
+        const candidate = ctx.upstreams.get(other.color)
+        if (candidate === undefined || candidate === upstream) continue
+        const second = await ask(ctx, req, candidate, requestId).catch(() => null)
+        if (second !== null && second.status !== 404) {
+          upstream = candidate
+          answer = second
+          break
+        }
+      }
+    }
+    const { status, contentType, text } = answer
     const upstreamVersion = record?.upstream_version ?? upstream.config.versions[upstream.config.versions.length - 1] as string
     clientVersion = record?.version ?? requestedVersion(req, ctx) ?? upstreamVersion
-
-    const timeout = ctx.proxy.upstream_timeout_ms
-    const upstreamStarted = performance.now()
-    let status: number
-    let contentType: string
-    let text: string
-    try {
-      const answer = await upstream.pool.request({
-        method: 'GET',
-        path: upstream.basePath + (req.url ?? '/'),
-        // The gateway reads the answer (status, translation): it must not arrive compressed.
-        headers: upstreamRequestHeaders(req, upstream.host, requestId, ['accept-encoding', 'identity']).headers,
-        headersTimeout: timeout,
-        bodyTimeout: timeout
-      })
-      status = answer.statusCode
-      const ct = answer.headers['content-type']
-      contentType = typeof ct === 'string' ? ct : 'application/json'
-      text = await answer.body.text()
-    } catch (err) {
-      publishUpstream(upstream.color, null, upstreamStarted)
-      throw upstreamFailure(err, upstream.color, timeout)
-    }
-    publishUpstream(upstream.color, status, upstreamStarted)
 
     let body = text
     if (status >= 200 && status <= 299) {
@@ -86,6 +79,31 @@ export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res
   } catch (err) {
     sendProblem(res, err, requestId, clientVersion === null ? undefined : versionHeaders(policy, clientVersion, {}) as Record<string, string>)
     publishRequest(res.statusCode, clientVersion, started)
+  }
+}
+
+interface Answer { status: number, contentType: string, text: string }
+
+/** One status read on `upstream`; a transport failure becomes the 502/504 error the client sees. */
+async function ask (ctx: ProxyContext, req: IncomingMessage, upstream: Upstream, requestId: string): Promise<Answer> {
+  const timeout = ctx.proxy.upstream_timeout_ms
+  const started = performance.now()
+  try {
+    const answer = await upstream.pool.request({
+      method: 'GET',
+      path: upstream.basePath + (req.url ?? '/'),
+      // The gateway reads the answer (status, translation): it must not arrive compressed.
+      headers: upstreamRequestHeaders(req, upstream.host, requestId, ['accept-encoding', 'identity']).headers,
+      headersTimeout: timeout,
+      bodyTimeout: timeout
+    })
+    const ct = answer.headers['content-type']
+    const text = await answer.body.text()
+    publishUpstream(upstream.color, answer.statusCode, started)
+    return { status: answer.statusCode, contentType: typeof ct === 'string' ? ct : 'application/json', text }
+  } catch (err) {
+    publishUpstream(upstream.color, null, started)
+    throw upstreamFailure(err, upstream.color, timeout)
   }
 }
 

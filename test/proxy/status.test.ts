@@ -39,6 +39,10 @@ function suite (t: Test, kind: StoreKind): void {
     const ended = await store.ended(10)
     t.match(ended[0], { id, status: 'settled', via: 'response', upstream: 'blue' })
 
+    const afterEnd = await call(client, 'GET', `/intents/${id}`)
+    t.equal(afterEnd.status, 200, 'an ended intent of the old color is still found: green says 404, blue answers')
+    t.equal(afterEnd.json.status, 'settled')
+
     const unknown = await call(client, 'GET', '/intents/nope')
     t.equal(unknown.status, 404, 'an unknown id goes to the active upstream, whose answer passes through')
     t.equal(green.received.at(-1)?.url, '/intents/nope')
