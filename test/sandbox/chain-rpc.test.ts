@@ -5,7 +5,8 @@
  * commitment is visible through the IBC query extension, and an unknown query path is refused as a node does.
  */
 import t from 'tap'
-import { toBech32 } from '@cosmjs/encoding'
+import { toBech32, toUtf8 } from '@cosmjs/encoding'
+import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { connectComet, Comet38Client } from '@cosmjs/tendermint-rpc'
 import { QueryClient } from '@cosmjs/stargate'
 import { FEE, blockFeed, createSettlementMsg, ibcQueries, signingClient, startChain, websocketClient } from './chain-harness.js'
@@ -73,4 +74,44 @@ t.test('cosmjs clients work unchanged against the local chain', async (t) => {
   const queryClient = new QueryClient(comet)
   await t.rejects(queryClient.queryAbci('/cosmos.nothing.v1.Query/Nothing', new Uint8Array()), /Query failed with \(6\): unknown query path/)
   await t.rejects(client.queryContractSmart(info.settlement_contract, { no_such_query: {} }), /unknown variant `no_such_query`.*query wasm contract failed/)
+})
+
+t.test('the rest of the CometBFT RPC surface: broadcast_tx_commit, tx, tx_search paging, block, blockchain, simulate', async (t) => {
+  const chain = await startChain(t, ['--block-ms', '100'])
+  const { info } = chain
+  const comet = await Comet38Client.connect(info.rpc)
+  chain.track(() => comet.disconnect())
+  const { client, address } = await signingClient(chain, info.admin_mnemonic)
+  const executeMsg = (id: string): { typeUrl: string, value: Record<string, unknown> } => ({
+    typeUrl: '/cosmwasm.wasm.v1.MsgExecuteContract',
+    value: { sender: address, contract: info.settlement_contract, msg: toUtf8(JSON.stringify(createSettlementMsg(id, address))), funds: [] }
+  })
+
+  const simulated = await client.simulate(address, [executeMsg('s-1')], '')
+  const committed = await comet.broadcastTxCommit({ tx: TxRaw.encode(await client.sign(address, [executeMsg('s-1')], FEE, '')).finish() })
+  t.equal(committed.checkTx.code, 0)
+  t.equal(committed.txResult?.code, 0, 'broadcast_tx_commit returns the delivered result')
+  const gasUsed = Number(committed.txResult!.gasUsed)
+  t.ok(gasUsed >= simulated && gasUsed <= simulated * 1.1, `simulate (${simulated}) predicts delivery (${gasUsed})`)
+  await t.rejects(client.simulate(address, [executeMsg('s-1')], ''), /Query failed with \(6\): .*Settlement s-1 already exists: execute wasm contract failed/, 'simulate reports a message that would fail')
+
+  const byHash = await comet.tx({ hash: committed.hash })
+  t.equal(byHash.height, committed.height)
+  await t.rejects(comet.tx({ hash: new Uint8Array(32) }), /tx \(0{64}\) not found/)
+
+  await client.execute(address, info.settlement_contract, createSettlementMsg('s-2', address), FEE)
+  const all = await comet.txSearchAll({ query: `wasm._contract_address='${info.settlement_contract}'`, per_page: 1 })
+  t.equal(all.totalCount, 2, 'tx_search pages through every match')
+  const newest = await comet.txSearch({ query: 'tx.height>=1', order_by: 'desc', per_page: 1 })
+  t.equal(newest.txs[0]!.height, Math.max(...all.txs.map(tx => tx.height)), 'order_by desc gives the newest first')
+
+  const block = await comet.block(committed.height)
+  t.equal(block.block.txs.length, 1)
+  t.equal(block.block.lastCommit?.height, committed.height - 1)
+  const metas = await comet.blockchain(1, committed.height)
+  t.same(metas.blockMetas.map(meta => meta.header.height), Array.from({ length: Math.min(20, committed.height) }, (_, i) => committed.height - i), 'newest first, at most 20')
+  await t.rejects(comet.block(committed.height + 10_000), /must be less than or equal to the current blockchain height/)
+  t.equal((await comet.abciInfo()).data, 'intent-gate-sandbox')
+  const uriStatus = await (await fetch(`${info.rpc}/status`)).json() as { result: { node_info: { version: string } } }
+  t.match(uriStatus.result.node_info.version, /^0\.38\./, 'GET URI requests work too')
 })
