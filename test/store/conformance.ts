@@ -71,6 +71,25 @@ export function storeConformance (t: Test, fixture: StoreFixture): void {
     t.equal(await store.inflightCount(), 1, 'a replay is not a new intent')
   })
 
+  t.test('an unbound record is listed but cannot be found by id', async (t) => {
+    const store = await fixture.create(t)
+    const rec = record()
+    await admit(store, rec)
+    t.equal((await store.inflight()).length, 1)
+    t.equal(await store.complete('no-id-yet', 'settled', 'response'), false)
+    t.equal(await store.inflightCount(), 1)
+  })
+
+  t.test('an idempotency record is forgotten after its TTL', async (t) => {
+    const store = await fixture.create(t)
+    const rec = record()
+    await store.admit({ record: rec, idempotencyTtlSecs: 1 })
+    await store.release(rec.key, accepted('short'), 1)
+    t.match(await store.admit({ record: rec, idempotencyTtlSecs: 1 }), { kind: 'replay' })
+    await new Promise((resolve) => setTimeout(resolve, 1100)) // the TTL has to run out: there is no event for it
+    t.same(await store.admit({ record: rec, idempotencyTtlSecs: 1 }), { kind: 'admitted' })
+  })
+
   t.test('bind without a phase reads as accepted', async (t) => {
     const store = await fixture.create(t)
     const rec = record()
