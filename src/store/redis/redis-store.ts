@@ -69,7 +69,8 @@ export class RedisStore implements Store {
     this.keys = storeKeys(config.namespace)
     this.log = options.logger
     const instance = options.instanceId ?? randomUUID().slice(0, 8)
-    this.markerPrefix = `in_progress:${instance}.`
+    // Random per process too: a restarted instance with the same id must not reuse its predecessor's markers.
+    this.markerPrefix = `in_progress:${instance}.${randomUUID().slice(0, 8)}.`
     this.client = defineScripts(createRedisClient(config, `intent-gate:${instance}`))
     this.watcher = new ControlWatcher(async () => await this.control(), config.poll_interval_ms,
       (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
