@@ -1,8 +1,9 @@
 /**
  * The composition root: the one place that builds every part, wires them together, starts them in order and
- * stops them in reverse. Configuration is loaded once here; nothing else reads the environment.
+ * stops them in reverse. The configuration arrives loaded and validated (once, by `intent-gate serve`); secrets
+ * are read from the environment it is given.
  *
- *   start: versions → config → logger → store → IBC watcher → metrics → proxy → admin (routes registered here)
+ *   start: versions → logger → store → IBC watcher → metrics → proxy → admin (routes registered here)
  *          → contract client → coordinator → listen (proxy, admin) → coordinator contends for leadership
  *   stop:  the reverse: admin → proxy (open exchanges finish, up to proxy.shutdown_grace_secs) → coordinator →
  *          contract client → metrics → IBC watcher → store
@@ -10,15 +11,14 @@
  * `runServe` adds the process around it: SIGTERM/SIGINT close gracefully and exit 0 (a second signal aborts
  * at once), and one JSON line on stdout says where it listens: {"proxy": "http://...", "admin": "http://..."}.
  */
-import { loadConfig } from './config/load.js'
 import type { Config } from './config/schema.js'
-import { ConfigError } from './errors.js'
 import { createLogger, type Logger } from './log.js'
 import { createMetrics } from './metrics/index.js'
 import { createStore } from './store/index.js'
 import { createVersionCatalog } from './versions/index.js'
 import { createProxy } from './proxy/index.js'
 import { createAdminServer } from './admin/server.js'
+import { adminToken } from './admin/token.js'
 import { drainModeOf, upgradeStateValue } from './admin/drain-status.js'
 import { healthRoutes } from './admin/routes/health.js'
 import { drainRoutes, readDrainStatus } from './admin/routes/drain.js'
@@ -43,16 +43,6 @@ export interface Gateway {
   close (): Promise<void>
   /** Immediate stop: open exchanges are aborted; idempotent. */
   destroy (): Promise<void>
-}
-
-/** The admin token from `admin.token_env`; no token, no start (a ConfigError naming the variable). */
-export function adminToken (config: Config, env: Record<string, string | undefined>): string {
-  const name = config.admin.token_env
-  const token = env[name]
-  if (token === undefined || token.trim() === '') {
-    throw new ConfigError([`admin.token_env: the environment variable ${name} is not set (the admin API needs a bearer token; no token, no start)`])
-  }
-  return token
 }
 
 export async function startGateway (options: GatewayOptions): Promise<Gateway> {
@@ -183,19 +173,18 @@ class StopStack {
 }
 
 export interface ServeOptions {
-  configFile?: string
+  /** Loaded and validated by the caller (`intent-gate serve`), so configuration errors need not load the gateway. */
+  config: Config
   env?: Record<string, string | undefined>
 }
 
 /**
- * `intent-gate serve`: loads the configuration, starts the gateway, prints where it listens, and resolves with
- * the exit status once a signal has stopped it (0 after a graceful stop). Configuration problems throw
- * ConfigError (exit status 2, the caller prints it).
+ * `intent-gate serve`: starts the gateway, prints where it listens, and resolves with the exit status once a
+ * signal has stopped it (0 after a graceful stop, 1 after a second signal aborted it or shutdown failed).
  */
 export async function runServe (options: ServeOptions): Promise<number> {
+  const { config } = options
   const env = options.env ?? process.env
-  const config = loadConfig({ file: options.configFile, env, knownVersions: createVersionCatalog().known })
-  adminToken(config, env)
   const logger = createLogger({ level: config.log.level })
   const gateway = await startGateway({ config, env, logger })
   process.stdout.write(JSON.stringify({ proxy: gateway.proxyUrl, admin: gateway.adminUrl }) + '\n')

@@ -1,7 +1,9 @@
 /** `intent-gate serve [--config FILE]`: runs the gateway in this process until SIGTERM/SIGINT. */
 import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
-import { DEFAULT_CONFIG_FILE } from '../../config/load.js'
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.js'
+import { adminToken } from '../../admin/token.js'
+import { createVersionCatalog } from '../../versions/index.js'
 
 export function registerServeCommand (program: Command): void {
   program.command('serve')
@@ -9,9 +11,12 @@ export function registerServeCommand (program: Command): void {
     .option('--config <file>', `the TOML configuration (default: ${DEFAULT_CONFIG_FILE} when it exists, else defaults and environment only)`)
     .action(async (opts: { config?: string }) => {
       const file = opts.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined)
+      // Configuration problems are found before the gateway's modules load, so they are reported at once.
+      const config = loadConfig({ file, env: process.env, knownVersions: createVersionCatalog().known })
+      adminToken(config, process.env)
       // Loaded here, not at the top: control commands should not pay for loading the whole gateway.
       const { runServe } = await import('../../main.js')
-      const code = await runServe({ configFile: file })
+      const code = await runServe({ config })
       // Timers of parts already closed must not keep a stopped gateway alive: exit now, status decided.
       process.exit(code)
     })
