@@ -124,6 +124,9 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
   let workRetryTimer: NodeJS.Timeout | null = null
   let reconcileTimer: NodeJS.Timeout | null = null
   let started = false
+  /** The stored state is loaded: nothing is applied before. */
+  let ready = false
+  let loadTimer: NodeJS.Timeout | null = null
   let closed = false
 
   let working: Promise<void> | null = null
@@ -157,7 +160,7 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
   // ---- the work loop: heights in order, reconciliations in between -------------------------------------------
 
   const kick = (): void => {
-    if (closed || working !== null || workRetryTimer !== null) return
+    if (closed || !ready || working !== null || workRetryTimer !== null) return
     working = runWork().finally(() => { working = null })
   }
 
@@ -417,6 +420,32 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
     }
   }
 
+  /** Loads the stored state (retrying while the store cannot answer), then starts the timers and the subscription. */
+  const initialize = async (): Promise<void> => {
+    if (closed) return
+    let loaded
+    try {
+      loaded = await loadWatcherState(store, isWatched)
+    } catch (err) {
+      recordError(err, 'loading the watcher state')
+      log.warn({ err: errorSummary(err), retry_ms: workDelay }, 'cannot load the watcher state from the store; retrying')
+      loadTimer = setTimeout(() => { loadTimer = null; initialize().catch(ignore) }, workDelay)
+      loadTimer.unref()
+      workDelay = Math.min(workDelay * 2, retryMaxMs)
+      return
+    }
+    workDelay = retryMinMs
+    if (loaded.dropped.length > 0) log.info({ dropped: loaded.dropped }, 'dropped stored pending packets of channels no longer watched')
+    pendingSet = new PendingSet(loaded.packets)
+    lastHeight = loaded.lastHeight
+    reconcileWanted = true
+    ready = true
+    log.info({ rpc: config.chain.rpc_url, port, channels: [...watchedChannels], last_height: lastHeight, pending: pendingSet.size }, 'IBC watcher starting')
+    reconcileTimer = setInterval(() => { reconcileWanted = true; kick() }, config.ibc.reconcile_interval_secs * 1000)
+    reconcileTimer.unref()
+    await connect()
+  }
+
   // ---- the public face ---------------------------------------------------------------------------------------
 
   const state = (): IbcWatcherState => {
@@ -426,6 +455,8 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
     const lag = chainHeight !== null && lastHeight !== null ? chainHeight - lastHeight : 0
     const reasons: string[] = []
     if (!connected) reasons.push('not receiving blocks from the chain')
+    // Until the first reconciliation, a fresh watcher cannot know what was pending before it started.
+    if (lastReconcile === null) reasons.push('not yet reconciled with the chain\'s packet commitments')
     if (stale > 0) reasons.push(`${stale} packet(s) pending longer than ${staleSecs} s (is the relayer running?)`)
     if (unknownChannels.size > 0) reasons.push(`unknown channel(s): ${[...unknownChannels].join(', ')}`)
     if (lag > LAG_TOLERATED_BLOCKS) reasons.push(`${lag} heights behind the chain`)
@@ -450,15 +481,7 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
     start: async () => {
       if (started) return
       started = true
-      const loaded = await loadWatcherState(store, isWatched)
-      if (loaded.dropped.length > 0) log.info({ dropped: loaded.dropped }, 'dropped stored pending packets of channels no longer watched')
-      pendingSet = new PendingSet(loaded.packets)
-      lastHeight = loaded.lastHeight
-      reconcileWanted = true
-      log.info({ rpc: config.chain.rpc_url, port, channels: [...watchedChannels], last_height: lastHeight, pending: pendingSet.size }, 'IBC watcher starting')
-      reconcileTimer = setInterval(() => { reconcileWanted = true; kick() }, config.ibc.reconcile_interval_secs * 1000)
-      reconcileTimer.unref()
-      await connect()
+      await initialize()
     },
     pending: () => pendingSet.view(now(), staleSecs),
     pendingCount: () => pendingSet.size,
@@ -481,7 +504,7 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
     close: async () => {
       if (closed) return
       closed = true
-      for (const timer of [livenessTimer, reconnectTimer, workRetryTimer]) if (timer !== null) clearTimeout(timer)
+      for (const timer of [livenessTimer, reconnectTimer, workRetryTimer, loadTimer]) if (timer !== null) clearTimeout(timer)
       if (reconcileTimer !== null) clearInterval(reconcileTimer)
       dropSubscription()
       await working

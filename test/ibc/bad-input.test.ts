@@ -10,7 +10,7 @@ import { createIbcWatcher, type IbcWatcher } from '../../src/ibc/watcher.js'
 import { freePort } from '../helpers/redis.js'
 import { startChain } from '../chain/chain-process.js'
 import { accountClient } from '../chain/settlements.js'
-import { captureLog, docStore, waitForHeight, watcherConfig } from './helpers.js'
+import { captureLog, embeddedStore, waitForHeight, watcherConfig } from './helpers.js'
 
 /** Polls the watcher's state: used only where no height is being processed that could be awaited instead. */
 async function until (watcher: IbcWatcher, predicate: () => boolean, what: string): Promise<void> {
@@ -25,7 +25,7 @@ t.test('an unreachable RPC: a typed error naming the URL, retries, and recovery 
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const { logger, lines } = captureLog()
-  const watcher = createIbcWatcher({ config: watcherConfig(url), store: docStore(), logger, expectedBlockMs: 100, retryMinMs: 100, retryMaxMs: 300, requestTimeoutMs: 1000 })
+  const watcher = createIbcWatcher({ config: watcherConfig(url), store: embeddedStore(t), logger, expectedBlockMs: 100, retryMinMs: 100, retryMaxMs: 300, requestTimeoutMs: 1000 })
   t.teardown(() => watcher.close())
   await watcher.start()
   await until(watcher, () => watcher.state().last_error !== null, 'the first error')
@@ -91,7 +91,7 @@ t.test('a malformed packet event is logged and skipped; the watcher keeps going 
   const proxy = await corruptingProxy(t, chain.rpc)
   const alice = await accountClient(t, chain, 'alice')
   const { logger, lines } = captureLog()
-  const watcher = createIbcWatcher({ config: watcherConfig(proxy.url), store: docStore(), logger, expectedBlockMs: 100 })
+  const watcher = createIbcWatcher({ config: watcherConfig(proxy.url), store: embeddedStore(t), logger, expectedBlockMs: 100 })
   t.teardown(() => watcher.close())
   const seen = new Set<string>()
   watcher.onProcessed((e) => { for (const s of e.sent) seen.add(s) })
@@ -123,7 +123,7 @@ t.test('a configured channel the chain does not know is reported; the others are
   const chain = await startChain(t, { blockMs: 100, ackDelayMs: 4000 })
   const alice = await accountClient(t, chain, 'alice')
   const { logger, lines } = captureLog()
-  const watcher = createIbcWatcher({ config: watcherConfig(chain.rpc, { channels: ['channel-0', 'channel-7'] }), store: docStore(), logger, expectedBlockMs: 100 })
+  const watcher = createIbcWatcher({ config: watcherConfig(chain.rpc, { channels: ['channel-0', 'channel-7'] }), store: embeddedStore(t), logger, expectedBlockMs: 100 })
   t.teardown(() => watcher.close())
   await watcher.start()
   await watcher.reconcile()

@@ -1,8 +1,7 @@
 /**
  * Shared pieces of the watcher tests: a config for a local chain, a logger whose lines a test can read, the
- * store the watcher keeps its state in (the project's embedded store when it exists; until then a map-backed
- * stand-in for the five document/hash methods the watcher uses, JSON round-tripped like a real store), a TCP
- * proxy whose connections a test can cut or black-hole, and waiting for a condition on processed heights.
+ * stores the watcher keeps its state in (embedded, or Redis on a real redis-server), a TCP proxy whose
+ * connections a test can cut or black-hole, and waiting for a condition on processed heights.
  */
 import net from 'node:net'
 import { Writable } from 'node:stream'
@@ -10,6 +9,7 @@ import { pino } from 'pino'
 import type { Logger } from '../../src/log.js'
 import type { Config } from '../../src/config/schema.js'
 import type { Store } from '../../src/store/types.js'
+import { EmbeddedStore, RedisStore } from '../../src/store/index.js'
 import type { IbcWatcher, ProcessedHeight } from '../../src/ibc/watcher.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
@@ -37,20 +37,19 @@ export function captureLog (): CapturedLog {
   return { logger: pino({ level: 'debug' }, sink), lines: () => lines }
 }
 
-/** The document and hash part of the Store interface over maps; every other method is absent on purpose. */
-export function docStore (): Store {
-  const docs = new Map<string, string>()
-  const hashes = new Map<string, Map<string, string>>()
-  const hash = (name: string): Map<string, string> => hashes.get(name) ?? (hashes.set(name, new Map()).get(name) as Map<string, string>)
-  const partial = {
-    kind: 'embedded',
-    getDoc: async <T>(name: string) => { const v = docs.get(name); return v === undefined ? null : JSON.parse(v) as T },
-    setDoc: async (name: string, value: unknown) => { docs.set(name, JSON.stringify(value)) },
-    hashSet: async (name: string, fields: Record<string, unknown>) => { for (const [k, v] of Object.entries(fields)) hash(name).set(k, JSON.stringify(v)) },
-    hashDelete: async (name: string, fields: string[]) => { for (const k of fields) hash(name).delete(k) },
-    hashGetAll: async <T>(name: string) => Object.fromEntries([...hash(name)].map(([k, v]) => [k, JSON.parse(v) as T]))
-  }
-  return partial as unknown as Store
+/** The embedded single-instance store, closed at teardown. */
+export function embeddedStore (t: Teardown): Store {
+  const store = new EmbeddedStore()
+  t.teardown(async () => { await store.close() })
+  return store
+}
+
+/** A Redis store on a real redis-server (test/helpers/redis.ts), ready, closed at teardown. */
+export async function redisStore (t: Teardown, url: string): Promise<Store> {
+  const store = new RedisStore({ url, namespace: 'ibc-test', poll_interval_ms: 50, command_timeout_ms: 1000 })
+  t.teardown(async () => { await store.close() })
+  await store.ready()
+  return store
 }
 
 /** Resolves with the first processed height for which `predicate` holds (checked on every processed height). */

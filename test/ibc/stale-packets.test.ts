@@ -7,13 +7,13 @@ import { ibcRoutes } from '../../src/admin/routes/ibc.js'
 import { createIbcWatcher } from '../../src/ibc/watcher.js'
 import { startChain } from '../chain/chain-process.js'
 import { accountClient } from '../chain/settlements.js'
-import { captureLog, docStore, waitForHeight, watcherConfig } from './helpers.js'
+import { captureLog, embeddedStore, waitForHeight, watcherConfig } from './helpers.js'
 
 t.test('a paused relayer makes packets stale, and they are reported until it resumes', async (t) => {
   const chain = await startChain(t, { blockMs: 100, ackDelayMs: 200 })
   const alice = await accountClient(t, chain, 'alice')
   const { logger } = captureLog()
-  const watcher = createIbcWatcher({ config: watcherConfig(chain.rpc, { stale_packet_secs: 1 }), store: docStore(), logger, expectedBlockMs: 100 })
+  const watcher = createIbcWatcher({ config: watcherConfig(chain.rpc, { stale_packet_secs: 1 }), store: embeddedStore(t), logger, expectedBlockMs: 100 })
   t.teardown(() => watcher.close())
   await watcher.start()
 

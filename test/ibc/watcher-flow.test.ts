@@ -5,14 +5,14 @@ import t from 'tap'
 import { createIbcWatcher } from '../../src/ibc/watcher.js'
 import { startChain } from '../chain/chain-process.js'
 import { accountClient, chainCommitments } from '../chain/settlements.js'
-import { captureLog, docStore, waitForHeight, watcherConfig } from './helpers.js'
+import { captureLog, embeddedStore, waitForHeight, watcherConfig } from './helpers.js'
 
 t.test('the pending count equals the chain\'s packet commitments at every check while packets flow', async (t) => {
   const chain = await startChain(t, { blockMs: 100, ackDelayMs: 1500 })
   const commitments = await chainCommitments(t, chain)
   const alice = await accountClient(t, chain, 'alice')
   const { logger, lines } = captureLog()
-  const watcher = createIbcWatcher({ config: watcherConfig(chain.rpc), store: docStore(), logger, expectedBlockMs: 100, requestTimeoutMs: 3000 })
+  const watcher = createIbcWatcher({ config: watcherConfig(chain.rpc), store: embeddedStore(t), logger, expectedBlockMs: 100, requestTimeoutMs: 3000 })
   t.teardown(() => watcher.close())
 
   const countAt = new Map<number, number>()

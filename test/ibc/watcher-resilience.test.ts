@@ -7,7 +7,7 @@ import t, { type Test } from 'tap'
 import { createIbcWatcher, type IbcWatcher } from '../../src/ibc/watcher.js'
 import { startChain, type LocalChain } from '../chain/chain-process.js'
 import { accountClient, chainCommitments, type Account } from '../chain/settlements.js'
-import { captureLog, docStore, startTcpProxy, waitForHeight, watcherConfig } from './helpers.js'
+import { captureLog, embeddedStore, startTcpProxy, waitForHeight, watcherConfig } from './helpers.js'
 
 interface Setup {
   chain: LocalChain
@@ -26,7 +26,7 @@ async function setup (t: Test, viaProxy: boolean): Promise<Setup & { proxy: Awai
   const { logger, lines } = captureLog()
   const watcher = createIbcWatcher({
     config: watcherConfig(proxy?.url ?? chain.rpc),
-    store: docStore(),
+    store: embeddedStore(t),
     logger,
     expectedBlockMs: 100,
     requestTimeoutMs: 1500,
