@@ -24,7 +24,6 @@ export async function readDrainStatus (deps: DrainRoutesDeps): Promise<DrainStat
 }
 
 export function drainRoutes (deps: DrainRoutesDeps): RouteGroup {
-  const now = deps.now ?? Date.now
   return {
     name: 'drain',
     routes: [
@@ -37,12 +36,10 @@ export function drainRoutes (deps: DrainRoutesDeps): RouteGroup {
           const deadlineSecs = fields.integer('deadline_secs', { min: 1 })
           const reason = fields.string('reason', { maxLength: 500 })
           fields.done(['deadline_secs', 'reason'])
-          // Starting again keeps the first start time: the drain's age and deadline count from when it began.
-          const current = (await deps.store.control()).drain
+          // The store keeps the first start time when the switch is set again: age and deadline count from then.
           await deps.store.setDrain({
             ...(deadlineSecs !== undefined ? { deadline_secs: deadlineSecs } : {}),
-            ...(reason !== undefined ? { reason } : {}),
-            started_at_ms: current?.started_at_ms ?? now()
+            ...(reason !== undefined ? { reason } : {})
           })
           return { body: await readDrainStatus(deps) }
         }
