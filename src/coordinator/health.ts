@@ -1,6 +1,8 @@
 /**
  * The seed's HealthChecker: the checks named in `[health_checks]`, each bounded by `check_timeout_secs`. Only
- * `healthy` passes (the seed's `is_upgrade_safe`); a check that throws or times out is unhealthy, with the reason.
+ * `healthy` passes (the seed's `is_upgrade_safe`). A check that is not healthy yet is asked again (every 250 ms)
+ * until it is or its `check_timeout_secs` is spent, so a part still settling after a restart (the IBC watcher
+ * catching up a few blocks) does not roll an upgrade back; the last answer is reported with its reason.
  */
 import type { Color } from '../config/schema.js'
 import type { Store } from '../store/types.js'
@@ -65,30 +67,41 @@ export function buildCheck (name: string, s: HealthSources): HealthCheck {
   }
 }
 
-/** Runs every check (concurrently), each bounded by `timeoutMs`. */
+const RECHECK_MS = 250
+
+/** Runs every check (concurrently), each until healthy or `timeoutMs` is spent. */
 export async function runChecks (checks: readonly HealthCheck[], timeoutMs: number): Promise<CheckResult[]> {
   return await Promise.all(checks.map(async (c) => {
     const started = Date.now()
-    const controller = new AbortController()
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<HealthStatus>((resolve) => {
-      timer = setTimeout(() => {
-        controller.abort()
-        resolve({ status: 'unhealthy', reason: `no answer within ${timeoutMs} ms` })
-      }, timeoutMs)
-    })
+    const deadline = started + timeoutMs
     let status: HealthStatus
-    try {
-      status = await Promise.race([c.check(controller.signal), timeout])
-    } catch (err) {
-      status = { status: 'unhealthy', reason: (err as Error).message }
-    } finally {
-      clearTimeout(timer)
+    for (;;) {
+      status = await checkOnce(c, Math.max(1, deadline - Date.now()))
+      if (status.status === 'healthy' || Date.now() + RECHECK_MS >= deadline) break
+      await new Promise((resolve) => setTimeout(resolve, RECHECK_MS))
     }
     const result: CheckResult = { name: c.name, status: status.status, duration_ms: Date.now() - started }
     if (status.status !== 'healthy') result.reason = status.reason
     return result
   }))
+}
+
+async function checkOnce (c: HealthCheck, timeoutMs: number): Promise<HealthStatus> {
+  const controller = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<HealthStatus>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort()
+      resolve({ status: 'unhealthy', reason: `no answer within ${timeoutMs} ms` })
+    }, timeoutMs)
+  })
+  try {
+    return await Promise.race([c.check(controller.signal), timeout])
+  } catch (err) {
+    return { status: 'unhealthy', reason: (err as Error).message }
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 export function failures (results: readonly CheckResult[]): CheckResult[] {

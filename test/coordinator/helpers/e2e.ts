@@ -55,7 +55,7 @@ gas_price = "${info.gas_price}"
 
 [coordinator]
 database = "${path.join(w.dir, `state-${instance}.sqlite`)}"
-lease_ttl_ms = 1500
+lease_ttl_ms = 3000
 
 [checkpoint]
 checkpoint_dir = "${path.join(w.dir, 'checkpoints')}"
@@ -67,9 +67,7 @@ drain_timeout_secs = 60
 [rollback]
 rollback_retry_delay_secs = 1
 
-[health_checks]
-check_timeout_secs = 5
-${o.extra ?? ''}
+${o.extra ?? '[health_checks]\ncheck_timeout_secs = 5'}
 `
   const base = gatewayToml({ redisUrl: w.redis.url, blue: w.blue.url, green: w.green.url, extra }).replace('[chain]\nenabled = false\n', '')
   return await startGateway(t, {
@@ -79,9 +77,9 @@ ${o.extra ?? ''}
 }
 
 /** Polls the upgrade status (any instance's admin API) until `states`; fails with the last status after `timeoutMs`. */
-export async function untilState (admin: () => Promise<UpgradeStatusBody>, states: string[], timeoutMs = 40_000): Promise<UpgradeStatusBody> {
+export async function untilState<T extends { state: string }> (admin: () => Promise<T>, states: string[], timeoutMs = 40_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
-  let last: UpgradeStatusBody | null = null
+  let last: T | null = null
   for (;;) {
     try {
       last = await admin()

@@ -178,7 +178,7 @@ export async function harness (t: Teardown, o: HarnessOptions): Promise<Harness>
     checkpoint: { checkpoint_dir: path.join(dir, 'checkpoints') },
     upgrade: { min_upgrade_interval_secs: 0, drain_timeout_secs: 30 },
     rollback: { rollback_retry_delay_secs: 0 },
-    health_checks: { check_timeout_secs: 2 },
+    health_checks: { check_timeout_secs: 1 },
     redis: { poll_interval_ms: 20 }
   }
   for (const [section, values] of Object.entries(o.config ?? {})) sections[section] = { ...sections[section], ...values }
