@@ -15,8 +15,9 @@ import type { InflightRecord } from '../store/types.js'
 import { TERMINAL_STATUSES } from '../versions/types.js'
 import { versionHeaders, type ProxyContext } from './context.js'
 import { requestIdOf, upstreamRequestHeaders } from './headers.js'
-import { sendProblem, upstreamFailure } from './problem.js'
+import { sendProblem } from './problem.js'
 import { endIntent } from './submit.js'
+import { callUpstream, type UpstreamAnswer } from './upstream-call.js'
 import type { Upstream } from './upstreams.js'
 
 export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
@@ -47,7 +48,7 @@ export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res
         }
       }
     }
-    const { status, contentType, text } = answer
+    const { status, contentType, body: text } = answer
     const upstreamVersion = record?.upstream_version ?? upstream.config.versions[upstream.config.versions.length - 1] as string
     clientVersion = record?.version ?? requestedVersion(req, ctx) ?? upstreamVersion
 
@@ -82,28 +83,21 @@ export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res
   }
 }
 
-interface Answer { status: number, contentType: string, text: string }
-
 /** One status read on `upstream`; a transport failure becomes the 502/504 error the client sees. */
-async function ask (ctx: ProxyContext, req: IncomingMessage, upstream: Upstream, requestId: string): Promise<Answer> {
-  const timeout = ctx.proxy.upstream_timeout_ms
+async function ask (ctx: ProxyContext, req: IncomingMessage, upstream: Upstream, requestId: string): Promise<UpstreamAnswer> {
   const started = performance.now()
   try {
-    const answer = await upstream.pool.request({
+    const answer = await callUpstream(upstream, {
       method: 'GET',
-      path: upstream.basePath + (req.url ?? '/'),
+      path: req.url ?? '/',
       // The gateway reads the answer (status, translation): it must not arrive compressed.
-      headers: upstreamRequestHeaders(req, upstream.host, requestId, ['accept-encoding', 'identity']).headers,
-      headersTimeout: timeout,
-      bodyTimeout: timeout
-    })
-    const ct = answer.headers['content-type']
-    const text = await answer.body.text()
-    publishUpstream(upstream.color, answer.statusCode, started)
-    return { status: answer.statusCode, contentType: typeof ct === 'string' ? ct : 'application/json', text }
+      headers: upstreamRequestHeaders(req, upstream.host, requestId, ['accept-encoding', 'identity']).headers
+    }, ctx.proxy.upstream_timeout_ms)
+    publishUpstream(upstream.color, answer.status, started)
+    return answer
   } catch (err) {
     publishUpstream(upstream.color, null, started)
-    throw upstreamFailure(err, upstream.color, timeout)
+    throw err
   }
 }
 

@@ -22,8 +22,9 @@ import { TERMINAL_STATUSES, type IntentIdentity } from '../versions/types.js'
 import { ClientClosedError, readBody } from './body.js'
 import { versionHeaders, type ProxyContext } from './context.js'
 import { requestIdOf, upstreamRequestHeaders } from './headers.js'
-import { sendProblem, upstreamFailure } from './problem.js'
+import { sendProblem } from './problem.js'
 import { retryAfterSecs } from './retry-after.js'
+import { callUpstream, type UpstreamAnswer } from './upstream-call.js'
 import type { Upstream } from './upstreams.js'
 import type { VersionsPolicy } from './versions-policy.js'
 
@@ -170,13 +171,11 @@ async function exchange (ctx: ProxyContext, req: IncomingMessage, res: ServerRes
   const ttl = ctx.proxy.idempotency_ttl_secs
   const timeout = ctx.proxy.upstream_timeout_ms
   const started = performance.now()
-  let status: number
-  let contentType: string
-  let text: string
+  let answer: UpstreamAnswer
   try {
-    const answer = await upstream.pool.request({
+    answer = await callUpstream(upstream, {
       method: 'POST',
-      path: upstream.basePath + (req.url ?? ctx.proxy.intent_path),
+      path: req.url ?? ctx.proxy.intent_path,
       headers: upstreamRequestHeaders(req, upstream.host, requestId, [
         'content-type', 'application/json',
         'content-length', String(Buffer.byteLength(fwd.payload)),
@@ -184,19 +183,14 @@ async function exchange (ctx: ProxyContext, req: IncomingMessage, res: ServerRes
         // The gateway reads the answer (intent id, translation, replay): it must not arrive compressed.
         'accept-encoding', 'identity'
       ]).headers,
-      body: fwd.payload,
-      headersTimeout: timeout,
-      bodyTimeout: timeout
-    })
-    status = answer.statusCode
-    const ct = answer.headers['content-type']
-    contentType = typeof ct === 'string' ? ct : 'application/json'
-    text = await answer.body.text()
+      body: fwd.payload
+    }, timeout)
   } catch (err) {
     publishUpstream(upstream, null, started)
     await settle(ctx, () => ctx.store.release(key, null, ttl), key, 'release')
-    throw upstreamFailure(err, upstream.color, timeout)
+    throw err
   }
+  const { status, contentType, body: text } = answer
   publishUpstream(upstream, status, started)
 
   if (status >= 500) {
