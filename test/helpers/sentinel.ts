@@ -89,6 +89,11 @@ class SentinelEvents {
     await this.client.psubscribe('*')
   }
 
+  /** Calls `fn` on every message of `channel`, before any `next` waiter hears it. */
+  always (channel: string, fn: (message: string) => void): void {
+    this.client.on('pmessage', (_pattern: string, ch: string, message: string) => { if (ch === channel) fn(message) })
+  }
+
   async next (channel: string): Promise<string> {
     return await new Promise((resolve) => this.waiters.push({ channel, resolve }))
   }
@@ -136,13 +141,13 @@ export async function startSentinelGroup (t?: Teardown, options: SentinelOptions
   }
   await Promise.all(nodes.map(async (node, i) => await waitUntilAcquainted(node, events[i] as SentinelEvents, opts)))
 
+  // "<name> <old ip> <old port> <new ip> <new port>": followed for as long as the group lives, so primary()
+  // is right even after a failover nobody waited for.
   let primaryPort = first.port
-  const nextSwitch = async (): Promise<{ port: number }> => {
-    // "<name> <old ip> <old port> <new ip> <new port>"
-    const message = await (events[0] as SentinelEvents).next('+switch-master')
-    primaryPort = Number(message.split(' ')[4])
-    return { port: primaryPort }
-  }
+  const portOf = (message: string): number => Number(message.split(' ')[4])
+  const primaryEvents = events[0] as SentinelEvents
+  primaryEvents.always('+switch-master', (message) => { primaryPort = portOf(message) })
+  const nextSwitch = async (): Promise<{ port: number }> => ({ port: portOf(await primaryEvents.next('+switch-master')) })
   return {
     name: NAME,
     sentinels: nodes.map((n) => `127.0.0.1:${n.port}`),
