@@ -1,10 +1,11 @@
 /**
  * The watcher's reads over HTTP JSON-RPC (cosmjs Comet38Client on an HttpClient with a per-request timeout):
- * the chain's height, one block's results, a block's time, and a channel's packet commitments together with
- * the height they were read at (so the watcher can line them up with the events it has processed).
+ * the chain's height, one block's results, a block's time, whether a channel exists, and a channel's packet
+ * commitments together with the height they were read at (so the watcher can line them up with the events it
+ * has processed).
  * Every failure comes out typed: ChainUnreachableError naming the URL, or ChainQueryError.
  */
-import { QueryClient } from '@cosmjs/stargate'
+import { QueryClient, setupIbcExtension } from '@cosmjs/stargate'
 import { Comet38Client, HttpClient } from '@cosmjs/tendermint-rpc'
 import { QueryPacketCommitmentsRequest, QueryPacketCommitmentsResponse } from 'cosmjs-types/ibc/core/channel/v1/query'
 import type { BlockResultsLike } from './packet-events.js'
@@ -28,6 +29,8 @@ export interface ChainReader {
   blockResults (height: number): Promise<BlockResultsLike>
   blockTimeMs (height: number): Promise<number>
   packetCommitments (port: string, channel: string): Promise<Commitments>
+  /** Throws ChainQueryError when the chain does not know the channel (ibc-go answers NotFound). */
+  channel (port: string, channel: string): Promise<{ state: number }>
   close (): void
 }
 
@@ -36,7 +39,7 @@ const PAGE_LIMIT = 500n
 
 export function createChainReader (url: string, timeoutMs: number): ChainReader {
   const comet = Comet38Client.create(new HttpClient(url, timeoutMs))
-  const queries = QueryClient.withExtensions(comet)
+  const queries = QueryClient.withExtensions(comet, setupIbcExtension)
 
   const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     try {
@@ -77,6 +80,11 @@ export function createChainReader (url: string, timeoutMs: number): ChainReader 
         key = page.pagination?.nextKey !== undefined && page.pagination.nextKey.length > 0 ? page.pagination.nextKey : undefined
       } while (key !== undefined)
       return { height, sequences }
+    }),
+    channel: async (port, channel) => await call(`Channel(${port}, ${channel})`, async () => {
+      const answer = await queries.ibc.channel.channel(port, channel)
+      if (answer.channel === undefined) throw new Error('the chain answered without a channel')
+      return { state: answer.channel.state }
     }),
     close: () => comet.disconnect()
   }

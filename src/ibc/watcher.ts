@@ -255,10 +255,13 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
   const reconcileAll = async (): Promise<void> => {
     let added = 0
     let removed = 0
+    // Commitments are applied on top of every height up to theirs: there must be a starting height first.
+    if (lastHeight === null) followStatus((await reader.status()).height)
     let height = lastHeight ?? 0
     for (const channel of watchedChannels) {
       let commitments
       try {
+        await reader.channel(port, channel)
         commitments = await reader.packetCommitments(port, channel)
       } catch (err) {
         if (err instanceof ChainQueryError) {
