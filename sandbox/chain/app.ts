@@ -8,7 +8,7 @@ import { toBase64 } from '@cosmjs/encoding'
 import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci'
 import type { Any } from 'cosmjs-types/google/protobuf/any'
 import { runAnte, type AnteMode } from './ante.js'
-import { AbciError, SDK } from './errors.js'
+import { AbciError, SDK, wrap } from './errors.js'
 import { routeMsg } from './msgs.js'
 import type { AbciEvent, AppState, TxResultJson } from './state.js'
 import { decodeTx } from './tx.js'
@@ -28,8 +28,13 @@ export interface BlockInfo {
 
 const MAX_U64 = 18446744073709551615n
 
-function failure (error: unknown, gasWanted: bigint, gasUsed: bigint, events: AbciEvent[] = []): TxResultJson {
-  if (!(error instanceof AbciError)) throw error
+/** Anything but an AbciError is a bug in the model: the SDK recovers a panic into code 111222 and keeps going. */
+function asAbciError (error: unknown): AbciError {
+  return error instanceof AbciError ? error : wrap(SDK.panic, `panic: ${error instanceof Error ? error.message : String(error)}`)
+}
+
+function failure (thrown: unknown, gasWanted: bigint, gasUsed: bigint, events: AbciEvent[] = []): TxResultJson {
+  const error = asAbciError(thrown)
   return { code: error.abciCode, codespace: error.codespace, log: error.message, data: null, info: '', gas_wanted: gasWanted.toString(), gas_used: gasUsed.toString(), events }
 }
 
@@ -67,13 +72,11 @@ export function runTx (app: AppState, bytes: Uint8Array, block: BlockInfo, txInd
         events.push(...routed.events)
         responses.push(routed.response)
       } catch (error) {
-        if (error instanceof AbciError) {
-          // out of gas is a panic the SDK recovers at the top of runTx: no message index in its log
-          const outOfGas = error.codespace === SDK.outOfGas.codespace && error.abciCode === SDK.outOfGas.code
-          const wrapped = outOfGas ? error : new AbciError(error.codespace, error.abciCode, `failed to execute message; message index: ${index}: ${error.message}`)
-          return { result: failure(wrapped, gasWanted, ante.gas.used, ante.events), state: anteState, msgResponses: [] }
-        }
-        throw error
+        const abciError = asAbciError(error)
+        // out of gas is a panic the SDK recovers at the top of runTx: no message index in its log
+        const outOfGas = abciError.codespace === SDK.outOfGas.codespace && abciError.abciCode === SDK.outOfGas.code
+        const wrapped = outOfGas ? abciError : new AbciError(abciError.codespace, abciError.abciCode, `failed to execute message; message index: ${index}: ${abciError.message}`)
+        return { result: failure(wrapped, gasWanted, ante.gas.used, ante.events), state: anteState, msgResponses: [] }
       }
     }
     const data = TxMsgData.encode({ data: [], msgResponses: responses }).finish()

@@ -45,7 +45,8 @@ export const SDK = {
   txTimeoutHeight: registered('sdk', 30, 'tx timeout height'),
   wrongSequence: registered('sdk', 32, 'incorrect account sequence'),
   keyNotFound: registered('sdk', 38, 'key not found'),
-  notSupported: registered('sdk', 37, 'feature not supported')
+  notSupported: registered('sdk', 37, 'feature not supported'),
+  panic: registered('sdk', 111222, 'panic')
 } as const
 
 export const WASM = {

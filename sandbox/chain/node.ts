@@ -128,6 +128,9 @@ export class ChainNode extends EventEmitter {
     this.#timer = setTimeout(() => {
       try {
         if (!this.#haltBlocks) this.#produceBlock()
+      } catch (error) {
+        // a block that cannot be made (e.g. the state file cannot be written) is reported; the next tick retries
+        process.stderr.write(`intent-gate-sandbox chain: block ${this.latest.height + 1} failed: ${(error as Error).message}\n`)
       } finally {
         if (this.#timer !== undefined) this.#schedule()
       }
