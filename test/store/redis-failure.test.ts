@@ -108,3 +108,13 @@ t.test('a store started while Redis is down becomes ready when Redis comes up', 
   await store.ready()
   t.equal(store.health(), 'ready')
 })
+
+t.test('ready() rejects when the store is closed before Redis ever answered', async (t) => {
+  const redis = await startRedis(t)
+  await redis.stop()
+  const { RedisStore } = await import('../../src/store/redis/redis-store.js')
+  const store = new RedisStore(redisConfig(redis.url, freshNamespace()))
+  const ready = store.ready()
+  await store.close()
+  await t.rejects(ready, StoreUnavailableError)
+})

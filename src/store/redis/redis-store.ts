@@ -64,6 +64,7 @@ export class RedisStore implements Store {
   private repairTimer: NodeJS.Timeout | null = null
   private closed: Promise<void> | null = null
   private readonly readyPromise: Promise<void>
+  private rejectReady: (err: Error) => void = () => {}
 
   constructor (config: Config['redis'], options: StoreOptions = {}) {
     this.keys = storeKeys(config.namespace)
@@ -74,7 +75,8 @@ export class RedisStore implements Store {
     this.client = defineScripts(createRedisClient(config, `intent-gate:${instance}`))
     this.watcher = new ControlWatcher(async () => await this.control(), config.poll_interval_ms,
       (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
-    this.readyPromise = new Promise((resolve) => {
+    this.readyPromise = new Promise((resolve, reject) => {
+      this.rejectReady = reject
       this.client.on('ready', () => {
         this.failing = false
         if (this.connectedOnce) this.log?.info({}, 'store: Redis connection restored')
@@ -84,6 +86,7 @@ export class RedisStore implements Store {
         this.watcher.check()
       })
     })
+    this.readyPromise.catch(() => {}) // a rejection nobody awaited (closed before Redis answered) is not an error
     // Expected while Redis is down (every reconnect attempt fails); health() and the close event report it.
     this.client.on('error', () => {})
     this.client.on('close', () => {
@@ -302,6 +305,7 @@ export class RedisStore implements Store {
 
   async close (): Promise<void> {
     this.closed ??= (async () => {
+      this.rejectReady(new StoreUnavailableError('store closed before Redis answered'))
       this.watcher.close()
       if (this.repairTimer !== null) clearTimeout(this.repairTimer)
       if (this.repairs.length > 0) this.log?.warn({ pending: this.repairs.length }, 'store: closing with writes that never reached Redis')
