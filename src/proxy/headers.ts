@@ -73,6 +73,8 @@ export function upstreamRequestHeaders (req: IncomingMessage, upstreamHost: stri
       case 'connection': connection = value; continue
       case 'content-length': hasBody = value !== '0'; break
       case 'transfer-encoding': hasBody = true; continue
+      // Node answered the client's `Expect: 100-continue` already; undici refuses to send the header on.
+      case 'expect': continue
     }
     if (HOP_BY_HOP.has(name)) continue
     if (extra !== undefined && setsHeader(extra, name)) continue

@@ -148,3 +148,25 @@ t.test('an upstream URL with a path puts every forwarded path under it', async (
   await blue.waitForRequest('/svc/healthz')
   t.pass('the health check goes under it too')
 })
+
+t.test('a body sent after Expect: 100-continue (curl does this above 1 KiB) passes through', async (t) => {
+  const blue = await startUpstream(t, '2.0')
+  const { url } = await startGateway(t, { blue })
+  const payload = 'y'.repeat(4096)
+  const answer = await new Promise<{ status: number, json: any }>((resolve, reject) => {
+    const req = http.request(`${url}/upload`, {
+      method: 'POST',
+      agent: false,
+      headers: { expect: '100-continue', 'content-type': 'text/plain', 'content-length': String(payload.length) }
+    }, (res) => {
+      let text = ''
+      res.on('data', (c: Buffer) => { text += c.toString() })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }))
+    })
+    req.on('continue', () => req.end(payload))
+    req.on('error', reject)
+  })
+  t.equal(answer.status, 200)
+  t.equal(answer.json.body.length, payload.length)
+  t.notOk(answer.json.headers.expect)
+})
