@@ -1,5 +1,5 @@
 /**
- * The bench's command line: `node dist/bench/run.js [--quick] [--duration S] [--warmup S] [--connections N]
+ * The bench's command line: `node dist/bench/run.js [--quick] [--duration S] [--warmup S] [--warmup-requests N] [--warmup-max S] [--connections N]
  * [--rounds N] [--load auto|wrk|autocannon] [--only ID,...] [--profile] [--syscalls] [--out FILE]`. Bad flags exit 2 naming the flag.
  */
 import { parseArgs } from 'node:util'
@@ -12,6 +12,10 @@ export type CaseId = typeof CASE_IDS[number]
 export interface BenchOptions {
   durationSec: number
   warmupSec: number
+  /** Keep warming up until the target served this many requests ... */
+  warmupRequests: number
+  /** ... or this many seconds of warm-up passed. */
+  warmupMaxSec: number
   connections: number
   load: 'auto' | 'wrk' | 'autocannon'
   only: Set<CaseId>
@@ -26,9 +30,11 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench/run.js [options])
-  --quick              2 s per case after a 1 s warm-up (default: 6 s after 2 s)
+  --quick              2 s per case after a warm-up of 1 s and 8000 requests (at most 8 s)
   --duration S         seconds measured per case
-  --warmup S           seconds of warm-up load before each measured run (not counted)
+  --warmup S           at least S seconds of warm-up load before each measured run (default 2; not counted)
+  --warmup-requests N  and at least N requests of it (default 25000: V8 optimises by calls, not seconds)
+  --warmup-max S       but no more than S seconds of warm-up (default 30)
   --connections N      client connections, the same for every case (default 64)
   --rounds N           run every row N times, in turn, and report each row's median round (default 1)
   --load GEN           auto (wrk, installed when missing; autocannon if that fails) | wrk | autocannon
@@ -57,6 +63,8 @@ export function parseOptions (argv: string[]): BenchOptions | null {
         quick: { type: 'boolean', default: false },
         duration: { type: 'string' },
         warmup: { type: 'string' },
+        'warmup-requests': { type: 'string' },
+        'warmup-max': { type: 'string' },
         connections: { type: 'string' },
         rounds: { type: 'string' },
         load: { type: 'string', default: 'auto' },
@@ -86,6 +94,8 @@ export function parseOptions (argv: string[]): BenchOptions | null {
     quick: v.quick,
     durationSec: positiveInt('duration', v.duration, v.quick ? 2 : 6),
     warmupSec: positiveInt('warmup', v.warmup, v.quick ? 1 : 2),
+    warmupRequests: positiveInt('warmup-requests', v['warmup-requests'], v.quick ? 8000 : 25_000),
+    warmupMaxSec: positiveInt('warmup-max', v['warmup-max'], v.quick ? 8 : 30),
     connections: positiveInt('connections', v.connections, 64),
     rounds: positiveInt('rounds', v.rounds, 1),
     load: v.load,

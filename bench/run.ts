@@ -73,6 +73,8 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
     connections: options.connections,
     durationSec: options.durationSec,
     warmupSec: options.warmupSec,
+    warmupRequests: options.warmupRequests,
+    warmupMaxSec: options.warmupMaxSec,
     loadAvg: os.loadavg()
   }
   log(formatHeader(header))

@@ -37,7 +37,7 @@ export interface GatewayEnv {
   profileRoot: string
 }
 
-async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue: (scope: BenchContext['resources']) => Promise<UpstreamSpec>, request: Request): Promise<Pick<GatewayCaseResult, 'result' | 'cpu' | 'profile' | 'redis' | 'syscalls'>> {
+async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue: (scope: BenchContext['resources']) => Promise<UpstreamSpec>, request: Request): Promise<Pick<GatewayCaseResult, 'result' | 'cpu' | 'warmup' | 'profile' | 'redis' | 'syscalls'>> {
   const scope = ctx.resources.scope()
   const profileDir = ctx.options.profile ? path.join(env.profileRoot, id) : undefined
   if (profileDir !== undefined) await mkdir(profileDir, { recursive: true })

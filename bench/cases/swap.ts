@@ -1,6 +1,6 @@
 /**
  * Submissions around a blue-green swap (issue 4): steady submission load through one gateway with two 1.0
- * upstreams; two seconds after the warm-up the active color is swapped blue -> green through the admin API
+ * upstreams, warmed up first; two seconds into the measured run the active color is swapped blue -> green through the admin API
  * (`POST /admin/upstreams/active`; `SET intent-gate:{ns}:active green` in Redis when that route is missing).
  * Each answer is put in a window by the time its request was sent: the second before the swap, the second that
  * starts with it, and the second after that (green is warmed up directly first). autocannon drives this case
@@ -14,7 +14,7 @@ import { backendSubmissions, startBackend } from '../lib/servers.js'
 import { percentile } from '../lib/stats.js'
 import { timedRun, type Sample } from '../load/autocannon.js'
 import type { LoadResult } from '../load/types.js'
-import { INTENT_PATH, type BenchContext } from './context.js'
+import { INTENT_PATH, warmUp, type BenchContext } from './context.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -116,9 +116,10 @@ export async function swapCase (ctx: BenchContext, redis: BenchRedis): Promise<S
     })
     // A fresh Node backend runs its first thousands of requests unoptimised; warm green directly, so the dip the
     // windows show is the gateway's swap (its pool to green still starts without a single connection).
-    await ctx.load.run({ url: greenUrl, method: 'POST', path: INTENT_PATH, body: { template: ctx.intentV1, nonceBase: ctx.nonces.take() }, connections: ctx.options.connections, durationSec: ctx.options.warmupSec })
+    await warmUp(ctx, greenUrl, { method: 'POST', path: INTENT_PATH, intent: ctx.intentV1 })
     const greenWarmup = await backendSubmissions(greenUrl)
-    const swapAt = ctx.options.warmupSec * 1000 + 2000
+    await warmUp(ctx, gateway.url, { method: 'POST', path: INTENT_PATH, intent: ctx.intentV1 })
+    const swapAt = 2000
     let method: 'admin' | 'redis' | undefined
     const run = await timedRun({
       url: gateway.url,
@@ -126,7 +127,7 @@ export async function swapCase (ctx: BenchContext, redis: BenchRedis): Promise<S
       path: INTENT_PATH,
       body: { template: ctx.intentV1, nonceBase: ctx.nonces.take() },
       connections: ctx.options.connections,
-      durationSec: Math.ceil(swapAt / 1000) + 3
+      durationSec: 5
     }, [{ name: 'swap', atMs: swapAt, run: async () => { method = await swapToGreen(gateway, redis, namespace) } }])
     const swap = run.actions[0]
     if (swap === undefined || swap.error !== undefined || method === undefined) {

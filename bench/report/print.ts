@@ -10,7 +10,7 @@ import type { SwapResult } from '../cases/swap.js'
 import type { TranslationCost } from '../cases/translation-cost.js'
 import type { Ratio } from './ratios.js'
 
-export interface RunHeader { rounds: number, startedAt: string, cores: number, cpuModel: string, node: string, generator: string, connections: number, durationSec: number, warmupSec: number, loadAvg: number[] }
+export interface RunHeader { warmupRequests: number, warmupMaxSec: number, rounds: number, startedAt: string, cores: number, cpuModel: string, node: string, generator: string, connections: number, durationSec: number, warmupSec: number, loadAvg: number[] }
 
 const num = (n: number, digits = 0): string => Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-'
 const pad = (s: string, w: number): string => s.length >= w ? s : s + ' '.repeat(w - s.length)
@@ -53,7 +53,7 @@ export function formatRows (rows: CaseResult[]): string {
 }
 
 export function formatRatios (ratios: Ratio[]): string {
-  return table(['ratio', 'value', 'aim', ''], ratios.map((r) => [
+  return table(['ratio (req/s and p50 swing with the machine\'s load; the CPU lines are steadier)', 'value', 'aim', ''], ratios.map((r) => [
     r.name,
     r.value === null ? 'n/a' : r.unit === 'x' ? `${r.value.toFixed(2)}x` : `${(r.value * 100).toFixed(1)}%`,
     r.aim ?? '',
@@ -108,6 +108,6 @@ export function formatProfiles (rows: GatewayCaseResult[]): string {
 
 export function formatHeader (h: RunHeader): string {
   return `intent-gate bench, ${h.startedAt}: ${h.cores} cores (${h.cpuModel}), node ${h.node}, load generator ${h.generator}, ` +
-    `${h.connections} connections, ${h.durationSec} s measured after ${h.warmupSec} s warm-up per case${h.rounds > 1 ? `, median of ${h.rounds} rounds` : ''}; ` +
+    `${h.connections} connections, ${h.durationSec} s measured per case after a warm-up of at least ${h.warmupSec} s and ${h.warmupRequests} requests (at most ${h.warmupMaxSec} s)${h.rounds > 1 ? `, median of ${h.rounds} rounds` : ''}; ` +
     `load average at start ${h.loadAvg.map((l) => l.toFixed(2)).join(' ')}`
 }

@@ -46,11 +46,13 @@ export function computeRatios (rows: CaseResult[], translation?: TranslationCost
   const div = (a?: number, b?: number): number | null => a === undefined || b === undefined || b === 0 ? null : a / b
   return [
     ratio('pass-through req/s / bare http-proxy req/s', div(pass?.rps, proxy?.rps), { min: 1.3 }, 'x'),
+    ratio('  the same by CPU per request (bare http-proxy us / pass-through us)', div(cpuOf(rows, 'http-proxy'), cpuOf(rows, 'pass-through')), { min: 1.3 }, 'x'),
     ratio('submit (Redis) req/s / pass-through req/s', div(submit?.rps, pass?.rps), { min: 0.5 }, 'x'),
+    ratio('  the same by CPU per request (pass-through us / submit us)', div(cpuOf(rows, 'pass-through'), cpuOf(rows, 'submit')), { min: 0.5 }, 'x'),
     ratio('translation: added to the submission p50', submit !== undefined && translated !== undefined ? translated.p50Ms / submit.p50Ms - 1 : null, { max: 0.1 }, '%'),
-    ratio('reference: translation CPU (in process) / gateway CPU per untranslated submission',
-      translation === undefined ? null : translation.translateUsPerSubmission / cpuPerRequestUs(rows.find((r) => r.id === 'submit' && r.error === undefined) ?? { id: 'submit', title: '', what: '' }), null, '%'),
-    ratio('reference: gateway CPU per request, submit / pass-through', div(cpuOf(rows, 'submit'), cpuOf(rows, 'pass-through')), null, 'x'),
+    ratio('  the same by CPU (translation in process / gateway us per submission)',
+      translation === undefined ? null : div(translation.translateUsPerSubmission, cpuOf(rows, 'submit')), { max: 0.1 }, '%'),
+    ratio('  the same by the gateway\'s CPU per request (translated / untranslated - 1)', (div(cpuOf(rows, 'submit-translated'), cpuOf(rows, 'submit')) ?? Number.NaN) - 1, { max: 0.1 }, '%'),
     ratio('reference: bare undici pool / bare http-proxy req/s', div(undici?.rps, proxy?.rps), null, 'x'),
     ratio('reference: pass-through / bare undici pool req/s', div(pass?.rps, undici?.rps), null, 'x'),
     ratio('reference: translated / untranslated submit req/s', div(translated?.rps, submit?.rps), null, 'x'),
