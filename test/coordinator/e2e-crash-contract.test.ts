@@ -1,0 +1,39 @@
+// Crash recovery with real processes: the gateway killed with SIGKILL inside the contract migration step (its
+// transaction broadcast, not yet in a block), restarted: the step is never run again, the upgrade rolls back.
+import t from 'tap'
+import { contractView, createSettlement, startCoordinatedGateway, startWorld, statusOf, untilState } from './helpers/e2e.js'
+
+const FINAL = ['completed', 'rolled_back', 'failed']
+
+t.test('killed inside the contract step (its transaction not yet in a block): restarted, it rolls back', async (t) => {
+  const w = await startWorld(t)
+  await createSettlement(w, 'pre-existing-c')
+  // Halted blocks make the IBC watcher unhealthy: the pre-checks here leave it out.
+  const extra = '[health_checks]\npre_checks = ["settlement_store", "contract_state"]\ncheck_timeout_secs = 5'
+  let gw = await startCoordinatedGateway(t, w, { extra })
+  const info = w.chain.info
+  await w.chain.control('/sandbox/blocks/halt')
+  await gw.admin('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green', contract: { code_id: info.code_ids['2.0'], checksum: info.checksums['2.0'] } })
+  const stuck = await untilState(statusOf(gw), ['migrating', ...FINAL])
+  t.equal(stuck.state, 'migrating')
+  await untilState(async () => {
+    const s = await statusOf(gw)()
+    return { state: s.steps.some((x) => x.name === 'contract_migration') ? 'in the contract step' : s.state }
+  }, ['in the contract step'])
+  await gw.stop('SIGKILL')
+  // The transaction it broadcast lands once blocks resume: the contract is on the new code, the journal says
+  // the step was interrupted. The restarted coordinator must not run it again, and must undo it.
+  await w.chain.control('/sandbox/blocks/resume')
+  await untilState(async () => ({ state: (await contractView(w)).codeId === info.code_ids['2.0'] ? 'landed' : 'pending' }), ['landed'], 20_000)
+  gw = await startCoordinatedGateway(t, w, { extra })
+  const done = await untilState(statusOf(gw), FINAL)
+  t.equal(done.state, 'rolled_back', done.error ?? '')
+  t.match(done.error, /contract_migration was interrupted \(applying\)/)
+  const contract = await contractView(w)
+  t.equal(contract.codeId, info.code_ids['1.0'], 'migrated back to the old code')
+  t.equal(contract.version, '1.0')
+  t.ok(contract.inflight.includes('pre-existing-c'))
+  t.equal((await gw.admin<{ active: string }>('GET', '/admin/upstreams')).body.active, 'blue')
+  const r = await fetch(`${gw.proxyUrl}/intents`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
+  t.not(r.status, 503, 'admission resumed')
+})
