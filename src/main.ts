@@ -23,6 +23,7 @@ import { drainModeOf, upgradeStateValue } from './admin/drain-status.js'
 import { healthRoutes } from './admin/routes/health.js'
 import { drainRoutes, readDrainStatus } from './admin/routes/drain.js'
 import { inflightRoutes } from './admin/routes/inflight.js'
+import { ibcRoutes } from './admin/routes/ibc.js'
 import { upstreamsRoutes } from './admin/routes/upstreams.js'
 import { versionsRoutes } from './admin/routes/versions.js'
 import { createContractClient } from './chain/contract-client.js'
@@ -90,6 +91,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     }))
     admin.register(drainRoutes({ store, pendingIbcPackets }))
     admin.register(inflightRoutes({ store }))
+    admin.register(ibcRoutes({ watcher }))
     admin.register(upstreamsRoutes({ proxy, store }))
     admin.register(versionsRoutes({ proxy }))
 
