@@ -118,3 +118,30 @@ t.test('ready() rejects when the store is closed before Redis ever answered', as
   await store.close()
   await t.rejects(ready, StoreUnavailableError)
 })
+
+t.test('a record lost before bind (a failover that lost the write, or an abandon) is registered again at bind', async (t) => {
+  const redis = await startRedis(t)
+  const config = redisConfig(redis.url, freshNamespace())
+  const store = await redisStore(t, config)
+  const rec = record({ upstream: 'green' })
+  await store.admit({ record: rec, idempotencyTtlSecs: TTL })
+  // What a promoted replica that never received the admission looks like.
+  const k = storeKeys(config.namespace)
+  await redis.cli('HDEL', k.inflight, rec.key)
+  await redis.cli('HDEL', k.inflightOwner, rec.key)
+  await redis.cli('DEL', k.idem(rec.key))
+  t.equal(await store.inflightCount(), 0)
+
+  await store.bind(rec.key, 'found-again', ok, TTL)
+  t.same(await store.inflightById('found-again'), { ...rec, id: 'found-again', phase: 'accepted' })
+  t.same(await store.inflightByUpstream(), { blue: 0, green: 1 })
+  t.same(await store.admit({ record: rec, idempotencyTtlSecs: TTL }), { kind: 'replay', response: ok })
+})
+
+t.test('a bind for a key this instance never admitted does not invent a record', async (t) => {
+  const redis = await startRedis(t)
+  const store = await redisStore(t, redisConfig(redis.url, freshNamespace()))
+  await store.bind('never-admitted', 'ghost', ok, TTL)
+  t.equal(await store.inflightCount(), 0)
+  t.equal(await store.inflightById('ghost'), null)
+})

@@ -25,9 +25,15 @@ import { defineScripts, type ScriptedRedis } from './scripts.js'
 /** A write to replay once Redis is back. */
 type Repair =
   | { kind: 'abandon', key: string, marker: string }
-  | { kind: 'bind', key: string, id: string, response: string, ttl: number, phase: string }
+  | { kind: 'bind', key: string, id: string, response: string, ttl: number, phase: string, record: Submitting | undefined }
   | { kind: 'release', key: string, response: string, ttl: number }
   | { kind: 'complete', id: string, status: string, via: EndedIntent['via'], at: number }
+
+/** What this instance admitted and has not bound or released yet: enough to register the record again. */
+interface Submitting { json: string, upstream: Color }
+
+/** At most this many admitted-but-unsettled submissions are remembered (the oldest are forgotten first). */
+const MAX_SUBMITTING = 100_000
 
 /** Beyond this many pending repairs the oldest are dropped (and logged): memory stays bounded in a long outage. */
 const MAX_REPAIRS = 10_000
@@ -60,6 +66,7 @@ export class RedisStore implements Store {
   private lastGoodActive: Color | null = null
   private lastInvalidLogged = '[]'
   private repairs: Repair[] = []
+  private readonly submitting = new Map<string, Submitting>()
   private repairing: Promise<void> | null = null
   private repairTimer: NodeJS.Timeout | null = null
   private closed: Promise<void> | null = null
@@ -103,10 +110,11 @@ export class RedisStore implements Store {
     checkRecord(record)
     const k = this.keys
     const marker = this.markerPrefix + String(++this.admissions)
+    const json = encodeRecord(record)
     let reply: Array<string | null>
     try {
       reply = await this.client.igAdmit(k.idem(record.key), k.inflight, k.inflightOwner, k.drain, k.drainStarted, k.upgrade,
-        record.key, encodeRecord(record), record.upstream, req.idempotencyTtlSecs, Date.now(), marker)
+        record.key, json, record.upstream, req.idempotencyTtlSecs, Date.now(), marker)
       this.failing = false
     } catch (err) {
       // The answer was lost, not necessarily the admission: undo it (only if still ours) once Redis is back.
@@ -115,7 +123,9 @@ export class RedisStore implements Store {
     }
     const [kind, upgradeRaw, drainRaw, startedRaw] = reply
     switch (kind) {
-      case 'admitted': return { kind: 'admitted' }
+      case 'admitted':
+        this.remember(record.key, { json, upstream: record.upstream })
+        return { kind: 'admitted' }
       case 'in_progress': return { kind: 'in_progress' }
       case 'replay': return { kind: 'replay', response: decodeResponse(upgradeRaw as string) }
       default: {
@@ -127,11 +137,14 @@ export class RedisStore implements Store {
   }
 
   async bind (key: string, id: string, response: StoredResponse, idempotencyTtlSecs: number, phase = 'accepted'): Promise<void> {
-    const repair: Repair = { kind: 'bind', key, id, response: encodeResponse(response), ttl: idempotencyTtlSecs, phase }
+    const record = this.submitting.get(key)
+    this.submitting.delete(key)
+    const repair: Repair = { kind: 'bind', key, id, response: encodeResponse(response), ttl: idempotencyTtlSecs, phase, record }
     await this.writeOrRepair('bind', repair)
   }
 
   async release (key: string, response: StoredResponse | null, idempotencyTtlSecs: number): Promise<void> {
+    this.submitting.delete(key)
     const repair: Repair = { kind: 'release', key, response: response === null ? '' : encodeResponse(response), ttl: idempotencyTtlSecs }
     await this.writeOrRepair('release', repair)
   }
@@ -349,9 +362,16 @@ export class RedisStore implements Store {
       case 'abandon':
         return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
           repair.key, '', 0, repair.marker)
-      case 'bind':
-        return await this.client.igBind(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-          repair.key, repair.id, repair.response, repair.ttl, repair.phase)
+      case 'bind': {
+        const bind = async (record: Submitting | undefined): Promise<number> => await this.client.igBind(
+          k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
+          repair.key, repair.id, repair.response, repair.ttl, repair.phase, record?.json ?? '', record?.upstream ?? '')
+        // The record travels again only in the rare case it went missing (see bind.lua).
+        const bound = await bind(undefined)
+        if (bound !== 0 || repair.record === undefined) return bound
+        this.log?.warn({ key: repair.key, id: repair.id }, 'store: an admitted record was missing at bind (lost in a failover, or abandoned during an outage); registered again')
+        return await bind(repair.record)
+      }
       case 'release':
         return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
           repair.key, repair.response, repair.ttl, '')
@@ -370,6 +390,14 @@ export class RedisStore implements Store {
     } catch (err) {
       this.addRepair(repair)
       throw this.unavailable(op, err)
+    }
+  }
+
+  private remember (key: string, submitting: Submitting): void {
+    this.submitting.set(key, submitting)
+    if (this.submitting.size > MAX_SUBMITTING) {
+      const oldest = this.submitting.keys().next().value as string
+      this.submitting.delete(oldest)
     }
   }
 

@@ -1,11 +1,18 @@
 -- A 2xx arrived: keep the response for replays and bind the inflight record to the intent id.
 -- KEYS: 1 idem:<key>  2 inflight  3 inflight:owner  4 inflight:phase  5 inflight:bound  6 inflight:ids
 -- ARGV: 1 admission key  2 intent id  3 response JSON  4 idempotency TTL (s)  5 phase
--- Returns 1 bound, 0 no such record, 2 the id was already tracked under another key (counted once: this
--- record is removed, the other one stays).
+--       6 record JSON or ''  7 owning upstream or ''
+-- The record is only sent again when a first call found it missing (lost in a failover before it replicated,
+-- or released as abandoned during a long outage): the intent exists upstream, so it is registered again.
+-- Returns 1 bound, 0 no such record (and none given), 2 the id was already tracked under another key (counted
+-- once: this record is removed, the other one stays).
 redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])
 local key = ARGV[1]
-if redis.call('HEXISTS', KEYS[2], key) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[2], key) == 0 then
+  if ARGV[6] == '' then return 0 end
+  redis.call('HSET', KEYS[2], key, ARGV[6])
+  redis.call('HSET', KEYS[3], key, ARGV[7])
+end
 local other = redis.call('HGET', KEYS[6], ARGV[2])
 if other and other ~= key and redis.call('HEXISTS', KEYS[2], other) == 1 then
   redis.call('HDEL', KEYS[2], key)
