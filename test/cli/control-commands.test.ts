@@ -62,24 +62,27 @@ t.test('control commands', async (t) => {
   })
 
   t.test('exit statuses for usage and connection problems', async (t) => {
-    const badFlag = await cli('drain', 'start', '--deadline-secs', 'soon')
+    // Independent invocations, run side by side.
+    const [badFlag, unknown, noToken, wrongToken, badUrl, unreachable, help] = await Promise.all([
+      cli('drain', 'start', '--deadline-secs', 'soon'),
+      cli('drain', 'pause'),
+      runCli(['drain', 'status', '--admin', gw.adminUrl], { INTENT_GATE_ADMIN_TOKEN: undefined }),
+      runCli(['drain', 'status', '--admin', gw.adminUrl], { INTENT_GATE_ADMIN_TOKEN: 'wrong' }),
+      runCli(['drain', 'status', '--admin', 'not a url'], env),
+      freePort().then(async (port) => await runCli(['drain', 'status', '--admin', `http://127.0.0.1:${port}`], env)),
+      runCli(['--help'])
+    ])
     t.equal(badFlag.code, 2)
     t.match(badFlag.stderr, /--deadline-secs/)
-    const unknown = await cli('drain', 'pause')
     t.equal(unknown.code, 2)
-    const noToken = await runCli(['drain', 'status', '--admin', gw.adminUrl], { INTENT_GATE_ADMIN_TOKEN: undefined })
     t.equal(noToken.code, 2)
     t.match(noToken.stderr, /INTENT_GATE_ADMIN_TOKEN/)
-    const wrongToken = await runCli(['drain', 'status', '--admin', gw.adminUrl], { INTENT_GATE_ADMIN_TOKEN: 'wrong' })
     t.equal(wrongToken.code, 1)
     t.match(wrongToken.stderr, /401/)
-    const badUrl = await runCli(['drain', 'status', '--admin', 'not a url'], env)
     t.equal(badUrl.code, 2)
     t.match(badUrl.stderr, /--admin/)
-    const unreachable = await runCli(['drain', 'status', '--admin', `http://127.0.0.1:${await freePort()}`], env)
     t.equal(unreachable.code, 1)
     t.match(unreachable.stderr, /cannot reach the admin API .*ECONNREFUSED/)
-    const help = await runCli(['--help'])
     t.equal(help.code, 0)
     t.match(help.stdout, /serve/)
   })
