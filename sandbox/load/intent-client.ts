@@ -1,0 +1,176 @@
+/**
+ * One intent's life as a well-behaved client lives it: submit a signed intent with an `Idempotency-Key`; on 503
+ * wait what `Retry-After` says and send the same bytes with the same key again; on 409 (the first attempt still
+ * in progress) likewise; on a lost connection, a 502 or a 504 retry a few times; then read the intent's status
+ * until it ends. Every outcome is counted in `LoadCounts`, the figures the load generator prints.
+ */
+import { randomUUID } from 'node:crypto'
+
+export interface LoadCounts {
+  /** Intents created (each signed once, whatever its retries). */
+  sent: number
+  /** Intents whose final answer was a 2xx. */
+  accepted: number
+  /** Of those, answers replayed by the gateway (`Idempotent-Replayed: true`). */
+  replayed: number
+  /** 503 answers received (each one followed by a retry after Retry-After). */
+  refused_503: number
+  /** Intents that saw at least one 503 before their final answer. */
+  intents_refused_503: number
+  /** 409 answers received (a duplicate while the first was in progress), each retried. */
+  conflicts_409: number
+  /** Lost connections, 502s and 504s, each retried. */
+  transport_retries: number
+  /** Intents whose final answer was not a 2xx (or that ran out of retries). Must be 0. */
+  failed: number
+  /** Accepted intents read as `settled`. */
+  settled: number
+  /** Accepted intents read in another terminal status (refunded, cancelled, expired, failed). */
+  ended_other: number
+  /** Intents still waiting for their final answer. */
+  waiting: number
+  /** Accepted intents not yet seen in a terminal status. */
+  unsettled: number
+  /** The last Retry-After received, in seconds. */
+  last_retry_after_s: number | null
+  /** Accepted answers by their `Intent-Version` header (a 1.0 client served by a 2.0 service still reads 1.0). */
+  answered_versions: Record<string, number>
+}
+
+export interface Failure { status: number, body: string }
+
+export function emptyCounts (): LoadCounts {
+  return {
+    sent: 0,
+    accepted: 0,
+    replayed: 0,
+    refused_503: 0,
+    intents_refused_503: 0,
+    conflicts_409: 0,
+    transport_retries: 0,
+    failed: 0,
+    settled: 0,
+    ended_other: 0,
+    waiting: 0,
+    unsettled: 0,
+    last_retry_after_s: null,
+    answered_versions: {}
+  }
+}
+
+const TERMINAL = new Set(['settled', 'refunded', 'cancelled', 'expired', 'failed'])
+/** A Retry-After longer than this is not waited out in full (the demo's drains are short). */
+const MAX_RETRY_AFTER_SECS = 30
+const MAX_TRANSPORT_RETRIES = 5
+const TRANSPORT_RETRY_MS = 500
+
+const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Seconds from a Retry-After header (integer seconds or an HTTP date); 1 when absent or unreadable. */
+export function retryAfterSecs (header: string | null, nowMs = Date.now()): number {
+  if (header === null) return 1
+  if (/^\d+$/.test(header.trim())) return Math.max(1, Number(header.trim()))
+  const at = Date.parse(header)
+  return Number.isNaN(at) ? 1 : Math.max(1, Math.ceil((at - nowMs) / 1000))
+}
+
+export interface IntentClientOptions {
+  target: string
+  pollMs: number
+  counts: LoadCounts
+  /** The first few failures, for the summary. */
+  failures: Failure[]
+}
+
+/** Submits `body` until it has a final answer, then follows the accepted intent until it ends. */
+export async function runIntent (body: string, o: IntentClientOptions): Promise<void> {
+  const { counts } = o
+  counts.sent++
+  counts.waiting++
+  const key = randomUUID()
+  let saw503 = false
+  let transportFailures = 0
+  let id: string | null = null
+  for (;;) {
+    let res: Response
+    let text: string
+    try {
+      res = await fetch(`${o.target}/intents`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body
+      })
+      text = await res.text()
+    } catch (err) {
+      if (++transportFailures > MAX_TRANSPORT_RETRIES) {
+        fail(o, 0, `no answer after ${MAX_TRANSPORT_RETRIES} retries: ${(err as Error).message}`)
+        return
+      }
+      counts.transport_retries++
+      await sleep(TRANSPORT_RETRY_MS)
+      continue
+    }
+    if (res.status === 503 || res.status === 409) {
+      const secs = retryAfterSecs(res.headers.get('retry-after'))
+      if (res.status === 503) {
+        counts.refused_503++
+        counts.last_retry_after_s = secs
+        if (!saw503) counts.intents_refused_503++
+        saw503 = true
+      } else {
+        counts.conflicts_409++
+      }
+      await sleep(Math.min(secs, MAX_RETRY_AFTER_SECS) * 1000)
+      continue
+    }
+    if (res.status === 502 || res.status === 504) {
+      if (++transportFailures > MAX_TRANSPORT_RETRIES) {
+        fail(o, res.status, text)
+        return
+      }
+      counts.transport_retries++
+      await sleep(TRANSPORT_RETRY_MS)
+      continue
+    }
+    if (res.status < 200 || res.status >= 300) {
+      fail(o, res.status, text)
+      return
+    }
+    counts.waiting--
+    counts.accepted++
+    counts.unsettled++
+    if (res.headers.get('idempotent-replayed') === 'true') counts.replayed++
+    const version = res.headers.get('intent-version') ?? 'none'
+    counts.answered_versions[version] = (counts.answered_versions[version] ?? 0) + 1
+    const answer = JSON.parse(text) as { id?: string, intent_id?: string }
+    id = answer.id ?? answer.intent_id ?? null
+    break
+  }
+  if (id === null) return
+  await followUntilEnded(id, o)
+}
+
+async function followUntilEnded (id: string, o: IntentClientOptions): Promise<void> {
+  for (;;) {
+    await sleep(o.pollMs)
+    try {
+      const res = await fetch(`${o.target}/intents/${encodeURIComponent(id)}`)
+      const text = await res.text()
+      if (res.status !== 200) continue
+      const status = (JSON.parse(text) as { status?: string }).status
+      if (status === undefined || !TERMINAL.has(status)) continue
+      o.counts.unsettled--
+      if (status === 'settled') o.counts.settled++
+      else o.counts.ended_other++
+      return
+    } catch {
+      // A status read that fails is tried again at the next poll.
+    }
+  }
+}
+
+function fail (o: IntentClientOptions, status: number, body: string): void {
+  o.counts.waiting--
+  o.counts.failed++
+  if (o.failures.length < 10) o.failures.push({ status, body: body.slice(0, 500) })
+}
