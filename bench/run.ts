@@ -142,7 +142,7 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
   const syscallLines = formatSyscalls(rows)
   if (syscallLines !== '') out.push('', 'Gateway syscalls per request (strace -c; req/s above are slowed by strace):', syscallLines)
   if (translation !== undefined) out.push('', formatTranslation(translation))
-  if (swap !== undefined) out.push('', 'Submissions around a blue-green swap (autocannon, windows by the time each request was sent):', formatSwap(swap))
+  if (swap !== undefined) out.push('', 'Submissions around blue-green swaps (autocannon; windows by the time each request was sent, pooled over the swaps):', formatSwap(swap))
   if (checkpoint !== undefined) out.push('', 'Checkpoints:', formatCheckpoint(checkpoint))
   const profiles = formatProfiles(rows)
   if (profiles !== '') out.push('', profiles)

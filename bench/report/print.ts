@@ -64,13 +64,21 @@ export function formatRatios (ratios: Ratio[]): string {
 export function formatSwap (swap: SwapResult): string {
   if (swap.skipped !== undefined) return `swap: skipped: ${swap.skipped}`
   if (swap.windows === undefined) return `swap: FAILED: ${swap.error ?? 'no result'}`
-  const lines = [table(['window (by send time)', 'answers', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx'], swap.windows.map((w) => [
+  const lines = [table(['window (by send time)', 'answers/swap', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx'], swap.windows.map((w) => [
     `${w.name} (${w.fromMs / 1000}s .. ${w.toMs / 1000}s)`, num(w.answers), num(w.rps), num(w.p50Ms, 2), num(w.p99Ms, 2), num(w.maxMs, 1), num(w.non2xx)
   ]))]
   if (swap.timeline !== undefined) {
-    lines.push('answers per 100 ms from -1 s (| marks the swap): ' + swap.timeline.map((s) => `${s.fromMs === 0 ? '| ' : ''}${s.answers}`).join(' '))
+    lines.push('answers per 100 ms from -1 s, per swap (| marks the swap): ' + swap.timeline.map((s) => `${s.fromMs === 0 ? '| ' : ''}${Math.round(s.answers)}`).join(' '))
   }
-  lines.push(`swap made through ${swap.method === 'admin' ? 'POST /admin/upstreams/active' : 'redis SET ...:active'} in ${num(swap.swapCallMs ?? NaN, 1)} ms; accepted by blue ${num(swap.accepted?.blue ?? NaN)}, by green ${num(swap.accepted?.green ?? NaN)}`)
+  lines.push(`${swap.swaps ?? 1} swaps made through ${swap.method === 'admin' ? 'POST /admin/upstreams/active' : 'redis SET ...:active'}, the slowest call ${num(swap.swapCallMs ?? NaN, 1)} ms; ` +
+    `accepted during the run by blue ${num(swap.accepted?.blue ?? NaN)}, by green ${num(swap.accepted?.green ?? NaN)}`)
+  if (swap.perSecond !== undefined) {
+    const marks = (swap.swapTimesMs ?? []).map((ms) => Math.floor(ms / 1000))
+    lines.push('answers per second over the run (* = a swap in that second): ' + swap.perSecond.map((n, sec) => `${marks.includes(sec) ? '*' : ''}${n}`).join(' '))
+  }
+  for (const [i, windows] of (swap.perSwap ?? []).entries()) {
+    lines.push(`  swap ${i + 1}: ` + windows.map((w) => `${w.name} ${num(w.rps)} req/s p99 ${num(w.p99Ms, 1)} ms`).join(', '))
+  }
   return lines.join('\n')
 }
 
