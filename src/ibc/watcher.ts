@@ -17,77 +17,18 @@
  * the watcher keeps running.
  */
 import { channels as diagnostics } from '../observability/channels.js'
-import type { Config } from '../config/schema.js'
-import type { Logger } from '../log.js'
-import type { Store } from '../store/types.js'
 import { IntentGateError } from '../errors.js'
 import { ChainQueryError, ChainUnreachableError, MalformedPacketEventError, UnknownChannelError } from '../chain/errors.js'
+import { BlockClock } from './block-clock.js'
 import { subscribeNewBlocks, type BlockSubscription } from './block-subscription.js'
 import { createChainReader, type ChainReader } from './chain-reader.js'
 import { packetEventsOfBlock } from './packet-events.js'
-import { PendingSet, type Changes, type PendingPacketView } from './pending-set.js'
+import { PendingSet, type Changes } from './pending-set.js'
+import type { IbcWatcher, IbcWatcherOptions, IbcWatcherState, ProcessedHeight } from './types.js'
 import { loadWatcherState, saveChanges, saveHeight } from './watcher-store.js'
 
-export interface IbcWatcherOptions {
-  config: Pick<Config, 'chain' | 'ibc'>
-  store: Store
-  logger: Logger
-  /** Clock (ms); tests may pass their own. */
-  now?: () => number
-  /** Deadline of each RPC request. Default 10 s. */
-  requestTimeoutMs?: number
-  /** The block time assumed until the watcher has measured the chain's own. Default 6 s. */
-  expectedBlockMs?: number
-  /** A subscription that brings no block for this many block times (at least 1 s) is checked and rebuilt. Default 5. */
-  quietBlocks?: number
-  /** Backoff between retries while the chain or the store fails. Default 250 ms doubling up to 10 s. */
-  retryMinMs?: number
-  retryMaxMs?: number
-}
+export type { IbcWatcher, IbcWatcherOptions, IbcWatcherState, ProcessedHeight } from './types.js'
 
-export interface IbcWatcherState {
-  /** The NewBlock subscription is up and brought a block within the expected time. */
-  connected: boolean
-  /** Connected, no stale packet, every watched channel known, not lagging; `reason` says what is wrong otherwise. */
-  healthy: boolean
-  reason: string | null
-  last_height: number | null
-  chain_height: number | null
-  last_block_at_ms: number | null
-  pending: number
-  stale: number
-  unknown_channels: string[]
-  malformed_events: number
-  subscriptions_rebuilt: number
-  last_error: { code: string, message: string, at_ms: number } | null
-  last_reconcile: { height: number, at_ms: number, added: number, removed: number } | null
-}
-
-export interface ProcessedHeight {
-  height: number
-  /** Pending packets once this height is applied. */
-  pending: number
-  /** Sequences (watched channels, `channel/sequence`) this height sent, and those it acknowledged or timed out. */
-  sent: string[]
-  ended: string[]
-}
-
-export interface IbcWatcher {
-  /** Loads the stored state and starts watching; resolves once started (the chain may still be unreachable). */
-  start (): Promise<void>
-  /** Pending packets with age and stale flag. */
-  pending (): PendingPacketView[]
-  pendingCount (): number
-  state (): IbcWatcherState
-  /** Runs a reconciliation now (after the heights already known) and resolves when it is done. */
-  reconcile (): Promise<void>
-  /** Calls `listener` after each height is applied, with the pending count as of that height. */
-  onProcessed (listener: (event: ProcessedHeight) => void): () => void
-  /** Stops timers, the subscription and the work loop; idempotent. */
-  close (): Promise<void>
-}
-
-const BLOCK_TIMES_KEPT = 64
 const LAG_TOLERATED_BLOCKS = 5
 
 export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
@@ -109,9 +50,7 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
   let chainHeight: number | null = null
   let lastBlockAtMs: number | null = null
   let lastSubscribedHeight = 0
-  let expectedBlockMs = options.expectedBlockMs ?? 6000
-  const intervals: number[] = []
-  const blockTimes = new Map<number, number>()
+  const clock = new BlockClock(options.expectedBlockMs ?? 6000)
 
   let subscription: BlockSubscription | null = null
   let subscriptionHealthy = false
@@ -235,7 +174,7 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
       }
       return false
     })
-    let timeMs = blockTimes.get(height)
+    let timeMs = clock.timeOf(height)
     if (timeMs === undefined && watched.some((e) => e.kind === 'send')) timeMs = await reader.blockTimeMs(height)
     const changes = pendingSet.applyBlock(watched, height, timeMs ?? now())
     await persist(changes)
@@ -300,24 +239,13 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
 
   // ---- the subscription and its liveness -----------------------------------------------------------------------
 
-  const quietLimitMs = (): number => Math.max(1000, quietBlocks * expectedBlockMs)
+  const quietLimitMs = (): number => clock.quietLimitMs(quietBlocks)
 
   const armLiveness = (): void => {
     if (livenessTimer !== null) clearTimeout(livenessTimer)
     if (closed) return
     livenessTimer = setTimeout(() => { livenessTimer = null; checkLiveness().catch(ignore) }, quietLimitMs())
     livenessTimer.unref()
-  }
-
-  const learnBlockTime = (height: number, timeMs: number): void => {
-    const previous = blockTimes.get(height - 1)
-    blockTimes.set(height, timeMs)
-    if (blockTimes.size > BLOCK_TIMES_KEPT) blockTimes.delete(blockTimes.keys().next().value as number)
-    if (previous === undefined || timeMs <= previous) return
-    intervals.push(timeMs - previous)
-    if (intervals.length > 20) intervals.shift()
-    const sorted = [...intervals].sort((a, b) => a - b)
-    expectedBlockMs = Math.min(60_000, Math.max(50, sorted[Math.floor(sorted.length / 2)] as number))
   }
 
   const onBlock = (height: number, timeMs: number): void => {
@@ -327,7 +255,7 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
     lastSubscribedHeight = Math.max(lastSubscribedHeight, height)
     chainHeight = Math.max(chainHeight ?? 0, height)
     reconnectDelay = retryMinMs
-    learnBlockTime(height, timeMs)
+    clock.record(height, timeMs)
     targetHeight = Math.max(targetHeight, height)
     armLiveness()
     kick()

@@ -96,6 +96,7 @@ t.test('a malformed packet event is logged and skipped; the watcher keeps going 
   const seen = new Set<string>()
   watcher.onProcessed((e) => { for (const s of e.sent) seen.add(s) })
   await watcher.start()
+  await watcher.reconcile() // the start-up reconciliation is behind us: the next one is the test's
 
   proxy.arm()
   const bad = await alice.createSettlements(['malformed-1'])
