@@ -8,7 +8,7 @@ import { accountClient, chainCommitments } from '../chain/settlements.js'
 import { captureLog, embeddedStore, waitForHeight, watcherConfig } from './helpers.js'
 
 t.test('the pending count equals the chain\'s packet commitments at every check while packets flow', async (t) => {
-  const chain = await startChain(t, { blockMs: 100, ackDelayMs: 1500 })
+  const chain = await startChain(t, { blockMs: 100, ackDelayMs: 3000 })
   const commitments = await chainCommitments(t, chain)
   const alice = await accountClient(t, chain, 'alice')
   const { logger, lines } = captureLog()
