@@ -1,6 +1,6 @@
 /**
  * The bench's command line: `node dist/bench/run.js [--quick] [--duration S] [--warmup S] [--warmup-requests N] [--warmup-max S] [--connections N]
- * [--rounds N] [--load auto|wrk|autocannon] [--only ID,...] [--profile] [--syscalls] [--out FILE]`. Bad flags exit 2 naming the flag.
+ * [--rounds N] [--load auto|wrk|autocannon] [--only ID,...] [--profile] [--perf] [--syscalls] [--out FILE]`. Bad flags exit 2 naming the flag.
  */
 import { parseArgs } from 'node:util'
 
@@ -25,6 +25,8 @@ export interface BenchOptions {
   quick: boolean
   /** Count the gateway's syscalls per request with strace (slows it down: figures not comparable). */
   syscalls: boolean
+  /** Profile the gateway's measured run with Linux perf (on-CPU samples). */
+  perf: boolean
   /** Runs of every row, interleaved; each row reports its median round. */
   rounds: number
 }
@@ -40,6 +42,7 @@ export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench
   --load GEN           auto (wrk, installed when missing; autocannon if that fails) | wrk | autocannon
   --only IDS           comma-separated cases: ${CASE_IDS.join(', ')}
   --profile            run the gateway under node --cpu-prof and print where its time goes
+  --perf               profile each gateway's measured run with Linux perf (CPU really used, by kind and function)
   --syscalls           count the gateway's syscalls per request with strace (slows it: req/s not comparable)
   --out FILE           where the JSON goes (default bench/results/latest.json)
   -h, --help           this text`
@@ -71,6 +74,7 @@ export function parseOptions (argv: string[]): BenchOptions | null {
         only: { type: 'string' },
         profile: { type: 'boolean', default: false },
         syscalls: { type: 'boolean', default: false },
+        perf: { type: 'boolean', default: false },
         out: { type: 'string', default: 'bench/results/latest.json' },
         help: { type: 'boolean', short: 'h', default: false }
       },
@@ -102,6 +106,7 @@ export function parseOptions (argv: string[]): BenchOptions | null {
     only,
     profile: v.profile,
     syscalls: v.syscalls,
+    perf: v.perf,
     out: v.out
   }
 }

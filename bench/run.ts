@@ -21,10 +21,11 @@ import { startRedis, type BenchRedis } from './lib/redis.js'
 import { Resources } from './lib/resources.js'
 import { startBackend } from './lib/servers.js'
 import { straceAvailable } from './lib/syscalls.js'
+import { perfAvailable } from './lib/perf.js'
 import { selectLoadGenerator } from './load/select.js'
 import { parseOptions, USAGE, UsageError, type BenchOptions, type CaseId } from './options.js'
 import { computeRatios } from './report/ratios.js'
-import { formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatRedis, formatSyscalls, formatTranslation, formatRows, formatSwap, type RunHeader } from './report/print.js'
+import { formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatPerf, formatRedis, formatSyscalls, formatTranslation, formatRows, formatSwap, type RunHeader } from './report/print.js'
 
 const log = (line: string): void => { process.stderr.write(`[bench] ${line}\n`) }
 
@@ -144,6 +145,8 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
   if (translation !== undefined) out.push('', formatTranslation(translation))
   if (swap !== undefined) out.push('', 'Submissions around blue-green swaps (autocannon; windows by the time each request was sent, pooled over the swaps):', formatSwap(swap))
   if (checkpoint !== undefined) out.push('', 'Checkpoints:', formatCheckpoint(checkpoint))
+  const perfLines = formatPerf(rows)
+  if (perfLines !== '') out.push('', perfLines)
   const profiles = formatProfiles(rows)
   if (profiles !== '') out.push('', profiles)
   process.stdout.write(out.join('\n') + '\n')
@@ -166,6 +169,11 @@ async function main (): Promise<void> {
   }
   if (options === null) {
     process.stdout.write(USAGE + '\n')
+    return
+  }
+  if (options.perf && !perfAvailable()) {
+    process.stderr.write('--perf needs Linux perf (Debian: apt-get install -y linux-perf)\n')
+    process.exitCode = 2
     return
   }
   if (options.syscalls && !straceAvailable()) {

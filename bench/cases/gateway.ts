@@ -11,12 +11,15 @@ import { summariseDir, type ProfileSummary } from '../lib/profile.js'
 import { commandStats, resetCommandStats, type BenchRedis, type CommandStat } from '../lib/redis.js'
 import { startBackend } from '../lib/servers.js'
 import { SyscallCounter, type SyscallCount } from '../lib/syscalls.js'
+import { PerfRecorder, type PerfSummary } from '../lib/perf.js'
 import type { CaseId } from '../options.js'
 import { INTENT_PATH, PASS_THROUGH_PATH, measure, type BenchContext, type CaseResult, type Request } from './context.js'
 
 export interface GatewayCaseResult extends CaseResult {
   profile?: ProfileSummary | null
   /** With --syscalls: the gateway's syscalls per request during the measured run. */
+  /** With --perf: where the gateway's CPU went during the measured run (Linux perf). */
+  perf?: PerfSummary
   syscalls?: SyscallCount[]
   /** Redis commands during the measured run: how many per request, and Redis's own time for them. */
   redis?: {
@@ -37,13 +40,15 @@ export interface GatewayEnv {
   profileRoot: string
 }
 
-async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue: (scope: BenchContext['resources']) => Promise<UpstreamSpec>, request: Request): Promise<Pick<GatewayCaseResult, 'result' | 'cpu' | 'warmup' | 'profile' | 'redis' | 'syscalls'>> {
+async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue: (scope: BenchContext['resources']) => Promise<UpstreamSpec>, request: Request): Promise<Pick<GatewayCaseResult, 'result' | 'cpu' | 'warmup' | 'profile' | 'redis' | 'syscalls' | 'perf'>> {
   const scope = ctx.resources.scope()
   const profileDir = ctx.options.profile ? path.join(env.profileRoot, id) : undefined
   if (profileDir !== undefined) await mkdir(profileDir, { recursive: true })
   let measured
   let commands: CommandStat[] = []
   let syscalls: SyscallCount[] | undefined
+  let perf: PerfSummary | undefined
+  let recorder: PerfRecorder | undefined
   try {
     const gateway = await startGateway(scope, {
       name: `intent-gate (${id})`,
@@ -51,14 +56,17 @@ async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue
       namespace: `bench-${id}`,
       blue: await blue(scope),
       connections: ctx.options.connections,
-      profileDir
+      profileDir,
+      perfMap: ctx.options.perf
     })
     const pid = gateway.child.proc.pid ?? 0
     let counter: SyscallCounter | undefined
     measured = await measure(ctx, gateway.url, pid, request, async () => {
       await resetCommandStats(env.redis)
       if (ctx.options.syscalls) counter = await SyscallCounter.attach(pid)
+      if (ctx.options.perf) recorder = PerfRecorder.start(pid, path.join(await scope.tempDir('perf'), 'perf.data'))
     })
+    perf = await recorder?.finish()
     commands = await commandStats(env.redis)
     syscalls = await counter?.finish(measured.result.requests)
   } finally {
@@ -73,7 +81,7 @@ async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue
     scriptUsecPerRequest: scripts.reduce((n, c) => n + c.usec, 0) / requests,
     commands
   }
-  return { ...measured, profile, redis, syscalls }
+  return { ...measured, profile, redis, syscalls, perf }
 }
 
 export async function passThrough (ctx: BenchContext, env: GatewayEnv): Promise<GatewayCaseResult> {

@@ -23,6 +23,8 @@ export interface GatewaySpec {
   connections: number
   /** Write a V8 CPU profile (`--cpu-prof`) into this dir when the gateway exits. */
   profileDir?: string
+  /** Run with `--perf-basic-prof`, so Linux perf can name JavaScript frames. */
+  perfMap?: boolean
 }
 
 export interface Gateway {
@@ -116,7 +118,7 @@ export async function startGateway (resources: Resources, spec: GatewaySpec): Pr
   const configFile = path.join(dir, 'intent-gate.toml')
   await writeFile(configFile, gatewayToml(spec, dir, proxyPort, adminPort))
   const adminToken = `bench-${process.pid}-${Date.now()}`
-  const profile = spec.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', spec.profileDir]
+  const profile = [...(spec.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', spec.profileDir]), ...(spec.perfMap === true ? ['--perf-basic-prof'] : [])]
   const { child } = await resources.start(spec.name, process.execPath, [...profile, GATEWAY_MAIN, 'serve', '--config', configFile], {
     env: { ...environmentWithoutOverrides(), INTENT_GATE_ADMIN_TOKEN: adminToken, NODE_ENV: 'production' },
     cwd: dir

@@ -30,6 +30,21 @@ export function cpuPerRequestUs (r: CaseResult): number {
   return r.cpu.targetCpuSec * 1e6 / requests
 }
 
+export function formatPerf (rows: GatewayCaseResult[]): string {
+  const out: string[] = []
+  const pct = (share: number): string => `${(share * 100).toFixed(1)}%`
+  for (const r of rows) {
+    if (r.perf === undefined) continue
+    out.push(`perf profile of ${r.id} (measured run, ${r.perf.samples} samples of CPU actually used):`)
+    out.push('  by kind:   ' + r.perf.byKind.map((k) => `${k.name} ${pct(k.share)}`).join(', '))
+    out.push('  JavaScript, inclusive:')
+    for (const e of r.perf.inclusiveJs.slice(0, 18)) out.push(`    ${lpad(pct(e.share), 6)}  ${e.name}`)
+    out.push('  hottest symbols, self:')
+    for (const e of r.perf.self.slice(0, 10)) out.push(`    ${lpad(pct(e.share), 6)}  ${e.name}`)
+  }
+  return out.join('\n')
+}
+
 export function formatSyscalls (rows: GatewayCaseResult[]): string {
   return rows.filter((r) => r.syscalls !== undefined).map((r) =>
     `  ${r.title}: ${(r.syscalls ?? []).map((s) => `${s.name} ${s.perRequest.toFixed(2)}`).join(', ')}`).join('\n')
