@@ -36,6 +36,13 @@ t.test('Redis killed and restarted under load', async (t) => {
   const ready = await fetch(`${gw.adminUrl}/readyz`)
   t.equal(ready.status, 503, '/readyz reports the store')
   t.match(await ready.text(), /store/)
+  const upstreams = await gw.admin<{ store: string, upstreams: Array<{ color: string, healthy: boolean, inflight: number | null }> }>('GET', '/admin/upstreams')
+  t.equal(upstreams.status, 200, 'upstream health is still shown')
+  t.match(upstreams.body, { store: 'unavailable', upstreams: [{ color: 'blue', healthy: true, inflight: null }] })
+  const drain = await gw.admin<{ type: string }>('GET', '/admin/drain/status')
+  t.equal(drain.status, 503, 'the drain status needs the store')
+  t.equal(drain.body.type, 'urn:intent-gate:problem:store-unavailable')
+  t.match(drain.headers.get('retry-after'), /^[1-9][0-9]*$/)
 
   await redis.restart()
   phase = 'after'

@@ -29,13 +29,15 @@ export function upstreamsRoutes (deps: UpstreamsRoutesDeps): RouteGroup {
         method: 'GET',
         path: '/admin/upstreams',
         handler: async () => {
-          const [counts, control] = await Promise.all([deps.store.inflightByUpstream(), deps.store.control()])
+          // Health is this instance's own knowledge: still shown while the store cannot answer (counts then null).
+          const [counts, control] = await Promise.allSettled([deps.store.inflightByUpstream(), deps.store.control()])
           const active = deps.proxy.activeColor()
           return {
             body: {
               active,
               /** What the shared key says (null while unset: `proxy.initial_active` applies). */
-              active_key: control.active,
+              active_key: control.status === 'fulfilled' ? control.value.active : null,
+              store: counts.status === 'fulfilled' && control.status === 'fulfilled' ? 'ready' : 'unavailable',
               upstreams: deps.proxy.upstreams.states().map((s) => ({
                 color: s.color,
                 url: s.url,
@@ -46,7 +48,7 @@ export function upstreamsRoutes (deps: UpstreamsRoutesDeps): RouteGroup {
                 last_check_at: s.last_check_at_ms === null ? null : Math.floor(s.last_check_at_ms / 1000),
                 last_check_latency_ms: s.last_check_latency_ms,
                 last_error: s.last_error,
-                inflight: counts[s.color] ?? 0
+                inflight: counts.status === 'fulfilled' ? counts.value[s.color] ?? 0 : null
               }))
             }
           }

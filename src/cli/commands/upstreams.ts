@@ -7,6 +7,7 @@ import { table, time } from '../output.js'
 interface UpstreamsView {
   active: string
   active_key: string | null
+  store: 'ready' | 'unavailable'
   upstreams: Array<{
     color: string
     url: string
@@ -15,7 +16,7 @@ interface UpstreamsView {
     health: string
     last_check_at: number | null
     last_error: string | null
-    inflight: number
+    inflight: number | null
   }>
 }
 
@@ -31,9 +32,10 @@ export function registerUpstreamsCommands (program: Command): void {
         out.write(JSON.stringify(view))
         return
       }
+      if (view.store === 'unavailable') out.write('the store cannot be reached: inflight counts unknown (?)')
       out.write(table(
         ['COLOR', 'ACTIVE', 'HEALTH', 'INFLIGHT', 'VERSIONS', 'URL', 'LAST CHECK', 'LAST ERROR'],
-        view.upstreams.map((u) => [u.color, u.active ? '*' : '', u.health, String(u.inflight), u.versions.join(','), u.url, time(u.last_check_at), u.last_error ?? '-'])
+        view.upstreams.map((u) => [u.color, u.active ? '*' : '', u.health, u.inflight === null ? '?' : String(u.inflight), u.versions.join(','), u.url, time(u.last_check_at), u.last_error ?? '-'])
       ))
     })
 
