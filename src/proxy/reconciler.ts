@@ -120,7 +120,12 @@ export class Reconciler {
   /** The owner's status of `r`, or null when it cannot be had right now. */
   private async poll (r: InflightRecord, report: ReconcileReport): Promise<string | null> {
     const upstream = this.o.upstreams.get(r.upstream)
-    if (upstream === undefined) return null
+    // An owner its health check calls down is not asked (each poll could hang for the whole timeout); the
+    // expiry check still runs, so intents on a dead upstream end as `expired` on time.
+    if (upstream === undefined || upstream.state().status === 'unhealthy') {
+      report.errors++
+      return null
+    }
     report.polled++
     const timeout = this.o.config.proxy.upstream_timeout_ms
     const started = performance.now()

@@ -102,6 +102,22 @@ function suite (t: Test, kind: StoreKind): void {
     t.same(published.filter((m) => m.id === overdue), [{ id: overdue, status: 'expired', via: 'expiry' }], 'and published')
   })
 
+  t.test('an owner that is down is not polled; its overdue intents still expire', async (t) => {
+    const blue = await startUpstream(t, '2.0')
+    let clock = Date.now()
+    const { client, proxy, store, config } = await startGateway(t, { blue, toml: '[upgrade]\nextend_timeout_secs = 60' }, kind, () => clock)
+    const nowSecs = Math.floor(Date.now() / 1000)
+    const id = (await call(client, 'POST', '/intents', signIntentV2(makeSigner(), { fill_deadline: nowSecs + 30 }))).json.intent_id as string
+    blue.setUnhealthy(true)
+    await waitFor(() => proxy.upstreams.get('blue')!.state().status === 'unhealthy')
+    clock = (nowSecs + 30 + 60) * 1000 + config.proxy.reconcile_interval_ms + 1000
+    const round = await proxy.reconcileOnce()
+    t.equal(round.polled, 0, 'not polled')
+    t.same(round.ended, [{ id, status: 'expired', via: 'expiry' }])
+    t.notOk(blue.received.some((r) => r.headers['user-agent'] === 'intent-gate-reconciler'))
+    t.equal(await store.inflightById(id), null)
+  })
+
   t.test('a record never bound (its gateway died after admit) is released after 3 × upstream_timeout_ms', async (t) => {
     const blue = await startUpstream(t, '2.0')
     let clock = Date.now()
