@@ -61,6 +61,8 @@ export class ControlView {
 
   private apply (state: ControlState): void {
     this.state = state
+    // Once every value makes sense again, a later mistake (even the same one) is reported again.
+    if (state.invalid.length === 0 && (state.active === null || this.upstreams.get(state.active) !== undefined)) this.reported.clear()
     for (const bad of state.invalid) this.reportOnce(`${bad.key}=${bad.raw}`, { key: bad.key, raw: bad.raw }, 'ignoring a control key value that makes no sense')
     const wanted = state.active ?? this.initialActive
     if (wanted === this.active) return
