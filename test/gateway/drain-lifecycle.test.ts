@@ -99,3 +99,31 @@ t.test('a drain set by hand with a JSON value is reported like one from the API'
   t.same(bad, [{ key: 'active', raw: 'purple' }])
   t.equal((await gw.admin<{ active: string }>('GET', '/admin/upstreams')).body.active, 'blue', 'the last good color stays')
 })
+
+t.test('the upgrade key stops admission whatever drain says, and drives mode and upgrade_state', async (t) => {
+  const redis = await startRedis(t)
+  const blue = await startService(t, { versions: '1.0' })
+  const gw = await startGateway(t, { config: gatewayToml({ redisUrl: redis.url, blue: blue.url }) })
+  const key = 'intent-gate:{default}:upgrade'
+  const observe = async (phase: string, mode: string): Promise<number | undefined> => {
+    await redis.cli('SET', key, JSON.stringify({ id: 'u-test', phase }))
+    const s = await waitFor(`mode ${mode} in phase ${phase}`, async () => {
+      const body = (await gw.admin<DrainStatus & { upgrade: { id: string, phase: string } | null }>('GET', '/admin/drain/status')).body
+      return body.upgrade?.phase === phase ? body : undefined
+    })
+    t.equal(s.mode, mode, `phase ${phase} reads as ${mode}`)
+    return metricValue(await (await fetch(`${gw.adminUrl}/metrics`)).text(), 'upgrade_state')
+  }
+  t.equal(await observe('draining', 'drained'), 1, 'nothing inflight: drained, upgrade_state 1')
+  t.equal(await observe('migrating', 'upgrading'), 2)
+  const refused = await request(`${gw.proxyUrl}/intents`, { body: signIntentV1(makeSigner()) })
+  t.equal(refused.status, 503, 'no admission while an upgrade runs')
+  t.equal(refused.body.type, 'urn:intent-gate:problem:draining')
+  t.equal(await observe('resuming', 'resuming'), 2)
+  t.equal(await observe('rolling_back', 'upgrading'), 3)
+  t.equal(await observe('failed', 'upgrading'), 4)
+  await redis.cli('DEL', key)
+  await waitFor('active again', async () => ((await gw.admin<DrainStatus>('GET', '/admin/drain/status')).body.mode === 'active' ? true : undefined))
+  t.equal((await request(`${gw.proxyUrl}/intents`, { body: signIntentV1(makeSigner()) })).status, 202)
+  t.equal(metricValue(await (await fetch(`${gw.adminUrl}/metrics`)).text(), 'upgrade_state'), 0)
+})
