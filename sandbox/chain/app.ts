@@ -10,7 +10,7 @@ import type { Any } from 'cosmjs-types/google/protobuf/any'
 import { runAnte, type AnteMode } from './ante.js'
 import { AbciError, SDK, wrap } from './errors.js'
 import { routeMsg } from './msgs.js'
-import type { AbciEvent, AppState, TxResultJson } from './state.js'
+import { forkState, type AbciEvent, type AppState, type TxResultJson } from './state.js'
 import { decodeTx } from './tx.js'
 
 export interface TxOutcome {
@@ -40,7 +40,7 @@ function failure (thrown: unknown, gasWanted: bigint, gasUsed: bigint, events: A
 
 /** CheckTx: the ante handler only. On success the returned state carries the new sequence (the mempool's view). */
 export function checkTx (checkState: AppState, bytes: Uint8Array, block: BlockInfo): TxOutcome {
-  const state = structuredClone(checkState)
+  const state = forkState(checkState)
   let gasWanted = 0n
   try {
     const tx = decodeTx(bytes)
@@ -60,9 +60,9 @@ export function runTx (app: AppState, bytes: Uint8Array, block: BlockInfo, txInd
   try {
     const tx = decodeTx(bytes)
     gasWanted = mode === 'simulate' ? MAX_U64 : tx.authInfo.fee?.gasLimit ?? 0n
-    anteState = structuredClone(app)
+    anteState = forkState(app)
     ante = runAnte(anteState, tx, mode, { chainId: block.chainId, height: block.height })
-    const msgState = structuredClone(anteState)
+    const msgState = forkState(anteState)
     const events = [...ante.events]
     const responses: Any[] = []
     const ctx = { height: block.height, timeMs: block.timeMs, txIndex, gas: ante.gas }

@@ -84,6 +84,21 @@ export function instantiate (admin: string, version: string, ibcChannel: string,
   }
 }
 
+/**
+ * A copy of the storage that execute/migrate may change without touching the original: settlements are
+ * never mutated in place (a change writes a new object), so copying the map is enough.
+ */
+export function forkStorage (storage: ContractStorage): ContractStorage {
+  return { cw2: { ...storage.cw2 }, config: { ...storage.config }, settlements: { ...storage.settlements } }
+}
+
+/** Replaces a settlement with a changed copy (the original may be shared with committed state). */
+function update (storage: ContractStorage, settlement: Settlement, changes: Partial<Settlement>): Settlement {
+  const changed = { ...settlement, ...changes }
+  storage.settlements[settlement.id] = changed
+  return changed
+}
+
 export function isInflight (settlement: Settlement): boolean {
   return (PHASES as readonly string[]).includes(settlement.phase)
 }
@@ -120,7 +135,7 @@ export function migrate (storage: ContractStorage, env: ContractEnv, msg: unknow
     throw new ContractError(`Cannot migrate: ${inflight.length} inflight settlements exist`)
   }
   let affected = 0
-  if (parsed.config !== undefined) affected = applyStuckAction(inflight, env, parsed.config.stuck_settlement_action)
+  if (parsed.config !== undefined) affected = applyStuckAction(storage, inflight, env, parsed.config.stuck_settlement_action)
   const fromVersion = storage.cw2.version
   storage.cw2 = { contract: CONTRACT_NAME, version: parsed.new_version }
   if (parsed.config?.new_config !== undefined) applyConfigUpdate(storage, parsed.config.new_config)
@@ -141,13 +156,10 @@ export function migrate (storage: ContractStorage, env: ContractEnv, msg: unknow
 export function onPacketOutcome (storage: ContractStorage, env: ContractEnv, settlementId: string, outcome: 'acknowledged' | 'timed_out'): ContractResponse {
   const settlement = storage.settlements[settlementId]
   if (settlement === undefined || settlement.ibc_packet === null) return { attributes: [], transfers: [] }
-  settlement.ibc_packet.status = outcome
-  settlement.updated_at = env.now
   const attributes: Array<[string, string]> = [['action', outcome === 'acknowledged' ? 'ibc_ack' : 'ibc_timeout'], ['settlement_id', settlementId]]
-  if (outcome === 'timed_out' && isInflight(settlement)) {
-    settlement.phase = 'refunded'
-    attributes.push(['phase', 'refunded'])
-  }
+  const refund = outcome === 'timed_out' && isInflight(settlement)
+  if (refund) attributes.push(['phase', 'refunded'])
+  update(storage, settlement, { ibc_packet: { ...settlement.ibc_packet, status: outcome }, updated_at: env.now, ...(refund ? { phase: 'refunded' as const } : {}) })
   return { attributes, transfers: [] }
 }
 
@@ -202,7 +214,7 @@ function createSettlement (storage: ContractStorage, env: ContractEnv, body: Rec
 /** Records the packet sequence the chain gave a settlement's transfer (what a submessage reply would do). */
 export function recordPacket (storage: ContractStorage, settlementId: string, channel: string, sequence: number): void {
   const settlement = storage.settlements[settlementId]
-  if (settlement !== undefined) settlement.ibc_packet = { channel, sequence, status: 'pending' }
+  if (settlement !== undefined) update(storage, settlement, { ibc_packet: { channel, sequence, status: 'pending' } })
 }
 
 function advanceSettlement (storage: ContractStorage, env: ContractEnv, body: Record<string, unknown>): ContractResponse {
@@ -214,24 +226,21 @@ function advanceSettlement (storage: ContractStorage, env: ContractEnv, body: Re
   }
   const current = PHASES.indexOf(settlement.phase as InflightPhase)
   if (target <= current) throw new ContractError(`Invalid phase transition for settlement ${settlement.id}: ${settlement.phase} -> ${phase}`)
-  settlement.phase = phase as InflightPhase
-  settlement.updated_at = env.now
+  update(storage, settlement, { phase: phase as InflightPhase, updated_at: env.now })
   return { attributes: [['action', 'advance_settlement'], ['settlement_id', settlement.id], ['phase', phase]], transfers: [] }
 }
 
 function finish (storage: ContractStorage, env: ContractEnv, body: Record<string, unknown>, phase: Phase, action: string): ContractResponse {
   const settlement = authorizedInflight(storage, env, requireString(body, 'id', 'ExecuteMsg'))
-  settlement.phase = phase
-  settlement.updated_at = env.now
+  update(storage, settlement, { phase, updated_at: env.now })
   return { attributes: [['action', action], ['settlement_id', settlement.id], ['phase', phase]], transfers: [] }
 }
 
 function extendTimeout (storage: ContractStorage, env: ContractEnv, body: Record<string, unknown>): ContractResponse {
   const settlement = authorizedInflight(storage, env, requireString(body, 'id', 'ExecuteMsg'))
   const additional = requireInteger(body, 'additional_seconds', 'ExecuteMsg')
-  settlement.timeout += additional
-  settlement.updated_at = env.now
-  return { attributes: [['action', 'extend_timeout'], ['settlement_id', settlement.id], ['timeout', String(settlement.timeout)]], transfers: [] }
+  const extended = update(storage, settlement, { timeout: settlement.timeout + additional, updated_at: env.now })
+  return { attributes: [['action', 'extend_timeout'], ['settlement_id', settlement.id], ['timeout', String(extended.timeout)]], transfers: [] }
 }
 
 function authorizedInflight (storage: ContractStorage, env: ContractEnv, id: string): Settlement {
@@ -247,12 +256,11 @@ function loadSettlement (storage: ContractStorage, id: string): Settlement {
   return settlement
 }
 
-function applyStuckAction (inflight: Settlement[], env: ContractEnv, action: StuckSettlementAction): number {
+function applyStuckAction (storage: ContractStorage, inflight: Settlement[], env: ContractEnv, action: StuckSettlementAction): number {
   if (action === 'preserve') return 0
   for (const settlement of inflight) {
-    if (action === 'refund_and_cancel') settlement.phase = 'cancelled'
-    else settlement.timeout += action.extend_timeout.additional_seconds
-    settlement.updated_at = env.now
+    if (action === 'refund_and_cancel') update(storage, settlement, { phase: 'cancelled', updated_at: env.now })
+    else update(storage, settlement, { timeout: settlement.timeout + action.extend_timeout.additional_seconds, updated_at: env.now })
   }
   return inflight.length
 }

@@ -102,8 +102,8 @@ export function settlePacket (app: AppState, packet: Packet, outcome: PacketOutc
     throw wrap({ codespace: 'channel', code: 23, description: 'invalid packet' }, `commitment bytes are not equal: got (${toHex(got)}), expected (${toHex(expected)})`)
   }
   delete app.commitments[key]
-  const settled = app.settledSequences[channelKey(packet.sourcePort, packet.sourceChannel)] ??= []
-  settled.push(record.sequence)
+  const settledKey = channelKey(packet.sourcePort, packet.sourceChannel)
+  app.settledSequences[settledKey] = [...(app.settledSequences[settledKey] ?? []), record.sequence]
   const type = outcome === 'acknowledged' ? 'acknowledge_packet' : 'timeout_packet'
   return { record, events: [abciEvent(type, packetAttributes(record, channel, outcome === 'acknowledged'), msgIndex)] }
 }

@@ -6,7 +6,7 @@ import { parseChainArgs, UsageError } from './args.js'
 import { ACCOUNT_NAMES, artifactFor, checksumOf, CODE_IDS, DENOM, GAS_PRICE, genesisKeys, genesisState, SETTLEMENT_CONTRACT } from './genesis.js'
 import { ChainNode } from './node.js'
 import { ChainServer } from './server.js'
-import { loadState } from './state.js'
+import { StateFile } from './state.js'
 
 export async function main (argv: string[]): Promise<void> {
   let args
@@ -19,16 +19,17 @@ export async function main (argv: string[]): Promise<void> {
     return
   }
   const keys = await genesisKeys()
+  const stateFile = args.stateFile === undefined ? undefined : new StateFile(args.stateFile)
   let state
   try {
-    state = (args.stateFile === undefined ? undefined : loadState(args.stateFile)) ?? genesisState(keys, Date.now())
+    state = stateFile?.load() ?? genesisState(keys, Date.now())
   } catch (error) {
     process.stderr.write(`intent-gate-sandbox chain: cannot read --state ${args.stateFile ?? ''}: ${(error as Error).message}\n`)
     process.exitCode = 2
     return
   }
   if (args.ackDelayMs !== undefined) state.relayer.ackDelayMs = args.ackDelayMs
-  const node = new ChainNode(state, { blockMs: args.blockMs, stateFile: args.stateFile, relayerKey: keys.relayer })
+  const node = new ChainNode(state, { blockMs: args.blockMs, stateFile, relayerKey: keys.relayer })
   node.start()
 
   let info: Record<string, unknown> = {}

@@ -10,12 +10,12 @@ import { hashHex } from './cometjson.js'
 import type { KeyPair } from './keys.js'
 import { runQuery } from './queries.js'
 import { Relayer } from './relayer.js'
-import { saveState, type AbciEvent, type AppState, type BlockRecord, type ChainState, type TxResultJson } from './state.js'
+import { forkState, type StateFile, type AbciEvent, type AppState, type BlockRecord, type ChainState, type TxResultJson } from './state.js'
 import { txHash } from './tx.js'
 
 export interface NodeOptions {
   blockMs: number
-  stateFile: string | undefined
+  stateFile: StateFile | undefined
   relayerKey: KeyPair
 }
 
@@ -46,7 +46,7 @@ export class ChainNode extends EventEmitter {
     this.state = state
     this.#options = options
     this.#relayer = new Relayer(options.relayerKey, state.chainId)
-    this.#checkState = structuredClone(state.app)
+    this.#checkState = forkState(state.app)
     for (const block of state.blocks) {
       block.txs.forEach((tx, index) => this.#txIndex.set(txHash(fromBase64(tx)), { height: block.height, index }))
     }
@@ -162,7 +162,8 @@ export class ChainNode extends EventEmitter {
     })
     const previous = this.state.blocks.at(-1)
     const finalizeEvents: AbciEvent[] = []
-    const appHash = hashHex(JSON.stringify(app))
+    // not a Merkle root: a chain of what changed, enough for clients that compare app hashes between heights
+    const appHash = hashHex(JSON.stringify([previous?.appHash ?? '', info.height, results.map(result => [result.code, result.data, result.events.length])]))
     const lastResultsHash = hashHex(JSON.stringify(results.map(result => [result.code, result.data, result.gas_wanted, result.gas_used])))
     const encodedTxs = txs.map(entry => toBase64(entry.bytes))
     const block: BlockRecord = {
@@ -178,9 +179,9 @@ export class ChainNode extends EventEmitter {
     this.state.app = app
     this.state.blocks.push(block)
     txs.forEach((entry, index) => this.#txIndex.set(entry.hash, { height: block.height, index }))
-    this.#checkState = structuredClone(app)
+    this.#checkState = forkState(app)
     this.#relayer.blockDone()
-    if (this.#options.stateFile !== undefined) saveState(this.#options.stateFile, this.state)
+    this.#options.stateFile?.save(this.state, block)
     this.emit('block', block)
   }
 }

@@ -1,9 +1,8 @@
 /**
- * The chain's whole state as plain JSON (application state, blocks, relayer settings), and its file:
- * written atomically (temporary file, then rename) after every block, so a process killed with -9
- * restarts at the same height with the same accounts, contract state and transaction index.
+ * The chain's whole state as plain JSON (application state, blocks, relayer settings), and its files, so a
+ * process killed with -9 restarts at the same height with the same accounts, contract state and tx index.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { ContractStorage } from './contract.js'
 
 export interface AbciAttribute { key: string, value: string, index: boolean }
@@ -127,21 +126,96 @@ export interface ChainState {
   relayer: RelayerSettings
 }
 
-export function loadState (file: string): ChainState | undefined {
-  let text: string
+/**
+ * A copy of the application state that a transaction may change without touching `app`: the small maps are
+ * copied deeply, contract records shallowly (modules replace a contract's storage and history, never
+ * mutate them), commitments as a map of immutable packets. Much cheaper than cloning every settlement.
+ */
+export function forkState (app: AppState): AppState {
+  return {
+    accounts: Object.fromEntries(Object.entries(app.accounts).map(([address, account]) => [address, { ...account }])),
+    balances: Object.fromEntries(Object.entries(app.balances).map(([address, coins]) => [address, { ...coins }])),
+    nextAccountNumber: app.nextAccountNumber,
+    codes: app.codes,
+    contracts: Object.fromEntries(Object.entries(app.contracts).map(([address, record]) => [address, { ...record }])),
+    channels: Object.fromEntries(Object.entries(app.channels).map(([key, channel]) => [key, { ...channel }])),
+    commitments: { ...app.commitments },
+    settledSequences: { ...app.settledSequences }
+  }
+}
+
+interface Snapshot {
+  format: 2
+  chainId: string
+  genesisTimeMs: number
+  /** the height the application state is as of */
+  height: number
+  app: AppState
+  relayer: RelayerSettings
+}
+
+/**
+ * The chain on disk: `FILE` holds a snapshot of the application state (rewritten atomically, temporary file
+ * then rename, after every block with transactions and whenever the relayer settings change) and
+ * `FILE.blocks` the blocks, one JSON line each, appended before the snapshot is written. A process killed at
+ * any point restarts consistently: a torn last line is dropped, and a block with transactions that the
+ * snapshot does not yet include is dropped with everything after it (empty blocks change no state).
+ */
+export class StateFile {
+  readonly path: string
+  readonly blocksPath: string
+  #savedRelayer = ''
+
+  constructor (path: string) {
+    this.path = path
+    this.blocksPath = `${path}.blocks`
+  }
+
+  load (): ChainState | undefined {
+    const snapshotText = readIfExists(this.path)
+    if (snapshotText === undefined) {
+      if (readIfExists(this.blocksPath) !== undefined) writeFileSync(this.blocksPath, '')
+      return undefined
+    }
+    const snapshot = JSON.parse(snapshotText) as Snapshot
+    if (snapshot.format !== 2) throw new Error(`unknown state format ${String(snapshot.format)}`)
+    const blocks: BlockRecord[] = []
+    for (const line of (readIfExists(this.blocksPath) ?? '').split('\n')) {
+      if (line.trim() === '') continue
+      let block: BlockRecord
+      try {
+        block = JSON.parse(line) as BlockRecord
+      } catch {
+        break // a line torn by the kill
+      }
+      if (block.height > snapshot.height && block.txs.length > 0) break
+      if (blocks.length > 0 && block.height !== (blocks.at(-1) as BlockRecord).height + 1) throw new Error(`${this.blocksPath}: block ${block.height} does not follow ${(blocks.at(-1) as BlockRecord).height}`)
+      blocks.push(block)
+    }
+    if ((blocks.at(-1)?.height ?? 0) < snapshot.height) throw new Error(`${this.blocksPath} ends before height ${snapshot.height} of ${this.path}`)
+    writeFileSync(this.blocksPath, blocks.map(block => JSON.stringify(block) + '\n').join(''))
+    this.#savedRelayer = JSON.stringify(snapshot.relayer)
+    return { format: 1, chainId: snapshot.chainId, genesisTimeMs: snapshot.genesisTimeMs, app: snapshot.app, blocks, relayer: snapshot.relayer }
+  }
+
+  /** After each committed block. */
+  save (state: ChainState, block: BlockRecord): void {
+    appendFileSync(this.blocksPath, JSON.stringify(block) + '\n')
+    const relayer = JSON.stringify(state.relayer)
+    if (block.txs.length === 0 && relayer === this.#savedRelayer && block.height > 1) return
+    const snapshot: Snapshot = { format: 2, chainId: state.chainId, genesisTimeMs: state.genesisTimeMs, height: block.height, app: state.app, relayer: state.relayer }
+    const tmp = `${this.path}.tmp-${process.pid}`
+    writeFileSync(tmp, JSON.stringify(snapshot))
+    renameSync(tmp, this.path)
+    this.#savedRelayer = relayer
+  }
+}
+
+function readIfExists (file: string): string | undefined {
   try {
-    text = readFileSync(file, 'utf8')
+    return readFileSync(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
-  const parsed = JSON.parse(text) as ChainState
-  if (parsed.format !== 1) throw new Error(`state file ${file} has unknown format ${String(parsed.format)}`)
-  return parsed
-}
-
-export function saveState (file: string, state: ChainState): void {
-  const tmp = `${file}.tmp-${process.pid}`
-  writeFileSync(tmp, JSON.stringify(state))
-  renameSync(tmp, file)
 }

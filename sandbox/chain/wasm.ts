@@ -53,7 +53,7 @@ export function executeContract (app: AppState, msg: MsgExecuteContract, block: 
   block.gas.consume(GAS.wasmExecute + GAS.wasmPerMsgByte * BigInt(msg.msg.length), 'wasm contract')
   const events: AbciEvent[] = []
   if (msg.funds.length > 0) events.push(...transfer(app, msg.sender, msg.contract, msg.funds, msgIndex))
-  const storage = structuredClone(record.storage)
+  const storage = contract.forkStorage(record.storage)
   let response: contract.ContractResponse
   try {
     response = contract.execute(storage, env(msg.sender, block), parseJsonMsg(msg.msg, 'ExecuteMsg'))
@@ -88,7 +88,7 @@ export function migrateContract (app: AppState, msg: MsgMigrateContract, block: 
   if (record.admin === '' || record.admin !== msg.sender) throw wrap(SDK.unauthorized, 'can not migrate')
   const codeId = Number(msg.codeId)
   if (app.codes[String(codeId)] === undefined) throw wrap(SDK.invalidRequest, 'unknown code')
-  const storage = structuredClone(record.storage)
+  const storage = contract.forkStorage(record.storage)
   let response: contract.ContractResponse
   try {
     response = contract.migrate(storage, env(msg.sender, block), parseJsonMsg(msg.msg, 'MigrateMsg'))
@@ -98,7 +98,7 @@ export function migrateContract (app: AppState, msg: MsgMigrateContract, block: 
   block.gas.consume(GAS.contractWrite, 'wasm storage write')
   record.storage = storage
   record.codeId = codeId
-  record.history.push({ operation: 'migrate', codeId, height: block.height, txIndex: block.txIndex, msg: fromUtf8(msg.msg) })
+  record.history = [...record.history, { operation: 'migrate', codeId, height: block.height, txIndex: block.txIndex, msg: fromUtf8(msg.msg) }]
   const events = [abciEvent('migrate', [['code_id', String(codeId)], ['_contract_address', msg.contract]], msgIndex)]
   if (response.attributes.length > 0) events.push(abciEvent('wasm', [['_contract_address', msg.contract], ...response.attributes], msgIndex))
   return { events }
@@ -118,7 +118,9 @@ export function updateAdmin (app: AppState, msg: MsgUpdateAdmin, block: BlockCon
 export function packetOutcomeCallback (app: AppState, address: string, settlementId: string, outcome: 'acknowledged' | 'timed_out', block: BlockContext, msgIndex: number): AbciEvent[] {
   const record = app.contracts[address]
   if (record === undefined) return []
-  const response = contract.onPacketOutcome(record.storage, env(address, block), settlementId, outcome)
+  const storage = contract.forkStorage(record.storage)
+  const response = contract.onPacketOutcome(storage, env(address, block), settlementId, outcome)
+  record.storage = storage
   return response.attributes.length > 0 ? [abciEvent('wasm', [['_contract_address', address], ...response.attributes], msgIndex)] : []
 }
 

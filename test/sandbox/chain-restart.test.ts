@@ -1,10 +1,12 @@
 /**
  * The local chain survives kill -9: restarted on the same --state file it continues from the same height,
  * with the same accounts (sequences), contract state, pending packets, relayer settings and tx index
- * (tx and tx_search still find transactions from before the kill). Bad start options are refused.
+ * (tx and tx_search still find transactions from before the kill), even when the kill tore the block log's
+ * last line. Bad start options are refused.
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -21,6 +23,8 @@ t.test('kill -9 and restart keeps the chain', async (t) => {
   const sequenceBefore = (await client.getAccount(address))!.sequence
   client.disconnect()
   await first.kill()
+  // a kill in the middle of appending a block leaves a torn last line
+  appendFileSync(`${stateFile}.blocks`, '{"height":999999,"timeMs":1,"hash":"AB')
 
   const second = await startChain(t, ['--block-ms', '100', '--state', stateFile])
   t.equal(second.info.settlement_contract, contract)
