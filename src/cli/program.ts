@@ -10,6 +10,7 @@ import { registerUpstreamsCommands } from './commands/upstreams.js'
 import { registerUpgradeCommands } from './commands/upgrade.js'
 import { registerCheckpointCommands } from './commands/checkpoint.js'
 import { registerDbCommands } from './commands/db.js'
+import { registerDemoCommand } from './commands/demo.js'
 
 export type RegisterCommands = (program: Command) => void
 
@@ -20,7 +21,8 @@ export const COMMAND_GROUPS: readonly RegisterCommands[] = [
   registerUpstreamsCommands,
   registerUpgradeCommands,
   registerCheckpointCommands,
-  registerDbCommands
+  registerDbCommands,
+  registerDemoCommand
 ]
 
 export function buildProgram (): Command {

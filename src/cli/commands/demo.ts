@@ -1,0 +1,22 @@
+/**
+ * `intent-gate demo [--quick] [--no-upgrade] [--rate N]`: the whole system on this machine (sample services, the
+ * gateway on the embedded store, the local chain), a drain and an upgrade under live traffic, narrated; exit 0
+ * when everything behaved. The orchestration lives in src/demo.
+ */
+import type { Command } from 'commander'
+import { positiveInteger } from '../control.js'
+
+export function registerDemoCommand (program: Command): void {
+  program.command('demo')
+    .description('the whole system on this machine: sample services, local chain, a drain and an upgrade under live traffic')
+    .option('--quick', 'shorter stages (about half a minute in all)')
+    .option('--no-upgrade', 'skip the local chain and the upgrade stage (sample service, gateway, traffic and a drain only)')
+    .option('--rate <n>', 'new intents per second', positiveInteger('--rate'), 20)
+    .action(async (opts: { quick?: boolean, upgrade: boolean, rate: number }) => {
+      // Loaded here, not at the top: other commands should not pay for loading the demo.
+      const { runDemo } = await import('../../demo/run.js')
+      const code = await runDemo({ quick: opts.quick === true, withUpgrade: opts.upgrade, rate: opts.rate })
+      // The exit status is decided; nothing the demo started is left to wait for.
+      process.exit(code)
+    })
+}

@@ -1,0 +1,104 @@
+/**
+ * The demo's child processes: the built `intent-gate` and `intent-gate-sandbox` binaries (src/ never imports
+ * sandbox/, it runs it), each started with `node`, each read line by line, and all stopped in reverse start
+ * order at the end, on Ctrl-C, and (with SIGKILL) if the demo itself dies.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { DemoError } from './errors.js'
+
+/** From dist/src/demo/: the two binaries of the same build. */
+export const GATEWAY_BIN = fileURLToPath(new URL('../cli/main.js', import.meta.url))
+export const SANDBOX_BIN = fileURLToPath(new URL('../../sandbox/cli.js', import.meta.url))
+
+const STDERR_TAIL_CHARS = 4000
+const STOP_GRACE_MS = 10_000
+
+export interface Exit { code: number | null, signal: NodeJS.Signals | null }
+
+export interface Child {
+  readonly name: string
+  readonly process: ChildProcess
+  readonly exited: Promise<Exit>
+  /** Called with each stdout line (the JSON lines the binaries print). */
+  onLine (listener: (line: string) => void): void
+  /** The last few thousand characters of stderr, for a failure message. */
+  stderrTail (): string
+}
+
+export class ChildProcesses {
+  private readonly children: Child[] = []
+  private readonly killAtExit = (): void => { for (const c of this.children) if (isRunning(c)) c.process.kill('SIGKILL') }
+
+  constructor () {
+    process.once('exit', this.killAtExit)
+  }
+
+  /** Runs `node <bin> <args>`; `env` is added to this process's environment minus its INTENT_GATE_* overrides. */
+  start (name: string, bin: string, args: string[], env: Record<string, string> = {}): Child {
+    if (!existsSync(bin)) throw new DemoError(`${bin} is missing: run \`npm run build\` first (npm run demo does)`)
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...ownEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_CHARS) })
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+    const exited = new Promise<Exit>((resolve) => { child.once('exit', (code, signal) => resolve({ code, signal })) })
+    // A spawn failure (no node?) is reported through 'error'; the exit promise must still settle.
+    child.once('error', () => {})
+    const handle: Child = {
+      name,
+      process: child,
+      exited,
+      onLine: (listener) => { lines.on('line', listener) },
+      stderrTail: () => stderr
+    }
+    this.children.push(handle)
+    return handle
+  }
+
+  /** The child's first stdout line, parsed; rejects naming the child when it exits first or takes too long. */
+  async firstJson<T> (child: Child, timeoutMs: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        child.onLine((line) => {
+          try {
+            resolve(JSON.parse(line) as T)
+          } catch {
+            reject(new DemoError(`${child.name} printed a first line that is not JSON: ${line.slice(0, 200)}`))
+          }
+        })
+        child.exited.then((exit) => reject(new DemoError(`${child.name} exited (${exit.signal ?? `status ${exit.code ?? '?'}`}) before it was ready:\n${child.stderrTail()}`)), reject)
+        timer = setTimeout(() => reject(new DemoError(`${child.name} was not ready within ${timeoutMs / 1000} s:\n${child.stderrTail()}`)), timeoutMs)
+      })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after a grace period; resolves with the exit. */
+  async stop (child: Child, graceMs = STOP_GRACE_MS): Promise<Exit> {
+    if (!isRunning(child)) return await child.exited
+    const escalate = setTimeout(() => child.process.kill('SIGKILL'), graceMs)
+    child.process.kill('SIGTERM')
+    const exit = await child.exited
+    clearTimeout(escalate)
+    return exit
+  }
+
+  /** Stops every child still running, newest first (the gateway before the services it forwards to). */
+  async stopAll (): Promise<void> {
+    for (const child of [...this.children].reverse()) await this.stop(child)
+    process.off('exit', this.killAtExit)
+  }
+}
+
+function isRunning (child: Child): boolean {
+  return child.process.exitCode === null && child.process.signalCode === null
+}
+
+/** The demo configures its children itself: an operator's INTENT_GATE_* overrides must not leak into them. */
+function ownEnv (): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('INTENT_GATE_')))
+}

@@ -1,0 +1,60 @@
+/**
+ * Stage 3: a drain through the admin API while the traffic runs. Shows the clients' 503s (with the Retry-After
+ * they were given), the gateway's inflight count falling to 0 and the mode reaching `drained`; then stops the
+ * drain and shows the refused intents accepted on their retry.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { DrainStatus } from '../admin/drain-status.js'
+import { refusals, watchTraffic, type StageContext } from './stage-context.js'
+import { STAGE_TIMEOUT_MS } from './timings.js'
+
+const POLL_MS = 100
+
+export async function drainStage (c: StageContext): Promise<void> {
+  const { admin, traffic, say, timings, signal } = c
+  const before = traffic.figures()
+  const body = { deadline_secs: timings.drainSecs, reason: 'intent-gate demo' }
+  say.say(`POST /admin/drain/start ${JSON.stringify(body)}  (the same as: intent-gate drain start --deadline-secs ${timings.drainSecs})`)
+  const startedAt = Date.now()
+  let status = await admin.post<DrainStatus>('/admin/drain/start', body)
+  const initialInflight = status.inflight_settlements
+  say.sample(`mode ${status.mode}, ${initialInflight} intents inflight: new intents are refused from now on`)
+
+  let drainedAfterMs: number | null = status.mode === 'drained' ? 0 : null
+  let lastSample = 0
+  // Held until drained and until its deadline, so the clients' Retry-After was an honest estimate.
+  while (drainedAfterMs === null || Date.now() - startedAt < timings.drainSecs * 1000) {
+    if (Date.now() - startedAt > STAGE_TIMEOUT_MS) {
+      c.problems.push(`the drain did not reach drained within ${STAGE_TIMEOUT_MS / 1000} s (inflight ${status.inflight_settlements})`)
+      break
+    }
+    await sleep(POLL_MS, undefined, { signal })
+    status = await admin.get<DrainStatus>('/admin/drain/status')
+    const justDrained = drainedAfterMs === null && status.mode === 'drained'
+    if (justDrained) drainedAfterMs = Date.now() - startedAt
+    if (justDrained || Date.now() - lastSample >= timings.sampleMs / 2) {
+      lastSample = Date.now()
+      const f = traffic.figures()
+      say.sample(`mode ${status.mode.padEnd(8)} inflight ${String(status.inflight_settlements).padStart(3)}   ` +
+        `clients refused with 503: ${refusals(f.refused_503 - before.refused_503, f.last_retry_after_s)}   ` +
+        `accepted since the drain began: ${f.accepted - before.accepted}`)
+    }
+  }
+  const during = traffic.figures()
+  const refused = during.refused_503 - before.refused_503
+  say.figures([
+    ['inflight when the drain began', String(initialInflight)],
+    ['drained after', drainedAfterMs === null ? 'never' : `${(drainedAfterMs / 1000).toFixed(1)} s (inflight 0, nothing pending)`],
+    ['503 answers with Retry-After', `${refused} (to ${during.intents_refused_503 - before.intents_refused_503} intents)`]
+  ])
+  if (refused === 0) c.problems.push('no client was refused with 503 while draining')
+
+  say.say('POST /admin/drain/stop  (the same as: intent-gate drain stop)')
+  status = await admin.post<DrainStatus>('/admin/drain/stop')
+  const stoppedFigures = traffic.figures()
+  say.sample(`mode ${status.mode}: intents are accepted again; the refused ones come back with the same Idempotency-Key`)
+  if (status.mode !== 'active') c.problems.push(`after drain stop the mode was ${status.mode}, not active`)
+  await watchTraffic(c, timings.afterSecs)
+  const after = traffic.figures()
+  if (after.accepted <= stoppedFigures.accepted) c.problems.push('no intent was accepted after the drain stopped')
+}

@@ -1,0 +1,69 @@
+/**
+ * Stage 5: the traffic stops, every intent gets its final answer and is followed until it ends, and the figures
+ * are checked against what the sample services themselves recorded: every accepted intent reached exactly one
+ * service exactly once, none failed, none is left inflight in the gateway.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { DrainStatus } from '../admin/drain-status.js'
+import type { StageContext } from './stage-context.js'
+import type { TrafficSummary } from './traffic.js'
+import type { SampleService } from './world.js'
+
+const FINISH_TIMEOUT_SECS = 60
+const INFLIGHT_ZERO_WAIT_MS = 10_000
+
+export async function summaryStage (c: StageContext, services: SampleService[]): Promise<void> {
+  const { say } = c
+  say.say('Stopping the traffic; every intent gets its final answer and is followed until it settles...')
+  const stopping = c.traffic.stop(FINISH_TIMEOUT_SECS)
+  const s = await sampleUntil(c, stopping)
+  const stats = await Promise.all(services.map(async (svc) => await svc.stats()))
+  const atServices = stats.reduce((sum, x) => sum + x.accepted, 0)
+  const duplicates = stats.reduce((sum, x) => sum + x.duplicates, 0)
+  const inflight = await gatewayInflightSettles(c)
+
+  say.blank()
+  say.figures([
+    ['intents sent', String(s.sent)],
+    ['accepted, each exactly once', `${s.accepted}   (the services recorded ${stats.map((x) => x.accepted).join(' + ')} = ${atServices}, ${duplicates} twice)`],
+    ['refused with 503, then retried', `${s.intents_refused_503} intents   (${s.refused_503} refusals, each retried after its Retry-After with the same Idempotency-Key)`],
+    ['settled', String(s.settled) + (s.ended_other > 0 ? `   (${s.ended_other} ended otherwise)` : '')],
+    ['left inflight in the gateway', String(inflight)],
+    ['failed', String(s.failed)]
+  ])
+  for (const f of s.failures) say.say(`failure: ${f.status} ${f.body}`)
+
+  if (s.failed > 0) c.problems.push(`${s.failed} intents failed`)
+  if (!s.finished) c.problems.push(`${s.waiting} intents had no final answer and ${s.unsettled} did not end within ${FINISH_TIMEOUT_SECS} s`)
+  if (atServices !== s.accepted || duplicates > 0) c.problems.push(`the clients saw ${s.accepted} accepted, the services recorded ${atServices} (${duplicates} twice)`)
+  if (s.settled !== s.accepted) c.problems.push(`${s.accepted - s.settled} accepted intents did not settle`)
+  if (inflight !== 0) c.problems.push(`${inflight} intents are still inflight in the gateway`)
+}
+
+/** The gateway's inflight count once the last status reads have passed through (0 unless something leaked). */
+async function gatewayInflightSettles (c: StageContext): Promise<number> {
+  const until = Date.now() + INFLIGHT_ZERO_WAIT_MS
+  for (;;) {
+    const status = await c.admin.get<DrainStatus>('/admin/drain/status')
+    if (status.inflight_settlements === 0 || Date.now() > until) return status.inflight_settlements
+    await sleep(100, undefined, { signal: c.signal })
+  }
+}
+
+/** While the last intents finish: who is still waiting (a client told to come back later waits its Retry-After). */
+async function sampleUntil (c: StageContext, stopping: Promise<TrafficSummary>): Promise<TrafficSummary> {
+  let done = false
+  let last = ''
+  const summary = stopping.finally(() => { done = true })
+  for (;;) {
+    const tick = sleep(c.timings.sampleMs, undefined, { signal: c.signal })
+    // When the summary wins the race, an abort of this tick later must not go unhandled.
+    tick.catch(() => {})
+    await Promise.race([summary, tick])
+    if (done) return await summary
+    const f = c.traffic.figures()
+    const line = `${f.waiting} intents waiting out a Retry-After before their retry, ${f.unsettled} accepted intents not settled yet`
+    if (line !== last) c.say.sample(line)
+    last = line
+  }
+}

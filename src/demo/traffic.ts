@@ -1,0 +1,109 @@
+/**
+ * The demo's clients: one `intent-gate-sandbox load` process sending signed 1.0 intents through the gateway at a
+ * steady rate (each retried on 503 after its Retry-After with the same Idempotency-Key, then followed until it
+ * settles). Its JSON lines are read here: the latest figures while it runs, the summary once it is stopped.
+ */
+import { DemoError } from './errors.js'
+import { SANDBOX_BIN, type Child, type ChildProcesses } from './children.js'
+
+/** The load generator's figures (sandbox/load/intent-client.ts, LoadCounts). */
+export interface TrafficFigures {
+  elapsed_s: number
+  sent: number
+  accepted: number
+  replayed: number
+  refused_503: number
+  intents_refused_503: number
+  conflicts_409: number
+  transport_retries: number
+  failed: number
+  settled: number
+  ended_other: number
+  waiting: number
+  unsettled: number
+  last_retry_after_s: number | null
+  answered_versions: Record<string, number>
+}
+
+export interface TrafficSummary extends TrafficFigures {
+  failures: Array<{ status: number, body: string }>
+  /** false when some intents had no final answer or did not end within the finish timeout. */
+  finished: boolean
+}
+
+export interface TrafficOptions {
+  target: string
+  rate: number
+  /** How long intents may take to finish once sending stops. */
+  finishTimeoutSecs: number
+}
+
+export class Traffic {
+  private latest: TrafficFigures | null = null
+  private readonly summary: Promise<TrafficSummary>
+
+  private constructor (private readonly children: ChildProcesses, private readonly child: Child) {
+    this.summary = new Promise<TrafficSummary>((resolve, reject) => {
+      child.onLine((line) => {
+        let doc: { type?: string } & Partial<TrafficSummary>
+        try {
+          doc = JSON.parse(line) as typeof doc
+        } catch {
+          return
+        }
+        if (doc.type === 'progress') this.latest = doc as TrafficFigures
+        if (doc.type === 'summary') resolve(doc as TrafficSummary)
+      })
+      child.exited.then((exit) => reject(new DemoError(`the load generator exited (${exit.signal ?? `status ${exit.code ?? '?'}`}) without a summary:\n${child.stderrTail()}`)), reject)
+    })
+    // Read only through stop(); until then a rejection must not count as unhandled.
+    this.summary.catch(() => {})
+  }
+
+  static async start (children: ChildProcesses, o: TrafficOptions): Promise<Traffic> {
+    const child = children.start('the load generator', SANDBOX_BIN, [
+      'load', '--target', o.target, '--rate', String(o.rate), '--progress-ms', '200', '--poll-ms', '200',
+      '--finish-timeout', String(o.finishTimeoutSecs)
+    ])
+    await children.firstJson<{ type: string }>(child, 10_000)
+    return new Traffic(children, child)
+  }
+
+  /** The latest figures (all zero before the first progress line). */
+  figures (): TrafficFigures {
+    return this.latest ?? {
+      elapsed_s: 0,
+      sent: 0,
+      accepted: 0,
+      replayed: 0,
+      refused_503: 0,
+      intents_refused_503: 0,
+      conflicts_409: 0,
+      transport_retries: 0,
+      failed: 0,
+      settled: 0,
+      ended_other: 0,
+      waiting: 0,
+      unsettled: 0,
+      last_retry_after_s: null,
+      answered_versions: {}
+    }
+  }
+
+  /** Stops sending; resolves once every intent has its answer and has ended (or the finish timeout passed). */
+  async stop (finishTimeoutSecs: number): Promise<TrafficSummary> {
+    this.child.process.kill('SIGTERM')
+    let timer: NodeJS.Timeout | undefined
+    try {
+      return await Promise.race([
+        this.summary,
+        new Promise<never>((resolve, reject) => {
+          timer = setTimeout(() => reject(new DemoError('the load generator gave no summary in time')), (finishTimeoutSecs + 10) * 1000)
+        })
+      ])
+    } finally {
+      clearTimeout(timer)
+      await this.children.stop(this.child)
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Stage 4: a coordinated upgrade under live traffic: 1.0 on blue → 2.0 on green, the settlement contract
+ * migrated from its 1.0 code to its 2.0 code. Shows each phase as it begins (with the inflight count and the
+ * clients' 503s), the phase table at the end, and then the 1.0 clients served by green through translation.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { UpgradeStatusBody } from '../admin/routes/upgrade.js'
+import type { ChainInfo } from './gateway-config.js'
+import { refusals, watchTraffic, type StageContext } from './stage-context.js'
+import { STAGE_TIMEOUT_MS } from './timings.js'
+import type { SampleService } from './world.js'
+
+const POLL_MS = 100
+/** Short, so the coordinator's resume estimate (the clients' Retry-After) is not a long default's. */
+const DRAIN_TIMEOUT_SECS = 10
+const FINAL = new Set(['completed', 'rolled_back', 'failed'])
+
+export interface UpgradeWorld {
+  chain: ChainInfo
+  green: SampleService
+}
+
+export async function upgradeStage (c: StageContext, w: UpgradeWorld): Promise<void> {
+  const { admin, traffic, say, signal } = c
+  const codeId = w.chain.code_ids['2.0'] as number
+  const checksum = w.chain.checksums['2.0'] as string
+  const body = { target_version: '2.0', swap_to: 'green', contract: { code_id: codeId, checksum }, drain_timeout_secs: DRAIN_TIMEOUT_SECS }
+  say.say('POST /admin/upgrade/start  (the same as: intent-gate upgrade start --target-version 2.0 --swap-to green ' +
+    `--code-id ${codeId} --code-checksum ${checksum.slice(0, 12)}… --drain-timeout-secs ${DRAIN_TIMEOUT_SECS})`)
+  say.say('Clients are told to come back when the coordinator expects to resume: a deliberately safe estimate.')
+  const before = traffic.figures()
+  const greenBefore = (await w.green.stats()).accepted
+  const started = await admin.post<{ id: string }>('/admin/upgrade/start', body)
+  say.sample(`upgrade ${started.id} started`)
+
+  const startedAt = Date.now()
+  let status: UpgradeStatusBody
+  let lastLine = ''
+  for (;;) {
+    status = await admin.get<UpgradeStatusBody>('/admin/upgrade/status')
+    const f = traffic.figures()
+    const line = `${status.state.padEnd(13)} inflight ${String(status.inflight_count).padStart(3)}   ` +
+      `clients refused with 503: ${refusals(f.refused_503 - before.refused_503, f.last_retry_after_s)}`
+    // A line per phase change, and per change of the inflight count while draining: not one per poll.
+    const key = `${status.state}/${status.state === 'draining' ? status.inflight_count : ''}`
+    if (key !== lastLine) {
+      lastLine = key
+      say.sample(line)
+    }
+    if (FINAL.has(status.state)) break
+    if (Date.now() - startedAt > STAGE_TIMEOUT_MS) {
+      c.problems.push(`the upgrade did not end within ${STAGE_TIMEOUT_MS / 1000} s (state ${status.state}); aborting it`)
+      await admin.post('/admin/upgrade/abort')
+      return
+    }
+    await sleep(POLL_MS, undefined, { signal })
+  }
+
+  say.figures(status.phases.map((p) => [
+    p.phase,
+    `${p.ended_at === null ? 'running' : `${(p.ended_at - p.started_at).toFixed(2)} s`}  ${p.outcome ?? ''}${p.detail === undefined ? '' : `  ${p.detail}`}`
+  ] as const))
+  say.figures([
+    ['result', status.state + (status.error === null ? '' : `: ${status.error}`)],
+    ['protocol version', `${status.from_version ?? '?'} -> ${status.target_version ?? '?'}`],
+    ['active upstream', status.swap === null ? '-' : `${status.swap.from} -> ${status.swap.to}`],
+    ['settlement contract', status.contract === null ? '-' : `code ${w.chain.code_ids['1.0'] ?? '?'} -> ${status.contract.code_id}`],
+    ['checkpoint', status.checkpoint_id ?? '-']
+  ])
+  if (status.state !== 'completed') {
+    c.problems.push(`the upgrade ended ${status.state}${status.error === null ? '' : `: ${status.error}`}`)
+    return
+  }
+
+  say.say('The 1.0 clients carry on; green speaks only 2.0, so the gateway translates each intent and each answer:')
+  await watchTraffic(c, c.timings.afterSecs)
+  const after = traffic.figures()
+  const greenAccepted = (await w.green.stats()).accepted - greenBefore
+  const versions = Object.entries(after.answered_versions).map(([v, n]) => `${n} answered as ${v}`).join(', ')
+  say.figures([
+    ['accepted by green (2.0)', `${greenAccepted} intents, all sent as 1.0`],
+    ['answers the clients read', `${versions} (Intent-Version header)`]
+  ])
+  if (greenAccepted === 0) c.problems.push('green accepted no intent after the upgrade')
+  if (Object.keys(after.answered_versions).some((v) => v !== '1.0')) c.problems.push(`1.0 clients got answers in another version: ${versions}`)
+}
