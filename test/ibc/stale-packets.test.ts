@@ -5,6 +5,7 @@ import t from 'tap'
 import { createAdminServer } from '../../src/admin/server.js'
 import { ibcRoutes } from '../../src/admin/routes/ibc.js'
 import { createIbcWatcher } from '../../src/ibc/watcher.js'
+import { channels, type IbcPendingMessage } from '../../src/observability/channels.js'
 import { startChain } from '../chain/chain-process.js'
 import { accountClient } from '../chain/settlements.js'
 import { captureLog, embeddedStore, waitForHeight, watcherConfig } from './helpers.js'
@@ -15,6 +16,10 @@ t.test('a paused relayer makes packets stale, and they are reported until it res
   const { logger } = captureLog()
   const watcher = createIbcWatcher({ config: watcherConfig(chain.rpc, { stale_packet_secs: 1 }), store: embeddedStore(t), logger, expectedBlockMs: 100 })
   t.teardown(() => watcher.close())
+  const published: IbcPendingMessage[] = []
+  const onPending = (message: unknown): void => { published.push(message as IbcPendingMessage) }
+  channels.ibcPending.subscribe(onPending)
+  t.teardown(() => channels.ibcPending.unsubscribe(onPending))
   await watcher.start()
 
   const admin = createAdminServer({ listen: '127.0.0.1:0', token: 'test-token', logger })
@@ -42,6 +47,7 @@ t.test('a paused relayer makes packets stale, and they are reported until it res
   const status = await get('/admin/ibc/status')
   t.match(status.body, { enabled: true, connected: true, healthy: false, stale: 2, pending: 2 })
   t.match(status.body.reason, /2 packet\(s\) pending longer than 1 s \(is the relayer running\?\)/)
+  t.match(published.at(-1), { pending: 2, stale: 2 }, 'the metrics channel hears the pending and stale counts')
 
   await chain.control('/sandbox/relayer/resume', undefined, 'POST')
   await waitForHeight(watcher, (e) => e.pending === 0, 'the relayer acknowledges them')
