@@ -297,8 +297,10 @@ export class UpgradeExecutor {
       steps.push(storedIntentsStep(d.store, d.storedIntents, run.request.target_version, () => this.checkpointRecords()))
     }
     if (run.request.contract !== undefined && d.contract !== null) {
-      steps.push(contractStep(d.contract, run.request.contract, run.request.target_version,
-        run.drain.stuck_action ?? 'preserve', d.config.upgrade.extend_timeout_secs))
+      // extend_timeout was already done at the drain timeout (on chain and in the store); the MigrateMsg must not
+      // extend the same settlements a second time.
+      const action = run.drain.stuck_action === 'extend_timeout' ? 'preserve' : run.drain.stuck_action ?? 'preserve'
+      steps.push(contractStep(d.contract, run.request.contract, run.request.target_version, action, d.config.upgrade.extend_timeout_secs))
     }
     if (run.to_active !== run.from_active) steps.push(swapStep(d.store, run.from_active, run.to_active))
     return steps

@@ -95,7 +95,7 @@ for (const kind of STORE_KINDS) {
     t.same(h.contract?.extended, [{ ids: ['s-1'], secs: 3600 }])
     t.equal((await store.inflightById('intent-1'))?.deadline, before.deadline + 3600)
     t.same(done.drain.stuck_action, 'extend_timeout')
-    t.same(h.contract?.migrations[0]?.msg, { new_version: '2.0', config: { preserve_inflight: true, stuck_settlement_action: { extend_timeout: { additional_seconds: 3600 } } } })
+    t.same(h.contract?.migrations[0]?.msg, { new_version: '2.0', config: { preserve_inflight: true, stuck_settlement_action: 'preserve' } }, 'the MigrateMsg does not extend them a second time')
     t.equal(h.files.read(done.checkpoint_id as string).inflight.length, 1, 'the stuck intent is in the checkpoint')
   })
 

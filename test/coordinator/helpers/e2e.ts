@@ -37,8 +37,10 @@ export async function startWorld (t: Teardown, opts: { settleMs?: number } = {})
 
 export interface GatewayOptions {
   instance?: string
-  /** Extra TOML sections, appended. */
+  /** Extra TOML sections, appended (replaces the default `[health_checks]`). */
   extra?: string
+  /** Extra `key = value` lines of `[upgrade]`. */
+  upgrade?: string
   namespace?: string
 }
 
@@ -63,6 +65,7 @@ checkpoint_dir = "${path.join(w.dir, 'checkpoints')}"
 [upgrade]
 min_upgrade_interval_secs = 0
 drain_timeout_secs = 60
+${o.upgrade ?? ''}
 
 [rollback]
 rollback_retry_delay_secs = 1
