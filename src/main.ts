@@ -194,8 +194,11 @@ export async function runServe (options: ServeOptions): Promise<number> {
 
   return await new Promise<number>((resolve) => {
     let signalled = false
+    let aborted = false
     const onSignal = (signal: NodeJS.Signals): void => {
       if (signalled) {
+        if (aborted) return
+        aborted = true
         logger.warn({ signal }, 'second signal: aborting open exchanges')
         gateway.destroy().then(() => resolve(1), () => resolve(1))
         return
@@ -203,8 +206,9 @@ export async function runServe (options: ServeOptions): Promise<number> {
       signalled = true
       logger.info({ signal }, 'shutting down: letting open exchanges finish')
       gateway.close().then(() => {
-        logger.info('stopped')
-        resolve(0)
+        // An abort by a second signal ends the same stop: the status says it was not graceful.
+        logger.info(aborted ? 'stopped (aborted)' : 'stopped')
+        resolve(aborted ? 1 : 0)
       }, (err: unknown) => {
         logger.error({ err }, 'shutdown failed')
         resolve(1)

@@ -21,7 +21,7 @@ t.test('inflight records survive a gateway restart and the new process ends them
   const before = (await first.admin<Row[]>('GET', '/admin/inflight')).body
   t.equal(before.length, 20)
 
-  t.same(await first.stop('SIGTERM'), { code: 0, signal: null }, 'exits 0 on SIGTERM')
+  t.same(await first.stop('SIGINT'), { code: 0, signal: null }, 'exits 0 on SIGINT')
   const second = await startGateway(t, { config })
   const after = (await second.admin<Row[]>('GET', '/admin/inflight')).body
   t.same(after.map((r) => [r.id, r.key, r.upstream]).sort(), before.map((r) => [r.id, r.key, r.upstream]).sort(), 'the same records')
@@ -95,4 +95,31 @@ t.test('SIGTERM lets open exchanges finish, then exits 0', async (t) => {
   const next = await startGateway(t, { config })
   const rows = (await next.admin<Row[]>('GET', '/admin/inflight')).body
   t.same(rows.map((r) => r.id), ['held-1'])
+})
+
+t.test('a second signal aborts open exchanges and exits 1', async (t) => {
+  const upstream = http.createServer((req, res) => {
+    if (req.url !== '/slow') { res.end('quick'); return }
+    upstream.emit('held', res)
+  })
+  upstream.listen(0, '127.0.0.1')
+  await once(upstream, 'listening')
+  t.teardown(() => { upstream.closeAllConnections(); upstream.close() })
+  const config = gatewayToml({ blue: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, shutdownGraceSecs: 60 })
+  const gw = await startGateway(t, { config })
+  const slow = request(`${gw.proxyUrl}/slow`).then((a) => a.status, (err: unknown) => err)
+  await once(upstream, 'held')
+  gw.child.kill('SIGTERM')
+  await waitFor('the proxy listener to close', async () => {
+    try {
+      await fetch(`${gw.proxyUrl}/other`, { headers: { connection: 'close' } })
+      return undefined
+    } catch {
+      return true
+    }
+  })
+  gw.child.kill('SIGTERM')
+  t.same(await gw.exited, { code: 1, signal: null }, 'exit 1 without waiting for the 60 s grace')
+  const outcome = await slow
+  t.ok(outcome instanceof Error || outcome === 502, `the held exchange was aborted (${String(outcome)})`)
 })
