@@ -58,11 +58,6 @@ export const WASM = {
   noSuchContract: registered('wasm', 22, 'no such contract')
 } as const
 
-export const IBC_CHANNEL = {
-  channelNotFound: registered('channel', 1, 'channel not found'),
-  packetCommitmentNotFound: registered('channel', 24, 'packet commitment not found')
-} as const
-
 /** errorsmod.Wrap: "<detail>: <description>" (or just the description without a detail). */
 export function wrap (error: RegisteredError, detail?: string): AbciError {
   const log = detail === undefined || detail === '' ? error.description : `${detail}: ${error.description}`

@@ -83,7 +83,6 @@ export function genesisState (keys: Record<AccountName, KeyPair>, nowMs: number)
     storage: instantiate(admin, '1.0', TRANSFER_CHANNEL.channelId, IBC_TIMEOUT_SECS)
   }
   return {
-    format: 1,
     chainId: CHAIN_ID,
     genesisTimeMs: nowMs,
     app,

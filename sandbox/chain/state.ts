@@ -117,7 +117,6 @@ export interface RelayerSettings {
 }
 
 export interface ChainState {
-  format: 1
   chainId: string
   genesisTimeMs: number
   app: AppState
@@ -195,7 +194,7 @@ export class StateFile {
     if ((blocks.at(-1)?.height ?? 0) < snapshot.height) throw new Error(`${this.blocksPath} ends before height ${snapshot.height} of ${this.path}`)
     writeFileSync(this.blocksPath, blocks.map(block => JSON.stringify(block) + '\n').join(''))
     this.#savedRelayer = JSON.stringify(snapshot.relayer)
-    return { format: 1, chainId: snapshot.chainId, genesisTimeMs: snapshot.genesisTimeMs, app: snapshot.app, blocks, relayer: snapshot.relayer }
+    return { chainId: snapshot.chainId, genesisTimeMs: snapshot.genesisTimeMs, app: snapshot.app, blocks, relayer: snapshot.relayer }
   }
 
   /** After each committed block. */
