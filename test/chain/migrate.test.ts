@@ -20,7 +20,7 @@ interface Setup {
 }
 
 async function setup (t: Test, signer = 'admin'): Promise<Setup> {
-  const chain = await startChain(t, { blockMs: 100, ackDelayMs: 600_000 })
+  const chain = await startChain(t, { blockMs: 50, ackDelayMs: 600_000 })
   const { logger, lines } = captureLog()
   const client = createContractClient({
     chain: { enabled: true, rpc_url: chain.rpc, chain_id: chain.info.chain_id, settlement_contract: chain.info.settlement_contract, signer_mnemonic_env: SIGNER_ENV, gas_price: chain.info.gas_price },
