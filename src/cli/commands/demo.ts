@@ -4,7 +4,11 @@
  * when everything behaved. The orchestration lives in src/demo.
  */
 import type { Command } from 'commander'
+import { UsageError } from '../../errors.js'
 import { positiveInteger } from '../control.js'
+
+/** One machine runs every part; beyond this the demo would measure the machine, not the gateway. */
+const MAX_RATE = 500
 
 export function registerDemoCommand (program: Command): void {
   program.command('demo')
@@ -13,6 +17,7 @@ export function registerDemoCommand (program: Command): void {
     .option('--no-upgrade', 'skip the local chain and the upgrade stage (sample service, gateway, traffic and a drain only)')
     .option('--rate <n>', 'new intents per second', positiveInteger('--rate'), 20)
     .action(async (opts: { quick?: boolean, upgrade: boolean, rate: number }) => {
+      if (opts.rate > MAX_RATE) throw new UsageError(`--rate must be at most ${MAX_RATE} intents a second (got ${opts.rate})`)
       // Loaded here, not at the top: other commands should not pay for loading the demo.
       const { runDemo } = await import('../../demo/run.js')
       const code = await runDemo({ quick: opts.quick === true, withUpgrade: opts.upgrade, rate: opts.rate })

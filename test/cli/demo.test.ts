@@ -1,0 +1,91 @@
+// `intent-gate demo` end to end (the BUILT binary, so run `npm run build` first): the whole world on this machine
+// with a drain and an upgrade under live traffic, no intent failed, and nothing left running afterwards; Ctrl-C
+// stops everything; bad flags are usage errors.
+import t from 'tap'
+import { existsSync } from 'node:fs'
+import { GATEWAY_BIN, spawnNode, type Spawned } from '../helpers/gateway.js'
+
+/** Every URL the demo printed (gateway, admin API, services, chain). */
+function printedUrls (out: string): string[] {
+  return [...new Set(out.match(/http:\/\/127\.0\.0\.1:\d+/g) ?? [])]
+}
+
+async function refusesConnections (url: string): Promise<boolean> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(2000) })
+    return false
+  } catch (err) {
+    return (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED'
+  }
+}
+
+async function untilPrinted (p: Spawned, text: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const check = (): void => {
+      if (p.stdout().includes(text)) {
+        p.child.stdout?.off('data', check)
+        resolve()
+      }
+    }
+    p.child.stdout?.on('data', check)
+    p.exited.then(() => reject(new Error(`the demo exited before printing '${text}':\n${p.stdout()}\n${p.stderr()}`)), reject)
+    check()
+  })
+}
+
+t.test('demo --quick: drain and upgrade under live traffic, every intent accepted once and settled, none failed', async (t) => {
+  const demo = spawnNode([GATEWAY_BIN, 'demo', '--quick'])
+  t.teardown(() => { demo.child.kill('SIGKILL') })
+  const exit = await demo.exited
+  const out = demo.stdout()
+  t.same(exit, { code: 0, signal: null }, `exit 0\n${out}\n${demo.stderr()}`)
+
+  t.match(out, /^\s*failed\s+0$/m, 'the summary says 0 failed')
+  const sent = Number(/^\s*intents sent\s+(\d+)$/m.exec(out)?.[1])
+  const once = /^\s*accepted, each exactly once\s+(\d+)\s+\(the services recorded [\d +]+= (\d+), 0 twice\)$/m.exec(out)
+  t.ok(sent > 0, `${sent} intents sent`)
+  t.equal(Number(once?.[1]), sent, 'every intent sent was accepted')
+  t.equal(Number(once?.[2]), sent, 'and the services recorded each exactly once')
+  t.match(out, new RegExp(`^\\s*settled\\s+${sent}$`, 'm'), 'every accepted intent settled')
+  const retried = Number(/^\s*refused with 503, then retried\s+(\d+) intents/m.exec(out)?.[1])
+  t.ok(retried > 0, `${retried} intents were refused with 503 and retried`)
+
+  t.match(out, /mode drained\s+inflight\s+0/, 'the drain reached drained with 0 inflight')
+  t.match(out, /mode active: intents are accepted again/, 'the drain was stopped')
+  for (const phase of ['pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming']) {
+    t.match(out, new RegExp(`^\\s*${phase}\\s+[\\d.]+ s\\s+ok$`, 'm'), `phase ${phase} ok`)
+  }
+  t.match(out, /^\s*result\s+completed$/m)
+  t.match(out, /^\s*settlement contract\s+code 1 -> 2$/m, 'the contract was migrated')
+  t.match(out, /^\s*accepted by green \(2\.0\)\s+[1-9]\d* intents, all sent as 1\.0$/m, '1.0 clients were served by green')
+  t.match(out, /Everything behaved/)
+
+  const urls = printedUrls(out)
+  t.ok(urls.length >= 5, `the demo printed where its parts listened: ${urls.join(' ')}`)
+  for (const url of urls) t.ok(await refusesConnections(url), `${url} is stopped`)
+  const config = /^\s*configuration\s+(\S+)$/m.exec(out)?.[1] as string
+  t.notOk(existsSync(config), 'the temporary folder is removed')
+})
+
+t.test('Ctrl-C during the traffic stops every process and exits 130', async (t) => {
+  const demo = spawnNode([GATEWAY_BIN, 'demo', '--quick', '--no-upgrade'])
+  t.teardown(() => { demo.child.kill('SIGKILL') })
+  await untilPrinted(demo, '[2/4] Steady traffic')
+  // Only the demo gets the signal (a terminal would signal the whole group): it must stop its children itself.
+  demo.child.kill('SIGINT')
+  const exit = await demo.exited
+  const out = demo.stdout()
+  t.same(exit, { code: 130, signal: null }, `${out}\n${demo.stderr()}`)
+  t.match(out, /Interrupted: stopping every process/)
+  t.match(out, /All processes stopped/)
+  const urls = printedUrls(out)
+  t.ok(urls.length >= 3, 'the service, proxy and admin API were printed')
+  for (const url of urls) t.ok(await refusesConnections(url), `${url} is stopped`)
+})
+
+t.test('bad flags are usage errors naming the flag (exit 2)', async (t) => {
+  const demo = spawnNode([GATEWAY_BIN, 'demo', '--rate', '0'])
+  const exit = await demo.exited
+  t.equal(exit.code, 2)
+  t.match(demo.stderr(), /--rate must be a whole number of at least 1/)
+})
