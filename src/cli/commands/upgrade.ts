@@ -72,9 +72,16 @@ async function watch (client: AdminClient, intervalMs: number): Promise<UpgradeS
       const index = PHASES.indexOf(status.state as typeof PHASES[number])
       const phaseText = index >= 0 ? `${index + 1}/${PHASES.length} ${status.state}` : status.state
       phaseBar.update(status.progress_pct, { detail: `${phaseText} (${status.progress_pct}%)${status.error !== null && !FINAL.has(status.state) ? ' - ' + status.error.slice(0, 60) : ''}` })
-      const initial = Math.max(status.drain?.initial_inflight ?? 0, status.inflight_count, 1)
+      const stillDraining = status.state === 'pre_checks' || status.state === 'draining'
+      const initial = Math.max(status.drain?.initial_inflight ?? 0, stillDraining ? status.inflight_count : 0, 1)
       drainBar.setTotal(initial)
-      drainBar.update(initial - status.inflight_count, { detail: `${status.inflight_count} inflight, ${status.drain_status.pending_ibc_packets} IBC packets pending` })
+      if (stillDraining) {
+        drainBar.update(initial - status.inflight_count, { detail: `${status.inflight_count} inflight, ${status.drain_status.pending_ibc_packets} IBC packets pending` })
+      } else {
+        // Past the drain the count is the new version's traffic (or the stuck intents a forced drain left).
+        const left = status.drain?.forced === true ? ` (forced: ${status.drain.stuck_settlement_action ?? ''})` : ''
+        drainBar.update(initial, { detail: `drained${left}; ${status.inflight_count} inflight now` })
+      }
       if (FINAL.has(status.state)) break
       await new Promise((resolve) => setTimeout(resolve, intervalMs))
       status = await client.get<UpgradeStatusBody>('/admin/upgrade/status')
