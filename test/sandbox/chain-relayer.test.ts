@@ -2,7 +2,8 @@
  * Packets and the built-in relayer on the local chain, seen through cosmjs: several settlements in one tx
  * each get their own send_packet event; a paused relayer (an outage) leaves the packets pending for as long
  * as it lasts (PacketCommitments, UnreceivedPackets/Acks); resumed, it acknowledges them in a later block;
- * set to time out, it delivers timeout_packet and the settlement is refunded.
+ * set to time out, it delivers timeout_packet and the settlement is refunded; an outage that outlasts the
+ * packet timeout ends the same way.
  */
 import t from 'tap'
 import type { Event } from '@cosmjs/stargate'
@@ -71,4 +72,32 @@ t.test('relayer outage, resume and timeout', async (t) => {
   t.equal(refused.status, 400)
   t.match(await refused.json(), { detail: /ack_delay_ms must be a non-negative integer; outcome must be "ack" or "timeout"/ })
   await t.rejects(ibc.ibc.channel.packetCommitments('transfer', 'channel-9'), /Query failed with \(38\): .*channel not found/, 'an unknown channel is a NotFound')
+})
+
+t.test('an outage longer than the packet timeout ends in timeout_packet and a refund', async (t) => {
+  const chain = await startChain(t, ['--block-ms', '100', '--ack-delay-ms', '100'])
+  const { info } = chain
+  const contract = info.settlement_contract
+  const { client, address } = await signingClient(chain, info.admin_mnemonic)
+  const ws = await websocketClient(chain)
+  const relayed: string[] = []
+  const relaySubscription = ws.subscribeTx("message.module='ibc_channel'").subscribe({
+    next: (event) => { relayed.push(...event.result.events.map(e => e.type).filter(type => type.endsWith('_packet'))) }
+  })
+  chain.track(() => relaySubscription.unsubscribe())
+  const blocks = await blockFeed(chain, ws)
+
+  // packets of new settlements time out one second after they are sent
+  await client.migrate(address, contract, info.code_ids['1.0']!, { new_version: '1.0', config: { preserve_inflight: true, stuck_settlement_action: 'preserve', new_config: { ibc_timeout_secs: 1 } } }, FEE)
+  await chain.control('/sandbox/relayer/pause')
+  const created = await client.execute(address, contract, createSettlementMsg('late', address), FEE)
+  const sent = attributesOf(created.events.find((event: Event) => event.type === 'send_packet')!)
+  const timeoutMs = Number(BigInt(sent.packet_timeout_timestamp!) / 1_000_000n)
+  await blocks.until((_height, timeMs) => timeMs > timeoutMs)
+  t.match(await client.queryContractSmart(contract, { settlement: { id: 'late' } }), { phase: 'user_funds_locked', ibc_packet: { status: 'pending' } }, 'nothing happens while the relayer is away')
+
+  await chain.control('/sandbox/relayer/resume')
+  await blocks.until(() => relayed.length > 0)
+  t.same(relayed, ['timeout_packet'], 'the resumed relayer can only time the packet out')
+  t.match(await client.queryContractSmart(contract, { settlement: { id: 'late' } }), { phase: 'refunded', ibc_packet: { status: 'timed_out' } })
 })
