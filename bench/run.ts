@@ -25,7 +25,7 @@ import { perfAvailable } from './lib/perf.js'
 import { selectLoadGenerator } from './load/select.js'
 import { parseOptions, USAGE, UsageError, type BenchOptions, type CaseId } from './options.js'
 import { computeRatios } from './report/ratios.js'
-import { formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatPerf, formatRedis, formatSyscalls, formatTranslation, formatRows, formatSwap, type RunHeader } from './report/print.js'
+import { cpuPerRequestUs, formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatPerf, formatRedis, formatSyscalls, formatTranslation, formatRows, formatSwap, type RunHeader } from './report/print.js'
 
 const log = (line: string): void => { process.stderr.write(`[bench] ${line}\n`) }
 
@@ -43,7 +43,9 @@ const GATEWAY_ROWS: CaseId[] = ['pass-through', 'submit', 'submit-translated']
 function medianRound (results: CaseResult[]): CaseResult {
   const measured = results.filter((r) => r.result !== undefined).sort((a, b) => (a.result?.rps ?? 0) - (b.result?.rps ?? 0))
   const median = measured[Math.floor((measured.length - 1) / 2)] ?? results[0] as CaseResult
-  return results.length > 1 ? { ...median, rounds: results.map((r) => r.result ?? null) } : median
+  return results.length > 1
+    ? { ...median, rounds: results.map((r) => ({ result: r.result ?? null, cpu: r.cpu ?? null, cpuUsPerRequest: Number.isFinite(cpuPerRequestUs(r)) ? cpuPerRequestUs(r) : null })) }
+    : median
 }
 
 async function runRow (id: CaseId, title: string, fn: () => Promise<CaseResult>): Promise<CaseResult> {

@@ -31,7 +31,7 @@ export interface CaseResult {
   /** The unmeasured load before the measured run. */
   warmup?: Warmup
   /** With --rounds N: every round's result, in order (the row shows the median round). */
-  rounds?: Array<LoadResult | null>
+  rounds?: Array<{ result: LoadResult | null, cpu: CpuUse | null, cpuUsPerRequest: number | null }>
 }
 
 export type Request = { method: 'GET', path: string } | { method: 'POST', path: string, intent: BodyTemplate }
