@@ -2,13 +2,14 @@
  * The local chain refuses what a real chain refuses at CheckTx, and cosmjs surfaces it the same way: a tx
  * signed by another key (code 4), for another chain id (code 4), with a wrong sequence (code 32), with too
  * small a fee (code 13); nothing of a refused tx changes the account. Correct txs pass, in SIGN_MODE_DIRECT
- * and in amino JSON, and one account's consecutive txs fit in one block.
+ * and in amino JSON, and one account's consecutive txs fit in one block. Gas is charged: out of gas fails the
+ * tx in delivery (code 11) but keeps the fee and sequence; MsgSend moves coins and creates the recipient.
  * Refusals go through broadcastTxSync: cosmjs's broadcastTx leaves its 60 s poll timer running when the
  * broadcast itself is refused, which would hold the test process open.
  */
 import t from 'tap'
 import { Secp256k1HdWallet } from '@cosmjs/amino'
-import { toUtf8 } from '@cosmjs/encoding'
+import { toBech32, toUtf8 } from '@cosmjs/encoding'
 import { DirectSecp256k1HdWallet, type OfflineDirectSigner } from '@cosmjs/proto-signing'
 import { SigningCosmWasmClient } from '@cosmjs/cosmwasm-stargate'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
@@ -62,4 +63,27 @@ t.test('CheckTx refuses bad signatures, sequences and fees as a Cosmos SDK chain
   chain.track(() => aminoClient.disconnect())
   const result = await aminoClient.execute(carol!.address, info.settlement_contract, createSettlementMsg('auth-amino', carol!.address), FEE)
   t.ok(result.events.some(event => event.type === 'send_packet'), 'an amino-signed execute is delivered')
+})
+
+t.test('gas is charged: out of gas fails the tx but keeps fee and sequence; MsgSend funds a new account', async (t) => {
+  const chain = await startChain(t, ['--block-ms', '100'])
+  const { info } = chain
+  const { client, address } = await signingClient(chain, mnemonicOf(info, 'bob'))
+  const before = BigInt((await client.getBalance(address, 'ustake')).amount)
+
+  const lowGas = { amount: [{ denom: 'ustake', amount: '1000' }], gas: '40000' }
+  const msg = { typeUrl: '/cosmwasm.wasm.v1.MsgExecuteContract', value: { sender: address, contract: info.settlement_contract, msg: toUtf8(JSON.stringify(createSettlementMsg('gas-1', address))), funds: [] } }
+  const outOfGas = await client.signAndBroadcast(address, [msg], lowGas)
+  t.equal(outOfGas.code, 11)
+  t.match(outOfGas.rawLog, /^out of gas in location: wasm contract; gasWanted: 40000, gasUsed: \d+: out of gas$/)
+  t.match(await client.getAccount(address), { sequence: 1 }, 'the sequence is used')
+  t.equal(BigInt((await client.getBalance(address, 'ustake')).amount), before - 1000n, 'the fee is taken')
+  await t.rejects(client.queryContractSmart(info.settlement_contract, { settlement: { id: 'gas-1' } }), /Settlement not found: gas-1/, 'the message had no effect')
+
+  const fresh = toBech32('wasm', new Uint8Array(20).fill(9))
+  const sent = await client.sendTokens(address, fresh, [{ denom: 'ustake', amount: '12345' }], FEE)
+  t.equal(sent.code, 0)
+  t.same(await client.getBalance(fresh, 'ustake'), { denom: 'ustake', amount: '12345' })
+  t.match(await client.getAccount(fresh), { address: fresh, sequence: 0 }, 'the recipient account exists now')
+  t.equal(BigInt((await client.getBalance(address, 'ustake')).amount), before - 1000n - 12345n - BigInt(FEE.amount[0]!.amount))
 })
