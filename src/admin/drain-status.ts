@@ -53,11 +53,9 @@ export function upgradeStateValue (control: ControlState, mode: DrainMode): 0 | 
 }
 
 export function buildDrainStatus (
-  control: ControlState, inflightCreatedAtMs: readonly number[], pendingPackets: number, nowMs: number
+  control: ControlState, inflight: number, oldestCreatedAtMs: number | null, pendingPackets: number, nowMs: number
 ): DrainStatus {
-  const inflight = inflightCreatedAtMs.length
-  let oldest: number | null = null
-  for (const ms of inflightCreatedAtMs) if (oldest === null || ms < oldest) oldest = ms
+  const oldest = inflight === 0 ? null : oldestCreatedAtMs
   const startedMs = control.drain?.started_at_ms ?? null
   const deadlineSecs = control.drain?.deadline_secs
   return {

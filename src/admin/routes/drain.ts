@@ -12,15 +12,20 @@ import { BodyFields } from '../fields.js'
 import type { RouteGroup } from '../server.js'
 
 export interface DrainRoutesDeps {
-  store: Pick<Store, 'control' | 'inflight' | 'setDrain'>
+  store: Pick<Store, 'control' | 'inflight' | 'inflightCount' | 'setDrain'>
   /** Pending IBC packets on the watched channels (0 without a watcher). */
   pendingIbcPackets: () => Promise<number> | number
   now?: () => number
 }
 
 export async function readDrainStatus (deps: DrainRoutesDeps): Promise<DrainStatus> {
-  const [control, records, pending] = await Promise.all([deps.store.control(), deps.store.inflight(), deps.pendingIbcPackets()])
-  return buildDrainStatus(control, records.map((r) => r.created_at_ms), pending, (deps.now ?? Date.now)())
+  const [control, count, pending] = await Promise.all([deps.store.control(), deps.store.inflightCount(), deps.pendingIbcPackets()])
+  // The count is one cheap exact read; the records are listed only when there are some, for the oldest age.
+  let oldest: number | null = null
+  if (count > 0) {
+    for (const r of await deps.store.inflight()) if (oldest === null || r.created_at_ms < oldest) oldest = r.created_at_ms
+  }
+  return buildDrainStatus(control, count, oldest, pending, (deps.now ?? Date.now)())
 }
 
 export function drainRoutes (deps: DrainRoutesDeps): RouteGroup {
