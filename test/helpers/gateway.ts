@@ -196,6 +196,7 @@ export async function spawnServe (t: Teardown, opts: { config: string, env?: Rec
   const p = spawnNode([GATEWAY_BIN, 'serve', '--config', file], {
     INTENT_GATE_ADMIN_TOKEN: TEST_TOKEN,
     INTENT_GATE_COORDINATOR_DATABASE: path.join(dir, 'coordinator.sqlite'),
+    INTENT_GATE_CHECKPOINT_CHECKPOINT_DIR: path.join(dir, 'checkpoints'),
     ...opts.env
   })
   t.teardown(async () => { await stopSpawned(p, 'SIGKILL') })
