@@ -44,6 +44,7 @@ export async function runDemo (o: DemoOptions): Promise<number> {
   process.on('SIGTERM', onSignal)
   const dir = await mkdtemp(path.join(os.tmpdir(), 'intent-gate-demo-'))
   const problems: string[] = []
+  let traffic: Traffic | null = null
 
   write('intent-gate demo: sample intent services, the gateway' + (o.withUpgrade ? ', the local chain and an upgrade under live traffic' : ' and a drain under live traffic') +
     ', all on 127.0.0.1; everything is stopped at the end (Ctrl-C stops it early).\n')
@@ -54,7 +55,7 @@ export async function runDemo (o: DemoOptions): Promise<number> {
     say.stage('Steady traffic')
     say.say(`Sending ${o.rate} signed 1.0 intents a second through the gateway; each client retries a 503 after its Retry-After ` +
       'with the same Idempotency-Key, then reads its intent until it settles.')
-    const traffic = await Traffic.start(children, { target: world.proxyUrl, rate: o.rate, finishTimeoutSecs: 60 })
+    traffic = await Traffic.start(children, { target: world.proxyUrl, rate: o.rate, finishTimeoutSecs: 60 })
     const c: StageContext = { admin: world.admin, traffic, say, timings, signal: controller.signal, problems }
     await watchTraffic(c, timings.trafficSecs)
 
@@ -79,6 +80,8 @@ export async function runDemo (o: DemoOptions): Promise<number> {
     process.off('SIGTERM', onSignal)
     // A second Ctrl-C while stopping must not kill the demo before its children are gone.
     process.on('SIGINT', () => {})
+    // Interrupted clients would wait out their Retry-After against a gateway that is going away.
+    if (code === EXIT_INTERRUPTED) traffic?.abort()
     await children.stopAll()
     await rm(dir, { recursive: true, force: true })
     if (code === 0) write('\nEverything behaved: no intent failed. All processes stopped.\n')
