@@ -3,8 +3,12 @@
  * contract are queryable, a create_settlement executed with SigningCosmWasmClient carries its send_packet
  * event in the tx result and in block_results, NewBlock and Tx events arrive over WebSocket, the packet
  * commitment is visible through the IBC query extension, and an unknown query path is refused as a node does.
+ * Also the rest of the RPC surface and the sandbox control endpoints.
  */
+import { once } from 'node:events'
+import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
+import WebSocket from 'ws'
 import { toBech32, toUtf8 } from '@cosmjs/encoding'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { connectComet, Comet38Client } from '@cosmjs/tendermint-rpc'
@@ -114,4 +118,27 @@ t.test('the rest of the CometBFT RPC surface: broadcast_tx_commit, tx, tx_search
   t.equal((await comet.abciInfo()).data, 'intent-gate-sandbox')
   const uriStatus = await (await fetch(`${info.rpc}/status`)).json() as { result: { node_info: { version: string } } }
   t.match(uriStatus.result.node_info.version, /^0\.38\./, 'GET URI requests work too')
+})
+
+t.test('control endpoints: cutting WebSockets without a close frame, halting blocks', async (t) => {
+  const chain = await startChain(t, ['--block-ms', '50'])
+  const socket = new WebSocket(chain.info.websocket)
+  await once(socket, 'open')
+  const closed = once(socket, 'close') as Promise<[number, Buffer]>
+  t.match(await chain.control('/sandbox/websocket/drop'), { dropped: 1 })
+  const [code] = await closed
+  t.equal(code, 1006, 'the client sees an abnormal closure: no close frame was sent')
+
+  const comet = await Comet38Client.connect(chain.info.rpc)
+  chain.track(() => comet.disconnect())
+  const { height } = await chain.control('/sandbox/blocks/halt') as { height: number }
+  await delay(300) // six block intervals: nothing may happen
+  t.equal((await comet.status()).syncInfo.latestBlockHeight, height, 'no blocks while halted')
+  await chain.control('/sandbox/blocks/resume')
+  const ws = await websocketClient(chain)
+  const blocks = await blockFeed(chain, ws)
+  t.ok(blocks.heights[0]! > height, 'blocks resume')
+  const unknown = await fetch(`${chain.info.rpc}/sandbox/nothing`, { method: 'POST' })
+  t.equal(unknown.status, 404)
+  t.equal(unknown.headers.get('content-type'), 'application/problem+json')
 })
