@@ -294,7 +294,8 @@ export class UpgradeExecutor {
     const d = this.deps
     const steps: UpgradeStep[] = [schemaStep(d.migrations)]
     if (d.storedIntents !== null) {
-      steps.push(storedIntentsStep(d.store, d.storedIntents, run.request.target_version, () => this.checkpointRecords()))
+      steps.push(storedIntentsStep(d.store, d.storedIntents, run.request.target_version, () => this.checkpointRecords(),
+        (key, from, to) => { d.journal.recordStoredIntentMigration(run.id, key, from, to) }))
     }
     if (run.request.contract !== undefined && d.contract !== null) {
       // extend_timeout was already done at the drain timeout (on chain and in the store); the MigrateMsg must not

@@ -107,6 +107,14 @@ export class UpgradeJournal {
     })()
   }
 
+  /** Records one stored intent the upgrade moved to another version (table of migration 003, when applied). */
+  recordStoredIntentMigration (upgradeId: string, key: string, from: string, to: string): void {
+    const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stored_intent_migrations'").get()
+    if (exists === undefined) return
+    this.db.prepare('INSERT OR REPLACE INTO stored_intent_migrations (upgrade_id, intent_key, from_version, to_version, migrated_at) VALUES (?, ?, ?, ?, ?)')
+      .run(upgradeId, key, from, to, Date.now())
+  }
+
   private localUnfinished (): UpgradeRun | null {
     const row = this.db.prepare(`SELECT run_json FROM upgrade_history
       WHERE run_json IS NOT NULL AND state NOT IN ('completed', 'rolled_back', 'failed') ORDER BY started_at DESC LIMIT 1`).get() as { run_json: string } | undefined

@@ -25,6 +25,7 @@ for (const kind of STORE_KINDS) {
     t.equal(h.contract?.version, '1.0.0', 'with its old version')
     t.same(h.contract?.migrations.map((m) => m.codeId), [2, 1])
     t.same((await store.inflight()).map((r) => r.key), [preserved.key], 'the store holds what the checkpoint had')
+    t.equal(h.runner.current(), 2, 'the schema is back where it was (003 rolled back with its down)')
     t.equal(h.events.filter((e) => e.event === 'ended' && e.outcome === 'rolled_back').length, 1, 'upgrade_rollbacks_total is fed')
     const phases = done.phases.map((p) => `${p.phase}:${p.outcome ?? ''}`)
     t.same(phases.slice(-3), ['post_checks:failed', 'rolling_back:ok', 'rolled_back:ok'])

@@ -8,7 +8,7 @@ import type { StoredIntentMigrator } from '../ports.js'
 import type { UpgradeStep } from './step.js'
 
 export function storedIntentsStep (store: Store, migrator: StoredIntentMigrator, targetVersion: string,
-  checkpointRecords: () => InflightRecord[]): UpgradeStep {
+  checkpointRecords: () => InflightRecord[], onMigrated: (key: string, from: string, to: string) => void = () => {}): UpgradeStep {
   return {
     name: 'stored_intents',
     prepare: async () => ({ target_version: targetVersion }),
@@ -17,7 +17,10 @@ export function storedIntentsStep (store: Store, migrator: StoredIntentMigrator,
       for (const record of await store.inflight()) {
         const next = migrator.migrate(record, targetVersion)
         if (next === null || next === record) continue
-        if (await store.updateInflight(next)) migrated++
+        if (await store.updateInflight(next)) {
+          migrated++
+          onMigrated(record.key, record.upstream_version, next.upstream_version)
+        }
       }
       return { migrated }
     },

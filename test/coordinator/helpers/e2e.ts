@@ -75,7 +75,12 @@ ${o.extra ?? '[health_checks]\ncheck_timeout_secs = 5'}
   const base = gatewayToml({ redisUrl: w.redis.url, blue: w.blue.url, green: w.green.url, extra }).replace('[chain]\nenabled = false\n', '')
   return await startGateway(t, {
     config: base.replace('[redis]\n', `[redis]\nnamespace = "${o.namespace ?? 'e2e'}"\n`),
-    env: { INTENT_GATE_SIGNER_MNEMONIC: info.admin_mnemonic, INTENT_GATE_COORDINATOR_DATABASE: path.join(w.dir, `state-${instance}.sqlite`) }
+    env: {
+      INTENT_GATE_SIGNER_MNEMONIC: info.admin_mnemonic,
+      INTENT_GATE_COORDINATOR_DATABASE: path.join(w.dir, `state-${instance}.sqlite`),
+      // Shared by every instance of a test: a rollback restores the checkpoint whichever instance wrote it.
+      INTENT_GATE_CHECKPOINT_CHECKPOINT_DIR: path.join(w.dir, 'checkpoints')
+    }
   })
 }
 
