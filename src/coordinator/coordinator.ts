@@ -127,7 +127,6 @@ export class UpgradeCoordinator {
         phases: [{ phase: 'pre_checks', started_at_ms: now, ended_at_ms: null, outcome: null }],
         steps: [],
         checkpoint_id: null,
-        abort_requested: false,
         error: null,
         rollback_attempts: 0,
         drain: { started_at_ms: null, deadline_ms: null, initial_inflight: null, forced: false, extended: 0, stuck_action: null },

@@ -18,11 +18,6 @@ export const FINAL_STATES: ReadonlySet<UpgradeState> = new Set(['completed', 'ro
 /** The forward phases, in order (the progress bar's segments). */
 export const FORWARD_PHASES: readonly UpgradeState[] = ['pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming']
 
-/** The `upgrade_state` gauge's value per state: 0 none, 1 draining, 2 upgrading, 3 rolling back, 4 failed. */
-export const STATE_GAUGE: Record<UpgradeState, number> = {
-  idle: 0, completed: 0, rolled_back: 0, pre_checks: 1, draining: 1, checkpointing: 2, migrating: 2, post_checks: 2, resuming: 2, rolling_back: 3, failed: 4
-}
-
 export interface ContractTarget {
   code_id: number
   checksum: string
@@ -72,7 +67,6 @@ export interface UpgradeRun {
   phases: PhaseRecord[]
   steps: StepRecord[]
   checkpoint_id: string | null
-  abort_requested: boolean
   /** Why it rolled back or failed. */
   error: string | null
   rollback_attempts: number
