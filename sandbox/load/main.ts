@@ -51,7 +51,8 @@ async function run (o: LoadOptions): Promise<number> {
 
   // Each tick is scheduled from the start time, so a slow tick does not lower the rate.
   const intervalMs = 1000 / o.rate
-  for (let i = 0; state.sending; i++) {
+  const endAt = o.durationSecs === null ? Infinity : startedAt + o.durationSecs * 1000
+  for (let i = 0; state.sending && Date.now() < endAt; i++) {
     const deadline = Math.floor(Date.now() / 1000) + DEADLINE_SECS
     const intent = o.version === '1.0'
       ? signIntentV1(signer, { deadline })
