@@ -12,17 +12,21 @@ t.test('drain by redis-cli SET under 200 concurrent submissions', async (t) => {
   const blue = await startService(t, { versions: '1.0', settleMs: 600_000 })
   const gw = await startGateway(t, { config: gatewayToml({ redisUrl: redis.url, blue: blue.url }) })
   const signer = makeSigner()
-  const intents = Array.from({ length: 800 }, () => signIntentV1(signer))
   const keyOf = (i: { user: string, nonce: number }): string => `${i.user}:${i.nonce}`
 
-  // 200 clients submit continuously (200 submissions in flight at any moment); the switch goes on midway.
+  // 200 clients submit continuously (200 submissions in flight at any moment); the switch goes on after 250
+  // answers, and the clients go on until 100 submissions have been sent after the SET returned, however long
+  // the SET takes on a busy machine.
   let setReturnedAt = Infinity
   let setDone: Promise<void> | null = null
   const all: Array<Answer & { key: string }> = []
-  let next = 0
+  const afterSetTarget = 100
+  const limit = 5000
+  let sentAfterSet = 0
   const client = async (): Promise<void> => {
-    while (next < intents.length) {
-      const intent = intents[next++] as typeof intents[number]
+    while (sentAfterSet < afterSetTarget && all.length < limit) {
+      const intent = signIntentV1(signer)
+      if (performance.now() > setReturnedAt) sentAfterSet++
       all.push({ ...await request(`${gw.proxyUrl}/intents`, { body: intent }), key: keyOf(intent) })
       if (all.length === 250) {
         setDone = redis.cli('SET', 'intent-gate:{default}:drain', '1').then(() => { setReturnedAt = performance.now() })
@@ -32,9 +36,8 @@ t.test('drain by redis-cli SET under 200 concurrent submissions', async (t) => {
   await Promise.all(Array.from({ length: 200 }, client))
   t.ok(setDone, 'the drain switch was set under load')
   await setDone
-  t.equal(all.length, 800)
   const afterSet = all.filter((x) => x.startedAt > setReturnedAt)
-  t.ok(afterSet.length >= 50, `submissions kept coming after the SET returned (${afterSet.length})`)
+  t.ok(afterSet.length >= afterSetTarget, `submissions kept coming after the SET returned (${afterSet.length})`)
 
   const admitted = all.filter((a) => a.status === 202)
   const refused = all.filter((a) => a.status !== 202)
