@@ -237,7 +237,7 @@ export async function request (url: string, init: { method?: string, body?: unkn
 }
 
 /** Polls `probe` every `everyMs` until it returns a value other than undefined; fails after `timeoutMs`. */
-export async function waitFor<T> (what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function waitFor<T> (what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
