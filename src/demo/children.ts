@@ -30,6 +30,8 @@ export interface Child {
 
 export class ChildProcesses {
   private readonly children: Child[] = []
+  /** Those the demo stopped itself or already reported: any other exit is a crash worth reporting. */
+  private readonly accounted = new Set<Child>()
   private readonly killAtExit = (): void => { for (const c of this.children) if (isRunning(c)) c.process.kill('SIGKILL') }
 
   constructor () {
@@ -62,29 +64,53 @@ export class ChildProcesses {
     let timer: NodeJS.Timeout | undefined
     try {
       return await new Promise<T>((resolve, reject) => {
-        child.onLine((line) => {
+        let settled = false
+        const settle = (f: () => void): void => {
+          if (settled) return
+          settled = true
+          f()
+        }
+        child.onLine((line) => settle(() => {
           try {
             resolve(JSON.parse(line) as T)
           } catch {
             reject(new DemoError(`${child.name} printed a first line that is not JSON: ${line.slice(0, 200)}`))
           }
-        })
-        child.exited.then((exit) => reject(new DemoError(`${child.name} exited (${exit.signal ?? `status ${exit.code ?? '?'}`}) before it was ready:\n${child.stderrTail()}`)), reject)
-        timer = setTimeout(() => reject(new DemoError(`${child.name} was not ready within ${timeoutMs / 1000} s:\n${child.stderrTail()}`)), timeoutMs)
+        }))
+        child.exited.then((exit) => settle(() => {
+          // Reported here, with its stderr: not again as a crash.
+          this.accounted.add(child)
+          reject(new DemoError(`${child.name} exited (${exit.signal ?? `status ${exit.code ?? '?'}`}) before it was ready:\n${child.stderrTail()}`))
+        }), reject)
+        timer = setTimeout(() => settle(() => reject(new DemoError(`${child.name} was not ready within ${timeoutMs / 1000} s:\n${child.stderrTail()}`))), timeoutMs)
       })
     } finally {
       clearTimeout(timer)
     }
   }
 
+  /** Sends `signal` to a child the demo means to end (so its exit is not reported as a crash). */
+  signal (child: Child, signal: NodeJS.Signals): void {
+    this.accounted.add(child)
+    child.process.kill(signal)
+  }
+
   /** SIGTERM, then SIGKILL after a grace period; resolves with the exit. */
   async stop (child: Child, graceMs = STOP_GRACE_MS): Promise<Exit> {
     if (!isRunning(child)) return await child.exited
+    this.accounted.add(child)
     const escalate = setTimeout(() => child.process.kill('SIGKILL'), graceMs)
     child.process.kill('SIGTERM')
     const exit = await child.exited
     clearTimeout(escalate)
     return exit
+  }
+
+  /** Children that exited before the demo stopped them, with the end of their stderr (why a stage failed). */
+  crashed (): Array<{ name: string, exit: string, stderrTail: string }> {
+    return this.children
+      .filter((c) => !isRunning(c) && !this.accounted.has(c))
+      .map((c) => ({ name: c.name, exit: c.process.signalCode ?? `status ${c.process.exitCode ?? '?'}`, stderrTail: c.stderrTail() }))
   }
 
   /** Stops every child still running, newest first (the gateway before the services it forwards to). */

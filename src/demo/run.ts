@@ -72,6 +72,7 @@ export async function runDemo (o: DemoOptions): Promise<number> {
   } catch (err) {
     if (controller.signal.aborted) return await finish(EXIT_INTERRUPTED)
     problems.push(err instanceof Error ? err.message : String(err))
+    for (const c of children.crashed()) problems.push(`${c.name} exited (${c.exit}) while the demo ran:\n${c.stderrTail.trimEnd()}`)
   }
   return await finish(problems.length === 0 ? 0 : 1)
 

@@ -92,12 +92,12 @@ export class Traffic {
 
   /** Ends the clients at once, open intents and all (Ctrl-C: nobody waits for the summary). */
   abort (): void {
-    this.child.process.kill('SIGKILL')
+    this.children.signal(this.child, 'SIGKILL')
   }
 
   /** Stops sending; resolves once every intent has its answer and has ended (or the finish timeout passed). */
   async stop (finishTimeoutSecs: number): Promise<TrafficSummary> {
-    this.child.process.kill('SIGTERM')
+    this.children.signal(this.child, 'SIGTERM')
     let timer: NodeJS.Timeout | undefined
     try {
       return await Promise.race([
