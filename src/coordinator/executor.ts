@@ -102,7 +102,12 @@ export class UpgradeExecutor {
         this.log.warn({ state: run.state, reason: messageOf(err) }, 'coordinator stopped acting on the upgrade; its record stays for the next leader')
         return
       }
-      await this.rollback(messageOf(err), err instanceof UpgradeAbortedError ? 'aborted' : 'failed')
+      try {
+        await this.rollback(messageOf(err), err instanceof UpgradeAbortedError ? 'aborted' : 'failed')
+      } catch (rollbackErr) {
+        if (!this.stopped(rollbackErr)) throw rollbackErr
+        this.log.warn({ state: run.state, reason: messageOf(rollbackErr) }, 'coordinator stopped acting during the rollback; its record stays for the next leader')
+      }
     }
   }
 

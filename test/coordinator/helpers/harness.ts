@@ -84,6 +84,8 @@ export class FakeContract implements ContractPort {
   /** Awaited inside migrate to the new code (abort / crash mid-step). */
   migrateGate: ReturnType<typeof gate> | null = null
   settlementsGate: ReturnType<typeof gate> | null = null
+  /** Awaited inside a migration back to an older code (a rollback's revert). */
+  revertGate: ReturnType<typeof gate> | null = null
 
   async info (): Promise<ContractInfo> {
     return { address: 'wasm1contract', code_id: this.codeId, contract: 'intent-settlement', version: this.version, admin: this.admin }
@@ -113,6 +115,7 @@ export class FakeContract implements ContractPort {
       throw new Error('failed to execute message; message index: 0: migrate refused by the contract: unauthorized')
     }
     if (!toOld && this.migrateGate !== null) { this.migrateGate.arrive(); await this.migrateGate.wait }
+    if (toOld && this.revertGate !== null) { this.revertGate.arrive(); await this.revertGate.wait }
     this.codeId = codeId
     this.version = String(msg.new_version)
     this.migrations.push({ codeId, msg })
