@@ -80,3 +80,20 @@ t.test('upgrade events feed the seed metrics', async (t) => {
   t.equal(sample(text, 'upgrade_rollbacks_total'), 1)
   t.equal(sample(text, 'upgrade_duration_seconds_count'), 2)
 })
+
+t.test('every metric of INTERFACE section 7 is exposed from the first scrape', async (t) => {
+  const metrics = createMetrics({ inflightCount: () => 0, upgradeState: () => ({ value: 0, sinceMs: null }) })
+  t.teardown(metrics.close)
+  const text = await metrics.text()
+  const expected: Array<[string, string]> = [
+    ['upgrade_state', 'gauge'], ['inflight_settlements', 'gauge'], ['drain_duration_seconds', 'histogram'],
+    ['upgrade_duration_seconds', 'histogram'], ['upgrade_rollbacks_total', 'counter'], ['upgrade_start_time', 'gauge'],
+    ['intent_gate_requests_total', 'counter'], ['intent_gate_upstream_latency_seconds', 'histogram'],
+    ['intent_gate_translations_total', 'counter'], ['intent_gate_refusals_total', 'counter'],
+    ['intent_gate_ibc_pending_packets', 'gauge'], ['intent_gate_intents_ended_total', 'counter']
+  ]
+  for (const [name, type] of expected) t.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'), name)
+  t.equal(sample(text, 'upgrade_state'), 0)
+  t.equal(sample(text, 'inflight_settlements'), 0)
+  t.equal(metrics.contentType.split(';')[0], 'text/plain')
+})
