@@ -58,7 +58,7 @@ export function formatRedis (rows: GatewayCaseResult[]): string {
 }
 
 export function formatRows (rows: CaseResult[]): string {
-  return table(['case', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'bad status', 'errors', 'cpu us/req', 'bench cpu', 'others\' cpu'], rows.map((r) => {
+  return table(['case', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'bad status', 'errors', 'cpu us/req (rounds)', 'bench cpu', 'others\' cpu'], rows.map((r) => {
     if (r.result === undefined) return [r.title, r.skipped !== undefined ? `skipped: ${r.skipped}` : `FAILED: ${(r.error ?? '').split('\n')[0] ?? ''}`]
     const x = r.result
     const roundsCpu = r.rounds === undefined ? '' : ` (${r.rounds.map((x) => x.cpuUsPerRequest === null ? '-' : num(x.cpuUsPerRequest, 0)).join('/')})`

@@ -20,10 +20,12 @@ function row (rows: CaseResult[], id: CaseId): CaseResult['result'] {
   return rows.find((r) => r.id === id && r.error === undefined)?.result
 }
 
+/** CPU per request of a row: the median over its rounds when there are several (each round is one process). */
 function cpuOf (rows: CaseResult[], id: CaseId): number | undefined {
   const r = rows.find((x) => x.id === id && x.error === undefined)
   if (r === undefined) return undefined
-  const us = cpuPerRequestUs(r)
+  const perRound = (r.rounds ?? []).map((x) => x.cpuUsPerRequest).filter((x): x is number => x !== null).sort((a, b) => a - b)
+  const us = perRound.length > 0 ? perRound[Math.floor((perRound.length - 1) / 2)] as number : cpuPerRequestUs(r)
   return Number.isFinite(us) ? us : undefined
 }
 
