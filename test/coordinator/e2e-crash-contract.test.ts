@@ -1,6 +1,7 @@
 // Crash recovery with real processes: the gateway killed with SIGKILL inside the contract migration step (its
 // transaction broadcast, not yet in a block), restarted: the step is never run again, the upgrade rolls back.
 import t from 'tap'
+import { CosmWasmClient } from '@cosmjs/cosmwasm-stargate'
 import { contractView, createSettlement, startCoordinatedGateway, startWorld, statusOf, untilState } from './helpers/e2e.js'
 
 const FINAL = ['completed', 'rolled_back', 'failed']
@@ -21,10 +22,16 @@ t.test('killed inside the contract step (its transaction not yet in a block): re
     return { state: s.steps.some((x) => x.name === 'contract_migration') ? 'in the contract step' : s.state }
   }, ['in the contract step'])
   await gw.stop('SIGKILL')
-  // The transaction it broadcast lands once blocks resume: the contract is on the new code, the journal says
-  // the step was interrupted. The restarted coordinator must not run it again, and must undo it.
+  // If it was broadcast before the kill, its transaction lands once blocks resume (then the contract is on the
+  // new code while the journal says the step was interrupted); if not, it never will. Either way the restarted
+  // coordinator must not run the step again, and must leave the contract on its old code.
   await w.chain.control('/sandbox/blocks/resume')
-  await untilState(async () => ({ state: (await contractView(w)).codeId === info.code_ids['2.0'] ? 'landed' : 'pending' }), ['landed'], 20_000)
+  const client = await CosmWasmClient.connect(info.rpc)
+  t.teardown(() => client.disconnect())
+  const resumedAt = await client.getHeight()
+  await untilState(async () => ({ state: (await client.getHeight()) >= resumedAt + 3 ? 'three blocks later' : 'waiting' }), ['three blocks later'], 20_000)
+  const landed = (await contractView(w)).codeId === info.code_ids['2.0']
+  t.comment(`the interrupted migration ${landed ? 'landed' : 'was never broadcast'}`)
   gw = await startCoordinatedGateway(t, w, { extra })
   const done = await untilState(statusOf(gw), FINAL)
   t.equal(done.state, 'rolled_back', done.error ?? '')
