@@ -86,6 +86,21 @@ export class UpgradeCoordinator {
     await this.leader.release()
   }
 
+  /**
+   * Before the proxy listens: an unfinished (or failed) upgrade in this instance's journal whose `upgrade` flag the
+   * store no longer has (the embedded store forgets everything on restart; a Redis that lost its data) gets it
+   * back at once, so a restart never admits intents on a half-upgraded system while the coordinator catches up.
+   */
+  async reassertFlag (): Promise<UpgradeRun | null> {
+    const run = await this.journal.unfinished() ?? await this.journal.latest().then((r) => (r?.state === 'failed' ? r : null))
+    if (run === null || run.state === 'pre_checks') return null
+    const control = await this.o.store.control()
+    if (control.upgrade?.id === run.id) return null
+    await this.o.store.setUpgrade({ id: run.id, phase: run.state, resume_estimate_ms: Date.now() + 15_000 })
+    this.log.warn({ upgrade_id: run.id, state: run.state }, 'the store had lost the running upgrade\'s flag; set again before admitting anything')
+    return run
+  }
+
   /** Validates and records a new upgrade; the leader runs it. 409 while one runs or too soon after the last. */
   async requestUpgrade (input: unknown): Promise<UpgradeRun> {
     const request = this.validate(input)

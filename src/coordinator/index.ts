@@ -94,6 +94,7 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
       ...(o.instanceId !== undefined ? { instanceId: o.instanceId } : {})
     })
     const c = coordinator
+    await c.reassertFlag()
     return {
       coordinator: c,
       files,

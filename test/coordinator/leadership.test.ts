@@ -87,3 +87,23 @@ for (const kind of SHARED_STORE_KINDS) {
     t.equal((await b.coordinator.status()).leader.is_leader, true)
   })
 }
+
+t.test('embedded store restarted (it forgets everything): the journal puts the upgrade flag back before anything is admitted', async (t) => {
+  const first = await STORE_KINDS[0]!.make(t)
+  const contract = new FakeContract()
+  const a = await harness(t, { store: first, contract, instanceId: 'a' })
+  await admitIntent(first, 1)
+  const run = await a.coordinator.requestUpgrade(full)
+  await a.until('draining')
+  await a.coordinator.close()
+
+  const fresh = await STORE_KINDS[0]!.make(t)
+  const b = await harness(t, { store: fresh, contract, dir: a.dir, instanceId: 'a', blue: a.blue, green: a.green, start: false })
+  t.equal((await fresh.control()).upgrade, null, 'the new store knows nothing')
+  t.equal((await b.coordinator.reassertFlag())?.id, run.id)
+  t.match((await fresh.control()).upgrade, { id: run.id, phase: 'draining' }, 'the flag is back: admission refused')
+  b.coordinator.start()
+  const done = await b.until(['completed', 'rolled_back', 'failed'])
+  t.equal(done.state, 'completed', done.error ?? '')
+  t.equal((await fresh.control()).upgrade, null)
+})
