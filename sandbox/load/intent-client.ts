@@ -33,6 +33,8 @@ export interface LoadCounts {
   unsettled: number
   /** The last Retry-After received, in seconds. */
   last_retry_after_s: number | null
+  /** The problem type of the last 503 (`urn:intent-gate:problem:draining` from the gateway). */
+  last_503_type: string | null
   /** Accepted answers by their `Intent-Version` header (a 1.0 client served by a 2.0 service still reads 1.0). */
   answered_versions: Record<string, number>
 }
@@ -54,6 +56,7 @@ export function emptyCounts (): LoadCounts {
     waiting: 0,
     unsettled: 0,
     last_retry_after_s: null,
+    last_503_type: null,
     answered_versions: {}
   }
 }
@@ -115,6 +118,7 @@ export async function runIntent (body: string, o: IntentClientOptions): Promise<
       if (res.status === 503) {
         counts.refused_503++
         counts.last_retry_after_s = secs
+        counts.last_503_type = problemType(text)
         if (!saw503) counts.intents_refused_503++
         saw503 = true
       } else {
@@ -173,4 +177,13 @@ function fail (o: IntentClientOptions, status: number, body: string): void {
   o.counts.waiting--
   o.counts.failed++
   if (o.failures.length < 10) o.failures.push({ status, body: body.slice(0, 500) })
+}
+
+function problemType (body: string): string | null {
+  try {
+    const type = (JSON.parse(body) as { type?: unknown }).type
+    return typeof type === 'string' ? type : null
+  } catch {
+    return null
+  }
 }

@@ -9,6 +9,7 @@ import { refusals, watchTraffic, type StageContext } from './stage-context.js'
 import { STAGE_TIMEOUT_MS } from './timings.js'
 
 const POLL_MS = 100
+const DRAINING_PROBLEM = 'urn:intent-gate:problem:draining'
 
 export async function drainStage (c: StageContext): Promise<void> {
   const { admin, traffic, say, timings, signal } = c
@@ -45,9 +46,10 @@ export async function drainStage (c: StageContext): Promise<void> {
   say.figures([
     ['inflight when the drain began', String(initialInflight)],
     ['drained after', drainedAfterMs === null ? 'never' : `${(drainedAfterMs / 1000).toFixed(1)} s (inflight 0, nothing pending)`],
-    ['503 answers with Retry-After', `${refused} (to ${during.intents_refused_503 - before.intents_refused_503} intents)`]
+    ['503 answers with Retry-After', `${refused} (to ${during.intents_refused_503 - before.intents_refused_503} intents), problem type ${during.last_503_type ?? '-'}`]
   ])
   if (refused === 0) c.problems.push('no client was refused with 503 while draining')
+  else if (during.last_503_type !== DRAINING_PROBLEM) c.problems.push(`the 503s while draining had problem type ${during.last_503_type ?? 'none'}, not ${DRAINING_PROBLEM}`)
 
   say.say('POST /admin/drain/stop  (the same as: intent-gate drain stop)')
   status = await admin.post<DrainStatus>('/admin/drain/stop')

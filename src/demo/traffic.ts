@@ -22,6 +22,7 @@ export interface TrafficFigures {
   waiting: number
   unsettled: number
   last_retry_after_s: number | null
+  last_503_type: string | null
   answered_versions: Record<string, number>
 }
 
@@ -86,6 +87,7 @@ export class Traffic {
       waiting: 0,
       unsettled: 0,
       last_retry_after_s: null,
+      last_503_type: null,
       answered_versions: {}
     }
   }

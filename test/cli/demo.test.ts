@@ -51,6 +51,7 @@ t.test('demo --quick: drain and upgrade under live traffic, every intent accepte
   t.ok(retried > 0, `${retried} intents were refused with 503 and retried`)
 
   t.match(out, /mode drained\s+inflight\s+0/, 'the drain reached drained with 0 inflight')
+  t.match(out, /503 answers with Retry-After\s+[1-9]\d* .*problem type urn:intent-gate:problem:draining$/m, 'clients were refused with the draining problem')
   t.match(out, /mode active: intents are accepted again/, 'the drain was stopped')
   for (const phase of ['pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming']) {
     t.match(out, new RegExp(`^\\s*${phase}\\s+[\\d.]+ s\\s+ok$`, 'm'), `phase ${phase} ok`)
