@@ -109,7 +109,7 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
   for (let round = 1; round <= options.rounds; round++) {
     if (options.rounds > 1) log(`round ${round} of ${options.rounds}`)
     for (const [id, title, fn] of plan) {
-      if (!wants(id)) continue
+      if (!wants(id) || resources.closing()) continue
       rounds.set(id, [...(rounds.get(id) ?? []), await runRow(id, title, fn)])
     }
   }

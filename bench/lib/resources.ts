@@ -61,7 +61,7 @@ export interface StartOptions<T> {
 export class Resources {
   private readonly children = new Set<Child>()
   private readonly disposers: Array<() => Promise<void>> = []
-  private closing: Promise<void> | null = null
+  private closingPromise: Promise<void> | null = null
 
   constructor (root = true) {
     // A bench that dies any other way must not leave servers behind on the shared machine.
@@ -93,7 +93,7 @@ export class Resources {
 
   /** Spawns `command args`; with `ready`, resolves once stdout printed the ready line (and rejects if it exits first). */
   async start<T = undefined> (name: string, command: string, args: string[], opts: StartOptions<T> = {}): Promise<{ child: Child, ready: T | undefined }> {
-    if (this.closing !== null) throw new Error(`not starting ${name}: the bench is shutting down`)
+    if (this.closingPromise !== null) throw new Error(`not starting ${name}: the bench is shutting down`)
     const spawnOpts: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd }
     const proc = spawn(command, args, spawnOpts)
     const child = new Child(name, proc)
@@ -123,15 +123,18 @@ export class Resources {
 
   onClose (fn: () => Promise<void>): void { this.disposers.push(fn) }
 
+  /** True once close() began (Ctrl-C): the runner starts nothing more. */
+  closing (): boolean { return this.closingPromise !== null }
+
   /** Stops every child (in parallel) and runs the disposers in reverse order. Idempotent. */
   async close (): Promise<void> {
-    this.closing ??= (async () => {
+    this.closingPromise ??= (async () => {
       await Promise.all([...this.children].map(async (c) => { await c.stop() }))
       for (const dispose of this.disposers.reverse()) {
         try { await dispose() } catch { /* best effort: the run is over */ }
       }
     })()
-    await this.closing
+    await this.closingPromise
   }
 }
 
