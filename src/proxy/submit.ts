@@ -54,6 +54,7 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
       throw new BadRequestError(`the intent is not valid for version ${version}: ${checked.errors.map((e) => `${e.field === '' ? '(body)' : e.field} ${e.message}`).join('; ')}`, checked.errors)
     }
     const key = idempotencyKeyOf(req, checked.identity)
+    const derivedKey = req.headers['idempotency-key'] === undefined
     const forwarded = prepareForward(ctx, raw, body as Record<string, unknown>, checked.intent, version)
     const admitted = await admit(ctx, key, version, checked.identity, forwarded)
     if (admitted.kind === 'replay') {
@@ -62,7 +63,7 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
       return
     }
     if (admitted.kind !== 'admitted') throw refusalError(ctx, admitted)
-    const status = await exchange(ctx, req, res, key, version, forwarded, requestId)
+    const status = await exchange(ctx, req, res, key, derivedKey, version, forwarded, requestId)
     publishRequest(status, version, started)
   } catch (err) {
     if (err instanceof ClientClosedError) {
@@ -166,7 +167,7 @@ function replay (res: ServerResponse, policy: VersionsPolicy, stored: StoredResp
 }
 
 /** Forwards an admitted intent and settles its record; answers the client. Resolves to the status sent. */
-async function exchange (ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, key: string, clientVersion: string, fwd: Forwarded, requestId: string): Promise<number> {
+async function exchange (ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, key: string, derivedKey: boolean, clientVersion: string, fwd: Forwarded, requestId: string): Promise<number> {
   const { upstream } = fwd
   const ttl = ctx.proxy.idempotency_ttl_secs
   const timeout = ctx.proxy.upstream_timeout_ms
@@ -199,8 +200,11 @@ async function exchange (ctx: ProxyContext, req: IncomingMessage, res: ServerRes
   }
   const headers: Record<string, string> = { 'content-type': contentType, 'intent-version': clientVersion }
   if (status < 200 || status > 299) {
-    // Problem bodies from the intent service pass through unchanged, and are replayed to retries.
-    await settle(ctx, () => ctx.store.release(key, { status, headers, body: text }, ttl), key, 'release')
+    // Problem bodies from the intent service pass through unchanged, and are replayed to retries. Except one: a
+    // 401/403 under a key derived from owner:nonce says the body was NOT the owner's signed order (a forged or
+    // tampered copy), so keeping it would let anyone who saw an order block the genuine one for the retention.
+    const forget = derivedKey && (status === 401 || status === 403)
+    await settle(ctx, () => ctx.store.release(key, forget ? null : { status, headers, body: text }, ttl), key, 'release')
     return send(res, status, versionHeaders(ctx.policy(), clientVersion, { 'content-type': contentType }), text, requestId)
   }
 

@@ -105,6 +105,31 @@ function suite (t: Test, kind: StoreKind): void {
     t.equal(blue.submissions().length, 1)
   })
 
+  t.test('a 401/403 under the owner:nonce key is not kept: a forged copy cannot block the genuine order', async (t) => {
+    const blue = await startUpstream(t, '2.0')
+    const { client, store } = await startGateway(t, { blue }, kind)
+    const signer = makeSigner()
+    const genuine = signIntentV2(signer)
+    const forged = { ...genuine, max_solver_fee_bps: 9999 }
+    blue.answerNext(401, { title: 'bad signature' })
+
+    const attack = await call(client, 'POST', '/intents', forged)
+    t.equal(attack.status, 401, "the service's refusal reaches the forger")
+    t.equal(await store.inflightCount(), 0)
+    const real = await call(client, 'POST', '/intents', genuine)
+    t.equal(real.status, 202, 'the genuine order is forwarded, not answered with the forged copy\'s 401')
+    t.notOk(real.headers['idempotent-replayed'])
+    t.equal(blue.submissions().length, 2)
+
+    // With an explicit Idempotency-Key the client owns the key: its 401 is replayed like any answer below 500.
+    blue.answerNext(401, { title: 'bad signature' })
+    const own = signIntentV2(signer)
+    t.equal((await call(client, 'POST', '/intents', own, { 'idempotency-key': 'k-401' })).status, 401)
+    const again = await call(client, 'POST', '/intents', own, { 'idempotency-key': 'k-401' })
+    t.equal(again.status, 401)
+    t.equal(again.headers['idempotent-replayed'], 'true')
+  })
+
   t.test('an upstream 5xx releases and forgets: the retry is forwarded again', async (t) => {
     const blue = await startUpstream(t, '2.0')
     const { client, store } = await startGateway(t, { blue }, kind)
