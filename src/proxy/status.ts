@@ -3,15 +3,19 @@
  * which; after a swap it still goes there), translated back to the client's version, and ending the inflight
  * record when the status is terminal.
  *
- * An id the store does not know (never seen, or already ended) goes to the active upstream, and when that one
- * answers 404 to the other configured colors (an intent that ended on the color active before a swap). Its answer is
- * translated to the version named in the request's `Intent-Version` header when the client sends one (and it is
- * accepted), else it passes untranslated and is labelled with the upstream's newest version.
+ * An intent that already ended is no longer inflight, but the store keeps its owner and versions by id for the
+ * idempotency retention: the read goes to that owner and is translated as before (one extra store read, only
+ * when there is no inflight record).
+ *
+ * An id the store does not know at all (never seen, or ended longer ago than the retention) goes to the active
+ * upstream, and when that one answers 404 to the other configured colors. Its answer is translated to the version
+ * named in the request's `Intent-Version` header when the client sends one (and it is accepted), else it passes
+ * untranslated and is labelled with the upstream's newest version.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { StoreUnavailableError, UpstreamError } from '../errors.js'
 import { channels } from '../observability/channels.js'
-import type { InflightRecord } from '../store/types.js'
+import type { EndedRoute, InflightRecord } from '../store/types.js'
 import { TERMINAL_STATUSES } from '../versions/types.js'
 import { versionHeaders, type ProxyContext } from './context.js'
 import { requestIdOf, upstreamRequestHeaders } from './headers.js'
@@ -26,16 +30,13 @@ export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res
   const policy = ctx.policy()
   let clientVersion: string | null = null
   try {
-    let record: InflightRecord | null
-    try {
-      record = await ctx.store.inflightById(id)
-    } catch (err) {
-      throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(`the store could not say who owns intent ${id}: ${(err as Error).message}`, { cause: err })
-    }
-    let upstream = record === null ? ctx.control.upstream() : ctx.upstreams.get(record.upstream)
-    if (upstream === undefined) throw new UpstreamError(`intent ${id} is owned by upstream ${String(record?.upstream)}, which is not configured`)
+    const record = await ownerLookup(id, async () => await ctx.store.inflightById(id))
+    const ended = record === null ? await ownerLookup(id, async () => await ctx.store.endedById(id)) : null
+    const route: Pick<InflightRecord, 'upstream' | 'version' | 'upstream_version'> | EndedRoute | null = record ?? ended
+    let upstream = route === null ? ctx.control.upstream() : ctx.upstreams.get(route.upstream)
+    if (upstream === undefined) throw new UpstreamError(`intent ${id} is owned by upstream ${String(route?.upstream)}, which is not configured`)
     let answer = await ask(ctx, req, upstream, requestId)
-    if (record === null && answer.status === 404) {
+    if (route === null && answer.status === 404) {
       // Not inflight here: possibly an intent that already ended on the color that was active before a swap.
       for (const other of ctx.upstreams.states()) {
         const candidate = ctx.upstreams.get(other.color)
@@ -49,8 +50,8 @@ export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res
       }
     }
     const { status, contentType, body: text } = answer
-    const upstreamVersion = record?.upstream_version ?? upstream.config.versions[upstream.config.versions.length - 1] as string
-    clientVersion = record?.version ?? requestedVersion(req, ctx) ?? upstreamVersion
+    const upstreamVersion = route?.upstream_version ?? upstream.config.versions[upstream.config.versions.length - 1] as string
+    clientVersion = route?.version ?? requestedVersion(req, ctx) ?? upstreamVersion
 
     let body = text
     if (status >= 200 && status <= 299) {
@@ -80,6 +81,15 @@ export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res
   } catch (err) {
     sendProblem(res, err, requestId, clientVersion === null ? undefined : versionHeaders(policy, clientVersion, {}) as Record<string, string>)
     publishRequest(res.statusCode, clientVersion, started)
+  }
+}
+
+/** A store read that says who owns an id; a failure refuses the read (a guess could ask the wrong upstream). */
+async function ownerLookup<T> (id: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read()
+  } catch (err) {
+    throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(`the store could not say who owns intent ${id}: ${(err as Error).message}`, { cause: err })
   }
 }
 

@@ -29,6 +29,8 @@ export interface StoreKeys {
   readonly inflightIds: string
   /** List of ended intents (JSON), newest first, capped. */
   readonly ended: string
+  /** String per intent id: the ended intent's `{upstream, version, upstream_version, status}` (JSON); expires. */
+  endedId (id: string): string
   /** String per idempotency key: `in_progress` or the stored response JSON; expires. */
   idem (key: string): string
   /** String: `<token> <holder>`, expiring with the lease. */
@@ -55,6 +57,7 @@ export function storeKeys (namespace: string): StoreKeys {
     inflightBound: `${p}inflight:bound`,
     inflightIds: `${p}inflight:ids`,
     ended: `${p}ended`,
+    endedId: (id) => `${p}ended:id:${id}`,
     idem: (key) => `${p}idem:${key}`,
     lease: (name) => `${p}lease:${name}`,
     leaseFence: (name) => `${p}lease:${name}:fence`,

@@ -11,4 +11,9 @@ export interface StoreOptions {
   logger?: StoreLogger
   /** Names this instance in Redis connection names and admission markers; random when absent. */
   instanceId?: string
+  /** How long an ended intent's owner and versions are kept for status reads (`proxy.idempotency_ttl_secs`). */
+  endedRetentionSecs?: number
 }
+
+/** The retention when the composition root does not say (the default of `proxy.idempotency_ttl_secs`). */
+export const DEFAULT_ENDED_RETENTION_SECS = 86_400

@@ -4,7 +4,7 @@
  * cjson would round numbers in the intent body to 14 significant digits.
  */
 import type { Color } from '../config/schema.js'
-import type { EndedIntent, InflightRecord, StoredResponse } from './types.js'
+import type { EndedIntent, EndedRoute, InflightRecord, StoredResponse } from './types.js'
 import { COLORS } from '../config/schema.js'
 
 export function encodeRecord (record: Omit<InflightRecord, 'id' | 'phase'> & Partial<Pick<InflightRecord, 'id' | 'phase'>>): string {
@@ -35,6 +35,10 @@ export function decodeResponse (json: string): StoredResponse {
 
 export function decodeEnded (json: string): EndedIntent {
   return JSON.parse(json) as EndedIntent
+}
+
+export function decodeEndedRoute (json: string): EndedRoute {
+  return JSON.parse(json) as EndedRoute
 }
 
 export function emptyCounts (): Record<Color, number> {

@@ -92,6 +92,16 @@ export interface EndedIntent {
   ended_at_ms: number
 }
 
+/** What the store remembers of an ended intent, by id, for the idempotency retention: later status reads still
+ * go to the upstream that owned it and are translated back to the client's version. */
+export interface EndedRoute {
+  upstream: Color
+  version: string
+  upstream_version: string
+  /** The terminal status it ended with. */
+  status: string
+}
+
 export interface Lease {
   holder: string
   /** Strictly increasing across holders: a fencing token for every state change the leader makes. */
@@ -139,6 +149,8 @@ export interface Store {
   updateInflight (record: InflightRecord): Promise<boolean>
   /** Replaces ALL inflight records (checkpoint restore). */
   replaceInflight (records: InflightRecord[]): Promise<void>
+  /** How the intent `id` ended (owner, versions, status), kept for `proxy.idempotency_ttl_secs`; null when unknown. */
+  endedById (id: string): Promise<EndedRoute | null>
   /** The most recent endings, newest first. */
   ended (limit: number): Promise<EndedIntent[]>
 

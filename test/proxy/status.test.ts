@@ -40,8 +40,9 @@ function suite (t: Test, kind: StoreKind): void {
     t.match(ended[0], { id, status: 'settled', via: 'response', upstream: 'blue' })
 
     const afterEnd = await call(client, 'GET', `/intents/${id}`)
-    t.equal(afterEnd.status, 200, 'an ended intent of the old color is still found: green says 404, blue answers')
+    t.equal(afterEnd.status, 200, 'an ended intent of the old color is still found on blue')
     t.equal(afterEnd.json.status, 'settled')
+    t.notOk(green.received.some((r) => r.url === `/intents/${id}`), 'green was never asked: the store remembers the owner')
 
     const unknown = await call(client, 'GET', '/intents/nope')
     t.equal(unknown.status, 404, 'an unknown id goes to the active upstream, whose answer passes through')
@@ -63,6 +64,28 @@ function suite (t: Test, kind: StoreKind): void {
     const settled = await call(client, 'GET', `/intents/${id}`)
     t.same(settled.json, { id, status: 'settled', filled_amount: '12', tx_hash: 'CD' }, 'fills summed, last hash')
     t.equal(await store.inflightById(id), null)
+  })
+
+  t.test('after its record ended, a 1.0 intent is still read on its owner and in 1.0, without Intent-Version', async (t) => {
+    const blue = await startUpstream(t, '2.0', 'blue')
+    const green = await startUpstream(t, '2.0', 'green')
+    const { client, proxy, store } = await startGateway(t, { blue, green }, kind)
+    const id = (await call(client, 'POST', '/intents', signIntentV1(makeSigner()))).json.id as string
+    t.match(await store.inflightById(id), { upstream: 'blue', version: '1.0', upstream_version: '2.0' })
+
+    await store.setActive('green')
+    await waitFor(() => proxy.activeColor() === 'green')
+    blue.setStatus(id, 'settled')
+    t.equal((await call(client, 'GET', `/intents/${id}`)).json.status, 'settled')
+    t.equal(await store.inflightById(id), null, 'the record ended')
+
+    const blueReads = blue.received.filter((r) => r.url === `/intents/${id}`).length
+    const later = await call(client, 'GET', `/intents/${id}`)
+    t.equal(later.status, 200)
+    t.same(later.json, { id, status: 'settled', filled_amount: '12', tx_hash: 'CD' }, 'the 1.0 form')
+    t.equal(later.headers['intent-version'], '1.0')
+    t.equal(blue.received.filter((r) => r.url === `/intents/${id}`).length, blueReads + 1, 'read on blue, the owner')
+    t.notOk(green.received.some((r) => r.url === `/intents/${id}`), 'the active color was not asked')
   })
 
   t.test('the reconciler ends terminal intents on their owner and expires overdue ones, reporting them', async (t) => {

@@ -128,6 +128,20 @@ export function storeConformance (t: Test, fixture: StoreFixture): void {
     t.same(await admit(store, rec), { kind: 'replay', response: accepted('intent-3') })
   })
 
+  t.test('an ended intent keeps its owner and versions by id, for status reads', async (t) => {
+    const store = await fixture.create(t)
+    const rec = record({ upstream: 'blue', version: '1.0', upstream_version: '2.0' })
+    await admit(store, rec)
+    await store.bind(rec.key, 'intent-ended', accepted('intent-ended'), TTL)
+    t.equal(await store.endedById('intent-ended'), null, 'nothing while it is inflight')
+    await store.setActive('green')
+    t.equal(await store.complete('intent-ended', 'settled', 'response'), true)
+    t.same(await store.endedById('intent-ended'), { upstream: 'blue', version: '1.0', upstream_version: '2.0', status: 'settled' })
+    t.equal(await store.endedById('never-seen'), null)
+    t.equal(await store.complete('intent-ended', 'failed', 'admin'), false)
+    t.equal((await store.endedById('intent-ended'))?.status, 'settled', 'a refused second ending changes nothing')
+  })
+
   t.test('ended lists newest first and honours the limit', async (t) => {
     const store = await fixture.create(t)
     for (const id of ['a', 'b', 'c']) {

@@ -2,7 +2,9 @@
 import t from 'tap'
 import type { Store } from '../../src/store/types.js'
 import { startRedis } from '../helpers/redis.js'
-import { storeConformance } from './conformance.js'
+import { RedisStore } from '../../src/store/redis/redis-store.js'
+import { keyPrefix, storeKeys } from '../../src/store/keys.js'
+import { record, storeConformance } from './conformance.js'
 import { freshNamespace, operatorKey, redisConfig, redisStore } from './redis-fixture.js'
 
 const redis = await startRedis(t)
@@ -20,4 +22,21 @@ storeConformance(t, {
     if (value === null) await redis.cli('DEL', name)
     else await redis.cli('SET', name, value)
   }
+})
+
+t.test('an ended intent is kept under the namespace for the configured retention, then expires', async (t) => {
+  const namespace = freshNamespace()
+  const store = new RedisStore(redisConfig(redis.url, namespace), { endedRetentionSecs: 1 })
+  t.teardown(async () => await store.close())
+  await store.ready()
+  const rec = record({ upstream: 'green', version: '1.0', upstream_version: '2.0' })
+  await store.admit({ record: rec, idempotencyTtlSecs: 60 })
+  await store.bind(rec.key, 'retained', { status: 202, headers: {}, body: '{}' }, 60)
+  await store.complete('retained', 'failed', 'reconciler')
+  const name = storeKeys(namespace).endedId('retained')
+  t.ok(name.startsWith(keyPrefix(namespace)), 'under the namespace prefix')
+  t.same(JSON.parse(await redis.cli('GET', name)), { upstream: 'green', version: '1.0', upstream_version: '2.0', status: 'failed' })
+  t.ok(Number(await redis.cli('PTTL', name)) > 0, 'written with an expiry')
+  await new Promise((resolve) => setTimeout(resolve, 1100)) // the retention has to run out: there is no event for it
+  t.equal(await store.endedById('retained'), null)
 })

@@ -11,9 +11,9 @@ import { drainValue, readControl, type RawControl } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
 import { ENDED_LOG_CAP } from '../keys.js'
 import { checkRecord, emptyCounts } from '../records.js'
-import type { StoreLogger, StoreOptions } from '../options.js'
+import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
-  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, InflightRecord, Lease, Store, StoredResponse,
+  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightRecord, Lease, Store, StoredResponse,
   StoreHealth, UpgradeFlag
 } from '../types.js'
 
@@ -22,6 +22,8 @@ interface IdempotencyEntry {
   response: StoredResponse | null
   expiresAtMs: number
 }
+
+interface EndedEntry { route: EndedRoute, expiresAtMs: number }
 
 interface HeldLease { holder: string, token: number, expiresAtMs: number }
 
@@ -36,6 +38,9 @@ export class EmbeddedStore implements Store {
   /** Intent id → admission key. */
   private readonly ids = new Map<string, string>()
   private readonly endings: EndedIntent[] = []
+  /** Intent id → how it ended, for status reads after the record is gone; expires like an idempotency record. */
+  private readonly endedRoutes = new Map<string, EndedEntry>()
+  private readonly endedRetentionMs: number
   private readonly raw: RawControl = { drain: null, drainStarted: null, upgrade: null, active: null }
   private lastGoodActive: Color | null = null
   private readonly leases = new Map<string, HeldLease>()
@@ -48,6 +53,7 @@ export class EmbeddedStore implements Store {
 
   constructor (_config?: Config['redis'], options: StoreOptions = {}) {
     this.log = options.logger
+    this.endedRetentionMs = (options.endedRetentionSecs ?? DEFAULT_ENDED_RETENTION_SECS) * 1000
     this.watcher = new ControlWatcher(async () => await this.control(), null,
       (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS)
@@ -100,7 +106,10 @@ export class EmbeddedStore implements Store {
     const record = this.records.get(key)
     if (record === undefined || record.id !== id) return false
     this.records.delete(key)
-    this.endings.push({ id, key, upstream: record.upstream, status, via, ended_at_ms: Date.now() })
+    const now = Date.now()
+    this.endings.push({ id, key, upstream: record.upstream, status, via, ended_at_ms: now })
+    const route = { upstream: record.upstream, version: record.version, upstream_version: record.upstream_version, status }
+    this.endedRoutes.set(id, { route, expiresAtMs: now + this.endedRetentionMs })
     if (this.endings.length > 2 * ENDED_LOG_CAP) this.endings.splice(0, this.endings.length - ENDED_LOG_CAP)
     return true
   }
@@ -149,6 +158,16 @@ export class EmbeddedStore implements Store {
       this.records.set(record.key, structuredClone(record))
       if (record.id !== null) this.ids.set(record.id, record.key)
     }
+  }
+
+  async endedById (id: string): Promise<EndedRoute | null> {
+    const entry = this.endedRoutes.get(id)
+    if (entry === undefined) return null
+    if (entry.expiresAtMs <= Date.now()) {
+      this.endedRoutes.delete(id)
+      return null
+    }
+    return { ...entry.route }
   }
 
   async ended (limit: number): Promise<EndedIntent[]> {
@@ -276,6 +295,7 @@ export class EmbeddedStore implements Store {
   private sweep (): void {
     const now = Date.now()
     for (const [key, entry] of this.idempotency) if (entry.expiresAtMs <= now) this.idempotency.delete(key)
+    for (const [id, entry] of this.endedRoutes) if (entry.expiresAtMs <= now) this.endedRoutes.delete(id)
     for (const [name, lease] of this.leases) if (lease.expiresAtMs <= now) this.leases.delete(name)
   }
 }

@@ -13,10 +13,10 @@ import { StoreUnavailableError } from '../../errors.js'
 import { readControl, drainValue, parseDrain, parseUpgrade } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
 import { storeKeys, ENDED_LOG_CAP, type StoreKeys } from '../keys.js'
-import { checkRecord, decodeEnded, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse } from '../records.js'
-import type { StoreLogger, StoreOptions } from '../options.js'
+import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse } from '../records.js'
+import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
-  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, InflightRecord, Lease, Store, StoredResponse,
+  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightRecord, Lease, Store, StoredResponse,
   StoreHealth, UpgradeFlag
 } from '../types.js'
 import { createRedisClient } from './connection.js'
@@ -58,6 +58,7 @@ export class RedisStore implements Store {
   private readonly keys: StoreKeys
   private readonly watcher: ControlWatcher
   private readonly log: StoreLogger | undefined
+  private readonly endedRetentionSecs: number
   /** Prefix of this instance's in-progress markers; with a counter, each admission's marker is unique. */
   private readonly markerPrefix: string
   private admissions = 0
@@ -76,6 +77,7 @@ export class RedisStore implements Store {
   constructor (config: Config['redis'], options: StoreOptions = {}) {
     this.keys = storeKeys(config.namespace)
     this.log = options.logger
+    this.endedRetentionSecs = options.endedRetentionSecs ?? DEFAULT_ENDED_RETENTION_SECS
     const instance = options.instanceId ?? randomUUID().slice(0, 8)
     // Random per process too: a restarted instance with the same id must not reuse its predecessor's markers.
     this.markerPrefix = `in_progress:${instance}.${randomUUID().slice(0, 8)}.`
@@ -204,6 +206,11 @@ export class RedisStore implements Store {
       if (record.id !== null) tx.hset(k.inflightBound, record.key, record.id).hset(k.inflightIds, record.id, record.key)
     }
     await this.call('replaceInflight', async () => unwrapMulti(await tx.exec()))
+  }
+
+  async endedById (id: string): Promise<EndedRoute | null> {
+    const raw = await this.call('endedById', async () => await this.client.get(this.keys.endedId(id)))
+    return raw === null ? null : decodeEndedRoute(raw)
   }
 
   async ended (limit: number): Promise<EndedIntent[]> {
@@ -377,7 +384,7 @@ export class RedisStore implements Store {
           repair.key, repair.response, repair.ttl, '')
       case 'complete':
         return await this.client.igComplete(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.ended,
-          repair.id, repair.status, repair.via, repair.at, ENDED_LOG_CAP)
+          k.endedId(repair.id), repair.id, repair.status, repair.via, repair.at, ENDED_LOG_CAP, this.endedRetentionSecs)
     }
   }
 

@@ -32,7 +32,7 @@ const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number]> = [
   ['igAdmit', 'admit', 6],
   ['igBind', 'bind', 6],
   ['igRelease', 'release', 6],
-  ['igComplete', 'complete', 6],
+  ['igComplete', 'complete', 7],
   ['igSetPhase', 'set_phase', 3],
   ['igLookup', 'lookup', 3],
   ['igUpdate', 'update', 5],
