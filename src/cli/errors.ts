@@ -11,3 +11,8 @@ export class AdminCallError extends IntentGateError {
     super(message, options)
   }
 }
+
+/** `drain start --wait` saw the deadline pass before the gateway was drained; exit status 1. */
+export class DrainDeadlineError extends IntentGateError {
+  override readonly code = 'IG_ERR_DRAIN_DEADLINE'
+}

@@ -1,10 +1,13 @@
 /**
- * `intent-gate drain start [--deadline-secs N] [--reason TEXT]`, `drain stop`, `drain status`: the drain switch
- * and the seed's DrainStatus through the admin API.
+ * `intent-gate drain start [--deadline-secs N] [--reason TEXT] [--wait]`, `drain stop`, `drain status`: the drain
+ * switch and the seed's DrainStatus through the admin API. `--wait` polls the status until the mode is `drained`
+ * (exit 0) or the drain's deadline passes (exit 1): what a Kubernetes preStop hook runs.
  */
 import type { Command } from 'commander'
 import type { DrainStatus } from '../../admin/drain-status.js'
+import type { AdminClient } from '../admin-client.js'
 import { controlCommand, controlContext, positiveInteger, type ControlOptions } from '../control.js'
+import { DrainDeadlineError } from '../errors.js'
 import { duration, keyValues, time, type Output } from '../output.js'
 
 export function printDrainStatus (out: Output, s: DrainStatus): void {
@@ -26,6 +29,24 @@ export function printDrainStatus (out: Output, s: DrainStatus): void {
   out.write(keyValues(pairs))
 }
 
+/**
+ * Polls until `drained` or past the deadline the status reports (the first start's time plus its
+ * `deadline_secs`, so a second `start` does not extend it). No deadline: until drained (Kubernetes bounds a
+ * preStop hook by terminationGracePeriodSeconds). `unknown` is never drained, so it keeps waiting.
+ */
+async function waitDrained (client: AdminClient, first: DrainStatus, intervalMs: number): Promise<DrainStatus> {
+  let status = first
+  for (;;) {
+    if (status.mode === 'drained') return status
+    const deadlineMs = status.deadline === null ? null : status.deadline * 1000
+    const now = Date.now()
+    if (deadlineMs !== null && now >= deadlineMs) return status
+    const pause = deadlineMs === null ? intervalMs : Math.min(intervalMs, deadlineMs - now)
+    await new Promise((resolve) => setTimeout(resolve, pause))
+    status = await client.get<DrainStatus>('/admin/drain/status')
+  }
+}
+
 export function registerDrainCommands (program: Command): void {
   const drain = program.command('drain').description('drain control: refuse new intents while the inflight ones settle')
 
@@ -33,10 +54,21 @@ export function registerDrainCommands (program: Command): void {
     .description('start draining (every instance refuses new intents with 503 at once)')
     .option('--deadline-secs <n>', 'how long the drain may take; clients get Retry-After from it', positiveInteger('--deadline-secs'))
     .option('--reason <text>', 'why (shown in status)')
-    .action(async (opts: ControlOptions & { deadlineSecs?: number, reason?: string }) => {
+    .option('--wait', 'return only once drained (exit 0), or when the deadline passes (exit 1)')
+    .option('--interval-ms <n>', 'how often --wait polls', positiveInteger('--interval-ms'), 500)
+    .action(async (opts: ControlOptions & { deadlineSecs?: number, reason?: string, wait?: boolean, intervalMs: number }) => {
       const { client, out } = controlContext(opts)
       const body = { ...(opts.deadlineSecs !== undefined ? { deadline_secs: opts.deadlineSecs } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}) }
-      printDrainStatus(out, await client.post<DrainStatus>('/admin/drain/start', body))
+      const started = await client.post<DrainStatus>('/admin/drain/start', body)
+      if (opts.wait !== true) {
+        printDrainStatus(out, started)
+        return
+      }
+      const final = await waitDrained(client, started, opts.intervalMs)
+      printDrainStatus(out, final)
+      if (final.mode !== 'drained') {
+        throw new DrainDeadlineError(`not drained by the deadline ${time(final.deadline)}: ${final.inflight_settlements} inflight, ${final.pending_ibc_packets} IBC packets pending`)
+      }
     })
 
   controlCommand(drain.command('stop'))
