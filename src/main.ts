@@ -52,7 +52,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
   const versions = createVersionCatalog()
   const stops = new StopStack(logger)
   try {
-    const store = createStore(config.redis, { logger: logger.child({ component: 'store' }), endedRetentionSecs: config.proxy.idempotency_ttl_secs })
+    const store = createStore(config.redis, { logger: logger.child({ component: 'store' }), endedRetentionSecs: config.proxy.idempotency_ttl_secs, env })
     stops.push(async () => { await store.close() })
     // A normal start is ready when it says it listens; a gateway whose Redis is down still starts after a
     // short wait, refuses intents (fail closed) and says so in /readyz until the store answers.

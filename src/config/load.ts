@@ -3,7 +3,7 @@
  * then one validation against the schema that names every bad key, then a few cross-key checks. The result is
  * deeply frozen: nothing changes configuration after start except the parts that own run-time state.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { parse as parseToml } from 'smol-toml'
 import { Ajv, type ErrorObject } from 'ajv'
 import addFormatsModule from 'ajv-formats'
@@ -35,6 +35,10 @@ export function loadConfig (options: LoadOptions = {}): Config {
     throw new ConfigError(describeErrors(validate.errors ?? [], fromEnv))
   }
   const problems = crossChecks(raw, options.knownVersions)
+  const passwordEnv = raw.redis.password_env ?? ''
+  if (passwordEnv !== '' && (env[passwordEnv] ?? '') === '') {
+    problems.push(`redis.password_env: the environment variable ${passwordEnv} is not set`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(raw)
 }
@@ -156,6 +160,12 @@ function crossChecks (c: Config, known: readonly string[] | undefined): string[]
   }
   if (c.redis.sentinels !== undefined && c.redis.url !== undefined) {
     problems.push('redis.url: set either url or sentinels, not both')
+  }
+  if (c.redis.cluster_nodes !== undefined && (c.redis.url !== undefined || c.redis.sentinels !== undefined)) {
+    problems.push('redis.cluster_nodes: set one of url, sentinels and cluster_nodes')
+  }
+  if ((c.redis.tls_ca_file ?? '') !== '' && !existsSync(c.redis.tls_ca_file ?? '')) {
+    problems.push(`redis.tls_ca_file: no such file '${c.redis.tls_ca_file}'`)
   }
   if (known !== undefined) {
     const unknown = (key: string, v: string): void => {

@@ -56,6 +56,22 @@ export const ConfigSchema = Type.Object({
     namespace: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', default: 'default' }),
     sentinels: Type.Optional(Type.Array(Type.String({ pattern: '^[^:\\s]+:[0-9]{1,5}$' }), { minItems: 1 })),
     sentinel_name: Type.Optional(Type.String({ minLength: 1 })),
+    /** Redis Cluster seed nodes (`host:port`); instead of url and sentinels. */
+    cluster_nodes: Type.Optional(Type.Array(Type.String({ pattern: '^[^:\\s]+:[0-9]{1,5}$' }), { minItems: 1 })),
+    // The keys below are optional in the type (defaults are filled in at load) so that stores built in code
+    // (tests, tools) need not spell them out.
+    /** The ACL user for sentinels' data nodes and cluster nodes (with a url, its user part; empty: `default`). */
+    username: Type.Optional(Type.String({ default: '' })),
+    /** Name of the env var holding the Redis password (never logged); empty: the URL's password, if any. */
+    password_env: Type.Optional(Type.String({ pattern: '^([A-Za-z_][A-Za-z0-9_]*)?$', default: '' })),
+    /** TLS to every Redis node (sentinels, cluster nodes); a rediss:// url implies it. */
+    tls: Type.Optional(Type.Boolean({ default: false })),
+    /** CA bundle (PEM file) that signs the Redis servers' certificates; empty: the system's CAs. */
+    tls_ca_file: Type.Optional(Type.String({ default: '' })),
+    /** After each admission, WAIT until this many replicas hold it (0: do not wait). */
+    wait_replicas: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    /** How long an admission waits for its replicas before it is released and refused (503). */
+    wait_timeout_ms: Type.Optional(positive(500)),
     /** How often each instance re-reads the shared drain/active/upgrade keys (changes are seen within this). */
     poll_interval_ms: positive(250),
     /** A store command without an answer within this fails (the caller fails closed) instead of waiting. */

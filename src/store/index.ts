@@ -1,5 +1,5 @@
 /**
- * Chooses the store for a configuration: Redis when `redis.url` or `redis.sentinels` is set (several gateway
+ * Chooses the store for a configuration: Redis when `redis.url`, `redis.sentinels` or `redis.cluster_nodes` is set (several gateway
  * instances share it), the embedded single-instance store otherwise.
  */
 import type { Config } from '../config/schema.js'
@@ -14,6 +14,6 @@ export { RedisStore } from './redis/redis-store.js'
 export { EmbeddedStore } from './embedded/embedded-store.js'
 
 export function createStore (config: Config['redis'], options: StoreOptions = {}): Store {
-  if (config.url !== undefined || config.sentinels !== undefined) return new RedisStore(config, options)
+  if (config.url !== undefined || config.sentinels !== undefined || config.cluster_nodes !== undefined) return new RedisStore(config, options)
   return new EmbeddedStore(config, options)
 }

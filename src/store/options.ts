@@ -13,6 +13,8 @@ export interface StoreOptions {
   instanceId?: string
   /** How long an ended intent's owner and versions are kept for status reads (`proxy.idempotency_ttl_secs`). */
   endedRetentionSecs?: number
+  /** Where `redis.password_env` is read (process.env when absent). */
+  env?: Record<string, string | undefined>
 }
 
 /** The retention when the composition root does not say (the default of `proxy.idempotency_ttl_secs`). */

@@ -5,10 +5,24 @@
  * - a command timeout, so a Redis that hangs (rather than closes) fails the same way;
  * - reconnect forever with a capped backoff;
  * - Sentinel: the primary is asked of the sentinels on every (re)connect and a `+switch-master` triggers one,
- *   so a failover is followed without a restart; a `READONLY` answer (a demoted primary) forces a reconnect.
+ *   so a failover is followed without a restart; a `READONLY` answer (a demoted primary) forces a reconnect;
+ * - Cluster (`cluster_nodes`): ioredis' `Cluster` follows MOVED/ASK (a command refused by a node is never run, so
+ *   sending it on is safe), but a closed connection or CLUSTERDOWN is not retried: the answer to a sent command
+ *   may be lost, and the store, not the client, decides what to undo. The slot map is refreshed on a timer so a
+ *   promoted replica is found without a restart;
+ * - managed Redis: TLS (`rediss://` or `tls`, a CA file), the ACL user from the URL, the password from the env
+ *   var named by `password_env` (it lives only in the client's options, which are never logged).
  */
-import { Redis, type RedisOptions } from 'ioredis'
+import { readFileSync } from 'node:fs'
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { Config } from '../../config/schema.js'
+import { ConfigError } from '../../errors.js'
+
+/** A single Redis (direct or through Sentinel) or a Redis Cluster: the store uses both the same way. */
+export type RedisClient = Redis | Cluster
+
+/** How often a Cluster client re-reads the slot map, so a failover is followed even without a redirect. */
+const SLOTS_REFRESH_MS = 1000
 
 /** 50 ms, 100 ms, 200 ms ... at most 1 s between attempts, forever. */
 export function reconnectDelay (attempt: number): number {
@@ -20,7 +34,26 @@ function parseHostPort (entry: string): { host: string, port: number } {
   return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) }
 }
 
-export function redisOptions (config: Config['redis'], connectionName: string): RedisOptions {
+/** TLS options when any setting asks for TLS (a rediss:// url, `tls = true`, a CA file), else undefined. */
+export function tlsOptions (config: Config['redis']): RedisOptions['tls'] {
+  const ca = config.tls_ca_file ?? ''
+  const wanted = config.tls === true || ca !== '' || (config.url?.startsWith('rediss://') ?? false)
+  if (!wanted) return undefined
+  return ca === '' ? {} : { ca: readFileSync(ca) }
+}
+
+/** The password from the env var named by `password_env` (undefined: none configured, the URL's applies). */
+export function redisPassword (config: Config['redis'], env: Record<string, string | undefined>): string | undefined {
+  const name = config.password_env ?? ''
+  if (name === '') return undefined
+  const password = env[name]
+  if (password === undefined || password === '') {
+    throw new ConfigError([`redis.password_env: the environment variable ${name} is not set`])
+  }
+  return password
+}
+
+export function redisOptions (config: Config['redis'], connectionName: string, env: Record<string, string | undefined> = process.env): RedisOptions {
   const base: RedisOptions = {
     connectionName,
     enableOfflineQueue: false,
@@ -33,6 +66,12 @@ export function redisOptions (config: Config['redis'], connectionName: string): 
     lazyConnect: true,
     enableAutoPipelining: true
   }
+  const tls = tlsOptions(config)
+  if (tls !== undefined) base.tls = tls
+  const password = redisPassword(config, env)
+  if (password !== undefined) base.password = password
+  // With a url, its user (rediss://user@host) applies; sentinels and cluster nodes take `username`.
+  if ((config.username ?? '') !== '') base.username = config.username
   if (config.sentinels !== undefined) {
     return {
       ...base,
@@ -41,15 +80,43 @@ export function redisOptions (config: Config['redis'], connectionName: string): 
       role: 'master',
       sentinelRetryStrategy: reconnectDelay,
       sentinelCommandTimeout: config.command_timeout_ms,
-      failoverDetector: true
+      failoverDetector: true,
+      ...(tls === undefined ? {} : { enableTLSForSentinelMode: true, sentinelTLS: tls })
     }
   }
   return base
 }
 
-export function createRedisClient (config: Config['redis'], connectionName: string): Redis {
-  const options = redisOptions(config, connectionName)
+/** The Cluster client's options: each node's connection as above, plus how redirects and failovers are met. */
+export function clusterOptions (config: Config['redis'], connectionName: string, env: Record<string, string | undefined> = process.env): ClusterOptions {
+  const { retryStrategy: _nodesAreFoundThroughTheSlotMap, enableAutoPipelining: _onTheClusterItself, ...node } = redisOptions(config, connectionName, env)
+  return {
+    redisOptions: node,
+    enableOfflineQueue: false,
+    enableReadyCheck: true,
+    enableAutoPipelining: true,
+    lazyConnect: true,
+    clusterRetryStrategy: reconnectDelay,
+    // A command refused with MOVED, ASK or TRYAGAIN never ran: following the redirect is safe.
+    maxRedirections: 16,
+    retryDelayOnTryAgain: 50,
+    // A closed connection may have lost the answer to a command that ran; CLUSTERDOWN means no master for the
+    // slot. Both fail at once (the gateway answers 503); the slot map refresh finds the promoted replica.
+    retryDelayOnFailover: 0,
+    retryDelayOnClusterDown: 0,
+    slotsRefreshInterval: SLOTS_REFRESH_MS,
+    slotsRefreshTimeout: Math.max(config.command_timeout_ms, 1000),
+    // TLS certificates name the host the nodes announce; do not resolve it to an address first.
+    dnsLookup: (address, callback) => { callback(null, address) }
+  }
+}
+
+export function createRedisClient (config: Config['redis'], connectionName: string, env: Record<string, string | undefined> = process.env): RedisClient {
+  if (config.cluster_nodes !== undefined) {
+    return new Cluster(config.cluster_nodes.map(parseHostPort), clusterOptions(config, connectionName, env))
+  }
+  const options = redisOptions(config, connectionName, env)
   if (config.sentinels !== undefined) return new Redis(options)
-  if (config.url === undefined) throw new Error('store: redis.url or redis.sentinels is required for the Redis store')
+  if (config.url === undefined) throw new Error('store: redis.url, redis.sentinels or redis.cluster_nodes is required for the Redis store')
   return new Redis(config.url, options)
 }

@@ -19,7 +19,7 @@ import type {
   AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightRecord, Lease, Store, StoredResponse,
   StoreHealth, UpgradeFlag
 } from '../types.js'
-import { createRedisClient } from './connection.js'
+import { createRedisClient, type RedisClient } from './connection.js'
 import { defineScripts, type ScriptedRedis } from './scripts.js'
 
 /** A write to replay once Redis is back. */
@@ -81,7 +81,7 @@ export class RedisStore implements Store {
     const instance = options.instanceId ?? randomUUID().slice(0, 8)
     // Random per process too: a restarted instance with the same id must not reuse its predecessor's markers.
     this.markerPrefix = `in_progress:${instance}.${randomUUID().slice(0, 8)}.`
-    this.client = defineScripts(createRedisClient(config, `intent-gate:${instance}`))
+    this.client = defineScripts(createRedisClient(config, `intent-gate:${instance}`, options.env))
     this.watcher = new ControlWatcher(async () => await this.control(), config.poll_interval_ms,
       (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
     this.readyPromise = new Promise((resolve, reject) => {
@@ -340,7 +340,7 @@ export class RedisStore implements Store {
   }
 
   /** The raw client, for tests and tools that inspect Redis directly. */
-  get redis (): Redis {
+  get redis (): RedisClient {
     return this.client
   }
 

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './connection.js'
 
 type Arg = string | number
 
@@ -26,7 +26,7 @@ export interface ScriptCommands {
   igLeaseRelease (...args: Arg[]): Promise<number>
 }
 
-export type ScriptedRedis = Redis & ScriptCommands
+export type ScriptedRedis = RedisClient & ScriptCommands
 
 const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number]> = [
   ['igAdmit', 'admit', 6],
@@ -42,10 +42,8 @@ const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number]> = [
   ['igLeaseRelease', 'lease_release', 1]
 ]
 
-const CANDIDATE_DIRS = [
-  new URL('./scripts/', import.meta.url),
-  new URL('../../../../src/store/redis/scripts/', import.meta.url)
-]
+// Beside this module in both layouts: the sources, and dist/ (where `npm run build` copies them).
+const CANDIDATE_DIRS = [new URL('./scripts/', import.meta.url)]
 
 function scriptsDir (): URL {
   const found = CANDIDATE_DIRS.find((dir) => existsSync(fileURLToPath(new URL('admit.lua', dir))))
@@ -61,7 +59,7 @@ export function scriptSources (): Map<string, string> {
   return new Map(SCRIPTS.map(([, file]) => [file, readFileSync(new URL(`${file}.lua`, dir), 'utf8')]))
 }
 
-export function defineScripts (client: Redis): ScriptedRedis {
+export function defineScripts (client: RedisClient): ScriptedRedis {
   const sources = scriptSources()
   for (const [command, file, numberOfKeys] of SCRIPTS) {
     client.defineCommand(command, { numberOfKeys, lua: sources.get(file) as string })
