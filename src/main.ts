@@ -19,13 +19,15 @@ import { createVersionCatalog } from './versions/index.js'
 import { createProxy } from './proxy/index.js'
 import { createAdminServer } from './admin/server.js'
 import { adminToken } from './admin/token.js'
-import { drainModeOf, upgradeStateValue } from './admin/drain-status.js'
+import { drainModeOf, upgradeStateValue } from './drain/status.js'
 import { healthRoutes } from './admin/routes/health.js'
 import { drainRoutes, readDrainStatus } from './admin/routes/drain.js'
 import { inflightRoutes } from './admin/routes/inflight.js'
 import { ibcRoutes } from './admin/routes/ibc.js'
 import { upstreamsRoutes } from './admin/routes/upstreams.js'
 import { versionsRoutes } from './admin/routes/versions.js'
+import { upgradeRoutes } from './admin/routes/upgrade.js'
+import { checkpointRoutes } from './admin/routes/checkpoints.js'
 import { createContractClient } from './chain/contract-client.js'
 import { createCoordinatorPart } from './coordinator/index.js'
 import { createIbcWatcher } from './ibc/watcher.js'
@@ -107,11 +109,12 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       catalog: versions,
       contract,
       ibc: watcher,
-      readyzUrl: () => (adminListening ? `${admin.url()}/readyz` : null),
-      drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets })
+      readyzUrl: () => (adminListening ? `${admin.url()}/readyz` : null)
     })
     stops.push(async () => { await coordinator.close() })
-    for (const group of coordinator.routes) admin.register(group)
+    // The upgrade status embeds the drain routes' DrainStatus.
+    admin.register(upgradeRoutes({ coordinator: coordinator.coordinator, drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets }) }))
+    admin.register(checkpointRoutes({ files: coordinator.files }))
 
     await proxy.listen()
     stops.push(async () => { await proxy.close() })

@@ -13,7 +13,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { IntentGateError, NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../errors.js'
-import { sendProblem } from '../proxy/problem.js'
+import { sendProblem } from '../http/problem.js'
 import { InvalidAdminRequestError, MethodNotAllowedError } from './errors.js'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'

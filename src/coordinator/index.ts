@@ -1,9 +1,10 @@
 /**
  * The coordinator part as the composition root builds it: its SQLite state (schema migrations applied up to the
- * first that needs a drain), checkpoints, the coordinator over the ports, and its admin route groups.
+ * first that needs a drain), checkpoints, and the coordinator over the ports. Its admin routes are the admin's
+ * (src/admin/routes/upgrade.ts, checkpoints.ts), registered by src/main.ts over `coordinator` and `files`.
  *
- *   const coordinator = await createCoordinatorPart({ config, store, logger, catalog, contract, ibc, readyzUrl })
- *   coordinator.routes.forEach((g) => admin.register(g)); coordinator.start(); ... await coordinator.close()
+ *   const part = await createCoordinatorPart({ config, store, logger, catalog, contract, ibc, readyzUrl })
+ *   admin.register(upgradeRoutes({ coordinator: part.coordinator, drainStatus })); part.start(); ... await part.close()
  */
 import type { Config } from '../config/schema.js'
 import type { ContractClient } from '../chain/contract-client.js'
@@ -11,10 +12,6 @@ import type { IbcWatcher } from '../ibc/watcher.js'
 import type { Logger } from '../log.js'
 import type { Store } from '../store/types.js'
 import type { Catalog } from '../versions/catalog.js'
-import type { RouteGroup } from '../admin/server.js'
-import { checkpointRoutes } from '../admin/routes/checkpoints.js'
-import { upgradeRoutes } from '../admin/routes/upgrade.js'
-import type { DrainStatus } from '../admin/drain-status.js'
 import { contractPort, httpApiPort, httpUpstreamPort, ibcPort, storedIntentMigrator } from './adapters.js'
 import { CheckpointFiles } from './checkpoint/files.js'
 import { CheckpointService } from './checkpoint/service.js'
@@ -33,15 +30,12 @@ export interface CoordinatorPartOptions {
   ibc: Pick<IbcWatcher, 'pending' | 'state'> | null
   /** The gateway's own `/readyz` (the `api_endpoints` check); null to check only the active upstream. */
   readyzUrl: () => string | null
-  /** The drain routes' DrainStatus reader (the upgrade status embeds it). */
-  drainStatus: () => Promise<DrainStatus>
   instanceId?: string
 }
 
 export interface CoordinatorPart {
   coordinator: UpgradeCoordinator
   files: CheckpointFiles
-  routes: RouteGroup[]
   start: () => void
   close: () => Promise<void>
 }
@@ -98,7 +92,6 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
     return {
       coordinator: c,
       files,
-      routes: [upgradeRoutes({ coordinator: c, drainStatus: o.drainStatus }), checkpointRoutes({ files })],
       start: () => { c.start() },
       close: async () => {
         await c.close()

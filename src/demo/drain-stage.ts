@@ -4,7 +4,7 @@
  * drain and shows the refused intents accepted on their retry.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { DrainStatus } from '../admin/drain-status.js'
+import type { DrainStatus } from '../drain/status.js'
 import { refusals, watchTraffic, type StageContext } from './stage-context.js'
 import { STAGE_TIMEOUT_MS } from './timings.js'
 

@@ -1,7 +1,7 @@
 /** What every stage works with, and the live traffic figures the stages print between their events. */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AdminClient } from '../cli/admin-client.js'
-import type { DrainStatus } from '../admin/drain-status.js'
+import type { DrainStatus } from '../drain/status.js'
 import type { Narrator } from './narrator.js'
 import type { DemoTimings } from './timings.js'
 import type { Traffic } from './traffic.js'

@@ -4,7 +4,7 @@
  * service exactly once, none failed, none is left inflight in the gateway.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { DrainStatus } from '../admin/drain-status.js'
+import type { DrainStatus } from '../drain/status.js'
 import type { StageContext } from './stage-context.js'
 import type { TrafficSummary } from './traffic.js'
 import type { SampleService } from './world.js'

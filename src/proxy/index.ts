@@ -28,41 +28,8 @@
  * The proxy never decides drain policy: the store's `admit` does, atomically. It never imports prom-client:
  * it publishes on `src/observability/channels.ts`.
  */
-import type { Logger } from 'pino'
-import type { Config, Color } from '../config/schema.js'
-import type { Store, ControlState } from '../store/types.js'
-import type { VersionCatalog } from '../versions/types.js'
-import type { UpstreamState, Upstream } from './upstreams.js'
-import type { VersionsPolicy, VersionsPolicyInput } from './versions-policy.js'
-import type { ReconcileReport } from './reconciler.js'
-
-export interface ProxyOptions {
-  config: Config
-  store: Store
-  versions: VersionCatalog
-  logger: Logger
-  /** Clock in Unix ms (tests); Date.now by default. */
-  now?: () => number
-}
-
-export interface ProxyAddress { host: string, port: number }
-
-export interface Proxy {
-  listen (): Promise<ProxyAddress>
-  address (): ProxyAddress | null
-  url (): string
-  readonly upstreams: {
-    states (): UpstreamState[]
-    get (color: Color): Upstream | undefined
-  }
-  activeColor (): Color
-  controlState (): ControlState | null
-  setVersionsPolicy (policy: VersionsPolicyInput): void
-  versionsPolicy (): VersionsPolicy
-  reconcileOnce (): Promise<ReconcileReport>
-  close (): Promise<void>
-  destroy (): Promise<void>
-}
-
-export type { UpstreamState, Upstream, VersionsPolicy, VersionsPolicyInput, ReconcileReport }
+export type { Proxy, ProxyAddress, ProxyOptions } from './types.js'
+export type { UpstreamState, Upstream } from './upstreams.js'
+export type { VersionsPolicy, VersionsPolicyInput } from './versions-policy.js'
+export type { ReconcileReport } from './reconciler.js'
 export { createProxy } from './proxy.js'

@@ -16,7 +16,8 @@ import httpProxy from 'http-proxy'
 import type { Logger } from 'pino'
 import { channels } from '../observability/channels.js'
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js'
-import { sendProblem, upstreamFailure } from './problem.js'
+import { sendProblem } from '../http/problem.js'
+import { upstreamFailure } from './problem.js'
 import type { Upstream } from './upstreams.js'
 
 class ClientGoneError extends Error {

@@ -10,12 +10,13 @@ import type { Duplex } from 'node:stream'
 import { createVersionsPolicy, type VersionsPolicy, type VersionsPolicyInput } from './versions-policy.js'
 import { createUpstreams } from './upstreams.js'
 import { ControlView } from './control.js'
+import { SubmissionHold } from './hold.js'
 import { Reconciler } from './reconciler.js'
 import { handleSubmit } from './submit.js'
 import { handleStatus } from './status.js'
 import { passThrough, UpgradeTunnels } from './passthrough.js'
 import type { ProxyContext } from './context.js'
-import type { Proxy, ProxyAddress, ProxyOptions } from './index.js'
+import type { Proxy, ProxyAddress, ProxyOptions } from './types.js'
 
 /** How often idle keep-alive connections are closed while shutting down (they may turn idle at any moment). */
 const SHUTDOWN_SWEEP_MS = 50
@@ -29,7 +30,8 @@ export function createProxy (options: ProxyOptions): Proxy {
   const control = new ControlView(store, upstreams, config.proxy.initial_active, log)
   const reconciler = new Reconciler({ config, store, versions, upstreams, logger: log, now })
   const tunnels = new UpgradeTunnels(log)
-  const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, now, upstreams, control, policy: () => policy }
+  const hold = new SubmissionHold(store, { holdSecs: config.upgrade.hold_new_intents_secs, maxHeld: config.upgrade.hold_max_intents, recheckMs: config.redis.poll_interval_ms })
+  const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, now, upstreams, control, hold, policy: () => policy }
 
   const intentPath = config.proxy.intent_path
   const timeoutMs = config.proxy.upstream_timeout_ms
@@ -112,6 +114,7 @@ export function createProxy (options: ProxyOptions): Proxy {
         tunnels.destroyAll()
       }
       control.stop()
+      hold.stop()
       await reconciler.stop()
       await waitForHandlers()
       await upstreams.close()
@@ -127,6 +130,7 @@ export function createProxy (options: ProxyOptions): Proxy {
       server.closeAllConnections()
       tunnels.destroyAll()
       control.stop()
+      hold.stop()
       await upstreams.destroy()
       await reconciler.stop()
     })()
@@ -138,6 +142,7 @@ export function createProxy (options: ProxyOptions): Proxy {
       if (bound !== null) return bound
       const { host, port } = parseListen(config.proxy.listen)
       await control.start()
+      hold.start()
       upstreams.start()
       reconciler.start()
       await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,7 @@
 // The DrainStatus computation: mode from the switches and the counts, the seed's upgrade_state values, and the
 // times an operator reads (start, deadline, oldest age) in Unix seconds.
 import t from 'tap'
-import { buildDrainStatus, drainModeOf, upgradeStateValue } from '../../src/admin/drain-status.js'
+import { buildDrainStatus, drainModeOf, upgradeStateValue } from '../../src/drain/status.js'
 import type { ControlState } from '../../src/store/types.js'
 
 const control = (over: Partial<ControlState> = {}): ControlState => ({ drain: null, upgrade: null, active: null, invalid: [], ...over })

@@ -4,7 +4,8 @@
  */
 import t from 'tap'
 import { UpstreamError, UpstreamTimeoutError } from '../../src/errors.js'
-import { problemOf, upstreamFailure } from '../../src/proxy/problem.js'
+import { problemOf } from '../../src/http/problem.js'
+import { upstreamFailure } from '../../src/proxy/problem.js'
 import { retryAfterSecs } from '../../src/proxy/retry-after.js'
 
 const now = 1_800_000_000_000

@@ -7,7 +7,7 @@
  *   POST /admin/drain/stop
  */
 import type { Store } from '../../store/types.js'
-import { buildDrainStatus, type DrainStatus } from '../drain-status.js'
+import { buildDrainStatus, type DrainStatus } from '../../drain/status.js'
 import { BodyFields } from '../fields.js'
 import type { RouteGroup } from '../server.js'
 

@@ -10,7 +10,7 @@
  */
 import type { UpgradeCoordinator } from '../../coordinator/coordinator.js'
 import type { UpgradeRun } from '../../coordinator/run.js'
-import type { DrainStatus } from '../drain-status.js'
+import type { DrainStatus } from '../../drain/status.js'
 import type { RouteGroup } from '../server.js'
 
 export interface UpgradeRoutesDeps {

@@ -4,7 +4,7 @@
  * (exit 0) or the drain's deadline passes (exit 1): what a Kubernetes preStop hook runs.
  */
 import type { Command } from 'commander'
-import type { DrainStatus } from '../../admin/drain-status.js'
+import type { DrainStatus } from '../../drain/status.js'
 import type { AdminClient } from '../admin-client.js'
 import { controlCommand, controlContext, positiveInteger, type ControlOptions } from '../control.js'
 import { DrainDeadlineError } from '../errors.js'

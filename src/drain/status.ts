@@ -1,6 +1,8 @@
 /**
  * The seed's DrainStatus, computed from the shared control state and the exact counts: one function, used by
- * the admin route and (through `upgradeStateValue`) by the `upgrade_state` metric, so both always agree.
+ * the admin route and (through `upgradeStateValue`) by the `upgrade_state` metric, so both always agree. It
+ * depends on nothing but the control state's type, so the admin API, the composition root, the CLI and the demo
+ * all take it from here.
  *
  *   active     no drain switch, no upgrade
  *   draining   the drain switch is set (or an upgrade is in pre-checks/drain) and work is still inflight

@@ -1,0 +1,71 @@
+/**
+ * Errors made by the gateway itself, as RFC 9457 `application/problem+json` responses:
+ * `{type: "urn:intent-gate:problem:<name>", title, status, detail, request_id}` plus a few members per kind
+ * (`errors` naming each failing field, `accepted` versions). One function turns any error into the response,
+ * for the proxy and the admin API alike.
+ */
+import type { ServerResponse } from 'node:http'
+import {
+  BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError, DuplicateInProgressError
+} from '../errors.js'
+
+export const PROBLEM_PREFIX = 'urn:intent-gate:problem:'
+
+/** Retry-After while the store cannot be reached: Redis outages worth failing over are short. */
+export const STORE_RETRY_AFTER_SECS = 2
+
+export interface ProblemBody {
+  type: string
+  title: string
+  status: number
+  detail: string
+  request_id: string
+  [member: string]: unknown
+}
+
+/** The problem body of any error; anything that is not an IntentGateError is an opaque 500. */
+export function problemOf (err: unknown, requestId: string): ProblemBody {
+  if (!(err instanceof IntentGateError)) {
+    return { type: `${PROBLEM_PREFIX}internal`, title: 'Internal error', status: 500, detail: 'the gateway failed to handle the request', request_id: requestId }
+  }
+  const { status, type, title } = err.problem
+  const body: ProblemBody = { type: `${PROBLEM_PREFIX}${type}`, title, status, detail: err.message, request_id: requestId }
+  if (err instanceof BadRequestError && err.errors.length > 0) body.errors = err.errors
+  if (err instanceof VersionUnsupportedError) {
+    body.version = err.version
+    body.accepted = err.accepted
+  }
+  return body
+}
+
+/** The Retry-After (seconds) an error answers with, or null. */
+export function retryAfterOf (err: unknown): number | null {
+  if (err instanceof DrainingError) return err.retryAfterSecs
+  if (err instanceof StoreUnavailableError) return STORE_RETRY_AFTER_SECS
+  if (err instanceof DuplicateInProgressError) return 1
+  return null
+}
+
+/**
+ * Answers `res` with the problem of `err`. When headers were already sent (an upstream died mid-body) there
+ * is nothing honest left to say: the response is destroyed so the client sees the failure at once.
+ */
+export function sendProblem (res: ServerResponse, err: unknown, requestId: string, extraHeaders?: Record<string, string>): void {
+  if (res.headersSent) {
+    res.destroy(err instanceof Error ? err : undefined)
+    return
+  }
+  const body = problemOf(err, requestId)
+  const payload = JSON.stringify(body)
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/problem+json',
+    'content-length': Buffer.byteLength(payload),
+    'x-request-id': requestId,
+    'cache-control': 'no-store',
+    ...extraHeaders
+  }
+  const retryAfter = retryAfterOf(err)
+  if (retryAfter !== null) headers['retry-after'] = String(retryAfter)
+  res.writeHead(body.status, headers)
+  res.end(payload)
+}

@@ -1,0 +1,39 @@
+/**
+ * The proxy's types, apart from its builder so that ./proxy.ts and ./index.ts do not import each other.
+ * See the API in ./index.ts.
+ */
+import type { Logger } from 'pino'
+import type { Config, Color } from '../config/schema.js'
+import type { Store, ControlState } from '../store/types.js'
+import type { VersionCatalog } from '../versions/types.js'
+import type { UpstreamState, Upstream } from './upstreams.js'
+import type { VersionsPolicy, VersionsPolicyInput } from './versions-policy.js'
+import type { ReconcileReport } from './reconciler.js'
+
+export interface ProxyOptions {
+  config: Config
+  store: Store
+  versions: VersionCatalog
+  logger: Logger
+  /** Clock in Unix ms (tests); Date.now by default. */
+  now?: () => number
+}
+
+export interface ProxyAddress { host: string, port: number }
+
+export interface Proxy {
+  listen (): Promise<ProxyAddress>
+  address (): ProxyAddress | null
+  url (): string
+  readonly upstreams: {
+    states (): UpstreamState[]
+    get (color: Color): Upstream | undefined
+  }
+  activeColor (): Color
+  controlState (): ControlState | null
+  setVersionsPolicy (policy: VersionsPolicyInput): void
+  versionsPolicy (): VersionsPolicy
+  reconcileOnce (): Promise<ReconcileReport>
+  close (): Promise<void>
+  destroy (): Promise<void>
+}
