@@ -36,6 +36,8 @@ export interface RedisCluster {
   masterOf (key: string): Promise<RedisServer>
   /** Resolves once a live node reports `cluster_state:ok` and the slot's master satisfies `accept`. */
   waitForMaster (slot: number, accept: (port: number) => boolean, timeoutMs?: number): Promise<RedisServer>
+  /** Resharding of one slot, as `redis-cli --cluster reshard` does it: IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE. */
+  moveSlot (slot: number, to: RedisServer): Promise<void>
   dispose (): Promise<void>
 }
 
@@ -129,6 +131,22 @@ export async function startCluster (t?: Teardown, options: ClusterOptions = {}):
     slotOf,
     masterOf: async (key) => await waitForMaster(await slotOf(key), () => true),
     waitForMaster,
+    moveSlot: async (slot, to) => {
+      const from = await waitForMaster(slot, () => true)
+      if (from.port === to.port) return
+      const fromId = await from.cli('CLUSTER', 'MYID')
+      const toId = await to.cli('CLUSTER', 'MYID')
+      await to.cli('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId)
+      await from.cli('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId)
+      for (;;) {
+        const keys = (await from.cli('CLUSTER', 'GETKEYSINSLOT', String(slot), '100')).split('\n').filter((k) => k !== '')
+        if (keys.length === 0) break
+        await from.cli('MIGRATE', '127.0.0.1', String(to.port), '', '0', '5000', 'KEYS', ...keys)
+      }
+      for (const node of live()) {
+        if ((await node.cli('ROLE')).startsWith('master')) await node.cli('CLUSTER', 'SETSLOT', String(slot), 'NODE', toId)
+      }
+    },
     dispose
   }
 }

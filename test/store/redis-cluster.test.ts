@@ -1,0 +1,132 @@
+/**
+ * Redis Cluster (six real cluster-enabled redis-servers): the store contract on a cluster, exact counts across
+ * two stores, the operator keys through `redis-cli -c`, scripts that never surface NOSCRIPT (flushed script
+ * cache, a resharded slot, a promoted replica), and the namespace's master SIGKILLed: fail closed, then admit
+ * again on the promoted replica without a restart.
+ */
+import t from 'tap'
+import type { Config } from '../../src/config/schema.js'
+import { StoreUnavailableError } from '../../src/errors.js'
+import { keyPrefix } from '../../src/store/keys.js'
+import type { Store } from '../../src/store/types.js'
+import { startCluster } from '../helpers/cluster.js'
+import { record, storeConformance } from './conformance.js'
+import { freshNamespace, operatorKey, redisStore } from './redis-fixture.js'
+
+const TTL = 3600
+const cluster = await startCluster(t)
+
+function clusterConfig (namespace: string): Config['redis'] {
+  return { namespace, cluster_nodes: cluster.nodes, poll_interval_ms: 100, command_timeout_ms: 500 }
+}
+
+const namespaces = new WeakMap<Store, string>()
+storeConformance(t, {
+  create: async (t) => {
+    const namespace = freshNamespace()
+    const store = await redisStore(t, clusterConfig(namespace))
+    namespaces.set(store, namespace)
+    return store
+  },
+  setRaw: async (store, key, value) => {
+    const name = operatorKey(namespaces.get(store) as string, key)
+    if (value === null) await cluster.cli('DEL', name)
+    else await cluster.cli('SET', name, value)
+  }
+})
+
+t.test('two stores on one cluster: exact counts, and redis-cli -c SET drain stops both at once', async (t) => {
+  const namespace = freshNamespace()
+  const [a, b] = await Promise.all([redisStore(t, clusterConfig(namespace)), redisStore(t, clusterConfig(namespace))])
+  const results = await Promise.all(Array.from({ length: 400 }, async (_, i) =>
+    await (i % 2 === 0 ? a : b).admit({ record: record(), idempotencyTtlSecs: TTL })))
+  t.equal(results.filter((r) => r.kind === 'admitted').length, 400)
+  t.equal(await a.inflightCount(), 400, 'exact on one')
+  t.equal(await b.inflightCount(), 400, 'exact on the other')
+  t.equal(await cluster.cli('HLEN', `${keyPrefix(namespace)}inflight`), '400', 'what redis-cli -c counts')
+
+  t.equal(await cluster.cli('SET', operatorKey(namespace, 'drain'), '1'), 'OK')
+  t.match(await a.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'refused', reason: 'draining' })
+  t.match(await b.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'refused', reason: 'draining' })
+  await cluster.cli('DEL', operatorKey(namespace, 'drain'))
+  t.same(await a.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'admitted' })
+})
+
+t.test('a flushed script cache and a resharded slot never surface NOSCRIPT', async (t) => {
+  const namespace = freshNamespace()
+  const store = await redisStore(t, clusterConfig(namespace))
+  const inflightKey = `${keyPrefix(namespace)}inflight`
+  t.same(await store.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'admitted' })
+
+  const master = await cluster.masterOf(inflightKey)
+  await master.cli('SCRIPT', 'FLUSH')
+  t.same(await store.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'admitted' }, 'after SCRIPT FLUSH')
+
+  // Admissions keep running while the slot moves to another master (ASK, TRYAGAIN, then MOVED on the way).
+  const slot = await cluster.slotOf(inflightKey)
+  const others = []
+  for (const s of cluster.servers) if (s.port !== master.port && (await s.cli('ROLE')).startsWith('master')) others.push(s)
+  const target = others[0]
+  if (target === undefined) throw new Error('no other master')
+  const errors: string[] = []
+  let admitted = 2
+  const resharding = { done: false }
+  const load = (async () => {
+    while (!resharding.done) {
+      try {
+        if ((await store.admit({ record: record(), idempotencyTtlSecs: TTL })).kind === 'admitted') admitted++
+      } catch (err) {
+        errors.push((err as Error).message)
+      }
+    }
+  })()
+  await cluster.moveSlot(slot, target)
+  t.equal((await cluster.masterOf(inflightKey)).port, target.port, 'the slot moved')
+  resharding.done = true
+  await load
+  t.same(await store.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'admitted' }, 'admitted on the new master')
+  admitted++
+  t.same(errors.filter((m) => m.includes('NOSCRIPT')), [], 'no NOSCRIPT')
+  t.same(errors.filter((m) => !m.startsWith('store unavailable')), [], 'nothing but store-unavailable while the slot moved')
+  t.comment(`${admitted} admitted while resharding, ${errors.length} store-unavailable`)
+  // An admission whose answer was lost is undone by the store: count only once the repairs ran.
+  await store.flushRepairs()
+  t.equal(store.pendingRepairs(), 0)
+  t.equal(await store.inflightCount(), admitted, 'every admitted record is on the new master, no other')
+})
+
+t.test("the namespace's master is SIGKILLed: fail closed, then admit on the promoted replica without a restart", async (t) => {
+  const namespace = freshNamespace()
+  const store = await redisStore(t, clusterConfig(namespace))
+  const inflightKey = `${keyPrefix(namespace)}inflight`
+  const before = record()
+  t.same(await store.admit({ record: before, idempotencyTtlSecs: TTL }), { kind: 'admitted' })
+  await store.bind(before.key, 'before-crash', { status: 202, headers: {}, body: '{}' }, TTL)
+  const master = await cluster.masterOf(inflightKey)
+  t.equal(await master.cli('WAIT', '1', '5000'), '1', 'replicated before the crash')
+
+  await master.kill()
+  await t.rejects(store.admit({ record: record(), idempotencyTtlSecs: TTL }), StoreUnavailableError, 'no master for the slot: fail closed')
+  t.equal(store.health(), 'unavailable')
+
+  const slot = await cluster.slotOf(inflightKey)
+  const promoted = await cluster.waitForMaster(slot, (port) => port !== master.port)
+  t.not(promoted.port, master.port, 'the replica took over')
+  // The store finds the new master through its slot map refresh (every second) or the next MOVED.
+  const start = Date.now()
+  let result
+  for (;;) {
+    try {
+      result = await store.admit({ record: record(), idempotencyTtlSecs: TTL })
+      break
+    } catch (err) {
+      t.type(err, StoreUnavailableError, 'only store-unavailable until then')
+      if (Date.now() - start > 10_000) throw err
+      await new Promise((resolve) => setTimeout(resolve, 50)) // a client's retry pace; the slot map has no event
+    }
+  }
+  t.same(result, { kind: 'admitted' })
+  t.equal(store.health(), 'ready')
+  t.match(await store.inflightById('before-crash'), { key: before.key }, 'the replicated record survived')
+  await master.restart() // back as a replica of the promoted node, for the tests after this one
+})
