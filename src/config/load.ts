@@ -164,6 +164,9 @@ function crossChecks (c: Config, known: readonly string[] | undefined): string[]
   if (c.redis.cluster_nodes !== undefined && (c.redis.url !== undefined || c.redis.sentinels !== undefined)) {
     problems.push('redis.cluster_nodes: set one of url, sentinels and cluster_nodes')
   }
+  if ((c.redis.wait_replicas ?? 0) > 0 && (c.redis.wait_timeout_ms ?? 500) >= c.redis.command_timeout_ms) {
+    problems.push('redis.wait_timeout_ms: must be below redis.command_timeout_ms (a WAIT holds the connection)')
+  }
   if ((c.redis.tls_ca_file ?? '') !== '' && !existsSync(c.redis.tls_ca_file ?? '')) {
     problems.push(`redis.tls_ca_file: no such file '${c.redis.tls_ca_file}'`)
   }

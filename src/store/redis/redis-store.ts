@@ -7,7 +7,6 @@
  * so the inflight accounting converges even across an outage.
  */
 import { randomUUID } from 'node:crypto'
-import type { Redis } from 'ioredis'
 import type { Color, Config } from '../../config/schema.js'
 import { StoreUnavailableError } from '../../errors.js'
 import { readControl, drainValue, parseDrain, parseUpgrade } from '../control.js'
@@ -21,6 +20,7 @@ import type {
 } from '../types.js'
 import { createRedisClient, type RedisClient } from './connection.js'
 import { defineScripts, type ScriptedRedis } from './scripts.js'
+import { ReplicaWait } from './replica-wait.js'
 
 /** A write to replay once Redis is back. */
 type Repair =
@@ -59,6 +59,7 @@ export class RedisStore implements Store {
   private readonly watcher: ControlWatcher
   private readonly log: StoreLogger | undefined
   private readonly endedRetentionSecs: number
+  private readonly replicaWait: ReplicaWait | null
   /** Prefix of this instance's in-progress markers; with a counter, each admission's marker is unique. */
   private readonly markerPrefix: string
   private admissions = 0
@@ -82,6 +83,7 @@ export class RedisStore implements Store {
     // Random per process too: a restarted instance with the same id must not reuse its predecessor's markers.
     this.markerPrefix = `in_progress:${instance}.${randomUUID().slice(0, 8)}.`
     this.client = defineScripts(createRedisClient(config, `intent-gate:${instance}`, options.env))
+    this.replicaWait = (config.wait_replicas ?? 0) > 0 ? new ReplicaWait(this.client, this.keys.drain, config.wait_replicas ?? 0, config.wait_timeout_ms ?? 500) : null
     this.watcher = new ControlWatcher(async () => await this.control(), config.poll_interval_ms,
       (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
     this.readyPromise = new Promise((resolve, reject) => {
@@ -127,6 +129,11 @@ export class RedisStore implements Store {
     switch (kind) {
       case 'admitted':
         this.remember(record.key, { json, upstream: record.upstream })
+        if (this.replicaWait !== null && !await this.replicaWait.replicated()) {
+          // Not on enough replicas in time: a crash of the primary could lose it. Undo it (while ours) and refuse.
+          await this.writeOrRepair('admit', { kind: 'abandon', key: record.key, marker }).catch(() => {})
+          throw new StoreUnavailableError('store unavailable (admit): the replicas did not acknowledge the admission in time (redis.wait_replicas)')
+        }
         return { kind: 'admitted' }
       case 'in_progress': return { kind: 'in_progress' }
       case 'replay': return { kind: 'replay', response: decodeResponse(upgradeRaw as string) }
