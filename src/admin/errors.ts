@@ -10,6 +10,14 @@ export class InvalidAdminRequestError extends BadRequestError {
   override readonly problem = { status: 400, type: 'invalid-request', title: 'Invalid request' }
 }
 
+/** The admin API refused the operation or could not be reached (src/admin/client.ts); the CLI exits 1. */
+export class AdminCallError extends IntentGateError {
+  override readonly code = 'IG_ERR_ADMIN_CALL'
+  constructor (message: string, readonly status: number | null, readonly body: unknown, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
 /** A known admin path asked with a method it does not serve (the answer lists the allowed ones in `Allow`). */
 export class MethodNotAllowedError extends IntentGateError {
   override readonly code = 'IG_ERR_METHOD_NOT_ALLOWED'

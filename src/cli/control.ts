@@ -3,7 +3,7 @@
  * give. A command group file adds its commands with `controlCommand(parent.command('name'))`.
  */
 import { InvalidArgumentError, type Command } from 'commander'
-import { createAdminClient, DEFAULT_ADMIN_URL, TOKEN_ENV, type AdminClient } from './admin-client.js'
+import { createAdminClient, DEFAULT_ADMIN_URL, TOKEN_ENV, type AdminClient } from '../admin/client.js'
 import { consoleOutput, type Output } from './output.js'
 
 export interface ControlOptions {

@@ -4,13 +4,7 @@
  */
 import { IntentGateError } from '../errors.js'
 
-/** The admin API refused the operation or could not be reached; exit status 1. */
-export class AdminCallError extends IntentGateError {
-  override readonly code = 'IG_ERR_ADMIN_CALL'
-  constructor (message: string, readonly status: number | null, readonly body: unknown, options?: { cause?: unknown }) {
-    super(message, options)
-  }
-}
+// AdminCallError (the admin API refused or could not be reached, exit 1) is the admin client's: src/admin/errors.ts.
 
 /** `drain start --wait` saw the deadline pass before the gateway was drained; exit status 1. */
 export class DrainDeadlineError extends IntentGateError {

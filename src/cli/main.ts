@@ -5,7 +5,7 @@
  */
 import { CommanderError } from 'commander'
 import { ConfigError, IntentGateError, UsageError } from '../errors.js'
-import { AdminCallError } from './errors.js'
+import { AdminCallError } from '../admin/errors.js'
 import { buildProgram } from './program.js'
 
 async function main (argv: string[]): Promise<number> {

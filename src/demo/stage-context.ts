@@ -1,6 +1,6 @@
 /** What every stage works with, and the live traffic figures the stages print between their events. */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { AdminClient } from '../cli/admin-client.js'
+import type { AdminClient } from '../admin/client.js'
 import type { DrainStatus } from '../drain/status.js'
 import type { Narrator } from './narrator.js'
 import type { DemoTimings } from './timings.js'

@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { createAdminClient, TOKEN_ENV, type AdminClient } from '../cli/admin-client.js'
+import { createAdminClient, TOKEN_ENV, type AdminClient } from '../admin/client.js'
 import { GATEWAY_BIN, SANDBOX_BIN, type ChildProcesses } from './children.js'
 import { DemoError } from './errors.js'
 import { demoGatewayToml, type ChainInfo } from './gateway-config.js'

@@ -12,7 +12,7 @@ import { defaultMigrationsDir, readMigrations } from '../../coordinator/db/migra
 import { MigrationRunner, type DrainProbe } from '../../coordinator/db/migration-runner.js'
 import { openDatabase } from '../../coordinator/db/open.js'
 import { UsageError } from '../../errors.js'
-import { createAdminClient } from '../admin-client.js'
+import { createAdminClient } from '../../admin/client.js'
 import { consoleOutput, table, time } from '../output.js'
 
 interface DbOptions { config?: string, json?: boolean, migrations?: string }

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander'
 import type { DrainStatus } from '../../drain/status.js'
-import type { AdminClient } from '../admin-client.js'
+import type { AdminClient } from '../../admin/client.js'
 import { controlCommand, controlContext, positiveInteger, type ControlOptions } from '../control.js'
 import { DrainDeadlineError } from '../errors.js'
 import { duration, keyValues, time, type Output } from '../output.js'

@@ -10,7 +10,7 @@ import { UsageError } from '../../errors.js'
 import { UpgradeEndedError } from '../../coordinator/errors.js'
 import { controlCommand, controlContext, positiveInteger, type ControlOptions } from '../control.js'
 import { keyValues, table, time, type Output } from '../output.js'
-import type { AdminClient } from '../admin-client.js'
+import type { AdminClient } from '../../admin/client.js'
 
 const PHASES = ['pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming'] as const
 const FINAL = new Set(['completed', 'rolled_back', 'failed', 'idle'])

@@ -1,6 +1,6 @@
 /**
- * The control commands' way to the admin API: one JSON request with the bearer token from
- * `INTENT_GATE_ADMIN_TOKEN`. A problem+json answer becomes an AdminCallError carrying the problem (exit 1);
+ * The admin API's client, for the CLI's control commands and the demo: one JSON request with the bearer token
+ * from `INTENT_GATE_ADMIN_TOKEN`. A problem+json answer becomes an AdminCallError carrying the problem (exit 1);
  * a missing token or a malformed `--admin` URL is a usage error (exit 2) naming the variable or flag.
  */
 import { UsageError } from '../errors.js'
