@@ -9,7 +9,8 @@ import { Ajv, type ErrorObject } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { TSchema } from '@sinclair/typebox'
 import { ConfigError } from '../errors.js'
-import { ConfigSchema, type Config } from './schema.js'
+import { ConfigSchema, HEALTH_CHECK_NAMES, type Config } from './schema.js'
+import { parseCidr } from './cidr.js'
 
 export const DEFAULT_CONFIG_FILE = 'config/intent-gate.toml'
 
@@ -181,6 +182,17 @@ function crossChecks (c: Config, known: readonly string[] | undefined): string[]
   }
   for (const [v, d] of Object.entries(c.versions.deprecated)) {
     if (Date.parse(d.sunset) < Date.parse(d.since)) problems.push(`versions.deprecated."${v}".sunset: is before since`)
+  }
+  // Every list in [health_checks] names checks; a typo would otherwise surface only when an upgrade runs them.
+  c.proxy.trusted_proxies.forEach((cidr, i) => {
+    if (parseCidr(cidr) === null) problems.push(`proxy.trusted_proxies[${i}]: '${cidr}' is not an IPv4 or IPv6 address or CIDR`)
+  })
+  const checkNames: readonly string[] = HEALTH_CHECK_NAMES
+  for (const [key, value] of Object.entries(c.health_checks)) {
+    if (!Array.isArray(value)) continue
+    for (const name of value as unknown[]) {
+      if (!checkNames.includes(String(name))) problems.push(`health_checks.${key}: unknown health check '${String(name)}' (known: ${checkNames.join(', ')})`)
+    }
   }
   return problems
 }

@@ -84,6 +84,20 @@ t.test('cross-key checks name the key', async (t) => {
     /versions\.accepted: unknown version '9\.9'/)
 })
 
+t.test('an unknown health check name is refused at load, naming the key and the known names', async (t) => {
+  const text = problemsOf(() => loadConfig({
+    file: file('hc.toml', MINIMAL + '[health_checks]\npre_checks = ["settlement_store", "ibc_relayr"]\npost_checks = ["api_endpoint"]\n'),
+    env: {}
+  })).join('\n')
+  t.match(text, /health_checks\.pre_checks: unknown health check 'ibc_relayr' \(known: settlement_store, ibc_relayer, contract_state, api_endpoints, upstreams\)/)
+  t.match(text, /health_checks\.post_checks: unknown health check 'api_endpoint' \(known: /)
+  t.notMatch(text, /'settlement_store'/, 'known names pass')
+  t.match(problemsOf(() => loadConfig({ file: file('hc-env.toml', MINIMAL), env: { INTENT_GATE_HEALTH_CHECKS_POST_CHECKS: 'upstreams,nope' } })).join('\n'),
+    /health_checks\.post_checks: unknown health check 'nope'/, 'from the environment too')
+  const every = loadConfig({ file: file('hc-all.toml', MINIMAL + '[health_checks]\npost_checks = ["settlement_store", "ibc_relayer", "contract_state", "api_endpoints", "upstreams"]\n'), env: {} })
+  t.equal(every.health_checks.post_checks.length, 5, 'every known name loads')
+})
+
 t.test('an unreadable or malformed file is a ConfigError naming the file', async (t) => {
   t.match(problemsOf(() => loadConfig({ file: join(dir, 'missing.toml'), env: {} }))[0], /missing\.toml: cannot read the configuration file \(ENOENT\)/)
   t.match(problemsOf(() => loadConfig({ file: file('broken.toml', '[proxy\nlisten='), env: {} }))[0], /broken\.toml: not valid TOML/)

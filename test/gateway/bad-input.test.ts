@@ -61,6 +61,14 @@ t.test('a bad environment override names the key and the variable', async (t) =>
   t.match(p.stderr(), /proxy\.shutdown_grace_secs.*INTENT_GATE_PROXY_SHUTDOWN_GRACE_SECS/)
 })
 
+t.test('an unknown health check name: no start, the key and the known names said', async (t) => {
+  const config = gatewayToml({ blue: 'http://127.0.0.1:1' }) + '\n[health_checks]\npre_checks = ["settlement_stor"]\n'
+  const p = await spawnServe(t, { config })
+  t.same(await p.exited, { code: 2, signal: null })
+  t.match(p.stderr(), /health_checks\.pre_checks: unknown health check 'settlement_stor' \(known: settlement_store, ibc_relayer/)
+  t.equal(p.stdout(), '', 'nothing printed as listening')
+})
+
 t.test('no admin token in the environment: no start', async (t) => {
   const p = await spawnServe(t, { config: gatewayToml({ blue: 'http://127.0.0.1:1' }), env: { INTENT_GATE_ADMIN_TOKEN: undefined } })
   t.same(await p.exited, { code: 2, signal: null })
