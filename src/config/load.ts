@@ -183,10 +183,10 @@ function crossChecks (c: Config, known: readonly string[] | undefined): string[]
   for (const [v, d] of Object.entries(c.versions.deprecated)) {
     if (Date.parse(d.sunset) < Date.parse(d.since)) problems.push(`versions.deprecated."${v}".sunset: is before since`)
   }
-  // Every list in [health_checks] names checks; a typo would otherwise surface only when an upgrade runs them.
   c.proxy.trusted_proxies.forEach((cidr, i) => {
     if (parseCidr(cidr) === null) problems.push(`proxy.trusted_proxies[${i}]: '${cidr}' is not an IPv4 or IPv6 address or CIDR`)
   })
+  // Every list in [health_checks] names checks; a typo would otherwise surface only when an upgrade runs them.
   const checkNames: readonly string[] = HEALTH_CHECK_NAMES
   for (const [key, value] of Object.entries(c.health_checks)) {
     if (!Array.isArray(value)) continue
