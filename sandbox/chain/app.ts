@@ -24,6 +24,8 @@ export interface BlockInfo {
   chainId: string
   height: number
   timeMs: number
+  /** delivery only: the node's injected failures (wasm.ts BlockContext.faults) */
+  faults?: Record<string, number>
 }
 
 const MAX_U64 = 18446744073709551615n
@@ -65,7 +67,7 @@ export function runTx (app: AppState, bytes: Uint8Array, block: BlockInfo, txInd
     const msgState = forkState(anteState)
     const events = [...ante.events]
     const responses: Any[] = []
-    const ctx = { height: block.height, timeMs: block.timeMs, txIndex, gas: ante.gas }
+    const ctx = { height: block.height, timeMs: block.timeMs, txIndex, gas: ante.gas, ...(mode === 'deliver' && block.faults !== undefined ? { faults: block.faults } : {}) }
     for (const [index, msg] of tx.msgs.entries()) {
       try {
         const routed = routeMsg(msgState, msg, ctx, index)

@@ -12,6 +12,8 @@ export const GAS = {
   wasmExecute: 60000n,
   wasmMigrate: 90000n,
   wasmUpdateAdmin: 20000n,
+  wasmStoreBase: 40000n,
+  wasmStorePerByte: 3n,
   wasmPerMsgByte: 20n,
   contractWrite: 8000n,
   ibcSendPacket: 25000n,

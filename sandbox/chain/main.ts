@@ -3,7 +3,7 @@
  * JSON line with everything a client needs once it listens, and stops cleanly on SIGTERM/SIGINT.
  */
 import { parseChainArgs, UsageError } from './args.js'
-import { ACCOUNT_NAMES, artifactFor, checksumOf, CODE_IDS, DENOM, GAS_PRICE, genesisKeys, genesisState, SETTLEMENT_CONTRACT } from './genesis.js'
+import { ACCOUNT_NAMES, artifactFor, checksumOf, CODE_IDS, DENOM, ESCROW_CODE_IDS, ESCROW_CONTRACT, escrowArtifactFor, GAS_PRICE, genesisKeys, genesisState, SETTLEMENT_CONTRACT } from './genesis.js'
 import { ChainNode } from './node.js'
 import { ChainServer } from './server.js'
 import { StateFile } from './state.js'
@@ -50,6 +50,9 @@ export async function main (argv: string[]): Promise<void> {
     settlement_contract: SETTLEMENT_CONTRACT,
     code_ids: { ...CODE_IDS },
     checksums: Object.fromEntries(Object.keys(CODE_IDS).map(version => [version, checksumOf(artifactFor(version))])),
+    escrow_contract: ESCROW_CONTRACT,
+    escrow_code_ids: { ...ESCROW_CODE_IDS },
+    escrow_checksums: Object.fromEntries(Object.keys(ESCROW_CODE_IDS).map(version => [version, checksumOf(escrowArtifactFor(version))])),
     admin_mnemonic: keys.admin.mnemonic,
     admin_address: keys.admin.address,
     gas_price: GAS_PRICE,

@@ -7,10 +7,11 @@ import type { MsgSend } from 'cosmjs-types/cosmos/bank/v1beta1/tx'
 import { MsgSendResponse } from 'cosmjs-types/cosmos/bank/v1beta1/tx'
 import type { MsgAcknowledgement, MsgTimeout } from 'cosmjs-types/ibc/core/channel/v1/tx'
 import { MsgAcknowledgementResponse, MsgTimeoutResponse, ResponseResultType } from 'cosmjs-types/ibc/core/channel/v1/tx'
-import type { MsgExecuteContract, MsgMigrateContract, MsgUpdateAdmin } from 'cosmjs-types/cosmwasm/wasm/v1/tx'
-import { MsgExecuteContractResponse, MsgMigrateContractResponse, MsgUpdateAdminResponse } from 'cosmjs-types/cosmwasm/wasm/v1/tx'
+import type { MsgExecuteContract, MsgMigrateContract, MsgStoreCode, MsgUpdateAdmin } from 'cosmjs-types/cosmwasm/wasm/v1/tx'
+import { MsgExecuteContractResponse, MsgMigrateContractResponse, MsgStoreCodeResponse, MsgUpdateAdminResponse } from 'cosmjs-types/cosmwasm/wasm/v1/tx'
 import type { Any } from 'cosmjs-types/google/protobuf/any'
 import { transfer } from './bank.js'
+import { storeCode } from './codes.js'
 import { SDK, wrap } from './errors.js'
 import { abciEvent } from './events.js'
 import { GAS } from './gas.js'
@@ -34,6 +35,10 @@ export function routeMsg (app: AppState, msg: DecodedMsg, block: BlockContext, m
     case '/cosmwasm.wasm.v1.MsgMigrateContract': {
       const { events } = migrateContract(app, msg.value as unknown as MsgMigrateContract, block, msgIndex)
       return { events: [header('wasm'), ...events], response: any(msg.typeUrl + 'Response', MsgMigrateContractResponse.encode({ data: new Uint8Array() }).finish()) }
+    }
+    case '/cosmwasm.wasm.v1.MsgStoreCode': {
+      const stored = storeCode(app, msg.value as unknown as MsgStoreCode, block, msgIndex)
+      return { events: [header('wasm'), ...stored.events], response: any(msg.typeUrl + 'Response', MsgStoreCodeResponse.encode({ codeId: BigInt(stored.codeId), checksum: stored.checksum }).finish()) }
     }
     case '/cosmwasm.wasm.v1.MsgUpdateAdmin': {
       const { events } = updateAdmin(app, msg.value as unknown as MsgUpdateAdmin, block, msgIndex)

@@ -39,6 +39,8 @@ export class ChainNode extends EventEmitter {
   #timer: NodeJS.Timeout | undefined
   #producing = false
   #haltBlocks = false
+  /** Test control (POST /sandbox/faults): remaining delivered migrations to fail, by contract address; not saved. */
+  readonly faults: Record<string, number> = {}
 
   constructor (state: ChainState, options: NodeOptions) {
     super()
@@ -156,7 +158,7 @@ export class ChainNode extends EventEmitter {
     const results: TxResultJson[] = []
     let app = this.state.app
     txs.forEach((entry, index) => {
-      const outcome = runTx(app, entry.bytes, info, index, 'deliver')
+      const outcome = runTx(app, entry.bytes, { ...info, faults: this.faults }, index, 'deliver')
       app = outcome.state
       results.push(outcome.result)
     })

@@ -118,7 +118,7 @@ const HANDLERS: Record<string, Handler> = {
     const { codeId } = QueryCodeRequest.decode(data)
     const code = app.codes[codeId.toString()]
     if (code === undefined) throw notFound(`no such code: ${codeId}`)
-    return QueryCodeResponse.encode({ codeInfo: codeInfo(codeId.toString(), code), data: toUtf8(code.artifact) }).finish()
+    return QueryCodeResponse.encode({ codeInfo: codeInfo(codeId.toString(), code), data: code.wasm === undefined ? toUtf8(code.artifact) : fromBase64(code.wasm) }).finish()
   },
   '/cosmwasm.wasm.v1.Query/Codes': (_data, { app }) => {
     const codeInfos = Object.entries(app.codes).map(([id, code]) => codeInfo(id, code))

@@ -139,6 +139,21 @@ export class ChainServer {
       case 'POST /sandbox/blocks/resume':
         this.#node.setHalted(false)
         return this.#json(res, 200, { halted: false, height: this.#node.latest.height })
+      case 'GET /sandbox/faults': return this.#json(res, 200, { migrate_fails: this.#node.faults })
+      case 'POST /sandbox/faults': {
+        // {migrate_fails: {<contract>: N}}: the next N migrations of that contract delivered in a block fail
+        // (simulations still pass), as a tx that simulated fine can fail once the state moved on
+        const update = await readJsonObject(req)
+        const fails = update?.migrate_fails
+        if (update === undefined || typeof fails !== 'object' || fails === null || Array.isArray(fails) || Object.keys(update).length !== 1) {
+          return this.#problem(res, 400, 'body must be {"migrate_fails": {"<contract address>": N}}')
+        }
+        for (const [contract, count] of Object.entries(fails as Record<string, unknown>)) {
+          if (!Number.isSafeInteger(count) || (count as number) < 0) return this.#problem(res, 400, `migrate_fails.${contract} must be a non-negative integer`)
+          this.#node.faults[contract] = count as number
+        }
+        return this.#json(res, 200, { migrate_fails: this.#node.faults })
+      }
       case 'POST /sandbox/websocket/drop': {
         // destroy the TCP sockets: no close frame, as when a network path dies
         const clients = [...this.#wss.clients]

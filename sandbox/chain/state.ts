@@ -4,6 +4,7 @@
  */
 import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { ContractStorage } from './contract.js'
+import type { EscrowStorage } from './escrow.js'
 
 export interface AbciAttribute { key: string, value: string, index: boolean }
 export interface AbciEvent { type: string, attributes: AbciAttribute[] }
@@ -27,12 +28,23 @@ export interface Account {
   pubkey?: string
 }
 
+/** What a code runs: the cw2 name and version compiled into it, and whether its migrate accepts a downgrade. */
+export interface CodeModel {
+  contract: string
+  version: string
+  accepts_downgrade: boolean
+}
+
 export interface CodeRecord {
   creator: string
-  /** SHA-256 of `artifact`, lower-case hex, as wasmd's checksum */
+  /** SHA-256 of the stored bytes (`wasm`, else `artifact`), lower-case hex, as wasmd's checksum */
   checksum: string
-  /** the stored "wasm" bytes as UTF-8: a fixed artifact string per contract version */
+  /** the genesis codes' "wasm" bytes as UTF-8: a fixed artifact string per contract version */
   artifact: string
+  /** base64 of an uploaded module's bytes (MsgStoreCode) */
+  wasm?: string
+  /** absent: an uploaded module the sandbox cannot run (see codes.ts); genesis codes before cw2 models: settlement */
+  model?: CodeModel
 }
 
 export interface HistoryEntry {
@@ -51,7 +63,7 @@ export interface ContractRecord {
   label: string
   createdHeight: number
   history: HistoryEntry[]
-  storage: ContractStorage
+  storage: ContractStorage | EscrowStorage
 }
 
 export interface PacketRecord {

@@ -36,6 +36,7 @@ const SIGNER_FIELDS: Record<string, string> = {
   '/cosmwasm.wasm.v1.MsgExecuteContract': 'sender',
   '/cosmwasm.wasm.v1.MsgMigrateContract': 'sender',
   '/cosmwasm.wasm.v1.MsgUpdateAdmin': 'sender',
+  '/cosmwasm.wasm.v1.MsgStoreCode': 'sender',
   '/cosmos.bank.v1beta1.MsgSend': 'fromAddress',
   '/ibc.core.channel.v1.MsgAcknowledgement': 'signer',
   '/ibc.core.channel.v1.MsgTimeout': 'signer'

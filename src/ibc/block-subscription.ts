@@ -51,20 +51,23 @@ export function subscribeNewBlocks (rpcUrl: string, handlers: BlockHandlers): Bl
 }
 
 /**
- * cosmjs 0.39's ReconnectingSocket schedules a reconnect whenever its socket reports "disconnected", including
+ * cosmjs 0.38's ReconnectingSocket schedules a reconnect whenever its socket reports "disconnected", including
  * after its own `disconnect()` (its `disconnected` flag is set only afterwards, and a connect attempt still in
  * flight reports later still). A "closed" client then silently opens a new connection and keeps the process
  * alive. So the pending timer is cleared and the inner socket's `reconnect` made a no-op; the fields are
- * private, hence the defensive shape checks.
+ * private, hence the defensive shape checks. Returns whether the fields were found (test/ibc/reconnect-workaround
+ * fails when they are gone, and when cosmjs no longer reconnects after a disconnect so this can be dropped).
  */
-function cancelReconnect (client: WebsocketClient): void {
+export function cancelReconnect (client: WebsocketClient): boolean {
   const reconnecting = (client as unknown as { socket?: { reconnectTimeout?: unknown, socket?: { reconnect?: unknown } } }).socket
-  if (reconnecting === undefined) return
+  if (reconnecting === undefined || !('reconnectTimeout' in reconnecting)) return false
   if (reconnecting.reconnectTimeout !== null && reconnecting.reconnectTimeout !== undefined) {
     clearTimeout(reconnecting.reconnectTimeout as NodeJS.Timeout)
     reconnecting.reconnectTimeout = null
   }
-  if (reconnecting.socket !== undefined && typeof reconnecting.socket.reconnect === 'function') reconnecting.socket.reconnect = () => {}
+  if (reconnecting.socket === undefined || typeof reconnecting.socket.reconnect !== 'function') return false
+  reconnecting.socket.reconnect = () => {}
+  return true
 }
 
 /** WebSocket error events and JSON-RPC error objects are not Errors; make them readable. */

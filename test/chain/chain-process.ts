@@ -19,6 +19,9 @@ export interface ChainInfo {
   settlement_contract: string
   code_ids: Record<string, number>
   checksums: Record<string, string>
+  escrow_contract: string
+  escrow_code_ids: Record<string, number>
+  escrow_checksums: Record<string, string>
   admin_mnemonic: string
   admin_address: string
   gas_price: string

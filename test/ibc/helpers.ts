@@ -16,7 +16,7 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 
 export function watcherConfig (rpcUrl: string, overrides: Partial<Config['ibc']> = {}): Pick<Config, 'chain' | 'ibc'> {
   return {
-    chain: { enabled: true, rpc_url: rpcUrl, chain_id: 'intent-local-1', settlement_contract: '', signer_mnemonic_env: 'UNUSED', gas_price: '0.025ustake' },
+    chain: { enabled: true, rpc_url: rpcUrl, chain_id: 'intent-local-1', settlement_contract: '', signer_mnemonic_env: 'UNUSED', gas_price: '0.025ustake', tx_timeout_blocks: 20, contracts: {} },
     ibc: { channels: ['channel-0'], port: 'transfer', stale_packet_secs: 600, reconcile_interval_secs: 3600, ...overrides }
   }
 }
