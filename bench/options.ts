@@ -1,12 +1,16 @@
 /**
  * The bench's command line: `node dist/bench/run.js [--quick] [--duration S] [--warmup S] [--warmup-requests N] [--warmup-max S] [--connections N]
- * [--rounds N] [--load auto|wrk|autocannon] [--only ID,...] [--profile] [--perf] [--syscalls] [--out FILE]`. Bad flags exit 2 naming the flag.
+ * [--rounds N] [--load auto|wrk|autocannon] [--only ID,...] [--profile] [--perf] [--syscalls] [--out FILE] [--check]`. Bad flags exit 2 naming the flag.
  */
 import { parseArgs } from 'node:util'
 
 export const CASE_IDS = [
-  'backend', 'backend-submit', 'http-proxy', 'undici-proxy', 'pass-through', 'submit', 'submit-translated', 'translation-cost', 'swap', 'checkpoint'
+  'backend', 'backend-submit', 'http-proxy', 'undici-proxy', 'pass-through', 'submit', 'submit-translated', 'submit-verified', 'submit-wait-replicas',
+  'translation-cost', 'verify-cost', 'redis-memory', 'status-under-load', 'swap', 'checkpoint'
 ] as const
+
+/** What `--check` runs: the two rows of the ratio it guards. */
+export const CHECK_CASES: readonly CaseId[] = ['pass-through', 'submit']
 export type CaseId = typeof CASE_IDS[number]
 
 export interface BenchOptions {
@@ -29,6 +33,8 @@ export interface BenchOptions {
   perf: boolean
   /** Runs of every row, interleaved; each row reports its median round. */
   rounds: number
+  /** Regression guard: run the pass-through and submit rows only and compare their CPU ratio with the docs'. */
+  check: boolean
 }
 
 export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench/run.js [options])
@@ -45,6 +51,8 @@ export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench
   --perf               profile each gateway's measured run with Linux perf (CPU really used, by kind and function)
   --syscalls           count the gateway's syscalls per request with strace (slows it: req/s not comparable)
   --out FILE           where the JSON goes (default bench/results/latest.json)
+  --check              regression guard: only the ${CHECK_CASES.join(' and ')} rows; exit 1 when their CPU ratio
+                       (pass-through us / submit us) is more than 20% below the one recorded in docs/benchmarks.md
   -h, --help           this text`
 
 export class UsageError extends Error {}
@@ -76,6 +84,7 @@ export function parseOptions (argv: string[]): BenchOptions | null {
         syscalls: { type: 'boolean', default: false },
         perf: { type: 'boolean', default: false },
         out: { type: 'string', default: 'bench/results/latest.json' },
+        check: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false }
       },
       strict: true,
@@ -89,8 +98,9 @@ export function parseOptions (argv: string[]): BenchOptions | null {
   if (v.load !== 'auto' && v.load !== 'wrk' && v.load !== 'autocannon') {
     throw new UsageError(`--load must be auto, wrk or autocannon, got '${v.load}'`)
   }
+  if (v.check && v.only !== undefined) throw new UsageError('--check runs its own rows; it does not take --only')
   const only = new Set<CaseId>()
-  for (const id of (v.only ?? CASE_IDS.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const id of (v.only ?? (v.check ? CHECK_CASES : CASE_IDS).join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     if (!(CASE_IDS as readonly string[]).includes(id)) throw new UsageError(`--only: unknown case '${id}' (cases: ${CASE_IDS.join(', ')})`)
     only.add(id as CaseId)
   }
@@ -107,6 +117,7 @@ export function parseOptions (argv: string[]): BenchOptions | null {
     profile: v.profile,
     syscalls: v.syscalls,
     perf: v.perf,
-    out: v.out
+    out: v.out,
+    check: v.check
   }
 }

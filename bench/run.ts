@@ -5,14 +5,17 @@
  * table, the ratios the issues aim at, the swap windows and the checkpoint timings; writes the same as JSON
  * (bench/results/latest.json by default). Everything it started is stopped at the end, on an error and on Ctrl-C.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { backendDirect, backendSubmitDirect, bareHttpProxy, bareUndiciProxy } from './cases/baseline.js'
 import { checkpointCase, type CheckpointResult } from './cases/checkpoint-timing.js'
 import type { BenchContext, CaseResult } from './cases/context.js'
-import { passThrough, submit, submitTranslated, type GatewayCaseResult, type GatewayEnv } from './cases/gateway.js'
+import { NotYetError, passThrough, submit, submitTranslated, submitVerified, submitWaitReplicas, type GatewayCaseResult, type GatewayEnv } from './cases/gateway.js'
+import { redisMemoryCase, type RedisMemoryResult } from './cases/redis-memory.js'
+import { statusLoadCase, type StatusLoadResult } from './cases/status-load.js'
+import { verifyCost, type VerifyCost } from './cases/verify-cost.js'
 import { swapCase, type SwapResult } from './cases/swap.js'
 import { translationCost, type TranslationCost } from './cases/translation-cost.js'
 import { gatewayBuilt, GATEWAY_MAIN } from './lib/gateway.js'
@@ -24,8 +27,10 @@ import { straceAvailable } from './lib/syscalls.js'
 import { perfAvailable } from './lib/perf.js'
 import { selectLoadGenerator } from './load/select.js'
 import { parseOptions, USAGE, UsageError, type BenchOptions, type CaseId } from './options.js'
-import { computeRatios } from './report/ratios.js'
-import { cpuPerRequestUs, formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatPerf, formatRedis, formatSyscalls, formatTranslation, formatRows, formatSwap, type RunHeader } from './report/print.js'
+import { checkRatio, recordedRatio, type CheckOutcome } from './report/check.js'
+import { formatMemory, formatRedisCost, formatStatusLoad, formatTranslationCost, formatVerifyCost, statusP99 } from './report/costs.js'
+import { computeRatios, cpuOf } from './report/ratios.js'
+import { cpuPerRequestUs, formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatPerf, formatSyscalls, formatRows, formatSwap, type RunHeader } from './report/print.js'
 
 const log = (line: string): void => { process.stderr.write(`[bench] ${line}\n`) }
 
@@ -37,7 +42,10 @@ function wrkVersion (): string | null {
 /** A row that cannot run in this checkout (the gateway not built yet): reported as skipped, not failed. */
 class SkipError extends Error {}
 
-const GATEWAY_ROWS: CaseId[] = ['pass-through', 'submit', 'submit-translated']
+/** Where --check finds the recorded ratio. */
+const CHECK_DOC = 'docs/benchmarks.md'
+
+const GATEWAY_ROWS: CaseId[] = ['pass-through', 'submit', 'submit-translated', 'submit-verified', 'submit-wait-replicas', 'redis-memory', 'status-under-load']
 
 /** The round with the median req/s stands for the row (its p50 and p99 come from the same run); all are kept. */
 function medianRound (results: CaseResult[]): CaseResult {
@@ -55,13 +63,17 @@ async function runRow (id: CaseId, title: string, fn: () => Promise<CaseResult>)
     if (row.result !== undefined) log(`  ${Math.round(row.result.rps)} req/s, p50 ${row.result.p50Ms.toFixed(2)} ms, p99 ${row.result.p99Ms.toFixed(2)} ms`)
     return row
   } catch (err) {
-    if (err instanceof SkipError) return { id, title, what: '', skipped: err.message }
+    if (err instanceof SkipError || err instanceof NotYetError) {
+      log(`  ${err.message}`)
+      return { id, title, what: '', skipped: err.message }
+    }
     log(`  FAILED: ${(err as Error).message.split('\n')[0] ?? ''}`)
     return { id, title, what: '', error: (err as Error).stack ?? String(err) }
   }
 }
 
-async function bench (options: BenchOptions, resources: Resources): Promise<void> {
+/** `recorded`: with --check, the ratio docs/benchmarks.md records (null without --check). */
+async function bench (options: BenchOptions, resources: Resources, recorded: number | null): Promise<void> {
   const startedAt = new Date()
   const scratch = await resources.tempDir('run')
   const load = selectLoadGenerator(options.load, resources, scratch, log)
@@ -102,7 +114,9 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
     ['undici-proxy', 'bare undici pool', async () => await bareUndiciProxy(ctx, backend)],
     ['pass-through', 'intent-gate pass-through', gatewayRow(async (e) => await passThrough(ctx, e))],
     ['submit', 'intent-gate submit (Redis)', gatewayRow(async (e) => await submit(ctx, e))],
-    ['submit-translated', 'intent-gate submit, translated', gatewayRow(async (e) => await submitTranslated(ctx, e))]
+    ['submit-translated', 'intent-gate submit, translated', gatewayRow(async (e) => await submitTranslated(ctx, e))],
+    ['submit-verified', 'intent-gate submit, signatures verified', gatewayRow(async (e) => await submitVerified(ctx, e))],
+    ['submit-wait-replicas', 'intent-gate submit, wait_replicas = 1', gatewayRow(async (e) => await submitWaitReplicas(ctx, e))]
   ]
   // Rounds go through every row in turn, so a burst of someone else's load hits one round of each, not one row.
   const rounds = new Map<CaseId, CaseResult[]>()
@@ -131,29 +145,63 @@ async function bench (options: BenchOptions, resources: Resources): Promise<void
     translation = translationCost(ctx.intentV1, options.quick)
   }
 
+  let verify: VerifyCost | undefined
+  if (wants('verify-cost')) {
+    log('signature verification, in process ...')
+    verify = await verifyCost(options.quick)
+  }
+
+  let memory: RedisMemoryResult | undefined
+  if (wants('redis-memory') && !resources.closing()) {
+    log('Redis memory per intent ...')
+    memory = env === undefined ? { id: 'redis-memory', title: 'Redis memory per intent', skipped: notBuilt } : await redisMemoryCase(ctx, env.backendUrl)
+  }
+
+  let status: StatusLoadResult | undefined
+  if (wants('status-under-load') && !resources.closing()) {
+    log('submissions with many intents inflight, with and without a status poller ...')
+    status = env === undefined ? { id: 'status-under-load', title: 'status reads under load', skipped: notBuilt } : await statusLoadCase(ctx, env.backendUrl)
+  }
+
   let checkpoint: CheckpointResult | undefined
   if (wants('checkpoint')) {
     log('checkpoint write / validate ...')
     checkpoint = checkpointCase()
   }
 
-  const ratios = computeRatios(rows, translation)
+  const submitRedis = (rows.find((r) => r.id === 'submit' && r.result !== undefined) as GatewayCaseResult | undefined)?.redis
+  const ratios = computeRatios(rows, translation, {
+    redisUsecPerSubmission: submitRedis?.totalUsecPerRequest,
+    memory: memory?.inflight === undefined || memory.ended === undefined ? undefined : { inflightBytes: memory.inflight.bytesPerIntent, endedBytes: memory.ended.bytesPerIntent },
+    statusP99: statusP99(status)
+  })
   const out = [formatHeader(header)]
   if (rows.length > 0) out.push('', formatRows(rows), '', formatRatios(ratios))
-  const redisLines = formatRedis(rows)
-  if (redisLines !== '') out.push('', 'Redis during the measured runs:', redisLines)
+  const redisLines = formatRedisCost(rows)
+  if (redisLines !== '') out.push('', 'Redis during the measured runs (INFO commandstats; INFO cpu):', redisLines)
+  if (wants('submit-translated') || wants('translation-cost')) out.push('', 'Translation cost:', formatTranslationCost(rows, translation))
+  if (wants('submit-verified') || wants('verify-cost')) out.push('', 'Verification cost:', formatVerifyCost(rows, verify))
+  if (memory !== undefined) out.push('', 'Redis memory per intent (INFO memory used_memory, DBSIZE; a Redis of its own):', formatMemory(memory))
+  if (status !== undefined) out.push('', `${status.title} (wrk; a Redis of its own):`, formatStatusLoad(status))
   const syscallLines = formatSyscalls(rows)
   if (syscallLines !== '') out.push('', 'Gateway syscalls per request (strace -c; req/s above are slowed by strace):', syscallLines)
-  if (translation !== undefined) out.push('', formatTranslation(translation))
   if (swap !== undefined) out.push('', 'Submissions around blue-green swaps (autocannon; windows by the time each request was sent, pooled over the swaps):', formatSwap(swap))
   if (checkpoint !== undefined) out.push('', 'Checkpoints:', formatCheckpoint(checkpoint))
   const perfLines = formatPerf(rows)
   if (perfLines !== '') out.push('', perfLines)
   const profiles = formatProfiles(rows)
   if (profiles !== '') out.push('', profiles)
+  let check: CheckOutcome | undefined
+  if (recorded !== null) {
+    const pass = cpuOf(rows, 'pass-through')
+    const sub = cpuOf(rows, 'submit')
+    check = checkRatio(pass === undefined || sub === undefined ? null : pass / sub, recorded)
+    out.push('', check.message)
+    if (!check.ok) process.exitCode = 1
+  }
   process.stdout.write(out.join('\n') + '\n')
 
-  const json = { header, options: { ...options, only: [...options.only] }, rows, ratios, swap: swap ?? null, translation: translation ?? null, checkpoint: checkpoint ?? null, finishedAt: new Date().toISOString() }
+  const json = { header, options: { ...options, only: [...options.only] }, rows, ratios, swap: swap ?? null, translation: translation ?? null, verify: verify ?? null, memory: memory ?? null, status: status ?? null, checkpoint: checkpoint ?? null, check: check ?? null, finishedAt: new Date().toISOString() }
   await mkdir(path.dirname(path.resolve(options.out)), { recursive: true })
   await writeFile(options.out, JSON.stringify(json, null, 2) + '\n')
   log(`wrote ${options.out}`)
@@ -183,6 +231,16 @@ async function main (): Promise<void> {
     process.exitCode = 2
     return
   }
+  let recorded: number | null = null
+  if (options.check) {
+    const docs = await readFile(CHECK_DOC, 'utf8').catch(() => '')
+    recorded = recordedRatio(docs)
+    if (recorded === null) {
+      process.stderr.write(`--check: ${CHECK_DOC} has no line 'bench-check: submission/pass-through CPU ratio = <ratio>' to compare with\n`)
+      process.exitCode = 2
+      return
+    }
+  }
   const resources = new Resources()
   const interrupt = (signal: NodeJS.Signals): void => {
     log(`${signal}: stopping everything the bench started ...`)
@@ -191,7 +249,7 @@ async function main (): Promise<void> {
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
   try {
-    await bench(options, resources)
+    await bench(options, resources, recorded)
   } finally {
     await resources.close()
   }

@@ -34,7 +34,17 @@ export interface CaseResult {
   rounds?: Array<{ result: LoadResult | null, cpu: CpuUse | null, cpuUsPerRequest: number | null }>
 }
 
-export type Request = { method: 'GET', path: string } | { method: 'POST', path: string, intent: BodyTemplate }
+/** Bodies signed beforehand (lib/signed.ts): each load run gets a file of fresh ones, enough for its duration. */
+export interface SignedSource {
+  prepare: (durationSec: number) => Promise<{ file: string, count: number }>
+  /** After a run: the rate it saw sizes the next file. */
+  observe: (result: LoadResult) => void
+}
+
+export type Request = { method: 'GET', path: string } | { method: 'POST', path: string, intent: BodyTemplate } | { method: 'POST', path: string, signed: SignedSource }
+
+/** Thrown when a measured run sent more requests than it had signed bodies (the rest would be replays). */
+export class BodiesExhaustedError extends Error {}
 
 /**
  * Warm-up, then the measured run against `url`, all with the options' connection count. `targetPid` is the
@@ -42,18 +52,30 @@ export type Request = { method: 'GET', path: string } | { method: 'POST', path: 
  */
 export async function measure (ctx: BenchContext, url: string, targetPid: number, request: Request, beforeMeasured?: () => Promise<void>): Promise<{ result: LoadResult, cpu: CpuUse, warmup: Warmup }> {
   const warmup = await warmUp(ctx, url, request)
+  const spec = await loadSpec(ctx, url, request, ctx.options.durationSec)
   await beforeMeasured?.()
   const before = snapshot(ctx.resources.pids(), [targetPid])
-  const result = await ctx.load.run(loadSpec(ctx, url, request, ctx.options.durationSec))
+  const result = await run(ctx, spec, request)
+  if (spec.bodies !== undefined && result.requests + spec.connections > spec.bodies.count) {
+    throw new BodiesExhaustedError(`the measured run sent ${result.requests} requests or more, beyond the ${spec.bodies.count} signed bodies prepared for it`)
+  }
   return { result, cpu: since(before), warmup }
 }
 
-export function loadSpec (ctx: BenchContext, url: string, request: Request, durationSec: number): LoadSpec {
+/** One load run, telling a signed source the rate it saw. */
+export async function run (ctx: BenchContext, spec: LoadSpec, request: Request): Promise<LoadResult> {
+  const result = await ctx.load.run(spec)
+  if ('signed' in request) request.signed.observe(result)
+  return result
+}
+
+export async function loadSpec (ctx: BenchContext, url: string, request: Request, durationSec: number): Promise<LoadSpec> {
   return {
     url,
     method: request.method,
     path: request.path,
-    body: request.method === 'POST' ? { template: request.intent, nonceBase: ctx.nonces.take() } : undefined,
+    body: 'intent' in request ? { template: request.intent, nonceBase: ctx.nonces.take() } : undefined,
+    bodies: 'signed' in request ? await request.signed.prepare(durationSec) : undefined,
     connections: ctx.options.connections,
     durationSec
   }
@@ -70,9 +92,9 @@ export interface Warmup { requests: number, seconds: number }
 export async function warmUp (ctx: BenchContext, url: string, request: Request): Promise<Warmup> {
   const started = performance.now()
   const elapsed = (): number => (performance.now() - started) / 1000
-  let requests = (await ctx.load.run(loadSpec(ctx, url, request, ctx.options.warmupSec))).requests
+  let requests = (await run(ctx, await loadSpec(ctx, url, request, ctx.options.warmupSec), request)).requests
   while (requests < ctx.options.warmupRequests && elapsed() + 1 <= ctx.options.warmupMaxSec) {
-    requests += (await ctx.load.run(loadSpec(ctx, url, request, 1))).requests
+    requests += (await run(ctx, await loadSpec(ctx, url, request, 1), request)).requests
   }
   return { requests, seconds: elapsed() }
 }

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { configHasKey } from './config-keys.js'
 import { freePort } from './ports.js'
 import { ChildFailedError, type Child, type Resources } from './resources.js'
 
@@ -25,6 +26,12 @@ export interface GatewaySpec {
   profileDir?: string
   /** Run with `--perf-basic-prof`, so Linux perf can name JavaScript frames. */
   perfMap?: boolean
+  /** `[proxy] verify_signatures` (written only when the gateway knows the key); off unless asked for. */
+  verifySignatures?: boolean
+  /** `[redis] wait_replicas` (the caller checks the gateway knows the key). */
+  waitReplicas?: number
+  /** Default 600000: no reconciler round during a case (see below). */
+  reconcileIntervalMs?: number
 }
 
 export interface Gateway {
@@ -56,8 +63,8 @@ export function gatewayToml (spec: GatewaySpec, dir: string, proxyPort: number, 
 [proxy]
 listen = "127.0.0.1:${proxyPort}"
 # Longer than any case: the reconciler's polling of every inflight intent is not part of the submission path.
-reconcile_interval_ms = 600000
-# The bench stops the gateway with SIGTERM once the load has ended (and a CPU profile is written on exit).
+reconcile_interval_ms = ${spec.reconcileIntervalMs ?? 600000}
+${configHasKey('proxy', 'verify_signatures') ? `# The bench's template intents sign nothing; the verifying row sends really signed ones.\nverify_signatures = ${String(spec.verifySignatures === true)}\n` : ''}# The bench stops the gateway with SIGTERM once the load has ended (and a CPU profile is written on exit).
 shutdown_grace_secs = 2
 
 [admin]
@@ -66,7 +73,7 @@ listen = "127.0.0.1:${adminPort}"
 [redis]
 url = ${tomlString(spec.redisUrl)}
 namespace = ${tomlString(spec.namespace)}
-
+${spec.waitReplicas === undefined ? '' : `wait_replicas = ${spec.waitReplicas}\n`}
 ${upstreamToml('blue', spec.blue, spec.connections)}
 ${spec.green === undefined ? '' : upstreamToml('green', spec.green, spec.connections)}
 [versions]

@@ -3,7 +3,10 @@
  * bench measures the gateway, not the disk; see docs/benchmarks.md), stopped with everything else.
  */
 import { execFile, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import { promisify } from 'node:util'
+import { infoNumber, parseCommandStats, parseInfo, redisCpuSeconds, type CommandStat } from './info.js'
 import { freePort } from './ports.js'
 import type { Resources } from './resources.js'
 
@@ -31,10 +34,10 @@ export async function startRedis (resources: Resources): Promise<BenchRedis> {
   }
 }
 
-export interface CommandStat { command: string, calls: number, usec: number }
+export type { CommandStat }
 
 async function cli (redis: BenchRedis, args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('redis-cli', ['-h', '127.0.0.1', '-p', String(redis.port), ...args])
+  const { stdout } = await execFileAsync('redis-cli', ['-h', '127.0.0.1', '-p', String(redis.port), ...args], { maxBuffer: 16 * 1024 * 1024 })
   return stdout
 }
 
@@ -45,10 +48,47 @@ export async function resetCommandStats (redis: BenchRedis): Promise<void> {
 
 /** Calls and server-side time per command since the last reset (EVALSHA: the Lua scripts' own run time). */
 export async function commandStats (redis: BenchRedis): Promise<CommandStat[]> {
-  const text = await cli(redis, ['INFO', 'commandstats'])
-  const stats: CommandStat[] = []
-  for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
-    stats.push({ command: m[1] ?? '', calls: Number(m[2]), usec: Number(m[3]) })
-  }
-  return stats.sort((a, b) => b.calls - a.calls)
+  return parseCommandStats(await cli(redis, ['INFO', 'commandstats']))
+}
+
+/** One `INFO` section as fields (memory, cpu, replication, ...). */
+export async function info (redis: BenchRedis, section: string): Promise<Map<string, string>> {
+  return parseInfo(await cli(redis, ['INFO', section]))
+}
+
+export async function dbsize (redis: BenchRedis): Promise<number> {
+  return Number((await cli(redis, ['DBSIZE'])).trim())
+}
+
+/** What Redis holds and has spent so far: used_memory, keys, CPU seconds. */
+export interface RedisSample { usedMemory: number, keys: number, cpuSec: number }
+
+export async function sample (redis: BenchRedis): Promise<RedisSample> {
+  const [memory, cpu, keys] = await Promise.all([info(redis, 'memory'), info(redis, 'cpu'), dbsize(redis)])
+  return { usedMemory: infoNumber(memory, 'used_memory'), keys, cpuSec: redisCpuSeconds(cpu) }
+}
+
+/**
+ * A replica of `primary` on a free port, once its link is up and the first sync is done (the wait_replicas row:
+ * WAIT on the primary then has someone to wait for).
+ */
+export async function startReplica (resources: Resources, primary: BenchRedis): Promise<BenchRedis> {
+  const dir = await resources.tempDir('redis-replica')
+  const port = await freePort()
+  await resources.start('redis-server (replica)', 'redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', '',
+    '--replicaof', '127.0.0.1', String(primary.port)
+  ], { ready: (line) => line.includes('MASTER <-> REPLICA sync: Finished') ? true : undefined })
+  const replica = { url: `redis://127.0.0.1:${port}`, port, version: primary.version }
+  const replication = await info(replica, 'replication')
+  if (replication.get('master_link_status') !== 'up') throw new Error(`the replica on ${port} is not linked to ${primary.port}: ${replication.get('master_link_status') ?? 'no status'}`)
+  return replica
+}
+
+/** The store's Lua sources (src/store/**.lua under the working directory): which commands run inside scripts. */
+export function storeScriptSources (root = path.resolve('src/store')): string[] {
+  if (!existsSync(root)) return []
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.lua'))
+    .map((f) => readFileSync(path.join(root, f), 'utf8'))
 }

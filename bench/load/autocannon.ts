@@ -4,6 +4,7 @@
  * into time windows. Its figures are lower than wrk's on 2 cores (a Node load generator competes with the
  * servers for CPU); compare rows measured by the same generator only.
  */
+import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 import { fillTemplate } from '../lib/intents.js'
 import type { LoadGenerator, LoadResult, LoadSpec } from './types.js'
@@ -19,6 +20,16 @@ export interface TimedRun {
 }
 
 function requestsFor (spec: LoadSpec): autocannon.Request[] | undefined {
+  if (spec.bodies !== undefined) {
+    const lines = readFileSync(spec.bodies.file, 'utf8').split('\n').filter((l) => l !== '')
+    let next = 0
+    return [{
+      method: spec.method,
+      path: spec.path,
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (req) => ({ ...req, body: lines[next++ % lines.length] })
+    }]
+  }
   const body = spec.body
   if (body === undefined) return undefined
   let counter = 0

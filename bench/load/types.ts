@@ -10,6 +10,8 @@ export interface LoadSpec {
   path: string
   /** POST bodies: each request gets `prefix + <fresh nonce> + suffix`. */
   body?: { template: BodyTemplate, nonceBase: number }
+  /** POST bodies signed beforehand, one per line of `file` (`count` of them), sent in turn (see lib/signed.ts). */
+  bodies?: { file: string, count: number }
   connections: number
   durationSec: number
 }

@@ -9,6 +9,7 @@ import type { GatewayCaseResult } from '../cases/gateway.js'
 import type { SwapResult } from '../cases/swap.js'
 import type { TranslationCost } from '../cases/translation-cost.js'
 import type { Ratio } from './ratios.js'
+import { formatValue } from './units.js'
 
 export interface RunHeader { warmupRequests: number, warmupMaxSec: number, rounds: number, startedAt: string, cores: number, cpuModel: string, node: string, generator: string, connections: number, durationSec: number, warmupSec: number, loadAvg: number[] }
 
@@ -50,13 +51,6 @@ export function formatSyscalls (rows: GatewayCaseResult[]): string {
     `  ${r.title}: ${(r.syscalls ?? []).map((s) => `${s.name} ${s.perRequest.toFixed(2)}`).join(', ')}`).join('\n')
 }
 
-export function formatRedis (rows: GatewayCaseResult[]): string {
-  return rows.filter((r) => r.redis !== undefined && r.result !== undefined).map((r) => {
-    const all = (r.redis?.commands ?? []).map((c) => `${c.command} ${num(c.calls)}`).join(', ')
-    return `  ${r.title}: ${num(r.redis?.scriptCallsPerRequest ?? NaN, 2)} script calls (round trips) and ${num(r.redis?.scriptUsecPerRequest ?? NaN, 1)} us of Redis time per request; commands counted, script internals included: ${all}`
-  }).join('\n')
-}
-
 export function formatRows (rows: CaseResult[]): string {
   return table(['case', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'bad status', 'errors', 'cpu us/req (rounds)', 'bench cpu', 'others\' cpu'], rows.map((r) => {
     if (r.result === undefined) return [r.title, r.skipped !== undefined ? `skipped: ${r.skipped}` : `FAILED: ${(r.error ?? '').split('\n')[0] ?? ''}`]
@@ -71,7 +65,7 @@ export function formatRows (rows: CaseResult[]): string {
 export function formatRatios (ratios: Ratio[]): string {
   return table(['ratio (req/s and p50 swing with the machine\'s load; the CPU lines are steadier)', 'value', 'aim', ''], ratios.map((r) => [
     r.name,
-    r.value === null ? 'n/a' : r.unit === 'x' ? `${r.value.toFixed(2)}x` : `${(r.value * 100).toFixed(1)}%`,
+    r.value === null ? 'n/a' : formatValue(r.value, r.unit),
     r.aim ?? '',
     r.met === null ? '' : r.met ? 'met' : 'MISSED'
   ]))

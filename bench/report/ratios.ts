@@ -5,6 +5,7 @@
 import type { CaseResult } from '../cases/context.js'
 import type { TranslationCost } from '../cases/translation-cost.js'
 import { cpuPerRequestUs } from './print.js'
+import { formatValue, type Unit } from './units.js'
 import type { CaseId } from '../options.js'
 
 export interface Ratio {
@@ -13,7 +14,16 @@ export interface Ratio {
   /** Display form of the aim, e.g. ">= 1.30x"; null for a reference figure without an aim. */
   aim: string | null
   met: boolean | null
-  unit: 'x' | '%'
+  unit: Unit
+}
+
+/** Figures from the cases beside the rows, for the aims stated on them. */
+export interface Extras {
+  /** Redis's command time per submission (INFO commandstats) of the submit row. */
+  redisUsecPerSubmission?: number
+  memory?: { inflightBytes: number, endedBytes: number }
+  /** p99 of submissions while a client polls status, and without. */
+  statusP99?: { polled: number, quiet: number }
 }
 
 function row (rows: CaseResult[], id: CaseId): CaseResult['result'] {
@@ -21,7 +31,7 @@ function row (rows: CaseResult[], id: CaseId): CaseResult['result'] {
 }
 
 /** CPU per request of a row: the median over its rounds when there are several (each round is one process). */
-function cpuOf (rows: CaseResult[], id: CaseId): number | undefined {
+export function cpuOf (rows: CaseResult[], id: CaseId): number | undefined {
   const r = rows.find((x) => x.id === id && x.error === undefined)
   if (r === undefined) return undefined
   const perRound = (r.rounds ?? []).map((x) => x.cpuUsPerRequest).filter((x): x is number => x !== null).sort((a, b) => a - b)
@@ -29,15 +39,16 @@ function cpuOf (rows: CaseResult[], id: CaseId): number | undefined {
   return Number.isFinite(us) ? us : undefined
 }
 
-function ratio (name: string, value: number | null | undefined, aim: { min?: number, max?: number } | null, unit: 'x' | '%'): Ratio {
+/** `min`: at least; `max`: below; `atMost`: at most. */
+function ratio (name: string, value: number | null | undefined, aim: { min?: number, max?: number, atMost?: number } | null, unit: Unit): Ratio {
   const v = value === undefined || value === null || !Number.isFinite(value) ? null : value
-  const shown = (n: number): string => unit === 'x' ? `${n.toFixed(2)}x` : `${(n * 100).toFixed(0)}%`
-  const aimText = aim === null ? null : aim.min !== undefined ? `>= ${shown(aim.min)}` : `< ${shown(aim.max ?? 0)}`
-  const met = aim === null || v === null ? null : aim.min !== undefined ? v >= aim.min : v < (aim.max ?? 0)
+  const shown = (n: number): string => formatValue(n, unit, 0)
+  const aimText = aim === null ? null : aim.min !== undefined ? `>= ${shown(aim.min)}` : aim.atMost !== undefined ? `<= ${shown(aim.atMost)}` : `< ${shown(aim.max ?? 0)}`
+  const met = aim === null || v === null ? null : aim.min !== undefined ? v >= aim.min : aim.atMost !== undefined ? v <= aim.atMost : v < (aim.max ?? 0)
   return { name, value: v, aim: aimText, met, unit }
 }
 
-export function computeRatios (rows: CaseResult[], translation?: TranslationCost): Ratio[] {
+export function computeRatios (rows: CaseResult[], translation?: TranslationCost, extras: Extras = {}): Ratio[] {
   const proxy = row(rows, 'http-proxy')
   const undici = row(rows, 'undici-proxy')
   const pass = row(rows, 'pass-through')
@@ -45,16 +56,23 @@ export function computeRatios (rows: CaseResult[], translation?: TranslationCost
   const translated = row(rows, 'submit-translated')
   const backend = row(rows, 'backend')
   const backendSubmit = row(rows, 'backend-submit')
+  const verified = row(rows, 'submit-verified')
   const div = (a?: number, b?: number): number | null => a === undefined || b === undefined || b === 0 ? null : a / b
   return [
     ratio('pass-through req/s / bare http-proxy req/s', div(pass?.rps, proxy?.rps), { min: 1.3 }, 'x'),
     ratio('  the same by CPU per request (bare http-proxy us / pass-through us)', div(cpuOf(rows, 'http-proxy'), cpuOf(rows, 'pass-through')), { min: 1.3 }, 'x'),
     ratio('submit (Redis) req/s / pass-through req/s', div(submit?.rps, pass?.rps), { min: 0.5 }, 'x'),
     ratio('  the same by CPU per request (pass-through us / submit us)', div(cpuOf(rows, 'pass-through'), cpuOf(rows, 'submit')), { min: 0.5 }, 'x'),
+    ratio('  submit p99 / pass-through p99', div(submit?.p99Ms, pass?.p99Ms), { atMost: 2 }, 'x'),
+    ratio('Redis time per submission (INFO commandstats, admission and bind)', extras.redisUsecPerSubmission, { atMost: 25 }, 'us'),
     ratio('translation: added to the submission p50', submit !== undefined && translated !== undefined ? translated.p50Ms / submit.p50Ms - 1 : null, { max: 0.1 }, '%'),
     ratio('  the same by CPU (translation in process / gateway us per submission)',
       translation === undefined ? null : div(translation.translateUsPerSubmission, cpuOf(rows, 'submit')), { max: 0.1 }, '%'),
     ratio('  the same by the gateway\'s CPU per request (translated / untranslated - 1)', (div(cpuOf(rows, 'submit-translated'), cpuOf(rows, 'submit')) ?? Number.NaN) - 1, { max: 0.1 }, '%'),
+    ratio('verification: gateway CPU added per submission (verified us - submit us)', verified === undefined ? null : (cpuOf(rows, 'submit-verified') ?? Number.NaN) - (cpuOf(rows, 'submit') ?? Number.NaN), { atMost: 90 }, 'us'),
+    ratio('status polled under load: submit p99 polled / not polled', div(extras.statusP99?.polled, extras.statusP99?.quiet), { atMost: 1.5 }, 'x'),
+    ratio('Redis memory per intent while inflight', extras.memory?.inflightBytes, { atMost: 800 }, 'bytes'),
+    ratio('Redis memory per intent after it ended (idempotency retention)', extras.memory?.endedBytes, { atMost: 300 }, 'bytes'),
     ratio('reference: bare undici pool / bare http-proxy req/s', div(undici?.rps, proxy?.rps), null, 'x'),
     ratio('reference: pass-through / bare undici pool req/s', div(pass?.rps, undici?.rps), null, 'x'),
     ratio('reference: translated / untranslated submit req/s', div(translated?.rps, submit?.rps), null, 'x'),
