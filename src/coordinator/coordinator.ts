@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import type { Color, Config } from '../config/schema.js'
 import type { Logger } from '../log.js'
 import type { Store } from '../store/types.js'
+import { newestVersion } from '../versions/registry.js'
 import type { CheckpointService } from './checkpoint/service.js'
 import type { MigrationRunner } from './db/migration-runner.js'
 import { UpgradeConflictError, UpgradeRequestError } from './errors.js'
@@ -127,7 +128,7 @@ export class UpgradeCoordinator {
         const next = new Date(meta.last_completed_at_ms + minMs).toISOString()
         throw new UpgradeConflictError(`the last upgrade completed at ${new Date(meta.last_completed_at_ms).toISOString()}; min_upgrade_interval_secs=${this.o.config.upgrade.min_upgrade_interval_secs} allows the next one from ${next}`)
       }
-      const fromVersion = meta.protocol_version ?? newestOf(this.o.upstreams.versionsOf(fromActive))
+      const fromVersion = meta.protocol_version ?? newestVersion(this.o.upstreams.versionsOf(fromActive)) ?? 'unknown'
       const run: UpgradeRun = {
         id: `upg-${new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`,
         seq: 0,
@@ -274,10 +275,6 @@ export class UpgradeCoordinator {
     }
     return request
   }
-}
-
-function newestOf (versions: readonly string[]): string {
-  return [...versions].sort((a, b) => Number(a) - Number(b)).at(-1) ?? 'unknown'
 }
 
 /** Forward phases done, with the drain counted by how much of the inflight set has settled. */

@@ -12,6 +12,7 @@ import type { IbcWatcher } from '../ibc/watcher.js'
 import type { Logger } from '../log.js'
 import type { Store } from '../store/types.js'
 import type { Catalog } from '../versions/catalog.js'
+import { newestVersion } from '../versions/registry.js'
 import { contractPort, httpApiPort, httpUpstreamPort, ibcPort, storedIntentMigrator } from './adapters.js'
 import { CheckpointFiles } from './checkpoint/files.js'
 import { CheckpointService } from './checkpoint/service.js'
@@ -65,7 +66,7 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
         default: config.versions.default,
         upstreams: Object.fromEntries(upstreams.colors().map((c) => [c, [...upstreams.versionsOf(c)]]))
       },
-      protocolVersion: async () => (await coordinator?.journal.meta())?.protocol_version ?? newest(upstreams.versionsOf(config.proxy.initial_active)),
+      protocolVersion: async () => (await coordinator?.journal.meta())?.protocol_version ?? newestVersion(upstreams.versionsOf(config.proxy.initial_active)) ?? 'unknown',
       schemaVersion: () => migrations.current()
     }, config.checkpoint.retention_days * 86_400_000)
     coordinator = new UpgradeCoordinator({
@@ -102,8 +103,4 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
     db.close()
     throw err
   }
-}
-
-function newest (versions: readonly string[]): string {
-  return [...versions].sort((a, b) => Number(a) - Number(b)).at(-1) ?? 'unknown'
 }

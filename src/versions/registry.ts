@@ -83,3 +83,8 @@ export function compareVersions (a: string, b: string): number {
   const [bMajor = 0, bMinor = 0] = b.split('.').map(Number)
   return aMajor - bMajor || aMinor - bMinor
 }
+
+/** The newest of `versions` by compareVersions ("1.10" after "1.9"); undefined when there is none. */
+export function newestVersion (versions: readonly string[]): string | undefined {
+  return [...versions].sort(compareVersions).at(-1)
+}

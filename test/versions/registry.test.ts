@@ -5,7 +5,7 @@
 import t from 'tap'
 import { Type } from '@sinclair/typebox'
 import { VersionCatalogImpl } from '../../src/versions/catalog.js'
-import { VersionRegistry, compareVersions } from '../../src/versions/registry.js'
+import { VersionRegistry, compareVersions, newestVersion } from '../../src/versions/registry.js'
 import { spec as v1 } from '../../src/versions/schemas/v1_0.js'
 import { spec as v2 } from '../../src/versions/schemas/v2_0.js'
 import { step as v1ToV2 } from '../../src/versions/steps/v1_0-to-v2_0.js'
@@ -79,4 +79,7 @@ t.test('inconsistent registrations are refused at start', async (t) => {
 
 t.test('versions order numerically', async (t) => {
   t.same(['10.0', '2.1', '2.0', '1.0'].sort(compareVersions), ['1.0', '2.0', '2.1', '10.0'])
+  t.same(['1.10', '1.9', '1.2'].sort(compareVersions), ['1.2', '1.9', '1.10'], 'minor versions too')
+  t.equal(newestVersion(['1.9', '1.10', '1.2']), '1.10')
+  t.equal(newestVersion([]), undefined)
 })

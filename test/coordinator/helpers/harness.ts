@@ -148,6 +148,8 @@ export interface HarnessOptions {
   green?: HealthServer
   instanceId?: string
   start?: boolean
+  /** Versions the config may name (default 1.0 and 2.0). */
+  knownVersions?: readonly string[]
 }
 
 export interface Harness {
@@ -187,7 +189,7 @@ export async function harness (t: Teardown, o: HarnessOptions): Promise<Harness>
   for (const [section, values] of Object.entries(o.config ?? {})) sections[section] = { ...sections[section], ...values }
   const file = path.join(dir, `config-${o.instanceId ?? 'test-instance'}.toml`)
   writeFileSync(file, stringifyToml(sections))
-  const cfg: Config = loadConfig({ file, env: {}, knownVersions: ['1.0', '2.0'] })
+  const cfg: Config = loadConfig({ file, env: {}, knownVersions: o.knownVersions ?? ['1.0', '2.0'] })
 
   const db = openDatabase(cfg.coordinator.database)
   t.teardown(() => db.close())
