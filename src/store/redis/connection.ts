@@ -118,5 +118,18 @@ export function createRedisClient (config: Config['redis'], connectionName: stri
   const options = redisOptions(config, connectionName, env)
   if (config.sentinels !== undefined) return new Redis(options)
   if (config.url === undefined) throw new Error('store: redis.url, redis.sentinels or redis.cluster_nodes is required for the Redis store')
-  return new Redis(config.url, options)
+  return new Redis({ ...urlOptions(config.url), ...options })
+}
+
+/**
+ * What a `redis://` or `rediss://` url says (host, port, db, ACL user, password). Read here rather than by
+ * ioredis, which lets a url's (even empty) password win over the one from `password_env`.
+ */
+export function urlOptions (url: string): RedisOptions {
+  const parsed = new URL(url)
+  const options: RedisOptions = { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port === '' ? 6379 : Number(parsed.port) }
+  if (parsed.username !== '') options.username = decodeURIComponent(parsed.username)
+  if (parsed.password !== '') options.password = decodeURIComponent(parsed.password)
+  if (parsed.pathname.length > 1) options.db = Number(parsed.pathname.slice(1))
+  return options
 }
