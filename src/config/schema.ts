@@ -112,7 +112,20 @@ export const ConfigSchema = Type.Object({
     drain_timeout_secs: secs(1800),
     force_after_timeout: Type.Boolean({ default: false }),
     extend_timeout_secs: secs(3600),
-    min_upgrade_interval_secs: secs(86400)
+    min_upgrade_interval_secs: secs(86400),
+    /** During a coordinated upgrade a new submission waits this long for it to end before 503 (0: refuse at once). */
+    hold_new_intents_secs: secs(10),
+    /** At most this many submissions held at once per instance; beyond, 503 at once. */
+    hold_max_intents: positive(10000)
+  }),
+  /** The verifying phase: after resuming, the new version's answers are watched. */
+  analysis: section({
+    /** How long (0: no verifying phase). */
+    watch_secs: secs(0),
+    /** (5xx + transport failures) / answers of the new upstream above this rolls the upgrade back. */
+    max_error_ratio: Type.Number({ minimum: 0, maximum: 1, default: 0.01 }),
+    /** Fewer answers than this in the window decide nothing (the phase ends `inconclusive`). */
+    min_requests: positive(50)
   }),
   checkpoint: section({
     checkpoint_dir: Type.String({ minLength: 1, default: '/var/lib/atom-intents/checkpoints' }),

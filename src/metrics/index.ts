@@ -12,7 +12,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import {
-  channels, type IntentEndedMessage, type RefusalMessage, type RequestMessage, type TranslationMessage,
+  channels, type HoldMessage, type IntentEndedMessage, type RefusalMessage, type RequestMessage, type TranslationMessage,
   type UpgradeMessage, type UpstreamMessage
 } from '../observability/channels.js'
 
@@ -130,6 +130,18 @@ export function createMetrics (sources: MetricSources): Metrics {
     labelNames: ['reason'] as const,
     registers
   })
+  const holds = new Counter({
+    name: 'intent_gate_holds_total',
+    help: 'Submissions that waited during an upgrade, by outcome (released: admitted after it; refused; expired: 503 after the hold; gone: the client left; full: hold_max_intents reached, refused at once)',
+    labelNames: ['outcome'] as const,
+    registers
+  })
+  const holdWait = new Histogram({
+    name: 'intent_gate_hold_wait_seconds',
+    help: 'How long held submissions waited during an upgrade',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers
+  })
   const ended = new Counter({
     name: 'intent_gate_intents_ended_total',
     help: 'Inflight intents that ended, by terminal status and by what saw it (response, reconciler, admin, chain, expiry)',
@@ -151,6 +163,11 @@ export function createMetrics (sources: MetricSources): Metrics {
       translations.inc({ from: t.from, to: t.to, kind: t.kind })
     }],
     [channels.refusal, (m) => { refusals.inc({ reason: (m as RefusalMessage).reason }) }],
+    [channels.hold, (m) => {
+      const h = m as HoldMessage
+      holds.inc({ outcome: h.event })
+      if (h.event !== 'full') holdWait.observe(h.waitedMs / 1000)
+    }],
     [channels.intentEnded, (m) => {
       const e = m as IntentEndedMessage
       ended.inc({ status: e.status, via: e.via })

@@ -13,6 +13,9 @@ export interface UpstreamMessage { upstream: string, route: 'submit' | 'status' 
 export interface TranslationMessage { from: string, to: string, kind: 'intent' | 'submit_response' | 'status_response' }
 /** A submission refused before forwarding. */
 export interface RefusalMessage { reason: 'draining' | 'upgrading' | 'store_unavailable' | 'duplicate_in_progress' | 'invalid' | 'version_unsupported' | 'too_large' }
+/** A submission held during an upgrade left the hold: admitted (`released`), refused, timed out, gone, or never
+ * held because the hold was full. */
+export interface HoldMessage { event: 'released' | 'refused' | 'expired' | 'gone' | 'full', waitedMs: number }
 /** An inflight intent ended (terminal status seen, reconciled, expired, reported by the service or the chain). */
 export interface IntentEndedMessage { id: string, status: string, via: 'response' | 'reconciler' | 'admin' | 'chain' | 'expiry' }
 
@@ -34,6 +37,7 @@ export const channels = {
   upstream: diagnostics.channel('intent-gate:proxy:upstream'),
   translation: diagnostics.channel('intent-gate:versions:translation'),
   refusal: diagnostics.channel('intent-gate:proxy:refusal'),
+  hold: diagnostics.channel('intent-gate:proxy:hold'),
   intentEnded: diagnostics.channel('intent-gate:inflight:ended'),
   upgrade: diagnostics.channel('intent-gate:upgrade:event'),
   ibcPending: diagnostics.channel('intent-gate:ibc:pending')

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js'
 import type { Store } from '../store/types.js'
 import type { VersionCatalog } from '../versions/types.js'
 import type { ControlView } from './control.js'
+import type { SubmissionHold } from './hold.js'
 import type { Upstreams } from './upstreams.js'
 import type { VersionsPolicy } from './versions-policy.js'
 
@@ -18,6 +19,8 @@ export interface ProxyContext {
   readonly now: () => number
   readonly upstreams: Upstreams
   readonly control: ControlView
+  /** Submissions waiting for a coordinated upgrade to end (`[upgrade] hold_new_intents_secs`). */
+  readonly hold: SubmissionHold
   /** The `[versions]` policy in force (changes at run time). */
   policy (): VersionsPolicy
 }

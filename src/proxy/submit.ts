@@ -55,8 +55,12 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
     }
     const key = idempotencyKeyOf(req, checked.identity)
     const derivedKey = req.headers['idempotency-key'] === undefined
-    const forwarded = prepareForward(ctx, raw, body as Record<string, unknown>, checked.intent, version)
-    const admitted = await admit(ctx, key, version, checked.identity, forwarded)
+    let forwarded = prepareForward(ctx, raw, body as Record<string, unknown>, checked.intent, version)
+    // Held while a coordinated upgrade runs (./hold.ts); admitted after it, to the active upstream of that moment.
+    const admitted = await ctx.hold.admitOrHold(res, async (again) => {
+      if (again) forwarded = prepareForward(ctx, raw, body as Record<string, unknown>, checked.intent, version)
+      return await admit(ctx, key, version, checked.identity, forwarded)
+    })
     if (admitted.kind === 'replay') {
       replay(res, policy, admitted.response, requestId)
       publishRequest(admitted.response.status, version, started)

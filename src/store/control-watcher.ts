@@ -1,6 +1,7 @@
 /**
  * Tells listeners when the control state changes. The Redis store polls (every instance sees an operator's
- * `redis-cli SET` within one interval); the embedded store calls `check()` after each of its own writes.
+ * `redis-cli SET` within one interval) and calls `check()` on every pub/sub message (the gateway's own writes);
+ * the embedded store calls `check()` after each of its own writes.
  * One timer per store however many listeners; a failed read is skipped (the store's health reports it) and the
  * next tick tries again.
  */
@@ -14,6 +15,7 @@ export class ControlWatcher {
   private last: ControlState | null = null
   private timer: NodeJS.Timeout | null = null
   private checking: Promise<void> | null = null
+  private again = false
   private closed = false
 
   constructor (
@@ -41,18 +43,33 @@ export class ControlWatcher {
     }
   }
 
-  /** Reads once and notifies on a change; concurrent calls share one read. */
+  /**
+   * Reads and notifies on a change. A call while a read is under way reads once more after it (that read may have
+   * started before the change the caller knows of: a pushed change must not wait for the next tick).
+   */
   async check (): Promise<void> {
     if (this.closed || this.listeners.size === 0) return
-    if (this.checking !== null) return await this.checking
-    this.checking = this.read().then((state) => {
+    if (this.checking !== null) {
+      this.again = true
+      return await this.checking
+    }
+    this.checking = (async () => {
+      do {
+        this.again = false
+        await this.readOnce()
+      } while (this.again && !this.closed)
+    })().finally(() => { this.checking = null })
+    return await this.checking
+  }
+
+  private async readOnce (): Promise<void> {
+    await this.read().then((state) => {
       if (this.last !== null && sameControl(this.last, state)) return
       this.last = state
       for (const listener of this.listeners) this.deliver(listener, state)
     }, () => {
       // The store marks itself unavailable; admission fails closed on its own, the next tick retries.
-    }).finally(() => { this.checking = null })
-    return await this.checking
+    })
   }
 
   close (): void {

@@ -23,7 +23,7 @@ t.test('upgrading: seconds to the resume estimate, else the fallback', async (t)
   const upgrade = (u: object | null) => ({ kind: 'refused' as const, reason: 'upgrading' as const, drain: { deadline_secs: 999, started_at_ms: now }, upgrade: u as never })
   t.equal(retryAfterSecs(upgrade({ id: 'u1', phase: 'draining', resume_estimate_ms: now + 42_001 }), now, 5), 43)
   t.equal(retryAfterSecs(upgrade({ id: 'u1', phase: 'draining' }), now, 5), 5, 'the drain deadline does not apply while upgrading')
-  t.equal(retryAfterSecs(upgrade({ id: 'u1', phase: 'draining', resume_estimate_ms: now - 1 }), now, 5), 5)
+  t.equal(retryAfterSecs(upgrade({ id: 'u1', phase: 'draining', resume_estimate_ms: now - 1 }), now, 5), 1, 'past the estimate: about to resume')
 })
 
 t.test('transport failures: timeouts are 504, the rest 502, the cause kept', async (t) => {

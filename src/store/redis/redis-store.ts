@@ -19,6 +19,7 @@ import type {
   StoreHealth, UpgradeFlag
 } from '../types.js'
 import { createRedisClient, type RedisClient } from './connection.js'
+import { ControlChannel } from './control-channel.js'
 import { defineScripts, type ScriptedRedis } from './scripts.js'
 import { ReplicaWait } from './replica-wait.js'
 
@@ -57,6 +58,8 @@ export class RedisStore implements Store {
   private readonly client: ScriptedRedis
   private readonly keys: StoreKeys
   private readonly watcher: ControlWatcher
+  /** Pub/sub beside the poll: control writes reach every instance within a round trip (./control-channel.ts). */
+  private readonly controlChannel: ControlChannel
   private readonly log: StoreLogger | undefined
   private readonly endedRetentionSecs: number
   private readonly replicaWait: ReplicaWait | null
@@ -86,6 +89,8 @@ export class RedisStore implements Store {
     this.replicaWait = (config.wait_replicas ?? 0) > 0 ? new ReplicaWait(this.client, this.keys.drain, config.wait_replicas ?? 0, config.wait_timeout_ms ?? 500) : null
     this.watcher = new ControlWatcher(async () => await this.control(), config.poll_interval_ms,
       (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
+    this.controlChannel = new ControlChannel(config, `intent-gate:${instance}`, options.env, this.client, `${this.keys.prefix}control`,
+      () => { this.watcher.check() }, this.log)
     this.readyPromise = new Promise((resolve, reject) => {
       this.rejectReady = reject
       this.client.on('ready', () => {
@@ -249,6 +254,7 @@ export class RedisStore implements Store {
       else unwrapMulti(await this.client.multi().set(k.drain, drainValue(value)).set(k.drainStarted, Date.now(), 'NX').exec())
     })
     this.watcher.check()
+    this.controlChannel.publish()
   }
 
   async setUpgrade (value: UpgradeFlag | null): Promise<void> {
@@ -258,11 +264,13 @@ export class RedisStore implements Store {
       else await this.client.set(k.upgrade, JSON.stringify(value))
     })
     this.watcher.check()
+    this.controlChannel.publish()
   }
 
   async setActive (color: Color): Promise<void> {
     await this.call('setActive', async () => await this.client.set(this.keys.active, color))
     this.watcher.check()
+    this.controlChannel.publish()
   }
 
   // ---- leases -----------------------------------------------------------------------------------------------
@@ -334,6 +342,7 @@ export class RedisStore implements Store {
     this.closed ??= (async () => {
       this.rejectReady(new StoreUnavailableError('store closed before Redis answered'))
       this.watcher.close()
+      await this.controlChannel.close()
       if (this.repairTimer !== null) clearTimeout(this.repairTimer)
       if (this.repairs.length > 0) this.log?.warn({ pending: this.repairs.length }, 'store: closing with writes that never reached Redis')
       try {
