@@ -7,6 +7,8 @@ import type { StoreOptions } from './options.js'
 import type { Store } from './types.js'
 import { EmbeddedStore } from './embedded/embedded-store.js'
 import { RedisStore } from './redis/redis-store.js'
+import { warnIfVolatile } from './redis/durability-check.js'
+import { storeKeys } from './keys.js'
 
 export type { StoreOptions, StoreLogger } from './options.js'
 export { storeKeys, keyPrefix } from './keys.js'
@@ -14,6 +16,11 @@ export { RedisStore } from './redis/redis-store.js'
 export { EmbeddedStore } from './embedded/embedded-store.js'
 
 export function createStore (config: Config['redis'], options: StoreOptions = {}): Store {
-  if (config.url !== undefined || config.sentinels !== undefined || config.cluster_nodes !== undefined) return new RedisStore(config, options)
+  if (config.url !== undefined || config.sentinels !== undefined || config.cluster_nodes !== undefined) {
+    const store = new RedisStore(config, options)
+    // Once, at start: a Redis that forgets on restart is worth a warning (INTERFACE section 4).
+    store.ready().then(async () => await warnIfVolatile(store.redis, storeKeys(config.namespace).drain, options.logger), () => {})
+    return store
+  }
   return new EmbeddedStore(config, options)
 }
