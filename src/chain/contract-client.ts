@@ -5,18 +5,20 @@
  *
  * Every refusal that can be decided locally happens BEFORE anything is signed: a malformed MigrateMsg, a code id
  * that does not exist or whose checksum is not the expected one, a signer that is not the contract's admin.
- * Fees come from a simulation and `chain.gas_price`; a refusal during simulation sends nothing either.
+ * Fees come from a simulation and `chain.gas_price`; a refusal during simulation sends nothing either. Every
+ * transaction carries `timeout_height` (the chain's height + `chain.tx_timeout_blocks`, or one the caller chose and
+ * journaled first), so one that was not in a block by then never will be.
  */
 import { CosmWasmClient, SigningCosmWasmClient } from '@cosmjs/cosmwasm-stargate'
 import { sha256 } from '@cosmjs/crypto'
 import { toHex, toUtf8, fromUtf8 } from '@cosmjs/encoding'
 import type { EncodeObject } from '@cosmjs/proto-signing'
 import { calculateFee, GasPrice, type StdFee } from '@cosmjs/stargate'
-import { MsgExecuteContract, MsgMigrateContract } from 'cosmjs-types/cosmwasm/wasm/v1/tx'
+import { MsgExecuteContract, MsgMigrateContract, MsgStoreCode } from 'cosmjs-types/cosmwasm/wasm/v1/tx'
 import type { Config } from '../config/schema.js'
 import { IntentGateError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { ChainQueryError, ChainTxRefusedError, ChecksumMismatchError, CodeNotFoundError, InvalidMigrateMsgError, NotContractAdminError } from './errors.js'
+import { ChainQueryError, ChainTxRefusedError, ChecksumMismatchError, CodeNotFoundError, InvalidMigrateMsgError, NotContractAdminError, SignerUnavailableError } from './errors.js'
 import { parseMigrateMsg, type MigrateMsg } from './migrate-msg.js'
 import { toChainError, transportReason, withDeadline } from './rpc-errors.js'
 import { bech32PrefixOf, signerFromEnv, type Signer } from './signer.js'
@@ -45,6 +47,8 @@ export interface ContractState {
 export interface TxOutcome {
   transactionHash: string
   height: number
+  /** The tx's timeout_height: it could not have been included in a later block. */
+  timeoutHeight: number
   gasUsed: string
   attributes: Record<string, string>
   events: ReadonlyArray<{ type: string, attributes: ReadonlyArray<{ key: string, value: string }> }>
@@ -62,7 +66,9 @@ export interface ExtendOutcome {
 }
 
 export interface ContractClientOptions {
-  chain: Config['chain']
+  chain: Omit<Config['chain'], 'tx_timeout_blocks' | 'contracts'> & Partial<Pick<Config['chain'], 'tx_timeout_blocks' | 'contracts'>>
+  /** The contract this client talks to (default `chain.settlement_contract`). */
+  address?: string
   logger: Logger
   /** Where the mnemonic's variable is read (process.env unless a test passes its own). */
   env?: Record<string, string | undefined>
@@ -84,10 +90,23 @@ export interface ContractClient {
   codeChecksum (codeId: number): Promise<string>
   /** The refusals `migrate` would make, without sending anything. */
   verifyMigration (codeId: number, expectedChecksumHex: string): Promise<{ signer: string, checksum: string, state: ContractState }>
-  migrate (codeId: number, expectedChecksumHex: string, migrateMsg: unknown): Promise<MigrationOutcome>
+  migrate (codeId: number, expectedChecksumHex: string, migrateMsg: unknown, options?: TxOptions): Promise<MigrationOutcome>
+  /**
+   * A dry run: the MsgMigrateContract messages, in order, simulated as one transaction (each sees the state the
+   * previous left), so "migrate forward, then back" shows whether the chain would accept the way back. Throws
+   * ChainTxRefusedError (stage `simulate`) naming the chain's reason; sends nothing.
+   */
+  simulateMigrations (steps: ReadonlyArray<{ codeId: number, msg: unknown }>): Promise<number>
+  /** MsgStoreCode of `wasm` (not checked here); returns the new code id and the chain's checksum. */
+  storeCode (wasm: Uint8Array): Promise<TxOutcome & { codeId: number, checksum: string }>
+  /** The chain's latest block height. */
+  height (): Promise<number>
   extendTimeout (ids: readonly string[], additionalSeconds: number): Promise<ExtendOutcome>
   close (): void
 }
+
+/** Options of a write: `timeoutHeight` when the caller journaled it before sending. */
+export interface TxOptions { timeoutHeight?: number }
 
 const GAS_ADJUSTMENT = 1.4
 const HEX_CHECKSUM = /^[0-9a-f]{64}$/
@@ -95,7 +114,8 @@ const HEX_CHECKSUM = /^[0-9a-f]{64}$/
 export function createContractClient (options: ContractClientOptions): ContractClient {
   const { chain, logger } = options
   const url = chain.rpc_url
-  const address = chain.settlement_contract
+  const address = options.address ?? chain.settlement_contract
+  const txTimeoutBlocks = chain.tx_timeout_blocks ?? 20
   const timeoutMs = options.requestTimeoutMs ?? 10_000
   const batchSize = options.extendBatchSize ?? 25
   const gasPrice = GasPrice.fromString(chain.gas_price)
@@ -121,7 +141,12 @@ export function createContractClient (options: ContractClientOptions): ContractC
 
   const getSigner = async (): Promise<Signer> => {
     if (signer === null) {
-      signer = signerFromEnv(chain.signer_mnemonic_env, bech32PrefixOf(address), options.env)
+      const prefixSource = [address, chain.settlement_contract, ...Object.values(chain.contracts ?? {})].find((a) => a !== '')
+      if (prefixSource === undefined) {
+        signer = Promise.reject(new SignerUnavailableError(chain.signer_mnemonic_env, 'no contract address is configured (chain.settlement_contract) to take the address prefix from'))
+      } else {
+        signer = signerFromEnv(chain.signer_mnemonic_env, bech32PrefixOf(prefixSource), options.env)
+      }
       signer.catch(() => { signer = null })
     }
     return await signer
@@ -132,7 +157,7 @@ export function createContractClient (options: ContractClientOptions): ContractC
       writer = (async () => {
         const s = await getSigner()
         try {
-          const client = await withDeadline(SigningCosmWasmClient.connectWithSigner(url, s.wallet, { broadcastPollIntervalMs: options.broadcastPollIntervalMs ?? 1000 }), timeoutMs, url, 'connect')
+          const client = await withDeadline(SigningCosmWasmClient.connectWithSigner(url, s.wallet, { gasPrice, broadcastPollIntervalMs: options.broadcastPollIntervalMs ?? 1000 }), timeoutMs, url, 'connect')
           return { client, signer: s }
         } catch (err) {
           throw toChainError(err, url, 'connect')
@@ -178,20 +203,29 @@ export function createContractClient (options: ContractClientOptions): ContractC
     return { signer: signerAddress, checksum: actual, state }
   }
 
-  /** Simulates (a refusal here sends nothing), then signs and broadcasts; a non-zero code is a refusal. */
-  const send = async (what: string, messages: EncodeObject[]): Promise<TxOutcome> => {
+  /** Simulates; a refusal here is ChainTxRefusedError with stage `simulate` (nothing is sent). Returns the gas used. */
+  const simulate = async (what: string, messages: EncodeObject[]): Promise<number> => {
     const { client, signer: s } = await getWriter()
-    let fee: StdFee
     try {
-      const gas = await withDeadline(client.simulate(s.address, messages, undefined), timeoutMs, url, `${what} simulation`)
-      fee = calculateFee(Math.ceil(gas * GAS_ADJUSTMENT), gasPrice)
+      return await withDeadline(client.simulate(s.address, messages, undefined), timeoutMs, url, `${what} simulation`)
     } catch (err) {
       if (err instanceof IntentGateError || transportReason(err) !== null) throw toChainError(err, url, `${what} simulation`)
       throw new ChainTxRefusedError('simulate', chainWords(err), undefined, { cause: err })
     }
+  }
+
+  /**
+   * Simulates (a refusal here sends nothing), then signs and broadcasts with a timeout height; a non-zero code is a
+   * refusal. The simulation is ours rather than cosmjs's `'auto'` so a refusal there is told apart from CheckTx's.
+   */
+  const send = async (what: string, messages: EncodeObject[], txOptions: TxOptions = {}): Promise<TxOutcome> => {
+    const { client, signer: s } = await getWriter()
+    const gas = await simulate(what, messages)
+    const fee: StdFee = calculateFee(Math.ceil(gas * GAS_ADJUSTMENT), gasPrice)
+    const timeoutHeight = txOptions.timeoutHeight ?? (await height()) + txTimeoutBlocks
     let result
     try {
-      result = await client.signAndBroadcast(s.address, messages, fee)
+      result = await client.signAndBroadcast(s.address, messages, fee, '', BigInt(timeoutHeight))
     } catch (err) {
       const checkTx = err as { code?: unknown, log?: unknown }
       if (typeof checkTx.code === 'number') throw new ChainTxRefusedError('check_tx', typeof checkTx.log === 'string' ? checkTx.log : chainWords(err), undefined, { cause: err })
@@ -202,15 +236,24 @@ export function createContractClient (options: ContractClientOptions): ContractC
     return {
       transactionHash: result.transactionHash,
       height: result.height,
+      timeoutHeight,
       gasUsed: result.gasUsed.toString(),
       attributes: contractAttributes(events, address),
       events
     }
   }
 
+  const height = async (): Promise<number> => await query('height query', async (c) => await c.getHeight())
+
+  const migrateMessage = (sender: string, codeId: number, msg: unknown): EncodeObject => ({
+    typeUrl: '/cosmwasm.wasm.v1.MsgMigrateContract',
+    value: MsgMigrateContract.fromPartial({ sender, contract: address, codeId: BigInt(codeId), msg: toUtf8(JSON.stringify(msg)) })
+  })
+
   return {
     address,
     signerAddress: async () => (await getSigner()).address,
+    height,
 
     inflightSettlements: async () => {
       const answer = await query('inflight_settlements query', async (c) => await c.queryContractSmart(address, { inflight_settlements: {} }))
@@ -233,16 +276,30 @@ export function createContractClient (options: ContractClientOptions): ContractC
     codeChecksum,
     verifyMigration,
 
-    migrate: async (codeId, expectedChecksumHex, migrateMsg) => {
+    migrate: async (codeId, expectedChecksumHex, migrateMsg, txOptions) => {
       const msg = parseMigrateMsg(migrateMsg)
       const { signer: sender } = await verifyMigration(codeId, expectedChecksumHex)
-      log.info({ codeId, new_version: msg.new_version, config: msg.config ?? null, signer: sender }, 'migrating the settlement contract')
-      const outcome = await send('migrate', [{
-        typeUrl: '/cosmwasm.wasm.v1.MsgMigrateContract',
-        value: MsgMigrateContract.fromPartial({ sender, contract: address, codeId: BigInt(codeId), msg: toUtf8(JSON.stringify(msg)) })
-      }])
-      log.info({ codeId, tx: outcome.transactionHash, height: outcome.height, attributes: outcome.attributes }, 'settlement contract migrated')
+      log.info({ codeId, new_version: msg.new_version, config: msg.config ?? null, signer: sender, timeout_height: txOptions?.timeoutHeight }, 'migrating the contract')
+      const outcome = await send('migrate', [migrateMessage(sender, codeId, msg)], txOptions)
+      log.info({ codeId, tx: outcome.transactionHash, height: outcome.height, attributes: outcome.attributes }, 'contract migrated')
       return { ...outcome, codeId, msg }
+    },
+
+    simulateMigrations: async (steps) => {
+      const sender = (await getSigner()).address
+      const messages = steps.map((step) => migrateMessage(sender, step.codeId, parseMigrateMsg(step.msg)))
+      return await simulate('migrate dry run', messages)
+    },
+
+    storeCode: async (wasm) => {
+      const sender = (await getSigner()).address
+      const outcome = await send('store code', [{ typeUrl: '/cosmwasm.wasm.v1.MsgStoreCode', value: MsgStoreCode.fromPartial({ sender, wasmByteCode: wasm }) }])
+      const stored = outcome.events.find((e) => e.type === 'store_code')
+      const codeId = Number(stored?.attributes.find((a) => a.key === 'code_id')?.value)
+      if (!Number.isSafeInteger(codeId) || codeId <= 0) throw new ChainQueryError(`tx ${outcome.transactionHash} stored code but its store_code event names no code id`)
+      const checksum = await codeChecksum(codeId)
+      log.info({ codeId, checksum, tx: outcome.transactionHash, bytes: wasm.length }, 'code stored')
+      return { ...outcome, codeId, checksum }
     },
 
     extendTimeout: async (ids, additionalSeconds) => {

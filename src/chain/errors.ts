@@ -80,6 +80,22 @@ export class ChainTxRefusedError extends IntentGateError {
   }
 }
 
+/** A file given to `contract upload` that is not a WebAssembly module (refused before anything is sent). */
+export class NotWasmModuleError extends IntentGateError {
+  override readonly code = 'IG_ERR_NOT_WASM_MODULE'
+  constructor (readonly file: string, reason: string) {
+    super(`${file} is not a WebAssembly module (${reason}); nothing was sent`)
+  }
+}
+
+/** The chain stored code whose checksum is not the SHA-256 of the file uploaded. */
+export class UploadChecksumMismatchError extends IntentGateError {
+  override readonly code = 'IG_ERR_UPLOAD_CHECKSUM_MISMATCH'
+  constructor (readonly codeId: number, readonly expected: string, readonly actual: string) {
+    super(`the chain stored code id ${codeId} with checksum ${actual}, but the file's SHA-256 is ${expected}; do not use that code id`)
+  }
+}
+
 /** A packet event whose attributes cannot be read; logged, skipped, and the watcher keeps going. */
 export class MalformedPacketEventError extends IntentGateError {
   override readonly code = 'IG_ERR_IBC_EVENT_MALFORMED'

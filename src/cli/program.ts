@@ -10,6 +10,7 @@ import { registerUpstreamsCommands } from './commands/upstreams.js'
 import { registerUpgradeCommands } from './commands/upgrade.js'
 import { registerCheckpointCommands } from './commands/checkpoint.js'
 import { registerDbCommands } from './commands/db.js'
+import { registerContractCommands } from './commands/contract.js'
 import { registerDemoCommand } from './commands/demo.js'
 
 export type RegisterCommands = (program: Command) => void
@@ -22,6 +23,7 @@ export const COMMAND_GROUPS: readonly RegisterCommands[] = [
   registerUpgradeCommands,
   registerCheckpointCommands,
   registerDbCommands,
+  registerContractCommands,
   registerDemoCommand
 ]
 

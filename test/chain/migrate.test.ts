@@ -4,6 +4,7 @@
 // non-admin MsgMigrateContract sent anyway), and each stuck_settlement_action doing what the seed says.
 import t, { type Test } from 'tap'
 import { CosmWasmClient } from '@cosmjs/cosmwasm-stargate'
+import { TxBody, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { createContractClient, type ContractClient, type Settlement } from '../../src/chain/contract-client.js'
 import { ChainTxRefusedError, ChecksumMismatchError, CodeNotFoundError, NotContractAdminError } from '../../src/chain/errors.js'
 import { captureLog } from '../ibc/helpers.js'
@@ -95,6 +96,9 @@ t.test('preserve_inflight true with preserve: settlements survive unchanged, the
     new_version: '2.0', config: { preserve_inflight: true, stuck_settlement_action: 'preserve' }
   })
   t.match(result, { codeId: 2, transactionHash: /^[0-9A-F]{64}$/, height: Number })
+  const sent = TxBody.decode(TxRaw.decode((await s.reader.getTx(result.transactionHash))?.tx ?? new Uint8Array()).bodyBytes)
+  t.equal(Number(sent.timeoutHeight), result.timeoutHeight, 'the tx carries its timeout_height')
+  t.ok(result.timeoutHeight >= result.height && result.timeoutHeight <= result.height + 20, 'the chain\'s height + tx_timeout_blocks (20) when it was signed')
   t.same(result.attributes, { action: 'migrate', from_version: '1.0', to_version: '2.0', preserved_inflight: '2', stuck_settlement_action: 'preserve', affected_settlements: '0' })
   t.ok(result.events.some((e) => e.type === 'migrate' && e.attributes.some((a) => a.key === 'code_id' && a.value === '2')), 'the wasm module\'s migrate event names the code')
   t.same(await s.client.inflightSettlements(), inflight, 'inflight settlements are exactly as before')
@@ -102,7 +106,7 @@ t.test('preserve_inflight true with preserve: settlements survive unchanged, the
   t.equal((await s.client.contractState()).codeId, 2)
   const mnemonic = s.chain.mnemonic('admin')
   t.notOk(s.lines().some((l) => JSON.stringify(l).includes(mnemonic.split(' ').slice(0, 3).join(' '))), 'the mnemonic never reaches a log line')
-  t.ok(s.lines().some((l) => l.msg === 'settlement contract migrated'), 'the migration is logged')
+  t.ok(s.lines().some((l) => l.msg === 'contract migrated'), 'the migration is logged')
 })
 
 t.test('refund_and_cancel: every inflight settlement is cancelled', async (t) => {
