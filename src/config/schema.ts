@@ -93,7 +93,11 @@ export const ConfigSchema = Type.Object({
     chain_id: Type.String({ minLength: 1, default: 'intent-local-1' }),
     settlement_contract: Type.String({ default: '' }),
     signer_mnemonic_env: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', default: 'INTENT_GATE_SIGNER_MNEMONIC' }),
-    gas_price: Type.String({ pattern: '^[0-9.]+[a-zA-Z][a-zA-Z0-9/]*$', default: '0.025ustake' })
+    gas_price: Type.String({ pattern: '^[0-9.]+[a-zA-Z][a-zA-Z0-9/]*$', default: '0.025ustake' }),
+    /** Every gateway tx carries timeout_height = the chain's height + this; a revert after a takeover waits past it. */
+    tx_timeout_blocks: positive(20),
+    /** Further contracts an upgrade may migrate, by name (`settlement` is settlement_contract's). */
+    contracts: Type.Record(Type.String({ pattern: '^(?!settlement$)[a-z][a-z0-9_-]{0,31}$' }), Type.String({ minLength: 1 }), { default: {} })
   }),
   ibc: section({
     channels: Type.Array(Type.String({ pattern: '^channel-[0-9]+$' }), { default: ['channel-0'] }),
