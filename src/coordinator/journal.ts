@@ -6,7 +6,9 @@
 import type { Store } from '../store/types.js'
 import { LeadershipLostError } from './errors.js'
 import type { SqliteDb } from './db/open.js'
-import { isFinal, type UpgradeRun } from './run.js'
+import { FINAL_STATES, isFinal, type UpgradeRun } from './run.js'
+
+const FINAL_STATES_SQL = [...FINAL_STATES].map((s) => `'${s}'`).join(', ')
 
 export const RUN_DOC = 'coordinator:run'
 export const META_DOC = 'coordinator:meta'
@@ -117,7 +119,7 @@ export class UpgradeJournal {
 
   private localUnfinished (): UpgradeRun | null {
     const row = this.db.prepare(`SELECT run_json FROM upgrade_history
-      WHERE run_json IS NOT NULL AND state NOT IN ('completed', 'rolled_back', 'failed') ORDER BY started_at DESC LIMIT 1`).get() as { run_json: string } | undefined
+      WHERE run_json IS NOT NULL AND state NOT IN (${FINAL_STATES_SQL}) ORDER BY started_at DESC LIMIT 1`).get() as { run_json: string } | undefined
     return row === undefined ? null : JSON.parse(row.run_json) as UpgradeRun
   }
 

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { UpgradeStatusBody } from '../admin/routes/upgrade.js'
+import { FINAL_STATES } from '../coordinator/run.js'
 import type { ChainInfo } from './gateway-config.js'
 import { refusals, watchTraffic, type StageContext } from './stage-context.js'
 import { STAGE_TIMEOUT_MS } from './timings.js'
@@ -13,7 +14,6 @@ import type { SampleService } from './world.js'
 const POLL_MS = 100
 /** Short, so the coordinator's resume estimate (the clients' Retry-After) is not a long default's. */
 const DRAIN_TIMEOUT_SECS = 10
-const FINAL = new Set(['completed', 'rolled_back', 'failed'])
 
 export interface UpgradeWorld {
   chain: ChainInfo
@@ -47,7 +47,7 @@ export async function upgradeStage (c: StageContext, w: UpgradeWorld): Promise<v
       lastLine = key
       say.sample(line)
     }
-    if (FINAL.has(status.state)) break
+    if (FINAL_STATES.has(status.state)) break
     if (Date.now() - startedAt > STAGE_TIMEOUT_MS) {
       c.problems.push(`the upgrade did not end within ${STAGE_TIMEOUT_MS / 1000} s (state ${status.state}); aborting it`)
       await admin.post('/admin/upgrade/abort')

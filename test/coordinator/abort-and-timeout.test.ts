@@ -4,6 +4,7 @@ import t from 'tap'
 import { admitIntent, CHECKSUM_2, gate, harness, type Harness } from './helpers/harness.js'
 import { STORE_KINDS } from './helpers/stores.js'
 import type { UpgradeState } from '../../src/coordinator/run.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
 const full = { target_version: '2.0', swap_to: 'green', contract: { code_id: 2, checksum: CHECKSUM_2 } }
 
@@ -51,7 +52,7 @@ for (const kind of STORE_KINDS) {
       await h.until(phase)
       await h.coordinator.abort()
       release()
-      const done = await h.until(['completed', 'rolled_back', 'failed'])
+      const done = await h.until([...FINAL_STATES])
       t.equal(done.state, 'rolled_back', done.error ?? '')
       t.match(done.error ?? '', phase === 'migrating' || phase === 'pre_checks' ? /aborted by an operator/ : /aborted by an operator during/)
       t.equal((await store.control()).active ?? 'blue', 'blue')
@@ -67,7 +68,7 @@ for (const kind of STORE_KINDS) {
     const h = await harness(t, { store })
     await admitIntent(store, 1)
     await h.coordinator.requestUpgrade({ ...full, drain_timeout_secs: 0 })
-    const done = await h.until(['completed', 'rolled_back', 'failed'])
+    const done = await h.until([...FINAL_STATES])
     t.equal(done.state, 'rolled_back')
     t.match(done.error, /drain timed out: 1 inflight intent\(s\) and 0 pending IBC packet\(s\) left after drain_timeout_secs=0/)
     t.same(done.steps, [])
@@ -81,7 +82,7 @@ for (const kind of STORE_KINDS) {
     const h = await harness(t, { store })
     h.ibc?.packets.push({ channel: 'channel-0', sequence: 5 })
     await h.coordinator.requestUpgrade({ target_version: '2.0', swap_to: 'green', drain_timeout_secs: 0 })
-    const done = await h.until(['completed', 'rolled_back', 'failed'])
+    const done = await h.until([...FINAL_STATES])
     t.match(done.error, /0 inflight intent\(s\) and 1 pending IBC packet/)
   })
 
@@ -90,7 +91,7 @@ for (const kind of STORE_KINDS) {
     const h = await harness(t, { store, config: { upgrade: { extend_timeout_secs: 3600 } } })
     const before = await admitIntent(store, 1)
     await h.coordinator.requestUpgrade({ ...full, drain_timeout_secs: 0, force_after_timeout: true })
-    const done = await h.until(['completed', 'rolled_back', 'failed'])
+    const done = await h.until([...FINAL_STATES])
     t.equal(done.state, 'completed', done.error ?? '')
     t.same(h.contract?.extended, [{ ids: ['s-1'], secs: 3600 }])
     t.equal((await store.inflightById('intent-1'))?.deadline, before.deadline + 3600)
@@ -104,7 +105,7 @@ for (const kind of STORE_KINDS) {
     const h = await harness(t, { store })
     const before = await admitIntent(store, 1)
     await h.coordinator.requestUpgrade({ ...full, drain_timeout_secs: 0, force_after_timeout: true, stuck_settlement_action: 'preserve' })
-    t.equal((await h.until(['completed', 'rolled_back', 'failed'])).state, 'completed')
+    t.equal((await h.until([...FINAL_STATES])).state, 'completed')
     t.same(await store.inflightById('intent-1'), before, 'untouched, still owned by blue')
     t.same(h.contract?.extended, [])
   })
@@ -114,7 +115,7 @@ for (const kind of STORE_KINDS) {
     const h = await harness(t, { store })
     await admitIntent(store, 1)
     await h.coordinator.requestUpgrade({ ...full, drain_timeout_secs: 0, force_after_timeout: true, stuck_settlement_action: 'refund_and_cancel' })
-    t.equal((await h.until(['completed', 'rolled_back', 'failed'])).state, 'completed')
+    t.equal((await h.until([...FINAL_STATES])).state, 'completed')
     t.equal(await store.inflightCount(), 0)
     t.match((await store.ended(10))[0], { id: 'intent-1', status: 'cancelled' })
     t.match(h.contract?.migrations[0]?.msg, { config: { stuck_settlement_action: 'refund_and_cancel' } })

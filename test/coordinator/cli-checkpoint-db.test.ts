@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { runCli, TEST_TOKEN } from '../helpers/gateway.js'
 import { startCoordinatedGateway, startWorld, statusOf, untilState } from './helpers/e2e.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
 t.test('checkpoint list, show and validate; a flipped byte is caught', async (t) => {
   const w = await startWorld(t)
@@ -13,7 +14,7 @@ t.test('checkpoint list, show and validate; a flipped byte is caught', async (t)
   const env = { INTENT_GATE_ADMIN_TOKEN: TEST_TOKEN }
   const admin = ['--admin', gw.adminUrl]
   await gw.admin('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green' })
-  const done = await untilState(statusOf(gw), ['completed', 'rolled_back', 'failed'])
+  const done = await untilState(statusOf(gw), [...FINAL_STATES])
   t.equal(done.state, 'completed', done.error ?? '')
   const id = done.checkpoint_id as string
 

@@ -3,6 +3,7 @@
 // contract code, clients served again.
 import t from 'tap'
 import { contractView, createSettlement, startCoordinatedGateway, startWorld, statusOf, untilState } from './helpers/e2e.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
 t.test('abort during the contract migration: rolled back to the old code, blue active', async (t) => {
   const w = await startWorld(t)
@@ -19,7 +20,7 @@ t.test('abort during the contract migration: rolled back to the old code, blue a
   const abort = await gw.admin<{ abort_requested: boolean }>('POST', '/admin/upgrade/abort')
   t.equal(abort.status, 202)
   await w.chain.control('/sandbox/blocks/resume')
-  const done = await untilState(statusOf(gw), ['completed', 'rolled_back', 'failed'])
+  const done = await untilState(statusOf(gw), [...FINAL_STATES])
   t.equal(done.state, 'rolled_back', done.error ?? '')
   t.match(done.error, /aborted by an operator during migrating/)
   t.notOk(done.steps.some((s) => s.name === 'blue_green_swap'), 'the swap never ran')

@@ -3,8 +3,9 @@
 import t from 'tap'
 import { CosmWasmClient } from '@cosmjs/cosmwasm-stargate'
 import { contractView, createSettlement, startCoordinatedGateway, startWorld, statusOf, untilState } from './helpers/e2e.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
-const FINAL = ['completed', 'rolled_back', 'failed']
+const FINAL = [...FINAL_STATES]
 
 t.test('killed inside the contract step (its transaction not yet in a block): restarted, it rolls back', async (t) => {
   const w = await startWorld(t)

@@ -2,8 +2,9 @@
 // restarted on the same SQLite file and Redis, ends in a finished upgrade or a clean rollback, never a stuck drain.
 import t from 'tap'
 import { contractView, startCoordinatedGateway, startWorld, statusOf, steadyLoad, untilState } from './helpers/e2e.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
-const FINAL = ['completed', 'rolled_back', 'failed']
+const FINAL = [...FINAL_STATES]
 
 t.test('killed while draining: restarted, it finishes the upgrade; no intent failed', async (t) => {
   const w = await startWorld(t, { settleMs: 1500 })

@@ -4,8 +4,9 @@
 import t from 'tap'
 import { CosmWasmClient } from '@cosmjs/cosmwasm-stargate'
 import { contractView, createSettlement, startCoordinatedGateway, startWorld, statusOf, steadyLoad, untilState } from './helpers/e2e.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
-const FINAL = ['completed', 'rolled_back', 'failed']
+const FINAL = [...FINAL_STATES]
 
 t.test('drain timeout without force: aborted and resumed, nothing changed', async (t) => {
   const w = await startWorld(t, { settleMs: 120_000 })

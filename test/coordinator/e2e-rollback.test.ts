@@ -2,8 +2,9 @@
 // rollbacks when green turns unhealthy after the swap (under load) and when the chain refuses the contract migration.
 import t from 'tap'
 import { contractView, createSettlement, startCoordinatedGateway, startWorld, statusOf, steadyLoad, untilState } from './helpers/e2e.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
-const FINAL = ['completed', 'rolled_back', 'failed']
+const FINAL = [...FINAL_STATES]
 
 t.test('green unhealthy after the swap: rolled back to blue and the old contract, rollbacks counted, clients served', async (t) => {
   const w = await startWorld(t, { settleMs: 800 })

@@ -3,6 +3,7 @@
 import t from 'tap'
 import type { GatewayProcess } from '../helpers/gateway.js'
 import { contractView, startCoordinatedGateway, startWorld, statusOf, steadyLoad, untilState } from './helpers/e2e.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
 t.test('the leading instance dies mid-drain: the other takes over and completes', async (t) => {
   const w = await startWorld(t, { settleMs: 1500 })
@@ -22,7 +23,7 @@ t.test('the leading instance dies mid-drain: the other takes over and completes'
   const other = leader === a ? b : a
   alive.delete(leader)
   await leader.stop('SIGKILL')
-  const done = await untilState(statusOf(other), ['completed', 'rolled_back', 'failed'])
+  const done = await untilState(statusOf(other), [...FINAL_STATES])
   t.equal(done.upgrade_id, start.body.id)
   t.equal(done.state, 'completed', done.error ?? '')
   t.equal(done.leader.is_leader, true, 'the survivor leads')

@@ -2,8 +2,9 @@
 // under a steady client load with retries: a full upgrade with the contract migrated.
 import t from 'tap'
 import { contractView, createSettlement, startCoordinatedGateway, startWorld, statusOf, steadyLoad, untilState } from './helpers/e2e.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
-const FINAL = ['completed', 'rolled_back', 'failed']
+const FINAL = [...FINAL_STATES]
 
 t.test('1.0 on blue -> 2.0 on green with the contract migrated, under load: none failed, each settled once', async (t) => {
   const w = await startWorld(t)

@@ -5,6 +5,7 @@ import t from 'tap'
 import { LEADER_LEASE } from '../../src/coordinator/coordinator.js'
 import { admitIntent, CHECKSUM_2, FakeContract, FakeIbc, gate, harness, healthServer } from './helpers/harness.js'
 import { dropRedisLease, SHARED_STORE_KINDS, STORE_KINDS } from './helpers/stores.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
 const full = { target_version: '2.0', swap_to: 'green', contract: { code_id: 2, checksum: CHECKSUM_2 } }
 
@@ -22,7 +23,7 @@ for (const kind of STORE_KINDS) {
     // The same instance restarts on its SQLite file and the same store.
     const b = await harness(t, { store, contract, dir: a.dir, instanceId: 'a', blue: a.blue, green: a.green, ibc: a.ibc })
     await store.complete('intent-1', 'settled', 'response')
-    const done = await b.until(['completed', 'rolled_back', 'failed'])
+    const done = await b.until([...FINAL_STATES])
     t.equal(done.id, run.id, 'the same upgrade')
     t.equal(done.state, 'completed', done.error ?? '')
     t.same(contract.migrations.map((m) => m.codeId), [2], 'the contract migrated once')
@@ -51,7 +52,7 @@ for (const kind of SHARED_STORE_KINDS) {
     // A stalls inside the contract step and its lease is gone (expired while it was stuck).
     await dropRedisLease(storeA, LEADER_LEASE)
     migrateGate.open() // A's transaction lands; A then finds its lease lost and stops acting
-    const done = await b.until(['completed', 'rolled_back', 'failed'])
+    const done = await b.until([...FINAL_STATES])
     t.equal(done.id, run.id)
     t.equal(done.state, 'rolled_back', done.error ?? '')
     t.match(done.error, /step contract_migration was interrupted \(applying\).*not run again/)
@@ -80,7 +81,7 @@ for (const kind of SHARED_STORE_KINDS) {
     t.equal((await b.coordinator.status()).run?.id, run.id, 'any instance reports the running upgrade')
     await a.coordinator.close()
     await storeB.complete('intent-1', 'settled', 'response')
-    const done = await b.until(['completed', 'rolled_back', 'failed'])
+    const done = await b.until([...FINAL_STATES])
     t.equal(done.state, 'completed', done.error ?? '')
     t.same(contract.migrations.map((m) => m.codeId), [2])
     t.equal((await storeB.control()).active, 'green')
@@ -103,7 +104,7 @@ t.test('embedded store restarted (it forgets everything): the journal puts the u
   t.equal((await b.coordinator.reassertFlag())?.id, run.id)
   t.match((await fresh.control()).upgrade, { id: run.id, phase: 'draining' }, 'the flag is back: admission refused')
   b.coordinator.start()
-  const done = await b.until(['completed', 'rolled_back', 'failed'])
+  const done = await b.until([...FINAL_STATES])
   t.equal(done.state, 'completed', done.error ?? '')
   t.equal((await fresh.control()).upgrade, null)
 })

@@ -5,6 +5,7 @@ import t from 'tap'
 import { CHECKSUM_2, FakeContract, FakeIbc, gate, harness, healthServer, type Harness } from './helpers/harness.js'
 import { STORE_KINDS } from './helpers/stores.js'
 import type { UpgradeState } from '../../src/coordinator/run.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
 const full = { target_version: '2.0', swap_to: 'green', contract: { code_id: 2, checksum: CHECKSUM_2 } }
 
@@ -72,7 +73,7 @@ for (const kind of STORE_KINDS) {
       else t.not((await store.control()).upgrade, null, 'the flag stays while nobody leads: nothing is admitted')
 
       const b = await harness(t, { store, contract, ibc, blue, green, dir: a.dir, instanceId: 'a' })
-      const done = await b.until(['completed', 'rolled_back', 'failed'])
+      const done = await b.until([...FINAL_STATES])
       t.equal(done.id, run.id)
       t.equal(done.state, expected[phase]?.state, done.error ?? '')
       t.same(contract.migrations.map((m) => m.codeId), expected[phase]?.forward, 'the contract migrated as expected, never twice forward')

@@ -3,6 +3,7 @@
 import t from 'tap'
 import { admitIntent, CHECKSUM_2, harness } from './helpers/harness.js'
 import { STORE_KINDS } from './helpers/stores.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
 const full = { target_version: '2.0', swap_to: 'green', contract: { code_id: 2, checksum: CHECKSUM_2 } }
 
@@ -14,7 +15,7 @@ for (const kind of STORE_KINDS) {
     // Green passes its pre-check, then turns unhealthy.
     h.green.failAfter = 1
     await h.coordinator.requestUpgrade({ ...full, stuck_settlement_action: 'preserve' })
-    const done = await h.until(['completed', 'rolled_back', 'failed'])
+    const done = await h.until([...FINAL_STATES])
     t.equal(done.state, 'rolled_back', done.error ?? '')
     t.match(done.error, /post-checks failed: api_endpoints \(active upstream green/)
     t.same(done.steps.map((s) => [s.name, s.status]), [['schema_migrations', 'reverted'], ['contract_migration', 'reverted'], ['blue_green_swap', 'reverted']])
@@ -36,7 +37,7 @@ for (const kind of STORE_KINDS) {
     const h = await harness(t, { store })
     if (h.contract !== null) h.contract.refuse = 'to-new'
     await h.coordinator.requestUpgrade(full)
-    const done = await h.until(['completed', 'rolled_back', 'failed'])
+    const done = await h.until([...FINAL_STATES])
     t.equal(done.state, 'rolled_back')
     t.match(done.error, /step contract_migration failed: .*migrate refused/)
     t.same(done.steps.map((s) => [s.name, s.status]), [['schema_migrations', 'reverted'], ['contract_migration', 'reverted']], 'the swap never ran')
@@ -52,7 +53,7 @@ for (const kind of STORE_KINDS) {
     h.green.failAfter = 1
     if (h.contract !== null) h.contract.refuse = 'to-old'
     await h.coordinator.requestUpgrade(full)
-    const failed = await h.until(['completed', 'rolled_back', 'failed'])
+    const failed = await h.until([...FINAL_STATES])
     t.equal(failed.state, 'failed')
     t.equal(failed.rollback_attempts, 2)
     t.match(failed.error, /ROLLBACK COULD NOT FINISH after 2 attempt\(s\); the system stays drained/)
@@ -77,7 +78,7 @@ for (const kind of STORE_KINDS) {
     const h = await harness(t, { store, config: { rollback: { auto_rollback: false } } })
     h.green.failAfter = 1
     await h.coordinator.requestUpgrade({ target_version: '2.0', swap_to: 'green' })
-    const failed = await h.until(['completed', 'rolled_back', 'failed'])
+    const failed = await h.until([...FINAL_STATES])
     t.equal(failed.state, 'failed')
     t.match(failed.error, /auto_rollback is off/)
     t.equal((await store.control()).active, 'green', 'nothing was reverted')

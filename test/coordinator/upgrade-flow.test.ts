@@ -3,6 +3,7 @@
 import t from 'tap'
 import { admitIntent, CHECKSUM_2, harness } from './helpers/harness.js'
 import { STORE_KINDS } from './helpers/stores.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
 for (const kind of STORE_KINDS) {
   t.test(`${kind.name}: a full upgrade 1.0 on blue -> 2.0 on green, contract migrated, drain waits for inflight`, async (t) => {
@@ -26,7 +27,7 @@ for (const kind of STORE_KINDS) {
     await store.complete('intent-1', 'settled', 'response')
     await store.complete('intent-2', 'settled', 'response')
 
-    const done = await h.until(['completed', 'rolled_back', 'failed'])
+    const done = await h.until([...FINAL_STATES])
     t.equal(done.state, 'completed', done.error ?? '')
     t.same(done.phases.map((p) => p.phase), ['pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming', 'completed'])
     t.ok(done.phases.every((p) => p.outcome === 'ok' && p.ended_at_ms !== null && p.ended_at_ms >= p.started_at_ms), 'each phase with start, end and outcome')
@@ -55,7 +56,7 @@ for (const kind of STORE_KINDS) {
     await h.coordinator.requestUpgrade({ target_version: '2.0', swap_to: 'green' })
     await t.rejects(h.coordinator.requestUpgrade({ target_version: '2.0', swap_to: 'green' }), { code: 'IG_ERR_UPGRADE_CONFLICT', message: /is running/ })
     await store.complete('intent-1', 'settled', 'response')
-    t.equal((await h.until(['completed', 'rolled_back', 'failed'])).state, 'completed')
+    t.equal((await h.until([...FINAL_STATES])).state, 'completed')
     await t.rejects(h.coordinator.requestUpgrade({ target_version: '1.0', swap_to: 'blue' }), { code: 'IG_ERR_UPGRADE_CONFLICT', message: /min_upgrade_interval_secs=3600/ })
     await t.rejects(h.coordinator.requestUpgrade({ target_version: '2.0', swap_to: 'purple' }), { code: 'IG_ERR_UPGRADE_REQUEST', message: /swap_to/ })
     await t.rejects(h.coordinator.requestUpgrade({ target_version: '2.0', contract: { code_id: 2, checksum: 'abc' } }), { message: /contract\.checksum/ })
@@ -68,7 +69,7 @@ for (const kind of STORE_KINDS) {
     const h = await harness(t, { store })
     h.green.healthy = false
     await h.coordinator.requestUpgrade({ target_version: '2.0', swap_to: 'green' })
-    const done = await h.until(['completed', 'rolled_back', 'failed'])
+    const done = await h.until([...FINAL_STATES])
     t.equal(done.state, 'rolled_back')
     t.match(done.error, /swap target green is not healthy/)
     t.same(done.steps, [])

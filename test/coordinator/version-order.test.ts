@@ -3,6 +3,7 @@
 import t from 'tap'
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js'
 import { harness, healthServer } from './helpers/harness.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
 t.test('an upgrade from an upstream serving 1.9 and 1.10 starts from 1.10', async (t) => {
   const store = new EmbeddedStore()
@@ -25,7 +26,7 @@ t.test('an upgrade from an upstream serving 1.9 and 1.10 starts from 1.10', asyn
   t.same(h.config.upstreams.blue?.versions, ['1.9', '1.10'])
   const run = await h.coordinator.requestUpgrade({ target_version: '2.0', swap_to: 'green' })
   t.equal(run.from_version, '1.10')
-  const done = await h.until(['completed', 'rolled_back', 'failed'])
+  const done = await h.until([...FINAL_STATES])
   t.equal(done.state, 'completed', done.error ?? '')
   const row = h.db.prepare('SELECT version_from FROM upgrade_history WHERE upgrade_id = ?').get(run.id)
   t.same(row, { version_from: '1.10' }, 'the journal says so too')

@@ -9,7 +9,7 @@
  * Any instance answers; the leader (which may be another instance) acts.
  */
 import type { UpgradeCoordinator } from '../../coordinator/coordinator.js'
-import type { UpgradeRun } from '../../coordinator/run.js'
+import { isFinal, type UpgradeRun } from '../../coordinator/run.js'
 import type { DrainStatus } from '../../drain/status.js'
 import type { RouteGroup } from '../server.js'
 
@@ -46,7 +46,7 @@ export interface UpgradeStatusBody {
 export async function readUpgradeStatus (deps: UpgradeRoutesDeps): Promise<UpgradeStatusBody> {
   const [status, drain] = await Promise.all([deps.coordinator.status(), deps.drainStatus()])
   const run = status.run
-  const running = run !== null && !['completed', 'rolled_back', 'failed'].includes(run.state)
+  const running = run !== null && !isFinal(run)
   return {
     state: run?.state ?? 'idle',
     upgrade_id: run?.id ?? null,

@@ -8,12 +8,13 @@ import cliProgress from 'cli-progress'
 import type { UpgradeStatusBody } from '../../admin/routes/upgrade.js'
 import { UsageError } from '../../errors.js'
 import { UpgradeEndedError } from '../../coordinator/errors.js'
+import { FINAL_STATES, FORWARD_PHASES } from '../../coordinator/run.js'
 import { controlCommand, controlContext, positiveInteger, type ControlOptions } from '../control.js'
 import { keyValues, table, time, type Output } from '../output.js'
 import type { AdminClient } from '../../admin/client.js'
 
-const PHASES = ['pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming'] as const
-const FINAL = new Set(['completed', 'rolled_back', 'failed', 'idle'])
+/** Where `--watch` stops: the upgrade ended, or there is none (`idle`). */
+const FINAL = new Set([...FINAL_STATES, 'idle'])
 
 function nonNegativeInteger (flag: string): (value: string) => number {
   return (value) => {
@@ -69,8 +70,8 @@ async function watch (client: AdminClient, intervalMs: number): Promise<UpgradeS
   const drainBar = bars.create(1, 0, { label: 'inflight', detail: '' })
   try {
     for (;;) {
-      const index = PHASES.indexOf(status.state as typeof PHASES[number])
-      const phaseText = index >= 0 ? `${index + 1}/${PHASES.length} ${status.state}` : status.state
+      const index = FORWARD_PHASES.indexOf(status.state)
+      const phaseText = index >= 0 ? `${index + 1}/${FORWARD_PHASES.length} ${status.state}` : status.state
       phaseBar.update(status.progress_pct, { detail: `${phaseText} (${status.progress_pct}%)${status.error !== null && !FINAL.has(status.state) ? ' - ' + status.error.slice(0, 60) : ''}` })
       const stillDraining = status.state === 'pre_checks' || status.state === 'draining'
       const initial = Math.max(status.drain?.initial_inflight ?? 0, stillDraining ? status.inflight_count : 0, 1)
