@@ -89,12 +89,13 @@ export function readMigrations (dir: string): MigrationFile[] {
   return migrations
 }
 
-/** The repository's `migrations/` directory, found from this file whether it runs from src/ or dist/. */
+/**
+ * The shipped `migrations/`, by a path relative to this file that holds in both layouts: from the sources
+ * (src/coordinator/db → the repository's migrations/) and from the build (dist/src/coordinator/db →
+ * dist/migrations/, which `npm run build` copies), so an installed package finds its own.
+ */
 export function defaultMigrationsDir (): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'migrations'))) return path.join(dir, 'migrations')
-    dir = path.dirname(dir)
-  }
-  throw new MigrationFileError('cannot find the migrations/ directory next to package.json')
+  const dir = fileURLToPath(new URL('../../../migrations/', import.meta.url))
+  if (!existsSync(dir)) throw new MigrationFileError(`cannot find the migrations/ directory (looked in ${dir}; run \`npm run build\`)`)
+  return dir.replace(/\/$/, '')
 }
