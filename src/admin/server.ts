@@ -13,6 +13,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { IntentGateError, NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../errors.js'
+import { httpUrlOf, parseListen } from '../config/listen.js'
 import { sendProblem } from '../http/problem.js'
 import { InvalidAdminRequestError, MethodNotAllowedError } from './errors.js'
 
@@ -135,7 +136,7 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
       logger.debug({ group: group.name, routes: group.routes.length }, 'admin routes registered')
     },
     async listen () {
-      const { host, port } = splitHostPort(options.listen)
+      const { host, port } = parseListen(options.listen)
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen(port, host, () => {
@@ -149,8 +150,7 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
     },
     url () {
       if (address === null) throw new Error('the admin server is not listening')
-      const host = address.host.includes(':') ? `[${address.host}]` : address.host
-      return `http://${host}:${address.port}`
+      return httpUrlOf(address)
     },
     async close () {
       if (!server.listening) return
@@ -221,11 +221,4 @@ function send (res: ServerResponse, reply: AdminReply, requestId: string): void 
   headers['content-length'] = Buffer.byteLength(payload)
   res.writeHead(status, headers)
   res.end(res.req.method === 'HEAD' ? undefined : payload)
-}
-
-/** `host:port` or `[v6]:port` → parts (the config schema already checked the shape). */
-export function splitHostPort (listen: string): { host: string, port: number } {
-  const i = listen.lastIndexOf(':')
-  const host = listen.slice(0, i).replace(/^\[(.*)\]$/, '$1')
-  return { host, port: Number(listen.slice(i + 1)) }
 }

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.js'
+import { localUrlOf } from '../../config/listen.js'
 import type { Config } from '../../config/schema.js'
 import type { DrainStatus } from '../../drain/status.js'
 import { defaultMigrationsDir, readMigrations } from '../../coordinator/db/migration-files.js'
@@ -71,7 +72,7 @@ export function registerDbCommands (program: Command): void {
     .option('--assume-drained', 'apply requires_drain migrations without asking (the gateway is stopped)')
     .action(async (opts: DbOptions & { admin?: string, assumeDrained?: boolean }) => {
       await withRunner(opts, async (runner, config) => {
-        const adminUrl = opts.admin ?? `http://${config.admin.listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}`
+        const adminUrl = opts.admin ?? localUrlOf(config.admin.listen)
         const probe: DrainProbe = opts.assumeDrained === true ? async () => ({ drained: true, why: '' }) : adminDrainProbe(adminUrl)
         const applied = await runner.migrate({ drain: { mode: 'check', probe } })
         const out = consoleOutput(opts.json === true)
