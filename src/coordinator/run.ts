@@ -22,12 +22,21 @@ export interface ContractTarget {
   code_id: number
   checksum: string
   migrate_msg?: Record<string, unknown>
+  /** The code a revert migrates to (a build whose migrate accepts coming down); default: the contract's old code. */
+  rollback?: { code_id: number, checksum: string }
 }
+
+/** One contract of `contracts`: `settlement` or a name of `[chain.contracts]` (steps/contracts.ts). */
+export interface NamedContractTarget extends ContractTarget { name: string }
 
 export interface UpgradeRequest {
   target_version: string
   swap_to?: Color
   contract?: ContractTarget
+  /** Migrated in this order after `contract` (the settlement contract's), reverted in reverse. */
+  contracts?: NamedContractTarget[]
+  /** Migrate even when a target version is not newer than the contract's cw2 version. */
+  force_contract_version?: boolean
   drain_timeout_secs?: number
   force_after_timeout?: boolean
   stuck_settlement_action?: StuckSettlementAction
