@@ -28,7 +28,7 @@ import { upstreamsRoutes } from './admin/routes/upstreams.js'
 import { versionsRoutes } from './admin/routes/versions.js'
 import { upgradeRoutes } from './admin/routes/upgrade.js'
 import { checkpointRoutes } from './admin/routes/checkpoints.js'
-import { createContractClient } from './chain/contract-client.js'
+import { createContractClient, namedContractClients } from './chain/contract-client.js'
 import { createCoordinatorPart } from './coordinator/index.js'
 import { createIbcWatcher } from './ibc/watcher.js'
 
@@ -101,6 +101,8 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       ? createContractClient({ chain: config.chain, logger, env })
       : null
     if (contract !== null) stops.push(() => { contract.close() })
+    const contracts = config.chain.enabled ? namedContractClients(config.chain, logger, env) : {}
+    stops.push(() => { for (const client of Object.values(contracts)) client.close() })
     let adminListening = false
     const coordinator = await createCoordinatorPart({
       config,
@@ -108,6 +110,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       logger,
       catalog: versions,
       contract,
+      contracts,
       ibc: watcher,
       readyzUrl: () => (adminListening ? `${admin.url()}/readyz` : null)
     })

@@ -336,6 +336,11 @@ export function createContractClient (options: ContractClientOptions): ContractC
   }
 }
 
+/** One client per `[chain.contracts]` entry, by name (the settlement contract's is made by the caller). */
+export function namedContractClients (chain: ContractClientOptions['chain'], logger: Logger, env?: Record<string, string | undefined>): Record<string, ContractClient> {
+  return Object.fromEntries(Object.entries(chain.contracts ?? {}).map(([name, address]) => [name, createContractClient({ chain, logger: logger.child({ contract_name: name }), address, ...(env === undefined ? {} : { env }) })]))
+}
+
 /** The contract's own attributes (`wasm` events from this contract) merged by key; later ones win. */
 export function contractAttributes (events: TxOutcome['events'], contract: string): Record<string, string> {
   const attributes: Record<string, string> = {}

@@ -58,7 +58,7 @@ export function storedIntentMigrator (catalog: Catalog, upstreams: Config['upstr
   }
 }
 
-export function contractPort (client: ContractClient): ContractPort {
+export function contractPort (client: ContractClient, txTimeoutBlocks = 20): ContractPort {
   const info = async (): ReturnType<ContractPort['info']> => {
     const [state, version] = await Promise.all([client.contractState(), client.contractVersion()])
     return { address: state.address, code_id: state.codeId, contract: version.contract, version: version.version, admin: state.admin ?? null }
@@ -68,7 +68,10 @@ export function contractPort (client: ContractClient): ContractPort {
     inflightSettlements: async () => await client.inflightSettlements(),
     codeChecksum: async (codeId) => await client.codeChecksum(codeId),
     verifyMigration: async (codeId, checksum) => { await client.verifyMigration(codeId, checksum) },
-    migrate: async (codeId, checksum, msg) => (await client.migrate(codeId, checksum, msg)).transactionHash,
+    migrate: async (codeId, checksum, msg, options) => (await client.migrate(codeId, checksum, msg, options)).transactionHash,
+    dryRunMigrations: async (steps) => { await client.simulateMigrations(steps.map((s) => ({ codeId: s.code_id, msg: s.msg }))) },
+    height: async () => await client.height(),
+    timeoutHeight: async () => (await client.height()) + txTimeoutBlocks,
     extendTimeouts: async (ids, secs) => (await client.extendTimeout(ids, secs)).extended.length,
     health: async () => {
       try {

@@ -11,6 +11,7 @@ import { newestVersion } from '../versions/registry.js'
 import type { CheckpointService } from './checkpoint/service.js'
 import type { MigrationRunner } from './db/migration-runner.js'
 import { UpgradeConflictError, UpgradeRequestError } from './errors.js'
+import { CONTRACT_FIELDS, parseContractFields } from './contract-request.js'
 import { UpgradeExecutor, type DrainProgress } from './executor.js'
 import type { HealthSources } from './health.js'
 import { UpgradeJournal } from './journal.js'
@@ -32,6 +33,8 @@ export interface CoordinatorOptions {
   checkpoints: CheckpointService
   ibc: IbcPort | null
   contract: ContractPort | null
+  /** `[chain.contracts]` by name (an upgrade's `contracts`). */
+  contracts?: Readonly<Record<string, ContractPort>>
   upstreams: UpstreamPort
   api: HealthSources['api']
   storedIntents: StoredIntentMigrator | null
@@ -220,6 +223,7 @@ export class UpgradeCoordinator {
       migrations: this.o.migrations,
       ibc: this.o.ibc,
       contract: this.o.contract,
+      contracts: this.o.contracts,
       storedIntents: this.o.storedIntents,
       health: { store: this.o.store, ibc: this.o.ibc, contract: this.o.contract, upstreams: this.o.upstreams, api: this.o.api },
       logger: this.o.logger,
@@ -243,7 +247,7 @@ export class UpgradeCoordinator {
   private validate (input: unknown): UpgradeRequest {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new UpgradeRequestError('the body must be a JSON object')
     const body = input as Record<string, unknown>
-    const known = ['target_version', 'swap_to', 'contract', 'drain_timeout_secs', 'force_after_timeout', 'stuck_settlement_action']
+    const known = ['target_version', 'swap_to', ...CONTRACT_FIELDS, 'drain_timeout_secs', 'force_after_timeout', 'stuck_settlement_action']
     for (const key of Object.keys(body)) if (!known.includes(key)) throw new UpgradeRequestError(`${key}: unknown field (known: ${known.join(', ')})`)
     if (typeof body.target_version !== 'string' || !/^\d+\.\d+$/.test(body.target_version)) throw new UpgradeRequestError('target_version: required, a version like "2.0"')
     const request: UpgradeRequest = { target_version: body.target_version }
@@ -252,15 +256,7 @@ export class UpgradeCoordinator {
       if (!this.o.upstreams.colors().includes(body.swap_to)) throw new UpgradeRequestError(`swap_to: upstream ${body.swap_to} is not configured ([upstreams.${body.swap_to}])`)
       request.swap_to = body.swap_to as Color
     }
-    if (body.contract !== undefined && body.contract !== null) {
-      const c = body.contract as Record<string, unknown>
-      if (typeof c !== 'object' || Array.isArray(c)) throw new UpgradeRequestError('contract: must be an object {code_id, checksum, migrate_msg?}')
-      if (typeof c.code_id !== 'number' || !Number.isSafeInteger(c.code_id) || c.code_id < 1) throw new UpgradeRequestError('contract.code_id: must be a positive integer')
-      if (typeof c.checksum !== 'string' || !/^[0-9a-fA-F]{64}$/.test(c.checksum)) throw new UpgradeRequestError('contract.checksum: must be 64 hex digits (the SHA-256 of the new wasm code)')
-      if (c.migrate_msg !== undefined && (typeof c.migrate_msg !== 'object' || c.migrate_msg === null || Array.isArray(c.migrate_msg))) throw new UpgradeRequestError('contract.migrate_msg: must be an object')
-      if (this.o.contract === null) throw new UpgradeRequestError('contract: the chain is disabled ([chain] enabled = false), so no contract can be migrated')
-      request.contract = { code_id: c.code_id, checksum: c.checksum.toLowerCase(), ...(c.migrate_msg !== undefined ? { migrate_msg: c.migrate_msg as Record<string, unknown> } : {}) }
-    }
+    parseContractFields(body, request, { settlement: this.o.contract !== null, names: Object.keys(this.o.contracts ?? {}) })
     if (body.drain_timeout_secs !== undefined && body.drain_timeout_secs !== null) {
       if (typeof body.drain_timeout_secs !== 'number' || !Number.isSafeInteger(body.drain_timeout_secs) || body.drain_timeout_secs < 0) throw new UpgradeRequestError('drain_timeout_secs: must be a non-negative integer')
       request.drain_timeout_secs = body.drain_timeout_secs

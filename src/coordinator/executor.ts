@@ -17,7 +17,7 @@ import type { UpgradeJournal } from './journal.js'
 import type { LeaderLease } from './leader.js'
 import type { ContractPort, IbcPort, StoredIntentMigrator } from './ports.js'
 import type { PhaseRecord, UpgradeRun, UpgradeState } from './run.js'
-import { contractStep } from './steps/contract-step.js'
+import { checkContracts, contractSteps, SETTLEMENT } from './steps/contracts.js'
 import { schemaStep } from './steps/schema-step.js'
 import type { UpgradeStep } from './steps/step.js'
 import { storedIntentsStep } from './steps/stored-intents-step.js'
@@ -32,6 +32,8 @@ export interface ExecutorDeps {
   migrations: MigrationRunner
   ibc: IbcPort | null
   contract: ContractPort | null
+  /** The `[chain.contracts]` an upgrade may migrate besides the settlement contract, by name. */
+  contracts?: Readonly<Record<string, ContractPort>>
   storedIntents: StoredIntentMigrator | null
   health: Omit<HealthSources, 'activeColor'>
   logger: Logger
@@ -127,10 +129,7 @@ export class UpgradeExecutor {
       const down = failures(target)
       if (down.length > 0) throw new UpgradePhaseError('pre_checks', `swap target ${this.run.to_active} is not healthy: ${down[0]?.reason ?? ''}`)
     }
-    if (request.contract !== undefined) {
-      if (this.deps.contract === null) throw new UpgradePhaseError('pre_checks', 'a contract migration was requested but the chain is disabled')
-      await this.deps.contract.verifyMigration(request.contract.code_id, request.contract.checksum)
-    }
+    await checkContracts(request, this.contractPort, this.log)
     await this.checkAbort()
   }
 
@@ -266,7 +265,7 @@ export class UpgradeExecutor {
           record.status = 'reverting'
           record.updated_at_ms = Date.now()
           await this.save()
-          await step.revert(record.detail ?? {})
+          await step.revert(record.detail ?? {}, this.signal)
           record.status = 'reverted'
           record.updated_at_ms = Date.now()
           await this.save()
@@ -302,15 +301,16 @@ export class UpgradeExecutor {
       steps.push(storedIntentsStep(d.store, d.storedIntents, run.request.target_version, () => this.checkpointRecords(),
         (key, from, to) => { d.journal.recordStoredIntentMigration(run.id, key, from, to) }))
     }
-    if (run.request.contract !== undefined && d.contract !== null) {
-      // extend_timeout was already done at the drain timeout (on chain and in the store); the MigrateMsg must not
-      // extend the same settlements a second time.
-      const action = run.drain.stuck_action === 'extend_timeout' ? 'preserve' : run.drain.stuck_action ?? 'preserve'
-      steps.push(contractStep(d.contract, run.request.contract, run.request.target_version, action, d.config.upgrade.extend_timeout_secs))
-    }
+    // extend_timeout was already done at the drain timeout (on chain and in the store); the MigrateMsg must not
+    // extend the same settlements a second time.
+    const action = run.drain.stuck_action === 'extend_timeout' ? 'preserve' : run.drain.stuck_action ?? 'preserve'
+    steps.push(...contractSteps(run.request, this.contractPort, action, d.config.upgrade.extend_timeout_secs, this.log))
     if (run.to_active !== run.from_active) steps.push(swapStep(d.store, run.from_active, run.to_active))
     return steps
   }
+
+  private readonly contractPort = (name: string): ContractPort | null =>
+    name === SETTLEMENT ? this.deps.contract : this.deps.contracts?.[name] ?? null
 
   private checkpointRecords (): InflightRecord[] {
     return this.run.checkpoint_id === null ? [] : this.deps.checkpoints.files.read(this.run.checkpoint_id).inflight

@@ -28,6 +28,8 @@ export interface CoordinatorPartOptions {
   catalog: Catalog
   /** The settlement contract client; null when `[chain] enabled = false`. */
   contract: ContractClient | null
+  /** `[chain.contracts]` clients by name (an upgrade's `contracts`). */
+  contracts?: Readonly<Record<string, ContractClient>>
   ibc: Pick<IbcWatcher, 'pending' | 'state'> | null
   /** The gateway's own `/readyz` (the `api_endpoints` check); null to check only the active upstream. */
   readyzUrl: () => string | null
@@ -52,7 +54,8 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
     if (pending.length > 0) o.logger.warn({ pending: pending.map((p) => p.file) }, 'schema migrations wait for a drained system (an upgrade applies them)')
 
     const files = new CheckpointFiles({ dir: config.checkpoint.checkpoint_dir, compressThresholdBytes: config.checkpoint.compress_threshold_mb * 1024 * 1024 })
-    const contract = o.contract === null ? null : contractPort(o.contract)
+    const contract = o.contract === null ? null : contractPort(o.contract, config.chain.tx_timeout_blocks)
+    const contracts = Object.fromEntries(Object.entries(o.contracts ?? {}).map(([name, client]) => [name, contractPort(client, config.chain.tx_timeout_blocks)]))
     const ibc = o.ibc === null ? null : ibcPort(o.ibc)
     const upstreams = httpUpstreamPort(config.upstreams)
     let coordinator: UpgradeCoordinator | null = null
@@ -60,6 +63,7 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
       store: o.store,
       ibc,
       contract,
+      contracts,
       initialActive: config.proxy.initial_active,
       versions: {
         accepted: [...config.versions.accepted],
@@ -77,6 +81,7 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
       checkpoints,
       ibc,
       contract,
+      contracts,
       upstreams,
       api: {
         ready: async (signal) => {

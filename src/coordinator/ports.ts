@@ -53,8 +53,17 @@ export interface ContractPort {
   codeChecksum (codeId: number): Promise<string>
   /** Throws (naming why) unless `codeId` has checksum `checksumHex` and the gateway's signer is the contract's admin. */
   verifyMigration (codeId: number, checksumHex: string): Promise<void>
-  /** MsgMigrateContract (checks again first); throws when the chain refuses. Returns the transaction hash. */
-  migrate (codeId: number, checksumHex: string, msg: Record<string, unknown>): Promise<string>
+  /**
+   * MsgMigrateContract (checks again first); throws when the chain refuses. Returns the transaction hash.
+   * `timeoutHeight`: the tx's timeout_height, journaled by the caller before it is sent.
+   */
+  migrate (codeId: number, checksumHex: string, msg: Record<string, unknown>, options?: { timeoutHeight?: number }): Promise<string>
+  /** A dry run: the migrations simulated in order as one transaction; throws with the chain's reason when refused. */
+  dryRunMigrations?: (steps: Array<{ code_id: number, msg: Record<string, unknown> }>) => Promise<void>
+  /** The chain's latest block height. */
+  height?: () => Promise<number>
+  /** The timeout_height a transaction signed now carries (the height + `chain.tx_timeout_blocks`). */
+  timeoutHeight?: () => Promise<number>
   /** Extends the timeouts of the given settlements by `secs`; returns how many were extended. */
   extendTimeouts (ids: string[], secs: number): Promise<number>
   health (): Promise<HealthStatus>

@@ -10,6 +10,7 @@ import { UsageError } from '../../errors.js'
 import { UpgradeEndedError } from '../../coordinator/errors.js'
 import { FINAL_STATES, FORWARD_PHASES } from '../../coordinator/run.js'
 import { controlCommand, controlContext, positiveInteger, type ControlOptions } from '../control.js'
+import { contractFlag, contractsBody, type ContractFlag } from '../contract-flags.js'
 import { keyValues, table, time, type Output } from '../output.js'
 import type { AdminClient } from '../../admin/client.js'
 
@@ -102,10 +103,13 @@ export function registerUpgradeCommands (program: Command): void {
     .option('--swap-to <color>', 'the upstream that serves new intents afterwards: blue or green')
     .option('--code-id <n>', 'migrate the settlement contract to this code id', positiveInteger('--code-id'))
     .option('--code-checksum <hex>', 'the SHA-256 (hex) the new code must have')
+    .option('--contract <name:code_id:checksum>', 'migrate this contract (settlement or a [chain.contracts] name) too; repeatable, in order', contractFlag('--contract'))
+    .option('--rollback-code <name:code_id:checksum>', 'revert that --contract by migrating to this code (one whose migrate accepts coming down); repeatable', contractFlag('--rollback-code'))
+    .option('--force-contract-version', 'migrate even when a target version is not newer than the contract\'s cw2 version')
     .option('--drain-timeout-secs <n>', 'override upgrade.drain_timeout_secs', nonNegativeInteger('--drain-timeout-secs'))
     .option('--force-after-timeout', 'carry on when the drain times out (stuck settlements: see --stuck-settlement-action)')
     .option('--stuck-settlement-action <action>', 'with --force-after-timeout: preserve, refund_and_cancel or extend_timeout (default)')
-    .action(async (opts: ControlOptions & { targetVersion: string, swapTo?: string, codeId?: number, codeChecksum?: string, drainTimeoutSecs?: number, forceAfterTimeout?: boolean, stuckSettlementAction?: string }) => {
+    .action(async (opts: ControlOptions & { targetVersion: string, swapTo?: string, codeId?: number, codeChecksum?: string, contract?: ContractFlag[], rollbackCode?: ContractFlag[], forceContractVersion?: boolean, drainTimeoutSecs?: number, forceAfterTimeout?: boolean, stuckSettlementAction?: string }) => {
       if (opts.swapTo !== undefined && opts.swapTo !== 'blue' && opts.swapTo !== 'green') throw new UsageError(`--swap-to must be blue or green (got '${opts.swapTo}')`)
       if ((opts.codeId === undefined) !== (opts.codeChecksum === undefined)) throw new UsageError('--code-id and --code-checksum go together')
       if (opts.codeChecksum !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.codeChecksum)) throw new UsageError('--code-checksum must be 64 hex digits (the SHA-256 of the wasm code)')
@@ -117,6 +121,8 @@ export function registerUpgradeCommands (program: Command): void {
         target_version: opts.targetVersion,
         ...(opts.swapTo !== undefined ? { swap_to: opts.swapTo } : {}),
         ...(opts.codeId !== undefined ? { contract: { code_id: opts.codeId, checksum: opts.codeChecksum } } : {}),
+        ...(opts.contract !== undefined || opts.rollbackCode !== undefined ? { contracts: contractsBody(opts.contract, opts.rollbackCode) } : {}),
+        ...(opts.forceContractVersion === true ? { force_contract_version: true } : {}),
         ...(opts.drainTimeoutSecs !== undefined ? { drain_timeout_secs: opts.drainTimeoutSecs } : {}),
         ...(opts.forceAfterTimeout === true ? { force_after_timeout: true } : {}),
         ...(opts.stuckSettlementAction !== undefined ? { stuck_settlement_action: opts.stuckSettlementAction } : {})

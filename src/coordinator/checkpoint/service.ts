@@ -13,6 +13,8 @@ export interface CheckpointSources {
   store: Store
   ibc: IbcPort | null
   contract: ContractPort | null
+  /** `[chain.contracts]` by name. */
+  contracts?: Readonly<Record<string, ContractPort>>
   initialActive: Color
   versions: SystemCheckpoint['versions']
   protocolVersion: () => Promise<string>
@@ -42,6 +44,10 @@ export class CheckpointService {
       contract?.inflightSettlements() ?? Promise.resolve([]),
       this.sources.protocolVersion()
     ])
+    const contracts = await Promise.all(Object.entries(this.sources.contracts ?? {}).map(async ([name, port]) => {
+      const [info, inflightSettlements] = await Promise.all([port.info(), port.inflightSettlements()])
+      return { name, info, inflight_settlements: inflightSettlements }
+    }))
     const now = Date.now()
     const checkpoint: SystemCheckpoint = {
       format: CHECKPOINT_FORMAT,
@@ -54,6 +60,7 @@ export class CheckpointService {
       drain: control.drain,
       versions: this.sources.versions,
       contract: contractInfo === null ? null : { info: contractInfo, inflight_settlements: settlements },
+      ...(contracts.length > 0 ? { contracts } : {}),
       pending_ibc_packets: pending,
       inflight
     }

@@ -23,6 +23,8 @@ export interface SystemCheckpoint {
   /** The versions configuration and the versions each upstream accepts. */
   versions: { accepted: string[], default: string, upstreams: Partial<Record<Color, string[]>> }
   contract: { info: ContractInfo, inflight_settlements: Array<Record<string, unknown>> } | null
+  /** The `[chain.contracts]` an upgrade may migrate: each one's cw2 info and what it holds in flight. */
+  contracts?: Array<{ name: string, info: ContractInfo, inflight_settlements: Array<Record<string, unknown>> }>
   pending_ibc_packets: PendingPacket[]
   inflight: InflightRecord[]
 }

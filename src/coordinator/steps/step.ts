@@ -10,5 +10,6 @@ export interface UpgradeStep {
   prepare (): Promise<StepDetail>
   /** Returns facts worth keeping (merged into the step's detail), e.g. the migration transaction's hash. */
   apply (detail: StepDetail, signal: AbortSignal): Promise<StepDetail | undefined>
-  revert (detail: StepDetail): Promise<void>
+  /** `signal`: the coordinator stopped acting (a revert that waits, e.g. for a timeout height, gives up). */
+  revert (detail: StepDetail, signal?: AbortSignal): Promise<void>
 }
