@@ -1,0 +1,59 @@
+/**
+ * The watcher's health, as `state()` reports it to the coordinator's `ibc_relayer` check and to
+ * `GET /admin/ibc/status`: its parts' figures, the last error any part met, and the reasons it is not healthy.
+ */
+import { IntentGateError } from '../errors.js'
+import type { BlockFeed } from './block-feed.js'
+import type { HeightLoop } from './height-loop.js'
+import type { IbcWatcherState } from './types.js'
+
+/** More heights than this between the chain and the last applied one is lagging. */
+const LAG_TOLERATED_BLOCKS = 5
+
+/** The last error a part of the watcher met (it keeps running; `state()` shows it). */
+export class LastError {
+  value: IbcWatcherState['last_error'] = null
+
+  constructor (private readonly now: () => number) {}
+
+  record (err: unknown, context: string): void {
+    const typed = err instanceof IntentGateError ? err : null
+    const message = err instanceof Error ? err.message : String(err)
+    this.value = { code: typed?.code ?? 'IG_ERR', message: `${context}: ${message}`, at_ms: this.now() }
+  }
+}
+
+/** An error as a log line shows it. */
+export function errorSummary (err: unknown): { code?: string, message: string } {
+  if (err instanceof IntentGateError) return { code: err.code, message: err.message }
+  return { message: err instanceof Error ? err.message : String(err) }
+}
+
+export function watcherState (loop: HeightLoop, feed: BlockFeed, errors: LastError, staleSecs: number): IbcWatcherState {
+  const view = loop.view()
+  const stale = view.filter((p) => p.stale).length
+  const connected = feed.connected()
+  const lag = loop.chainHeight !== null && loop.lastHeight !== null ? loop.chainHeight - loop.lastHeight : 0
+  const reasons: string[] = []
+  if (!connected) reasons.push('not receiving blocks from the chain')
+  // Until the first reconciliation, a fresh watcher cannot know what was pending before it started.
+  if (loop.lastReconcile === null) reasons.push('not yet reconciled with the chain\'s packet commitments')
+  if (stale > 0) reasons.push(`${stale} packet(s) pending longer than ${staleSecs} s (is the relayer running?)`)
+  if (loop.unknownChannels.size > 0) reasons.push(`unknown channel(s): ${[...loop.unknownChannels].join(', ')}`)
+  if (lag > LAG_TOLERATED_BLOCKS) reasons.push(`${lag} heights behind the chain`)
+  return {
+    connected,
+    healthy: reasons.length === 0,
+    reason: reasons.length === 0 ? null : reasons.join('; '),
+    last_height: loop.lastHeight,
+    chain_height: loop.chainHeight,
+    last_block_at_ms: feed.lastBlockAtMs,
+    pending: view.length,
+    stale,
+    unknown_channels: [...loop.unknownChannels].sort(),
+    malformed_events: loop.malformedEvents,
+    subscriptions_rebuilt: feed.rebuilt,
+    last_error: errors.value,
+    last_reconcile: loop.lastReconcile
+  }
+}
