@@ -1,0 +1,150 @@
+/**
+ * One bounded chaos run: signed clients at a steady rate through two gateway instances while faults follow one
+ * another on a timeline (as fractions of the run, so a short run has them all too):
+ *
+ *   6 %  blue → green through one instance's admin API
+ *  14 %  green → blue with `redis-cli SET active` (on the primary; `-c` on a cluster)
+ *  22 %  one instance SIGKILLed, started again
+ *  34 %  the Redis primary (on a cluster: the namespace's master) SIGKILLed, a replica promoted, the old one back
+ *  46 %  the chain node SIGKILLed, started again on the same port and state
+ *  56 %  a coordinated upgrade (2.0, swap to green, contract migrated); its leader SIGKILLed while draining, the
+ *        other instance takes the lease over and finishes it; the killed one started again
+ *
+ * Then the clients stop sending, every intent is followed to its final answer, the upgrade to its end, and the
+ * figures are computed against the services' ledgers.
+ */
+import { randomBytes } from 'node:crypto'
+import type { UpgradeStatusBody } from '../../src/admin/routes/upgrade.js'
+import type { GatewayProcess } from '../../test/helpers/gateway.js'
+import { ChaosClients } from './client.js'
+import { computeFigures, type Figures, type Ledger } from './figures.js'
+import { NAMESPACE, startWorld, Teardowns } from './world.js'
+
+export interface ChaosOptions {
+  durationMs: number
+  cluster: boolean
+  ratePerSec: number
+  /** Progress lines (stderr in the CLI). */
+  log?: (line: string) => void
+}
+
+const FINAL = ['completed', 'rolled_back', 'failed']
+const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Polls (every 100 ms: the admin API has no push) until `probe` gives a value; throws after `timeoutMs`. */
+async function until<T> (what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value !== undefined) return value
+    } catch (err) { last = err }
+    if (Date.now() > deadline) throw new Error(`chaos: timed out waiting for ${what}${last === undefined ? '' : ` (${String(last)})`}`)
+    await sleep(100)
+  }
+}
+
+async function upgradeStatus (gw: GatewayProcess): Promise<UpgradeStatusBody> {
+  const r = await gw.admin<UpgradeStatusBody>('GET', '/admin/upgrade/status')
+  if (r.status !== 200) throw new Error(`upgrade status ${r.status}`)
+  return r.body
+}
+
+export async function runChaos (options: ChaosOptions): Promise<Figures> {
+  const log = options.log ?? (() => {})
+  const t = new Teardowns()
+  try {
+    const instances: Array<GatewayProcess | null> = []
+    const live = (): GatewayProcess[] => instances.filter((g): g is GatewayProcess => g !== null)
+    log(`chaos: starting the world (${options.cluster ? 'Redis Cluster' : 'Redis Sentinel'}, chain, blue, green, two gateways) and signing the intents`)
+    const clients = new ChaosClients({ targets: () => live().map((g) => g.proxyUrl), ratePerSec: options.ratePerSec, runId: randomBytes(4).toString('hex') })
+    const signing = clients.prepare(Math.ceil(options.ratePerSec * options.durationMs / 1000) + options.ratePerSec)
+    const world = await startWorld(t, { cluster: options.cluster, settleMs: 1500 })
+    instances.push(await world.startGateway('a'), await world.startGateway('b'))
+    for (const gw of live()) {
+      await until('both upstreams healthy', async () => {
+        const { body } = await gw.admin<{ upstreams: Array<{ healthy: boolean }> }>('GET', '/admin/upstreams')
+        return body.upstreams.filter((u) => u.healthy).length === 2 ? true : undefined
+      })
+    }
+    await signing
+    const faults: string[] = []
+    const started = performance.now()
+    const note = (what: string): void => {
+      const line = `${((performance.now() - started) / 1000).toFixed(1)} s: ${what}`
+      faults.push(line)
+      log(`chaos: ${line}`)
+    }
+    const at = async (fraction: number): Promise<void> => { await sleep(Math.max(0, started + fraction * options.durationMs - performance.now())) }
+    const restart = async (index: number, name: string, signal: NodeJS.Signals): Promise<void> => {
+      const gw = instances[index] as GatewayProcess
+      instances[index] = null
+      await gw.stop(signal)
+      note(`instance ${name} ${signal === 'SIGKILL' ? 'SIGKILLed' : 'stopped'}`)
+      instances[index] = await world.startGateway(name)
+      note(`instance ${name} started again`)
+    }
+    clients.start(options.durationMs)
+    note(`clients at ${options.ratePerSec} intents/s`)
+
+    await at(0.06)
+    const swap = await (instances[0] as GatewayProcess).admin('POST', '/admin/upstreams/active', { color: 'green' })
+    note(`admin swap to green (${swap.status})`)
+
+    await at(0.14)
+    note(`redis-cli SET active blue (${await world.redis.cli('SET', `intent-gate:{${NAMESPACE}}:active`, 'blue')})`)
+
+    await at(0.22)
+    await restart(1, 'b', 'SIGKILL')
+
+    await at(0.34)
+    await world.redis.crashPrimary(note)
+
+    await at(0.46)
+    await world.restartChain()
+    note('chain node SIGKILLed and started again')
+
+    await at(0.56)
+    const info = world.chain.info
+    const asked = live()[0] as GatewayProcess
+    const start = await asked.admin<{ id: string }>('POST', '/admin/upgrade/start', {
+      target_version: '2.0', swap_to: 'green', contract: { code_id: info.code_ids['2.0'], checksum: info.checksums['2.0'] }
+    })
+    note(`coordinated upgrade started (${start.status})`)
+    let upgradeEnd = 'not started'
+    if (start.status === 202) {
+      await until('the upgrade to drain', async () => ['draining', 'checkpointing'].includes((await upgradeStatus(asked)).state) ? true : undefined)
+      const statuses = await Promise.all(live().map(async (gw) => ({ gw, status: await upgradeStatus(gw) })))
+      const leader = statuses.find((s) => s.status.leader.is_leader)?.gw
+      const index = leader === undefined ? -1 : instances.indexOf(leader)
+      if (leader !== undefined && index >= 0) {
+        instances[index] = null
+        await leader.stop('SIGKILL')
+        note(`the upgrade's leader SIGKILLed mid-phase (${statuses.find((s) => s.gw === leader)?.status.state ?? '?'})`)
+        const survivor = live()[0] as GatewayProcess
+        const done = await until('the survivor to finish the upgrade', async () => {
+          const s = await upgradeStatus(survivor)
+          return FINAL.includes(s.state) ? s : undefined
+        }, 120_000)
+        upgradeEnd = `${done.state}${done.leader.is_leader ? ', taken over by the other instance' : ''}`
+        note(`upgrade ${upgradeEnd}`)
+        instances[index] = await world.startGateway(index === 0 ? 'a' : 'b')
+        note('the killed leader started again')
+      }
+    }
+
+    await at(1)
+    note('clients stop sending; following every intent to its end')
+    const outcomes = await clients.finish()
+    note(`every intent answered (${outcomes.length})`)
+    const ledger = async (s: typeof world.blue): Promise<Ledger> => await s.stats() as Ledger
+    const [blue, green] = await Promise.all([ledger(world.blue), ledger(world.green)])
+    for (const sample of clients.tally.samples.slice(0, 3)) log(`chaos: non-retryable ${sample.status} for ${sample.key}: ${sample.body}`)
+    return computeFigures(outcomes, clients.tally, blue, green, {
+      mode: world.redis.kind, durationS: Math.round(options.durationMs / 1000), ratePerS: options.ratePerSec, faults
+    })
+  } finally {
+    await t.run()
+  }
+}
