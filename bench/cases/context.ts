@@ -57,7 +57,8 @@ export async function measure (ctx: BenchContext, url: string, targetPid: number
   const before = snapshot(ctx.resources.pids(), [targetPid])
   const result = await run(ctx, spec, request)
   if (spec.bodies !== undefined && result.requests + spec.connections > spec.bodies.count) {
-    throw new BodiesExhaustedError(`the measured run sent ${result.requests} requests or more, beyond the ${spec.bodies.count} signed bodies prepared for it`)
+    const refused = result.badStatus > 0 ? ` (${result.badStatus} answers had a bad status: were the bodies refused?)` : ''
+    throw new BodiesExhaustedError(`the measured run sent ${result.requests} requests or more, beyond the ${spec.bodies.count} signed bodies prepared for it${refused}`)
   }
   return { result, cpu: since(before), warmup }
 }

@@ -1,8 +1,10 @@
 /**
  * The intent-gate rows: pass-through (the same GET as the reference rows), submissions through Redis (a 1.0
  * intent to a 1.0 upstream: no translation), and translated submissions (the same 1.0 intent to a 2.0-only
- * upstream: the gateway translates the body and the answer). Each row gets a fresh gateway process and its own
- * Redis namespace, so no row inherits another's inflight records.
+ * upstream: the gateway translates the body and the answer), submissions with signature verification on (really
+ * signed bodies), and submissions with `wait_replicas = 1` (a primary with one replica of its own). Each row gets
+ * a fresh gateway process and its own Redis namespace, so no row inherits another's inflight records. Every row
+ * also reports Redis's command time and main-thread CPU per request over its measured run.
  */
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'

@@ -7,10 +7,8 @@
  */
 import { since, snapshot, type CpuUse } from '../lib/cpu.js'
 import { startGateway, type Gateway } from '../lib/gateway.js'
-import { fillTemplate } from '../lib/intents.js'
 import { startRedis } from '../lib/redis.js'
 import { percentile } from '../lib/stats.js'
-import { sendCount } from '../load/count.js'
 import type { LoadResult } from '../load/types.js'
 import { INTENT_PATH, loadSpec, run, type BenchContext } from './context.js'
 
@@ -38,7 +36,7 @@ async function inflight (gateway: Gateway): Promise<number> {
   return res.ok ? (await res.json() as { inflight_settlements: number }).inflight_settlements : Number.NaN
 }
 
-/** Polls `path` back to back until `stop` resolves; one client, each request after the last answer. */
+/** Polls `path` back to back until `stop.done`: one client, each request sent once the last was answered. */
 async function poll (gateway: Gateway, path: string, stop: { done: boolean }): Promise<PollStats> {
   const latencies: number[] = []
   let errors = 0
@@ -66,11 +64,22 @@ export async function statusLoadCase (ctx: BenchContext, backendUrl: string): Pr
       name: 'intent-gate (status-under-load)', redisUrl: redis.url, namespace: 'bench-status', blue: { url: backendUrl, versions: ['1.0'] }, connections: ctx.options.connections
     })
     const pid = gateway.child.proc.pid ?? 0
-    const nonceBase = ctx.nonces.take()
-    ctx.log(`  loading ${count.toLocaleString('en-US')} inflight intents through the gateway ...`)
-    const loaded = await sendCount(gateway.url, INTENT_PATH, count, ctx.options.connections, (i) => fillTemplate(ctx.intentV1, nonceBase + i))
-    // The loading was the warm-up: hundreds of thousands of calls into the submission path.
     const request = { method: 'POST' as const, path: INTENT_PATH, intent: ctx.intentV1 }
+    ctx.log(`  loading ${count.toLocaleString('en-US')} inflight intents through the gateway (wrk) ...`)
+    // Loaded by the load generator in runs of a few seconds until the count is reached: a C client leaves the
+    // machine's cores to the gateway. It is the warm-up too (far more calls than --warmup-requests).
+    const loadStarted = performance.now()
+    const byStatus: Record<string, number> = {}
+    let held = await inflight(gateway)
+    while (held < count) {
+      const r = await run(ctx, await loadSpec(ctx, gateway.url, request, 5), request)
+      byStatus['answered 2xx'] = (byStatus['answered 2xx'] ?? 0) + r.requests - r.badStatus
+      if (r.badStatus > 0) byStatus['bad status'] = (byStatus['bad status'] ?? 0) + r.badStatus
+      if (r.errors > 0) byStatus['errors'] = (byStatus['errors'] ?? 0) + r.errors
+      held = await inflight(gateway)
+      if (r.requests === 0 || !Number.isFinite(held)) throw new Error(`loading stalled at ${held} inflight intents`)
+    }
+    const loaded = { seconds: (performance.now() - loadStarted) / 1000, byStatus }
     const runs: StatusRun[] = []
     for (const polling of [false, true]) {
       const inflightBefore = await inflight(gateway)
@@ -83,7 +92,7 @@ export async function statusLoadCase (ctx: BenchContext, backendUrl: string): Pr
       runs.push({ name: polling ? 'one client polling upgrade status' : 'nobody polling', inflightBefore, result, cpu, poll: await poller })
       ctx.log(`  ${runs.at(-1)?.name ?? ''}: ${Math.round(result.rps)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`)
     }
-    return { ...base, inflight: count, load: { seconds: loaded.seconds, byStatus: loaded.byStatus }, runs }
+    return { ...base, inflight: count, load: loaded, runs }
   } catch (err) {
     return { ...base, error: (err as Error).stack ?? String(err) }
   } finally {

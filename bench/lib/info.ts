@@ -44,7 +44,7 @@ export const CONTAINER_COMMANDS: ReadonlySet<string> = new Set(['eval', 'evalsha
 const SCRIPT_COMMANDS: ReadonlySet<string> = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro'])
 
 /** What the bench itself asks Redis between runs (redis-cli): never the gateway's cost. */
-const BENCH_COMMANDS: ReadonlySet<string> = new Set(['info', 'config|resetstat', 'config|get', 'config|set', 'dbsize', 'command|docs', 'command', 'wait'])
+const BENCH_COMMANDS: ReadonlySet<string> = new Set(['info', 'config|resetstat', 'config|get', 'config|set', 'dbsize', 'command|docs', 'command'])
 
 /** Lower-case names of the commands Lua source calls with a literal name: `redis.call('HSET', ...)`, `pcall("get", ...)`. */
 export function scriptCommandNames (sources: Iterable<string>): Set<string> {

@@ -170,6 +170,8 @@ t.test('--check: the recorded ratio is read from its marked line; a fall of more
 t.test('--check runs only the two rows of its ratio and refuses --only', async (t) => {
   t.same([...(parseOptions(['--check'])?.only ?? [])], ['pass-through', 'submit'])
   t.equal(parseOptions(['--check'])?.check, true)
+  t.equal(parseOptions(['--check'])?.rounds, 3, 'medians of 3 rounds by default')
+  t.equal(parseOptions(['--check', '--rounds', '5'])?.rounds, 5)
   t.equal(parseOptions([])?.check, false)
   t.throws(() => parseOptions(['--check', '--only', 'submit']), new UsageError('--check runs its own rows; it does not take --only'))
 })
