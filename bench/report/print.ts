@@ -53,7 +53,7 @@ export function formatSyscalls (rows: GatewayCaseResult[]): string {
 
 export function formatRows (rows: CaseResult[]): string {
   return table(['case', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'bad status', 'errors', 'cpu us/req (rounds)', 'bench cpu', 'others\' cpu'], rows.map((r) => {
-    if (r.result === undefined) return [r.title, r.skipped !== undefined ? `skipped: ${r.skipped}` : `FAILED: ${(r.error ?? '').split('\n')[0] ?? ''}`]
+    if (r.result === undefined) return [r.title, r.skipped !== undefined ? (r.skipped.startsWith('n/a') ? r.skipped : `skipped: ${r.skipped}`) : `FAILED: ${(r.error ?? '').split('\n')[0] ?? ''}`]
     const x = r.result
     const roundsCpu = r.rounds === undefined ? '' : ` (${r.rounds.map((x) => x.cpuUsPerRequest === null ? '-' : num(x.cpuUsPerRequest, 0)).join('/')})`
     return [r.title, num(x.rps), num(x.p50Ms, 2), num(x.p99Ms, 2), num(x.maxMs, 1), num(x.badStatus), num(x.errors),
