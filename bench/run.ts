@@ -2,8 +2,11 @@
 /**
  * `npm run bench`: every case of docs/benchmarks.md in one run on this machine, side by side. Starts the
  * backends, the reference proxies, a Redis on a free port and one gateway process per gateway row; prints the
- * table, the ratios the issues aim at, the swap windows and the checkpoint timings; writes the same as JSON
- * (bench/results/latest.json by default). Everything it started is stopped at the end, on an error and on Ctrl-C.
+ * table, the ratios the issues aim at, the per-intent costs (Redis time and memory, translation, verification,
+ * status reads under load), the swap windows and the checkpoint timings; writes the same as JSON
+ * (bench/results/latest.json by default). With --check, compares the submission/pass-through CPU ratio with the
+ * one docs/benchmarks.md records (exit 1 on a fall of more than 20%). Everything it started is stopped at the
+ * end, on an error and on Ctrl-C.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
