@@ -90,7 +90,7 @@ export class ChaosClients {
     const body = JSON.stringify(intent)
     const cap = this.options.retryCapMs ?? 500
     const first = performance.now()
-    const giveUpAt = first + (this.options.giveUpMs ?? 120_000)
+    const giveUpAt = first + (this.options.giveUpMs ?? 300_000)
     while (performance.now() < giveUpAt) {
       const targets = this.options.targets()
       const target = targets[(index + outcome.attempts) % Math.max(1, targets.length)]

@@ -111,7 +111,7 @@ export async function runChaos (options: ChaosOptions): Promise<Figures> {
     const start = await asked.admin<{ id: string }>('POST', '/admin/upgrade/start', {
       target_version: '2.0', swap_to: 'green', contract: { code_id: info.code_ids['2.0'], checksum: info.checksums['2.0'] }
     })
-    note(`coordinated upgrade started (${start.status})`)
+    note(start.status === 202 ? 'coordinated upgrade started' : `coordinated upgrade refused: ${start.status} ${JSON.stringify(start.body).slice(0, 300)}`)
     let upgradeEnd = 'not started'
     if (start.status === 202) {
       await until('the upgrade to drain', async () => ['draining', 'checkpointing'].includes((await upgradeStatus(asked)).state) ? true : undefined)
