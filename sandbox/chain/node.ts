@@ -87,6 +87,11 @@ export class ChainNode extends EventEmitter {
     return block === undefined ? undefined : { block, index: position.index }
   }
 
+  /** The txs waiting for the next block (what `num_unconfirmed_txs` reports). */
+  mempoolSize (): { count: number, bytes: number } {
+    return { count: this.#mempool.length, bytes: this.#mempool.reduce((n, entry) => n + entry.bytes.length, 0) }
+  }
+
   /** CheckTx and, when it passes, into the mempool. */
   submitTx (bytes: Uint8Array): CheckTxResponse {
     const hash = txHash(bytes)

@@ -169,7 +169,10 @@ export function createMethods (node: ChainNode, rpcUrl: string): Record<string, 
       return { last_height: String(latest), block_metas: metas }
     },
     validators: () => ({ block_height: String(node.latest.height), validators: [validatorJson()], count: '1', total: '1' }),
-    num_unconfirmed_txs: () => ({ n_txs: '0', total: '0', total_bytes: '0', txs: null })
+    num_unconfirmed_txs: () => {
+      const { count, bytes } = node.mempoolSize()
+      return { n_txs: String(count), total: String(count), total_bytes: String(bytes), txs: null }
+    }
   }
 }
 

@@ -48,6 +48,7 @@ export function checkpointRoutes (deps: CheckpointRoutesDeps): RouteGroup {
               drain: c.drain,
               versions: c.versions,
               contract: c.contract === null ? null : { ...c.contract.info, inflight_settlements: c.contract.inflight_settlements },
+              contracts: (c.contracts ?? []).map((x) => ({ name: x.name, ...x.info, inflight_settlements: x.inflight_settlements })),
               pending_ibc_packets: c.pending_ibc_packets,
               inflight: c.inflight.map((r) => ({ key: r.key, id: r.id, upstream: r.upstream, version: r.version, phase: r.phase, deadline: r.deadline, created_at: r.created_at_ms / 1000 }))
             }
