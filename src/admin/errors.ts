@@ -26,3 +26,9 @@ export class MethodNotAllowedError extends IntentGateError {
     super(`this route answers ${allowed.join(', ')}`)
   }
 }
+
+/** `/admin/*` or `/status` asked under a Host that is not this listener's (DNS rebinding): 403. */
+export class HostNotAllowedError extends IntentGateError {
+  override readonly code = 'IG_ERR_HOST_NOT_ALLOWED'
+  override readonly problem = { status: 403, type: 'host-not-allowed', title: 'Host not allowed' }
+}

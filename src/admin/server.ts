@@ -1,32 +1,54 @@
 /**
- * The admin listener: a small node:http router with JSON in and out, problem+json errors (the proxy's problem
- * module, so both ports answer alike), and the bearer token on every `/admin/*` route. Route groups live in
- * `src/admin/routes/*.ts`, one file each, and the composition root registers each with one line:
+ * The admin listener, on fastify: JSON in and out, problem+json errors (the same module as the proxy's, so both
+ * ports answer alike), the bearer token on every `/admin/*` route, and the Host check against DNS rebinding.
+ * Route groups live in `src/admin/routes/*.ts`, one file each, and declare each route once with its TypeBox
+ * request and response schemas; the composition root registers each group with one line:
  *
  *   admin.register(drainRoutes({ store, ... }))
+ *
+ * The schemas validate requests (errors in the admin API's words, src/admin/schema-errors.ts) and make the
+ * OpenAPI 3.1 document at `GET /admin/openapi.json` (@fastify/swagger). Responses are written with plain
+ * JSON.stringify: a response schema documents the body, it does not filter it.
  *
  * The token is compared in constant time over SHA-256 digests (equal length whatever the client sent), and is
  * never logged.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
-import type { AddressInfo } from 'node:net'
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
+import swagger from '@fastify/swagger'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import type { Logger } from 'pino'
 import { IntentGateError, NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../errors.js'
 import { httpUrlOf, parseListen } from '../config/listen.js'
-import { sendProblem } from '../http/problem.js'
+import { problemOf, retryAfterOf } from '../http/problem.js'
 import { InvalidAdminRequestError, MethodNotAllowedError } from './errors.js'
+import { hostAllowed, HostNotAllowedError } from './host-check.js'
+import { typeboxValidator } from './schema-errors.js'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
 
-export interface AdminRequest {
+/** What a route declares about its requests and answers; the OpenAPI document is made from these. */
+export interface RouteSchema {
+  summary: string
+  description?: string
+  params?: TSchema
+  querystring?: TSchema
+  body?: TSchema
+  /** Status → body schema of the successful answers (errors are problem+json, added for every route). */
+  response?: Record<number, TSchema>
+}
+
+type StaticOr<T, Fallback> = [T] extends [TSchema] ? Static<T> : Fallback
+
+export interface AdminRequest<S extends RouteSchema = RouteSchema> {
   method: Method
   path: string
-  /** `:name` segments of the route pattern. */
-  params: Record<string, string>
+  /** `:name` segments of the route pattern (decoded). */
+  params: StaticOr<S['params'], Record<string, string>>
   query: URLSearchParams
-  /** The parsed JSON body of POST/PUT (`{}` when empty); undefined for GET. */
-  body: unknown
+  /** The parsed JSON body of POST/PUT (`{}` when empty), checked against `schema.body` when there is one. */
+  body: StaticOr<S['body'], unknown>
   requestId: string
 }
 
@@ -34,19 +56,27 @@ export interface AdminReply {
   status?: number
   /** Serialised as JSON unless `raw` is given. */
   body?: unknown
-  /** A ready body with its content type (the Prometheus text). */
-  raw?: { contentType: string, text: string }
+  /** A ready body with its content type (the Prometheus text, the status page's files). */
+  raw?: { contentType: string, text: string | Buffer }
   headers?: Record<string, string>
+  /** A streaming answer (Server-Sent Events): the handler writes to the raw response itself. */
+  hijack?: (res: import('node:http').ServerResponse) => void
 }
 
-export interface Route {
+export interface Route<S extends RouteSchema = RouteSchema> {
   method: Method
   /** Literal segments and `:param` segments, e.g. `/admin/inflight/:id/complete`. */
   path: string
-  handler: (req: AdminRequest) => Promise<AdminReply> | AdminReply
+  schema?: S
+  handler: (req: AdminRequest<S>) => Promise<AdminReply> | AdminReply
 }
 
-/** A named set of routes, one file in src/admin/routes. */
+/** Declares one route with its handler typed from its schemas. */
+export function route<S extends RouteSchema> (r: Route<S>): Route {
+  return r as unknown as Route
+}
+
+/** A named set of routes, one file in src/admin/routes (the group's name is its OpenAPI tag). */
 export interface RouteGroup {
   name: string
   routes: Route[]
@@ -59,6 +89,10 @@ export interface AdminServerOptions {
   logger: Logger
   /** Largest accepted request body. */
   maxBodyBytes?: number
+  /** Host names (port ignored) `/admin/*` and `/status` answer besides loopback names and the listen host. */
+  allowedHosts?: readonly string[]
+  /** The package version shown in the OpenAPI document. */
+  version?: string
 }
 
 export interface AdminServer {
@@ -70,45 +104,98 @@ export interface AdminServer {
 
 const DEFAULT_MAX_BODY = 64 * 1024
 
+export const ProblemSchema = Type.Object({
+  type: Type.String({ description: 'urn:intent-gate:problem:<type> (docs/errors.md)' }),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  request_id: Type.String(),
+  errors: Type.Optional(Type.Array(Type.Object({ field: Type.String({ description: 'a JSON pointer' }), message: Type.String() })))
+}, { $id: 'Problem', description: 'application/problem+json (RFC 9457)' })
+
+/** `/admin/*` needs the token; these are the admin paths that do not (the API's own description). */
+const OPEN_ADMIN_PATHS = new Set(['/admin/openapi.json'])
+
 export function createAdminServer (options: AdminServerOptions): AdminServer {
   const routes: Array<Route & { segments: string[] }> = []
   const expectedDigest = digest(options.token)
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
   const logger = options.logger.child({ component: 'admin' })
+  const listen = parseListen(options.listen)
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      logger.error({ err }, 'admin response could not be written')
-      res.destroy()
-    })
-  })
-  server.keepAliveTimeout = 5000
-
-  async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const header = req.headers['x-request-id']
-    const requestId = typeof header === 'string' && header !== '' && header.length <= 200 ? header : randomUUID()
-    try {
-      const url = new URL(req.url ?? '/', 'http://admin.invalid')
-      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname
-      if (path === '/admin' || path.startsWith('/admin/')) authorize(req.headers.authorization)
-      const { route, params } = match(req.method ?? 'GET', path)
-      const method = route.method
-      const body = method === 'POST' || method === 'PUT' ? await readJson(req, maxBody) : undefined
-      const reply = await route.handler({ method, path, params, query: url.searchParams, body, requestId })
-      send(res, reply, requestId)
-    } catch (err) {
-      // Refusals are the caller's business; only failures of the gateway itself are worth a log line.
-      if (!(err instanceof IntentGateError) || err.problem.status === 500) {
-        logger.error({ err, method: req.method, url: req.url, requestId }, 'admin request failed')
-      }
-      const headers: Record<string, string> = { 'x-request-id': requestId }
-      if (err instanceof UnauthorizedError) headers['www-authenticate'] = 'Bearer realm="intent-gate-admin"'
-      if (err instanceof MethodNotAllowedError) headers.allow = err.allowed.join(', ')
-      // A body we did not read keeps the socket busy: close it rather than read megabytes we will refuse.
-      if (err instanceof PayloadTooLargeError) headers.connection = 'close'
-      sendProblem(res, err, requestId, headers)
+  const app = Fastify({
+    logger: false,
+    bodyLimit: maxBody,
+    routerOptions: { ignoreTrailingSlash: true },
+    keepAliveTimeout: 5000,
+    genReqId: (req) => {
+      const header = req.headers['x-request-id']
+      return typeof header === 'string' && header !== '' && header.length <= 200 ? header : randomUUID()
     }
-  }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(typeboxValidator)
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  app.addSchema(ProblemSchema)
+
+  // Every body is JSON whatever its content type says (curl -d sends form encoding); empty is `{}`.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, text, done) => {
+    const s = String(text)
+    if (s.trim() === '') return done(null, {})
+    try {
+      done(null, JSON.parse(s))
+    } catch (err) {
+      done(new InvalidAdminRequestError(`the body is not JSON: ${(err as Error).message}`, [{ field: '', message: 'not JSON' }]), undefined)
+    }
+  })
+
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'intent-gate admin API',
+        version: options.version ?? '0.0.0',
+        description: 'Drain control, inflight intents, upstreams, versions, upgrades, checkpoints and IBC of one intent-gate instance. Errors are application/problem+json (docs/errors.md). Every /admin/* route but this document needs the bearer token.'
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) }
+  })
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id)
+    const path = pathOf(req.url)
+    const guarded = path === '/admin' || path.startsWith('/admin/') || path === '/status' || path.startsWith('/status/')
+    if (guarded && !hostAllowed(req.headers.host, listen.host, options.allowedHosts ?? [])) {
+      throw new HostNotAllowedError(`Host '${req.headers.host ?? ''}' is not a name of this admin listener (loopback, ${listen.host}, or [admin] allowed_hosts)`)
+    }
+    if ((path === '/admin' || path.startsWith('/admin/')) && !OPEN_ADMIN_PATHS.has(path)) authorize(req.headers.authorization)
+  })
+
+  app.setErrorHandler((raw, req, reply) => {
+    const err = translate(raw)
+    // Refusals are the caller's business; only failures of the gateway itself are worth a log line.
+    if (!(err instanceof IntentGateError) || err.problem.status === 500) {
+      logger.error({ err: raw, method: req.method, url: req.url, requestId: req.id }, 'admin request failed')
+    }
+    if (err instanceof UnauthorizedError) reply.header('www-authenticate', 'Bearer realm="intent-gate-admin"')
+    if (err instanceof MethodNotAllowedError) reply.header('allow', err.allowed.join(', '))
+    // A body we did not read keeps the socket busy: close it rather than read megabytes we will refuse.
+    if (err instanceof PayloadTooLargeError) reply.header('connection', 'close')
+    sendProblemReply(reply, err, req.id)
+  })
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = pathOf(req.url)
+    const allowed = routes.filter((r) => matchSegments(r.segments, path.split('/').slice(1)) !== null).map((r) => r.method)
+    const err = allowed.length > 0 ? new MethodNotAllowedError(allowed) : new NotFoundError(`no admin route ${req.method} ${path}`)
+    if (err instanceof MethodNotAllowedError) reply.header('allow', err.allowed.join(', '))
+    sendProblemReply(reply, err, req.id)
+  })
+
+  app.get('/admin/openapi.json', { schema: { hide: true } }, async (_req, reply) => {
+    return await reply.header('cache-control', 'no-store').type('application/json').send(Buffer.from(JSON.stringify(app.swagger())))
+  })
 
   function authorize (authorization: string | undefined): void {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')
@@ -116,35 +203,61 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
     if (!timingSafeEqual(digest(m[1] as string), expectedDigest)) throw new UnauthorizedError('the bearer token is not valid')
   }
 
-  function match (method: string, path: string): { route: Route, params: Record<string, string> } {
-    const segments = path.split('/').slice(1)
-    const allowed: string[] = []
-    for (const route of routes) {
-      const params = matchSegments(route.segments, segments)
-      if (params === null) continue
-      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { route, params }
-      allowed.push(route.method)
-    }
-    if (allowed.length > 0) throw new MethodNotAllowedError(allowed)
-    throw new NotFoundError(`no admin route ${method} ${path}`)
+  function add (group: RouteGroup, r: Route): void {
+    const s = r.schema
+    const isAdmin = r.path.startsWith('/admin/')
+    const response: Record<string, unknown> = {}
+    for (const [status, schema] of Object.entries(s?.response ?? {})) response[status] = schema
+    if (isAdmin) response['4xx'] = Type.Ref(ProblemSchema)
+    response['5xx'] = Type.Ref(ProblemSchema)
+    app.route({
+      method: r.method,
+      url: r.path,
+      schema: {
+        tags: [group.name],
+        ...(s !== undefined ? { summary: s.summary, ...(s.description !== undefined ? { description: s.description } : {}) } : { hide: true }),
+        ...(s?.params !== undefined ? { params: s.params } : {}),
+        ...(s?.querystring !== undefined ? { querystring: s.querystring } : {}),
+        ...(s?.body !== undefined ? { body: s.body } : {}),
+        ...(isAdmin ? { security: [{ bearer: [] }] } : {}),
+        response
+      },
+      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        const url = new URL(req.url, 'http://admin.invalid')
+        const result = await r.handler({
+          method: r.method,
+          path: pathOf(req.url),
+          params: (req.params ?? {}) as never,
+          query: url.searchParams,
+          body: (r.method === 'POST' || r.method === 'PUT' ? req.body ?? {} : undefined) as never,
+          requestId: req.id
+        })
+        if (result.hijack !== undefined) {
+          reply.hijack()
+          result.hijack(reply.raw)
+          return
+        }
+        reply.code(result.status ?? 200).header('cache-control', 'no-store').headers(result.headers ?? {})
+        if (result.raw !== undefined) return await reply.type(result.raw.contentType).send(result.raw.text)
+        if (result.body === undefined) return await reply.send()
+        // A Buffer, so fastify keeps the content type as given (it appends a charset to JSON strings).
+        return await reply.type('application/json').send(Buffer.from(JSON.stringify(result.body)))
+      }
+    })
   }
 
   let address: { host: string, port: number } | null = null
   return {
     register (group) {
-      for (const route of group.routes) routes.push({ ...route, segments: route.path.split('/').slice(1) })
+      for (const r of group.routes) {
+        routes.push({ ...r, segments: r.path.split('/').slice(1) })
+        add(group, r)
+      }
       logger.debug({ group: group.name, routes: group.routes.length }, 'admin routes registered')
     },
     async listen () {
-      const { host, port } = parseListen(options.listen)
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(port, host, () => {
-          server.off('error', reject)
-          resolve()
-        })
-      })
-      const info = server.address() as AddressInfo
+      await app.listen({ host: listen.host, port: listen.port })
+      const info = app.server.address() as import('node:net').AddressInfo
       address = { host: info.address, port: info.port }
       return address
     },
@@ -153,15 +266,38 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
       return httpUrlOf(address)
     },
     async close () {
-      if (!server.listening) return
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-      server.closeIdleConnections()
-      // Admin calls are short; one still open after a second is abandoned rather than holding up shutdown.
-      const timer = setTimeout(() => server.closeAllConnections(), 1000)
-      await closed
+      if (!app.server.listening) return
+      app.server.closeIdleConnections()
+      // Admin calls are short; one still open after a second is abandoned rather than holding up shutdown
+      // (a status page's event stream is one of those).
+      const timer = setTimeout(() => app.server.closeAllConnections(), 1000)
+      await app.close()
       clearTimeout(timer)
     }
   }
+}
+
+/** fastify's own errors in the admin API's terms (a too-large body, a malformed URL...). */
+function translate (err: unknown): unknown {
+  if (err instanceof IntentGateError) return err
+  const e = err as { code?: string, statusCode?: number, message?: string }
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new PayloadTooLargeError('the body is too large')
+  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
+    return new InvalidAdminRequestError(e.message ?? 'bad request', [{ field: '', message: e.message ?? 'bad request' }])
+  }
+  return err
+}
+
+function sendProblemReply (reply: FastifyReply, err: unknown, requestId: string): void {
+  const body = problemOf(err, requestId)
+  const retryAfter = retryAfterOf(err)
+  if (retryAfter !== null) reply.header('retry-after', String(retryAfter))
+  reply.code(body.status).header('cache-control', 'no-store').type('application/problem+json').send(Buffer.from(JSON.stringify(body)))
+}
+
+function pathOf (url: string): string {
+  const path = new URL(url, 'http://admin.invalid').pathname
+  return path.length > 1 ? path.replace(/\/+$/, '') : path
 }
 
 function matchSegments (pattern: string[], actual: string[]): Record<string, string> | null {
@@ -172,11 +308,7 @@ function matchSegments (pattern: string[], actual: string[]): Record<string, str
     const a = actual[i] as string
     if (p.startsWith(':')) {
       if (a === '') return null
-      try {
-        params[p.slice(1)] = decodeURIComponent(a)
-      } catch {
-        return null
-      }
+      params[p.slice(1)] = a
     } else if (p !== a) {
       return null
     }
@@ -186,39 +318,4 @@ function matchSegments (pattern: string[], actual: string[]): Record<string, str
 
 function digest (value: string): Buffer {
   return createHash('sha256').update(value).digest()
-}
-
-async function readJson (req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'])
-  if (Number.isFinite(declared) && declared > maxBytes) throw new PayloadTooLargeError(`the body is over ${maxBytes} bytes`)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > maxBytes) throw new PayloadTooLargeError(`the body is over ${maxBytes} bytes`)
-    chunks.push(chunk as Buffer)
-  }
-  const text = Buffer.concat(chunks).toString('utf8')
-  if (text.trim() === '') return {}
-  try {
-    return JSON.parse(text)
-  } catch (err) {
-    throw new InvalidAdminRequestError(`the body is not JSON: ${(err as Error).message}`, [{ field: '', message: 'not JSON' }])
-  }
-}
-
-function send (res: ServerResponse, reply: AdminReply, requestId: string): void {
-  const status = reply.status ?? 200
-  const headers: Record<string, string | number> = { 'x-request-id': requestId, 'cache-control': 'no-store', ...reply.headers }
-  let payload = ''
-  if (reply.raw !== undefined) {
-    headers['content-type'] = reply.raw.contentType
-    payload = reply.raw.text
-  } else if (reply.body !== undefined) {
-    headers['content-type'] = 'application/json'
-    payload = JSON.stringify(reply.body)
-  }
-  headers['content-length'] = Buffer.byteLength(payload)
-  res.writeHead(status, headers)
-  res.end(res.req.method === 'HEAD' ? undefined : payload)
 }
