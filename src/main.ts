@@ -58,7 +58,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     stops.push(async () => { await store.close() })
     // A normal start is ready when it says it listens; a gateway whose Redis is down still starts after a
     // short wait, refuses intents (fail closed) and says so in /readyz until the store answers.
-    if (!await settlesWithin(store.ready(), STORE_READY_WAIT_MS)) {
+    if (!await resolvesWithin(store.ready(), STORE_READY_WAIT_MS)) {
       logger.warn({ waitedMs: STORE_READY_WAIT_MS }, 'the store is not reachable yet; starting anyway and refusing intents until it is')
       store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), () => {})
     }
@@ -112,6 +112,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       contract,
       contracts,
       ibc: watcher,
+      upstreams: proxy.upstreams,
       readyzUrl: () => (adminListening ? `${admin.url()}/readyz` : null)
     })
     stops.push(async () => { await coordinator.close() })
@@ -145,7 +146,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
 const STORE_READY_WAIT_MS = 5000
 
 /** True when `promise` resolves within `ms`; false when it rejects or takes longer. */
-async function settlesWithin (promise: Promise<unknown>, ms: number): Promise<boolean> {
+async function resolvesWithin (promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
   try {

@@ -1,27 +1,34 @@
 /**
- * Thin adapters from the real parts to the coordinator's ports: the upstreams' health paths (probed directly),
- * the versions module's stored-intent migration, and the settlement contract client. The composition root
- * (src/main.ts) builds them; nothing here holds state of its own.
+ * Thin adapters from the real parts to the coordinator's ports: the proxy's upstreams (their health checker),
+ * the gateway's own readiness, the versions module's stored-intent migration, and the settlement contract
+ * client. The composition root (src/main.ts) builds them; nothing here holds state of its own.
  */
-import type { Color, Config } from '../config/schema.js'
+import type { Config } from '../config/schema.js'
 import type { ContractClient } from '../chain/contract-client.js'
 import type { Catalog } from '../versions/catalog.js'
 import { migrateStoredIntents } from '../versions/stored-intents.js'
 import type { JsonObject } from '../versions/spec.js'
 import type { InflightRecord } from '../store/types.js'
 import type { IbcWatcher } from '../ibc/watcher.js'
+import type { Upstreams } from '../proxy/upstreams.js'
 import type { ApiPort, ContractPort, HealthStatus, IbcPort, StoredIntentMigrator, UpstreamPort } from './ports.js'
 
-/** Probes `<url><health_path>` of each configured upstream; any 2xx is healthy. */
-export function httpUpstreamPort (upstreams: Config['upstreams']): UpstreamPort {
-  const colors = (Object.keys(upstreams) as Color[]).filter((c) => upstreams[c] !== undefined)
+/**
+ * The proxy's upstreams as the coordinator sees them. A probe is one health check now, by the proxy's own checker
+ * (same pool, `health_path`, `health_timeout_ms`, any 2xx), judged on its own: the thresholds that smooth the
+ * proxy's routing do not hide a failing check from an upgrade.
+ */
+export function upstreamPort (upstreams: Pick<Upstreams, 'get' | 'states'>): UpstreamPort {
   return {
-    colors: () => colors,
-    versionsOf: (color) => upstreams[color]?.versions ?? [],
-    probe: async (color, signal) => {
-      const upstream = upstreams[color]
+    colors: () => upstreams.states().map((s) => s.color),
+    versionsOf: (color) => upstreams.get(color)?.config.versions ?? [],
+    probe: async (color) => {
+      const upstream = upstreams.get(color)
       if (upstream === undefined) return { status: 'unhealthy', reason: `upstream ${color} is not configured` }
-      return await probeUrl(new URL(upstream.health_path, upstream.url).href, signal)
+      const checked = await upstream.check()
+      return checked.last_error === null
+        ? { status: 'healthy' }
+        : { status: 'unhealthy', reason: `${checked.url} (${upstream.config.health_path}): ${checked.last_error}` }
     }
   }
 }

@@ -9,11 +9,12 @@
 import type { Config } from '../config/schema.js'
 import type { ContractClient } from '../chain/contract-client.js'
 import type { IbcWatcher } from '../ibc/watcher.js'
+import type { Upstreams } from '../proxy/upstreams.js'
 import type { Logger } from '../log.js'
 import type { Store } from '../store/types.js'
 import type { Catalog } from '../versions/catalog.js'
 import { newestVersion } from '../versions/registry.js'
-import { contractPort, httpApiPort, httpUpstreamPort, ibcPort, storedIntentMigrator } from './adapters.js'
+import { contractPort, httpApiPort, ibcPort, storedIntentMigrator, upstreamPort } from './adapters.js'
 import { CheckpointFiles } from './checkpoint/files.js'
 import { CheckpointService } from './checkpoint/service.js'
 import { UpgradeCoordinator } from './coordinator.js'
@@ -31,6 +32,8 @@ export interface CoordinatorPartOptions {
   /** `[chain.contracts]` clients by name (an upgrade's `contracts`). */
   contracts?: Readonly<Record<string, ContractClient>>
   ibc: Pick<IbcWatcher, 'pending' | 'state'> | null
+  /** The proxy's upstreams: their health checker answers the coordinator's probes. */
+  upstreams: Pick<Upstreams, 'get' | 'states'>
   /** The gateway's own `/readyz` (the `api_endpoints` check); null to check only the active upstream. */
   readyzUrl: () => string | null
   instanceId?: string
@@ -57,7 +60,7 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
     const contract = o.contract === null ? null : contractPort(o.contract, config.chain.tx_timeout_blocks)
     const contracts = Object.fromEntries(Object.entries(o.contracts ?? {}).map(([name, client]) => [name, contractPort(client, config.chain.tx_timeout_blocks)]))
     const ibc = o.ibc === null ? null : ibcPort(o.ibc)
-    const upstreams = httpUpstreamPort(config.upstreams)
+    const upstreams = upstreamPort(o.upstreams)
     let coordinator: UpgradeCoordinator | null = null
     const checkpoints = new CheckpointService(files, {
       store: o.store,

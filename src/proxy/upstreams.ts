@@ -9,14 +9,15 @@ import type { Logger } from 'pino'
 import { COLORS, type Color, type Config, type UpstreamConfig } from '../config/schema.js'
 import { channels } from '../observability/channels.js'
 
-export type HealthStatus = 'unknown' | 'healthy' | 'unhealthy'
+/** An upstream's health as the proxy routes by it; `unknown` before its first check. */
+export type UpstreamHealth = 'unknown' | 'healthy' | 'unhealthy'
 
 /** What the admin API shows per upstream (inflight counts come from the store, not from here). */
 export interface UpstreamState {
   color: Color
   url: string
   versions: readonly string[]
-  status: HealthStatus
+  status: UpstreamHealth
   healthy: boolean
   /** Unix ms of the last completed check, null before the first. */
   last_check_at_ms: number | null
@@ -70,7 +71,7 @@ class UpstreamImpl implements Upstream {
   readonly pool: Pool
   readonly host: string
   readonly basePath: string
-  private status: HealthStatus = 'unknown'
+  private status: UpstreamHealth = 'unknown'
   private lastCheckAt: number | null = null
   private lastLatency: number | null = null
   private lastError: string | null = null

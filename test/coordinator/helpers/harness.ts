@@ -18,7 +18,8 @@ import { UpgradeCoordinator } from '../../../src/coordinator/coordinator.js'
 import { defaultMigrationsDir, readMigrations } from '../../../src/coordinator/db/migration-files.js'
 import { MigrationRunner } from '../../../src/coordinator/db/migration-runner.js'
 import { openDatabase, type SqliteDb } from '../../../src/coordinator/db/open.js'
-import { httpUpstreamPort } from '../../../src/coordinator/adapters.js'
+import { upstreamPort } from '../../../src/coordinator/adapters.js'
+import { createUpstreams } from '../../../src/proxy/upstreams.js'
 import type { ContractInfo, ContractPort, HealthStatus, IbcPort, PendingPacket } from '../../../src/coordinator/ports.js'
 import type { UpgradeRun, UpgradeState } from '../../../src/coordinator/run.js'
 import type { UpgradeMessage } from '../../../src/observability/channels.js'
@@ -198,7 +199,10 @@ export async function harness (t: Teardown, o: HarnessOptions): Promise<Harness>
   const contract = o.contract === undefined ? new FakeContract() : o.contract
   const ibc = o.ibc === undefined ? new FakeIbc() : o.ibc
   const files = new CheckpointFiles({ dir: cfg.checkpoint.checkpoint_dir, compressThresholdBytes: cfg.checkpoint.compress_threshold_mb * 1048576 })
-  const upstreams = httpUpstreamPort(cfg.upstreams)
+  // The proxy's upstreams (pools and health checker, its timers not started): the coordinator probes through them.
+  const proxyUpstreams = createUpstreams(cfg, pino({ level: 'silent' }), Date.now)
+  t.teardown(async () => { await proxyUpstreams.destroy() })
+  const upstreams = upstreamPort(proxyUpstreams)
   const checkpoints: CheckpointService = new CheckpointService(files, {
     store: o.store,
     ibc,
