@@ -105,6 +105,11 @@ export class DuplicateInProgressError extends IntentGateError {
 export class UpstreamError extends IntentGateError {
   override readonly code: string = 'IG_ERR_UPSTREAM'
   override readonly problem = { status: 502, type: 'upstream-unavailable', title: 'Bad gateway' }
+  /**
+   * Whether the upstream may have received the request (the timeout passed, or the connection broke after bytes
+   * of it were written). False only when nothing can have reached it (refused, unresolvable, never connected).
+   */
+  maybeDelivered = false
 }
 
 /** The upstream did not answer within `proxy.upstream_timeout_ms`. */
@@ -129,4 +134,49 @@ export class NotFoundError extends IntentGateError {
 export class ConflictError extends IntentGateError {
   override readonly code: string = 'IG_ERR_CONFLICT'
   override readonly problem = { status: 409, type: 'conflict', title: 'Conflict' }
+}
+
+/** An intent whose owner or signature does not verify (`proxy.verify_signatures`); nothing was registered. */
+export class SignatureInvalidError extends IntentGateError {
+  override readonly code = 'IG_ERR_SIGNATURE_INVALID'
+  override readonly problem = { status: 401, type: 'signature-invalid', title: 'Signature invalid' }
+  /** Which check failed: owner, public_key, signature_encoding, high_s, signed_form or signature. */
+  constructor (message: string, readonly check: string) {
+    super(message)
+  }
+}
+
+/** An Idempotency-Key (or owner and nonce) already used by another intent of the same owner. */
+export class IdempotencyKeyReusedError extends IntentGateError {
+  override readonly code = 'IG_ERR_IDEMPOTENCY_KEY_REUSED'
+  override readonly problem = { status: 422, type: 'idempotency-key-reused', title: 'Idempotency key reused with another intent' }
+}
+
+/**
+ * The upstream may have taken the intent, but its answer never came (a timeout: 504; a connection that broke
+ * after the body was sent: 502). The intent stays inflight with that upstream; a retry with the same key goes
+ * there and gets what it has.
+ */
+export class UpstreamOutcomeUnknownError extends IntentGateError {
+  override readonly code = 'IG_ERR_UPSTREAM_OUTCOME_UNKNOWN'
+  override readonly problem: ProblemInfo
+  constructor (message: string, readonly timedOut: boolean, readonly retryAfterSecs: number, options?: { cause?: unknown }) {
+    super(message, options)
+    this.problem = { status: timedOut ? 504 : 502, type: 'upstream-outcome-unknown', title: 'Outcome unknown: retry with the same key' }
+  }
+}
+
+/** A request target that is not the canonical origin form of a route the gateway handles itself. */
+export class BadRequestTargetError extends IntentGateError {
+  override readonly code = 'IG_ERR_BAD_REQUEST_TARGET'
+  override readonly problem = { status: 400, type: 'invalid-request-target', title: 'Invalid request target' }
+}
+
+/** A page cursor the store did not hand out. */
+export class InvalidCursorError extends IntentGateError {
+  override readonly code = 'IG_ERR_INVALID_CURSOR'
+  override readonly problem = { status: 400, type: 'invalid-cursor', title: 'Invalid cursor' }
+  constructor (readonly cursor: string) {
+    super(`the cursor ${JSON.stringify(cursor.slice(0, 64))} was not handed out by this gateway`)
+  }
 }

@@ -18,7 +18,7 @@ import type { JsonObject } from '../../src/versions/spec.js'
 import { STATUSES_V2, type StatusV2 } from '../../src/versions/schemas/v2_0.js'
 import { Ledger, type LedgerEntry, type Refusal } from './ledger.js'
 import type { Progress, Settler } from './settler.js'
-import { verifyIntent } from './verify.js'
+import { verifyIntent } from '../../src/versions/verify.js'
 
 const MAX_BODY_BYTES = 1024 * 1024
 const WORKING_STATUSES = new Set<string>(['accepted', 'matched', 'escrowed', 'ibc_in_flight'])

@@ -44,7 +44,13 @@ export const ConfigSchema = Type.Object({
     /** Retry-After while draining without a deadline (no better estimate exists). */
     drain_retry_after_secs: positive(5),
     /** How long a replayable idempotency record is kept. */
-    idempotency_ttl_secs: positive(86400)
+    idempotency_ttl_secs: positive(86400),
+    /** Refuse (401) an intent whose owner or signature does not verify, before anything is registered. */
+    verify_signatures: Type.Boolean({ default: true }),
+    /** A deadline further ahead than this is refused (400): such an intent would hold every later drain. */
+    max_intent_lifetime_secs: positive(604800),
+    /** CIDRs of proxies in front of the gateway whose X-Forwarded-* headers are kept (and extended). */
+    trusted_proxies: Type.Array(Type.String({ pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$' }), { default: [] })
   }),
   admin: section({
     listen: listen('127.0.0.1:9090'),

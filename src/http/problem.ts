@@ -6,7 +6,8 @@
  */
 import type { ServerResponse } from 'node:http'
 import {
-  BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError, DuplicateInProgressError
+  BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError, DuplicateInProgressError,
+  UpstreamOutcomeUnknownError
 } from '../errors.js'
 
 export const PROBLEM_PREFIX = 'urn:intent-gate:problem:'
@@ -29,7 +30,7 @@ export function problemOf (err: unknown, requestId: string): ProblemBody {
     return { type: `${PROBLEM_PREFIX}internal`, title: 'Internal error', status: 500, detail: 'the gateway failed to handle the request', request_id: requestId }
   }
   const { status, type, title } = err.problem
-  const body: ProblemBody = { type: `${PROBLEM_PREFIX}${type}`, title, status, detail: err.message, request_id: requestId }
+  const body: ProblemBody = { type: `${PROBLEM_PREFIX}${type}`, title, status, detail: publicDetail(err), request_id: requestId }
   if (err instanceof BadRequestError && err.errors.length > 0) body.errors = err.errors
   if (err instanceof VersionUnsupportedError) {
     body.version = err.version
@@ -38,9 +39,21 @@ export function problemOf (err: unknown, requestId: string): ProblemBody {
   return body
 }
 
+/**
+ * What a client may read of an error. A store failure's message carries the Redis client's own words (addresses,
+ * states, internals): clients get a fixed sentence, and the message goes to the log under the request id.
+ */
+function publicDetail (err: IntentGateError): string {
+  if (err instanceof StoreUnavailableError) {
+    return 'the gateway cannot reach its store right now; nothing was registered or forwarded: retry after Retry-After seconds (the log has the cause under this request_id)'
+  }
+  return err.message
+}
+
 /** The Retry-After (seconds) an error answers with, or null. */
 export function retryAfterOf (err: unknown): number | null {
   if (err instanceof DrainingError) return err.retryAfterSecs
+  if (err instanceof UpstreamOutcomeUnknownError) return err.retryAfterSecs
   if (err instanceof StoreUnavailableError) return STORE_RETRY_AFTER_SECS
   if (err instanceof DuplicateInProgressError) return 1
   return null

@@ -12,7 +12,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import {
-  channels, type HoldMessage, type IntentEndedMessage, type RefusalMessage, type RequestMessage, type TranslationMessage,
+  channels, type HoldMessage, type IntentEndedMessage, type RefusalMessage, type SignatureRefusalMessage, type RequestMessage, type TranslationMessage,
   type UpgradeMessage, type UpstreamMessage
 } from '../observability/channels.js'
 
@@ -53,7 +53,7 @@ export function createMetrics (sources: MetricSources): Metrics {
     registers,
     async collect () {
       // Collects run concurrently, so this reads the state itself rather than relying on upgrade_state's collect.
-      const state = await settle(sources.upgradeState)
+      const state = await readOrUndefined(sources.upgradeState)
       if (state === undefined || state.value === 0) return
       const since = upgradeStartedAtMs ?? state.sinceMs
       if (since !== null) this.set(since / 1000)
@@ -65,7 +65,7 @@ export function createMetrics (sources: MetricSources): Metrics {
     help: 'Current upgrade state (0=none, 1=draining, 2=upgrading, 3=rolling back, 4=failed)',
     registers,
     async collect () {
-      const state = await settle(sources.upgradeState)
+      const state = await readOrUndefined(sources.upgradeState)
       if (state === undefined) return
       this.set(state.value)
     }
@@ -76,7 +76,7 @@ export function createMetrics (sources: MetricSources): Metrics {
     help: 'Number of inflight settlements (intents admitted and not yet terminal), across every instance',
     registers,
     async collect () {
-      const n = await settle(sources.inflightCount)
+      const n = await readOrUndefined(sources.inflightCount)
       if (n !== undefined) this.set(n)
     }
   })
@@ -87,7 +87,7 @@ export function createMetrics (sources: MetricSources): Metrics {
     registers,
     async collect () {
       if (sources.pendingIbcPackets === undefined) return
-      const n = await settle(sources.pendingIbcPackets)
+      const n = await readOrUndefined(sources.pendingIbcPackets)
       if (n !== undefined) this.set(n)
     }
   })
@@ -142,6 +142,12 @@ export function createMetrics (sources: MetricSources): Metrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers
   })
+  const signatureRefusals = new Counter({
+    name: 'intent_gate_signature_refusals_total',
+    help: 'Submissions refused (401) because the owner or the signature did not verify, by failed check (owner, public_key, signature_encoding, high_s, signed_form, signature)',
+    labelNames: ['check'] as const,
+    registers
+  })
   const ended = new Counter({
     name: 'intent_gate_intents_ended_total',
     help: 'Inflight intents that ended, by terminal status and by what saw it (response, reconciler, admin, chain, expiry)',
@@ -163,6 +169,7 @@ export function createMetrics (sources: MetricSources): Metrics {
       translations.inc({ from: t.from, to: t.to, kind: t.kind })
     }],
     [channels.refusal, (m) => { refusals.inc({ reason: (m as RefusalMessage).reason }) }],
+    [channels.signatureRefused, (m) => { signatureRefusals.inc({ check: (m as SignatureRefusalMessage).check }) }],
     [channels.hold, (m) => {
       const h = m as HoldMessage
       holds.inc({ outcome: h.event })
@@ -201,7 +208,7 @@ export function createMetrics (sources: MetricSources): Metrics {
 }
 
 /** A source's value, or undefined when it failed (a scrape must not fail because Redis is down). */
-async function settle<T> (source: () => Promise<T> | T): Promise<T | undefined> {
+async function readOrUndefined<T> (source: () => Promise<T> | T): Promise<T | undefined> {
   try {
     return await source()
   } catch {

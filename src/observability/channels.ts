@@ -12,7 +12,9 @@ export interface UpstreamMessage { upstream: string, route: 'submit' | 'status' 
 /** A body translated between versions. */
 export interface TranslationMessage { from: string, to: string, kind: 'intent' | 'submit_response' | 'status_response' }
 /** A submission refused before forwarding. */
-export interface RefusalMessage { reason: 'draining' | 'upgrading' | 'store_unavailable' | 'duplicate_in_progress' | 'invalid' | 'version_unsupported' | 'too_large' }
+export interface RefusalMessage { reason: 'draining' | 'upgrading' | 'store_unavailable' | 'duplicate_in_progress' | 'invalid' | 'version_unsupported' | 'too_large' | 'signature_invalid' | 'idempotency_key_reused' }
+/** A submission refused because its owner or signature did not verify; `check` names the failed check. */
+export interface SignatureRefusalMessage { check: string }
 /** A submission held during an upgrade left the hold: admitted (`released`), refused, timed out, gone, or never
  * held because the hold was full. */
 export interface HoldMessage { event: 'released' | 'refused' | 'expired' | 'gone' | 'full', waitedMs: number }
@@ -37,6 +39,7 @@ export const channels = {
   upstream: diagnostics.channel('intent-gate:proxy:upstream'),
   translation: diagnostics.channel('intent-gate:versions:translation'),
   refusal: diagnostics.channel('intent-gate:proxy:refusal'),
+  signatureRefused: diagnostics.channel('intent-gate:proxy:signature-refused'),
   hold: diagnostics.channel('intent-gate:proxy:hold'),
   intentEnded: diagnostics.channel('intent-gate:inflight:ended'),
   upgrade: diagnostics.channel('intent-gate:upgrade:event'),

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import type { BlockList } from 'node:net'
 
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
@@ -21,6 +22,38 @@ export function requestIdOf (req: IncomingMessage): string {
 
 function sanitizeRequestId (given: string | string[] | undefined): string {
   return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID()
+}
+
+/** Whether the peer of `req` is one of `proxy.trusted_proxies` (IPv4-mapped IPv6 peers count as IPv4). */
+export function peerTrusted (req: IncomingMessage, trusted: BlockList | null): boolean {
+  if (trusted === null) return false
+  const address = req.socket.remoteAddress
+  if (address === undefined) return false
+  if (address.startsWith('::ffff:') && address.includes('.')) return trusted.check(address.slice(7), 'ipv4')
+  return trusted.check(address, address.includes(':') ? 'ipv6' : 'ipv4')
+}
+
+/**
+ * Removes the client's own X-Forwarded-For/-Proto/-Host (INTERFACE section 3: from a peer that is not a trusted
+ * proxy they are not the truth), so every path that forwards the request (submissions, status reads, the
+ * pass-through, WebSocket tunnels) sets the gateway's own. Costs one scan of the raw headers; a request without
+ * such headers is not touched.
+ */
+export function dropForwardedHeaders (req: IncomingMessage): void {
+  const raw = req.rawHeaders
+  let found = false
+  for (let i = raw.length - 2; i >= 0; i -= 2) {
+    const name = raw[i] as string
+    if (name.length >= 15 && name.length <= 17 && /^x-forwarded-(for|proto|host)$/i.test(name)) {
+      raw.splice(i, 2)
+      found = true
+    }
+  }
+  if (found) {
+    delete req.headers['x-forwarded-for']
+    delete req.headers['x-forwarded-proto']
+    delete req.headers['x-forwarded-host']
+  }
 }
 
 /** Extra names listed in a `Connection` header (they are hop-by-hop for this message only). */

@@ -4,9 +4,12 @@
  *     terminal status ends it (`via: 'reconciler'`), another updates its phase;
  *   - ends a record whose deadline plus `[upgrade].extend_timeout_secs` has passed as `expired`
  *     (`via: 'expiry'`), logged at warn and published on `channels.intentEnded`: reported, never dropped;
- *   - releases a record still unbound `3 × upstream_timeout_ms` after its admission: the gateway that admitted
- *     it died (or lost the store) between admit and bind, so no answer will ever bind it. Its key is forgotten,
- *     so the client's retry with the same key is forwarded again (the upstream sees the same Idempotency-Key).
+ *   - resolves a record whose outcome is unknown (phase `unknown`: the owner timed out or broke the connection),
+ *     or still unbound `2 × upstream_timeout_ms` after its admission (its gateway died between forwarding and
+ *     binding): it sends the same bytes with the same key to the owner, never to another color, and the owner's
+ *     answer binds, releases, or leaves it unknown (./outcome.ts). An unknown record is retried with backoff
+ *     (one interval, doubling, at most a minute); an owner that stays unreachable keeps the record, visibly:
+ *     it is inflight, the drain counts it, and past its deadline it ends as `expired` like any other.
  *
  * With several gateway instances one reconciles at a time: each round first takes (or renews) the store lease
  * `reconciler`; an instance without it skips the round.
@@ -17,6 +20,7 @@ import type { Config } from '../config/schema.js'
 import { channels, type IntentEndedMessage } from '../observability/channels.js'
 import type { InflightRecord, Lease, Store } from '../store/types.js'
 import { TERMINAL_STATUSES, type VersionCatalog } from '../versions/types.js'
+import { forwardAndSettle, payloadHeaders } from './outcome.js'
 import type { Upstreams } from './upstreams.js'
 
 /** Parallel status polls per round: enough to keep up, not enough to load an upstream. */
@@ -27,8 +31,8 @@ export interface ReconcileReport {
   leader: boolean
   polled: number
   ended: Array<{ id: string, status: string, via: 'reconciler' | 'expiry' }>
-  /** Keys of unbound records released as abandoned. */
-  abandoned: string[]
+  /** Keys of unknown (or orphaned unbound) records resent to their owner this round, and what became of them. */
+  resent: Array<{ key: string, upstream: string, outcome: 'bound' | 'released' | 'unknown' }>
   /** Polls that failed (upstream unreachable, non-2xx other than 404). */
   errors: number
 }
@@ -48,6 +52,8 @@ export class Reconciler {
   private lease: Lease | null = null
   private readonly holder = `proxy-${randomUUID()}`
   private stopped = false
+  /** Per unknown record: how many resends failed to resolve it, and when the next may go (backoff). */
+  private readonly backoff = new Map<string, { failures: number, nextAtMs: number }>()
 
   constructor (private readonly o: ReconcilerOptions) {}
 
@@ -76,7 +82,7 @@ export class Reconciler {
   }
 
   private async reconcile (): Promise<ReconcileReport> {
-    const report: ReconcileReport = { leader: false, polled: 0, ended: [], abandoned: [], errors: 0 }
+    const report: ReconcileReport = { leader: false, polled: 0, ended: [], resent: [], errors: 0 }
     try {
       if (!await this.holdLease()) return report
       report.leader = true
@@ -85,9 +91,9 @@ export class Reconciler {
       const pollBefore = this.o.now() - this.o.config.proxy.reconcile_interval_ms
       const bound = records.filter((r) => r.id !== null && r.created_at_ms <= pollBefore)
       await forEachLimited(bound, POLL_CONCURRENCY, async (r) => await this.reconcileBound(r, report))
-      for (const r of records) {
-        if (r.id === null) await this.reconcileUnbound(r, report)
-      }
+      const unbound = records.filter((r) => r.id === null)
+      await forEachLimited(unbound, POLL_CONCURRENCY, async (r) => await this.reconcileUnbound(r, report))
+      for (const key of this.backoff.keys()) if (!unbound.some((r) => r.key === key)) this.backoff.delete(key)
     } catch (err) {
       this.o.logger.warn({ err }, 'reconciler round failed; retrying next round')
     }
@@ -162,13 +168,65 @@ export class Reconciler {
   }
 
   private async reconcileUnbound (r: InflightRecord, report: ReconcileReport): Promise<void> {
-    const abandonAfter = r.created_at_ms + 3 * this.o.config.proxy.upstream_timeout_ms
-    if (this.o.now() <= abandonAfter) return
-    await this.o.store.release(r.key, null, this.o.config.proxy.idempotency_ttl_secs)
-    report.abandoned.push(r.key)
-    this.o.logger.warn({ key: r.key, upstream: r.upstream, created_at_ms: r.created_at_ms }, 'released an inflight record that was never bound to an intent id (its gateway died between admit and bind)')
+    const now = this.o.now()
+    const { proxy, upgrade } = this.o.config
+    const orphaned = r.phase === 'submitting' && now > r.created_at_ms + 2 * proxy.upstream_timeout_ms
+    if (r.phase !== 'unknown' && !orphaned) return
+    if (now > (r.deadline + upgrade.extend_timeout_secs) * 1000) {
+      // It can no longer settle: ended as expired, reported like a bound intent that expired.
+      await this.o.store.release(r.key, null, proxy.idempotency_ttl_secs)
+      this.backoff.delete(r.key)
+      report.ended.push({ id: r.key, status: 'expired', via: 'expiry' })
+      this.o.logger.warn({ key: r.key, upstream: r.upstream, deadline: r.deadline }, 'an intent whose outcome stayed unknown passed its deadline (plus extend_timeout_secs): ended as expired')
+      if (channels.intentEnded.hasSubscribers) channels.intentEnded.publish({ id: r.key, status: 'expired', via: 'expiry' } satisfies IntentEndedMessage)
+      return
+    }
+    const waiting = this.backoff.get(r.key)
+    if (waiting !== undefined && now < waiting.nextAtMs) return
+    const upstream = this.o.upstreams.get(r.upstream)
+    // The owner alone may say what it has: one its health check calls down is asked again later, never replaced.
+    if (upstream === undefined || upstream.state().status === 'unhealthy') {
+      report.errors++
+      return
+    }
+    const payload = r.payload ?? JSON.stringify(r.intent)
+    const settled = await forwardAndSettle({
+      store: this.o.store,
+      versions: this.o.versions,
+      logger: this.o.logger,
+      idempotencyTtlSecs: proxy.idempotency_ttl_secs,
+      upstreamTimeoutMs: proxy.upstream_timeout_ms
+    }, {
+      key: r.key,
+      upstream,
+      clientVersion: r.version,
+      upstreamVersion: r.upstream_version,
+      path: proxy.intent_path,
+      payload,
+      headers: [
+        'user-agent', 'intent-gate-reconciler', ...payloadHeaders(payload),
+        ...(r.client_key === null || r.client_key === undefined ? [] : ['idempotency-key', r.client_key])
+      ],
+      resend: true,
+      route: 'reconcile'
+    })
+    const outcome = settled.kind === 'answered' ? (settled.bound !== null ? 'bound' : 'released') : settled.kind === 'unknown' ? 'unknown' : 'released'
+    report.resent.push({ key: r.key, upstream: r.upstream, outcome })
+    if (outcome === 'unknown') {
+      const failures = (waiting?.failures ?? 0) + 1
+      const delay = Math.min(MAX_BACKOFF_MS, proxy.reconcile_interval_ms * 2 ** (failures - 1))
+      this.backoff.set(r.key, { failures, nextAtMs: now + delay })
+      report.errors++
+      this.o.logger.warn({ key: r.key, upstream: r.upstream, failures }, 'an intent whose outcome is unknown is still unresolved by its owner; it stays inflight there')
+    } else {
+      this.backoff.delete(r.key)
+      this.o.logger.info({ key: r.key, upstream: r.upstream, outcome }, 'resolved an intent whose outcome was unknown by resending it to its owner')
+    }
   }
 }
+
+/** The longest wait between two resends of one unknown record. */
+const MAX_BACKOFF_MS = 60_000
 
 async function forEachLimited<T> (items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0

@@ -20,7 +20,7 @@ import { TERMINAL_STATUSES } from '../versions/types.js'
 import { versionHeaders, type ProxyContext } from './context.js'
 import { requestIdOf, upstreamRequestHeaders } from './headers.js'
 import { sendProblem } from '../http/problem.js'
-import { endIntent } from './submit.js'
+import { endIntent } from './outcome.js'
 import { callUpstream, type UpstreamAnswer } from './upstream-call.js'
 import type { Upstream } from './upstreams.js'
 

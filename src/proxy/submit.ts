@@ -1,41 +1,57 @@
 /**
  * `POST <intent_path>`: one intent submission, end to end.
  *
- *   read body (limit) → JSON → version (body's, else the default; must be accepted) → validate → key
- *   (Idempotency-Key, else `<owner>:<nonce>`) → translate to the active upstream's version → admit (one atomic
- *   store step: replay / in progress / refused / registered) → forward over the active color's pool → bind on
- *   2xx, release keeping the answer below 500, release and forget at 500+ or on transport failure → translate
- *   the answer back to the client's version.
+ *   read body (limit) → JSON → version (body's, else the default; must be accepted) → validate → deadline
+ *   within bounds → owner and signature verified (`verify_signatures`) → scope (per owner: the client's
+ *   Idempotency-Key, else its nonce) and fingerprint (SHA-256 of the canonical intent) → translate to the active
+ *   upstream's version → admit (one atomic store step: mismatch / replay / in progress / unknown / refused /
+ *   registered; during an upgrade, held until it ends) → forward and settle (./outcome.ts: bind, release, or
+ *   outcome unknown) → translate the answer back to the client's version.
  *
  * Nothing is registered before every check that can refuse without the store has passed, and nothing is
- * forwarded that the store did not register (a store that cannot answer means 503: fail closed). Once admitted,
- * the exchange runs to its end even if the client goes away, so the record is always bound or released.
+ * forwarded that the store did not register (a store that cannot answer means 503: fail closed). A retry of a
+ * key whose outcome is unknown goes to the upstream that may hold it, never to the active one. Once admitted,
+ * the exchange runs to its end even if the client goes away, so the record is always bound, released or
+ * marked unknown.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
-  BadRequestError, DrainingError, DuplicateInProgressError, IntentGateError, NoTranslationPathError,
-  StoreUnavailableError, UpstreamError, VersionUnsupportedError
+  BadRequestError, DrainingError, DuplicateInProgressError, IdempotencyKeyReusedError, IntentGateError, NoTranslationPathError,
+  SignatureInvalidError, StoreUnavailableError, UpstreamError, UpstreamOutcomeUnknownError, VersionUnsupportedError
 } from '../errors.js'
 import { channels, type RefusalMessage } from '../observability/channels.js'
-import type { AdmitResult, StoredResponse } from '../store/types.js'
-import { TERMINAL_STATUSES, type IntentIdentity } from '../versions/types.js'
+import { admissionScope } from '../store/records.js'
+import type { AdmitResult, InflightRecord, StoredResponse } from '../store/types.js'
+import { intentFingerprint } from '../versions/canonical.js'
+import type { IntentIdentity } from '../versions/types.js'
 import { ClientClosedError, readBody } from './body.js'
 import { versionHeaders, type ProxyContext } from './context.js'
 import { requestIdOf, upstreamRequestHeaders } from './headers.js'
+import { forwardAndSettle, payloadHeaders, type Forward, type OutcomeDeps } from './outcome.js'
 import { sendProblem } from './problem.js'
 import { retryAfterSecs } from './retry-after.js'
-import { callUpstream, type UpstreamAnswer } from './upstream-call.js'
 import type { Upstream } from './upstreams.js'
 import type { VersionsPolicy } from './versions-policy.js'
 
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
 
-interface Forwarded {
+/** What goes to the owner: the upstream, the body in its version, the version. */
+interface Target {
   upstream: Upstream
   version: string
   /** The body as sent upstream: the client's own bytes when no translation (and no default version) applies. */
   payload: Buffer | string
   intent: Record<string, unknown>
+}
+
+/** One submission's facts once it passed every check that needs no store. */
+interface Checked {
+  version: string
+  intent: Record<string, unknown>
+  identity: IntentIdentity
+  scope: string
+  clientKey: string | null
+  fingerprint: string
 }
 
 export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -49,25 +65,23 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
     const version = versionOf(body, policy.default)
     if (!policy.isAccepted(version)) throw new VersionUnsupportedError(version, policy.accepted)
     clientVersion = version
-    const checked = ctx.versions.validateIntent(version, body)
-    if (!checked.ok) {
-      throw new BadRequestError(`the intent is not valid for version ${version}: ${checked.errors.map((e) => `${e.field === '' ? '(body)' : e.field} ${e.message}`).join('; ')}`, checked.errors)
-    }
-    const key = idempotencyKeyOf(req, checked.identity)
-    const derivedKey = req.headers['idempotency-key'] === undefined
-    let forwarded = prepareForward(ctx, raw, body as Record<string, unknown>, checked.intent, version)
+    const checked = check(ctx, req, version, body)
+    let target = targetOf(ctx, raw, body as Record<string, unknown>, checked.intent, version)
     // Held while a coordinated upgrade runs (./hold.ts); admitted after it, to the active upstream of that moment.
     const admitted = await ctx.hold.admitOrHold(res, async (again) => {
-      if (again) forwarded = prepareForward(ctx, raw, body as Record<string, unknown>, checked.intent, version)
-      return await admit(ctx, key, version, checked.identity, forwarded)
+      if (again) target = targetOf(ctx, raw, body as Record<string, unknown>, checked.intent, version)
+      return await admit(ctx, checked, target)
     })
     if (admitted.kind === 'replay') {
       replay(res, policy, admitted.response, requestId)
       publishRequest(admitted.response.status, version, started)
       return
     }
-    if (admitted.kind !== 'admitted') throw refusalError(ctx, admitted)
-    const status = await exchange(ctx, req, res, key, derivedKey, version, forwarded, requestId)
+    let forward: Forward
+    if (admitted.kind === 'admitted') forward = firstForward(ctx, req, checked, target, requestId)
+    else if (admitted.kind === 'unknown') forward = resendToOwner(ctx, req, admitted.record, requestId)
+    else throw refusalError(ctx, admitted)
+    const status = await forwardAndAnswer(ctx, res, forward, requestId)
     publishRequest(status, version, started)
   } catch (err) {
     if (err instanceof ClientClosedError) {
@@ -80,7 +94,45 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
     if (!req.complete) res.shouldKeepAlive = false
     sendProblem(res, err, requestId, headers)
     publishRequest(res.statusCode, clientVersion, started)
-    if (!(err instanceof IntentGateError)) ctx.logger.error({ err, request_id: requestId }, 'submission failed')
+    if (err instanceof StoreUnavailableError) ctx.logger.warn({ err, request_id: requestId }, 'submission refused: the store cannot be reached')
+    else if (!(err instanceof IntentGateError)) ctx.logger.error({ err, request_id: requestId }, 'submission failed')
+  }
+}
+
+/** Validation, deadline bounds and verification: every refusal that needs no store, in the contract's order. */
+function check (ctx: ProxyContext, req: IncomingMessage, version: string, body: unknown): Checked {
+  const checked = ctx.versions.validateIntent(version, body)
+  if (!checked.ok) {
+    throw new BadRequestError(`the intent is not valid for version ${version}: ${checked.errors.map((e) => `${e.field === '' ? '(body)' : e.field} ${e.message}`).join('; ')}`, checked.errors)
+  }
+  const { identity, intent } = checked
+  checkDeadline(ctx, version, identity.deadline)
+  if (ctx.proxy.verify_signatures) {
+    const verdict = ctx.versions.verifySignature(version, intent)
+    if (!verdict.ok) throw new SignatureInvalidError(`the intent does not verify (${verdict.check}): ${verdict.reason}`, verdict.check)
+  }
+  const clientKey = clientKeyOf(req)
+  return {
+    version,
+    intent,
+    identity,
+    scope: admissionScope(identity.owner, clientKey, identity.nonce),
+    clientKey,
+    fingerprint: intentFingerprint(intent)
+  }
+}
+
+/** A deadline that passed cannot settle; one too far ahead would hold every later drain (INTERFACE section 3). */
+function checkDeadline (ctx: ProxyContext, version: string, deadline: number): void {
+  const field = ctx.versions.deadlineField(version)
+  const nowSecs = Math.floor(ctx.now() / 1000)
+  if (deadline <= nowSecs) {
+    throw new BadRequestError(`${field} ${deadline} has already passed (now ${nowSecs})`, [{ field, message: 'has already passed' }])
+  }
+  const latest = nowSecs + ctx.proxy.max_intent_lifetime_secs
+  if (deadline > latest) {
+    throw new BadRequestError(`${field} ${deadline} is more than proxy.max_intent_lifetime_secs (${ctx.proxy.max_intent_lifetime_secs} s) ahead`,
+      [{ field, message: `must be at most ${ctx.proxy.max_intent_lifetime_secs} s ahead` }])
   }
 }
 
@@ -102,9 +154,10 @@ function versionOf (body: unknown, fallback: string): string {
   return v
 }
 
-function idempotencyKeyOf (req: IncomingMessage, identity: IntentIdentity): string {
+/** The client's Idempotency-Key, or null when it sent none (the owner and nonce are then the key). */
+function clientKeyOf (req: IncomingMessage): string | null {
   const given = req.headers['idempotency-key']
-  if (given === undefined) return `${identity.owner}:${identity.nonce}`
+  if (given === undefined) return null
   if (typeof given !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(given)) {
     throw new BadRequestError('the Idempotency-Key header must be 1 to 255 visible ASCII characters', [{ field: 'header:Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }])
   }
@@ -112,7 +165,7 @@ function idempotencyKeyOf (req: IncomingMessage, identity: IntentIdentity): stri
 }
 
 /** Picks the owner (the active color) and the body it gets: translated when it does not take the client's version. */
-function prepareForward (ctx: ProxyContext, raw: Buffer, body: Record<string, unknown>, intent: Record<string, unknown>, version: string): Forwarded {
+function targetOf (ctx: ProxyContext, raw: Buffer, body: Record<string, unknown>, intent: Record<string, unknown>, version: string): Target {
   const upstream = ctx.control.upstream()
   const target = ctx.versions.targetVersion(version, upstream.config.versions)
   if (target === null) throw new NoTranslationPathError(version, upstream.config.versions.join('|'))
@@ -129,17 +182,21 @@ function prepareForward (ctx: ProxyContext, raw: Buffer, body: Record<string, un
   return { upstream, version, payload: raw, intent }
 }
 
-async function admit (ctx: ProxyContext, key: string, version: string, identity: IntentIdentity, fwd: Forwarded): Promise<AdmitResult> {
+async function admit (ctx: ProxyContext, checked: Checked, target: Target): Promise<AdmitResult> {
+  const payload = typeof target.payload === 'string' ? target.payload : target.payload.toString('utf8')
   try {
     return await ctx.store.admit({
       record: {
-        key,
-        upstream: fwd.upstream.color,
-        version,
-        upstream_version: fwd.version,
+        key: checked.scope,
+        upstream: target.upstream.color,
+        version: checked.version,
+        upstream_version: target.version,
         created_at_ms: ctx.now(),
-        deadline: identity.deadline,
-        intent: fwd.intent
+        deadline: checked.identity.deadline,
+        client_key: checked.clientKey,
+        fingerprint: checked.fingerprint,
+        payload,
+        intent: target.intent
       },
       idempotencyTtlSecs: ctx.proxy.idempotency_ttl_secs
     })
@@ -149,8 +206,11 @@ async function admit (ctx: ProxyContext, key: string, version: string, identity:
   }
 }
 
-function refusalError (ctx: ProxyContext, result: Exclude<AdmitResult, { kind: 'admitted' | 'replay' }>): Error {
+function refusalError (ctx: ProxyContext, result: Exclude<AdmitResult, { kind: 'admitted' | 'replay' | 'unknown' }>): Error {
   if (result.kind === 'in_progress') return new DuplicateInProgressError('a submission with the same idempotency key is still in progress; retry shortly')
+  if (result.kind === 'mismatch') {
+    return new IdempotencyKeyReusedError('this owner already used the same idempotency key (or nonce) for another intent; nothing was forwarded')
+  }
   const secs = retryAfterSecs(result, ctx.now(), ctx.proxy.drain_retry_after_secs)
   if (channels.refusal.hasSubscribers) channels.refusal.publish({ reason: result.reason })
   const why = result.reason === 'upgrading'
@@ -170,96 +230,79 @@ function replay (res: ServerResponse, policy: VersionsPolicy, stored: StoredResp
   res.end(stored.body)
 }
 
-/** Forwards an admitted intent and settles its record; answers the client. Resolves to the status sent. */
-async function exchange (ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, key: string, derivedKey: boolean, clientVersion: string, fwd: Forwarded, requestId: string): Promise<number> {
-  const { upstream } = fwd
-  const ttl = ctx.proxy.idempotency_ttl_secs
-  const timeout = ctx.proxy.upstream_timeout_ms
-  const started = performance.now()
-  let answer: UpstreamAnswer
-  try {
-    answer = await callUpstream(upstream, {
-      method: 'POST',
-      path: req.url ?? ctx.proxy.intent_path,
-      headers: upstreamRequestHeaders(req, upstream.host, requestId, [
-        'content-type', 'application/json',
-        'content-length', String(Buffer.byteLength(fwd.payload)),
-        'idempotency-key', key,
-        // The gateway reads the answer (intent id, translation, replay): it must not arrive compressed.
-        'accept-encoding', 'identity'
-      ]).headers,
-      body: fwd.payload
-    }, timeout)
-  } catch (err) {
-    publishUpstream(upstream, null, started)
-    await settle(ctx, () => ctx.store.release(key, null, ttl), key, 'release')
-    throw err
-  }
-  const { status, contentType, body: text } = answer
-  publishUpstream(upstream, status, started)
-
-  if (status >= 500) {
-    await settle(ctx, () => ctx.store.release(key, null, ttl), key, 'release')
-    return send(res, status, { 'content-type': contentType }, text, requestId)
-  }
-  const headers: Record<string, string> = { 'content-type': contentType, 'intent-version': clientVersion }
-  if (status < 200 || status > 299) {
-    // Problem bodies from the intent service pass through unchanged, and are replayed to retries. Except one: a
-    // 401/403 under a key derived from owner:nonce says the body was NOT the owner's signed order (a forged or
-    // tampered copy), so keeping it would let anyone who saw an order block the genuine one for the retention.
-    const forget = derivedKey && (status === 401 || status === 403)
-    await settle(ctx, () => ctx.store.release(key, forget ? null : { status, headers, body: text }, ttl), key, 'release')
-    return send(res, status, versionHeaders(ctx.policy(), clientVersion, { 'content-type': contentType }), text, requestId)
-  }
-
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  const id = json === undefined ? null : ctx.versions.intentIdOf(json, fwd.version)
-  if (id === null) {
-    ctx.logger.error({ upstream: upstream.color, status, key, request_id: requestId }, 'upstream accepted a submission without an intent id; released')
-    await settle(ctx, () => ctx.store.release(key, null, ttl), key, 'release')
-    throw new UpstreamError(`upstream ${upstream.color} answered ${status} without an intent id`)
-  }
-  let clientBody = text
-  if (fwd.version !== clientVersion) {
-    try {
-      clientBody = JSON.stringify(ctx.versions.translateSubmitResponse(json, fwd.version, clientVersion))
-      if (channels.translation.hasSubscribers) channels.translation.publish({ from: fwd.version, to: clientVersion, kind: 'submit_response' })
-    } catch (err) {
-      ctx.logger.error({ err, id, key }, 'cannot translate the submission response back; sending it untranslated')
-    }
-  }
-  const seen = ctx.versions.statusOf(json, fwd.version)
-  await settle(ctx, () => ctx.store.bind(key, id, { status, headers, body: clientBody }, ttl, seen ?? undefined), key, 'bind')
-  if (seen !== null && TERMINAL_STATUSES.has(seen)) await endIntent(ctx, id, seen)
-  return send(res, status, versionHeaders(ctx.policy(), clientVersion, { 'content-type': contentType }), clientBody, requestId)
-}
-
-/** Ends an inflight intent seen terminal in a response; reported on the intentEnded channel. */
-export async function endIntent (ctx: ProxyContext, id: string, status: string): Promise<void> {
-  try {
-    if (await ctx.store.complete(id, status, 'response') && channels.intentEnded.hasSubscribers) {
-      channels.intentEnded.publish({ id, status, via: 'response' })
-    }
-  } catch (err) {
-    ctx.logger.warn({ err, id, status }, 'cannot end the inflight record now; the reconciler will')
+/** The first forward of a newly admitted intent, to the active color of its admission. */
+function firstForward (ctx: ProxyContext, req: IncomingMessage, checked: Checked, target: Target, requestId: string): Forward {
+  return {
+    key: checked.scope,
+    upstream: target.upstream,
+    clientVersion: checked.version,
+    upstreamVersion: target.version,
+    path: ctx.proxy.intent_path,
+    payload: target.payload,
+    headers: forwardHeaders(req, target.upstream, requestId, checked.clientKey, target.payload),
+    resend: false,
+    route: 'submit'
   }
 }
 
-/**
- * Runs a bind or release. A store that fails here leaves the record in place: the client still gets the
- * upstream's answer (it is the truth), and the reconciler ends the record later (see docs/proxy.md).
- */
-async function settle (ctx: ProxyContext, op: () => Promise<void>, key: string, what: string): Promise<void> {
-  try {
-    await op()
-  } catch (err) {
-    ctx.logger.error({ err, key }, `cannot ${what} the inflight record; the reconciler will clean it up`)
+/** A retry of a key whose outcome is unknown: the same bytes to the upstream that may hold it (section 3). */
+function resendToOwner (ctx: ProxyContext, req: IncomingMessage, record: InflightRecord, requestId: string): Forward {
+  const upstream = ctx.upstreams.get(record.upstream)
+  if (upstream === undefined) throw new UpstreamError(`upstream ${record.upstream}, which may hold this intent, is not configured`)
+  const payload = record.payload ?? JSON.stringify(record.intent)
+  return {
+    key: record.key,
+    upstream,
+    clientVersion: record.version,
+    upstreamVersion: record.upstream_version,
+    path: ctx.proxy.intent_path,
+    payload,
+    headers: forwardHeaders(req, upstream, requestId, record.client_key ?? null, payload),
+    resend: true,
+    route: 'submit'
   }
+}
+
+function forwardHeaders (req: IncomingMessage, upstream: Upstream, requestId: string, clientKey: string | null, payload: string | Buffer): string[] {
+  // The client's key travels as it was sent; an order sent without one is known upstream by its owner and nonce
+  // (section 8), so no derived key is made up for it.
+  return upstreamRequestHeaders(req, upstream.host, requestId, [
+    ...payloadHeaders(payload),
+    ...(clientKey === null ? [] : ['idempotency-key', clientKey])
+  ]).headers
+}
+
+/** Forwards, settles the record, and answers the client. Resolves to the status sent. */
+async function forwardAndAnswer (ctx: ProxyContext, res: ServerResponse, forward: Forward, requestId: string): Promise<number> {
+  const deps: OutcomeDeps = {
+    store: ctx.store,
+    versions: ctx.versions,
+    logger: ctx.logger,
+    idempotencyTtlSecs: ctx.proxy.idempotency_ttl_secs,
+    upstreamTimeoutMs: ctx.proxy.upstream_timeout_ms
+  }
+  const settled = await forwardAndSettle(deps, forward)
+  switch (settled.kind) {
+    case 'answered':
+      if (settled.status >= 500) return send(res, settled.status, { 'content-type': settled.contentType }, settled.body, requestId)
+      return send(res, settled.status, versionHeaders(ctx.policy(), forward.clientVersion, { 'content-type': settled.contentType }), settled.body, requestId)
+    case 'unknown': {
+      const timedOut = settled.cause.problem.status === 504
+      throw new UpstreamOutcomeUnknownError(
+        `upstream ${forward.upstream.color} ${timedOut ? `did not answer within ${ctx.proxy.upstream_timeout_ms} ms` : 'broke the connection before answering'}; ` +
+        `it may hold the intent, which stays with it: retry with the same key (it goes to ${forward.upstream.color})`,
+        timedOut, unknownRetryAfterSecs(ctx), { cause: settled.cause })
+    }
+    case 'unreachable':
+      throw settled.cause
+    case 'no_id':
+      throw new UpstreamError(`upstream ${forward.upstream.color} answered ${settled.status} without an intent id`)
+  }
+}
+
+/** How soon to retry an unknown outcome: a slow owner gets about half its timeout to finish, within 1..10 s. */
+function unknownRetryAfterSecs (ctx: ProxyContext): number {
+  return Math.min(10, Math.max(1, Math.ceil(ctx.proxy.upstream_timeout_ms / 2000)))
 }
 
 function send (res: ServerResponse, status: number, headers: Record<string, string | number>, body: string, requestId: string): number {
@@ -270,12 +313,6 @@ function send (res: ServerResponse, status: number, headers: Record<string, stri
     res.end(body)
   }
   return status
-}
-
-function publishUpstream (upstream: Upstream, status: number | null, started: number): void {
-  if (channels.upstream.hasSubscribers) {
-    channels.upstream.publish({ upstream: upstream.color, route: 'submit', status, durationMs: performance.now() - started })
-  }
 }
 
 function publishRequest (status: number, version: string | null, started: number): void {
@@ -291,10 +328,13 @@ const REFUSAL_REASONS = new Map<string, RefusalMessage['reason']>([
   ['IG_ERR_VERSION_UNSUPPORTED', 'version_unsupported'],
   ['IG_ERR_PAYLOAD_TOO_LARGE', 'too_large'],
   ['IG_ERR_NOT_REPRESENTABLE', 'invalid'],
-  ['IG_ERR_NO_TRANSLATION_PATH', 'invalid']
+  ['IG_ERR_NO_TRANSLATION_PATH', 'invalid'],
+  ['IG_ERR_SIGNATURE_INVALID', 'signature_invalid'],
+  ['IG_ERR_IDEMPOTENCY_KEY_REUSED', 'idempotency_key_reused']
 ])
 
 function publishRefusal (err: unknown): void {
+  if (err instanceof SignatureInvalidError && channels.signatureRefused.hasSubscribers) channels.signatureRefused.publish({ check: err.check })
   if (!channels.refusal.hasSubscribers) return
   const reason = REFUSAL_REASONS.get((err as { code?: string }).code ?? '')
   if (reason !== undefined) channels.refusal.publish({ reason })

@@ -1,7 +1,8 @@
 /**
  * One request to an upstream whose whole answer the gateway reads (submissions, status reads, reconciler polls):
  * undici's dispatch with a handler that collects the body into one Buffer, so no response stream, no body
- * mixin and no extra promises are built per call. Transport failures become the typed 502/504 errors.
+ * mixin and no extra promises are built per call. Transport failures become the typed 502/504 errors, saying
+ * whether the request may have reached the upstream (`maybeDelivered`).
  */
 import type { Dispatcher } from 'undici'
 import { upstreamFailure } from './problem.js'
@@ -27,10 +28,16 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
   private contentType = 'application/json'
   private readonly chunks: Buffer[] = []
   private size = 0
+  /** Bytes of the request reached the socket: from here on a failure leaves the outcome unknown. */
+  written = false
 
   constructor (private readonly resolve: (a: UpstreamAnswer) => void, private readonly reject: (err: Error) => void) {}
 
   onConnect (): void {}
+
+  onBodySent (): void {
+    this.written = true
+  }
 
   onHeaders (statusCode: number, rawHeaders: Buffer[]): boolean {
     if (statusCode < 200) return true
@@ -62,8 +69,10 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
 
 /** Sends one request to `upstream` and reads its whole answer; rejects with UpstreamError/UpstreamTimeoutError. */
 export async function callUpstream (upstream: Upstream, call: UpstreamCall, timeoutMs: number): Promise<UpstreamAnswer> {
+  let handler: CollectingHandler | undefined
   try {
     return await new Promise<UpstreamAnswer>((resolve, reject) => {
+      handler = new CollectingHandler(resolve, reject)
       upstream.pool.dispatch({
         method: call.method,
         path: upstream.basePath + call.path,
@@ -71,9 +80,9 @@ export async function callUpstream (upstream: Upstream, call: UpstreamCall, time
         body: call.body ?? null,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs
-      }, new CollectingHandler(resolve, reject))
+      }, handler)
     })
   } catch (err) {
-    throw upstreamFailure(err, upstream.color, timeoutMs)
+    throw upstreamFailure(err, upstream.color, timeoutMs, handler?.written ?? false)
   }
 }

@@ -27,11 +27,17 @@ export interface StoreKeys {
   readonly inflightBound: string
   /** Hash: intent id → admission key. */
   readonly inflightIds: string
+  /** Sorted set: admission key scored by its admission time (ms): the oldest, and pages in admission order. */
+  readonly inflightSince: string
+  /** Hash: upstream color → how many inflight records it owns (kept by every script that adds or removes one). */
+  readonly inflightCount: string
+  /** String: the version of this key layout the namespace was last brought to (see redis/layout.ts). */
+  readonly layout: string
   /** List of ended intents (JSON), newest first, capped. */
   readonly ended: string
-  /** String per intent id: the ended intent's `{upstream, version, upstream_version, status}` (JSON); expires. */
+  /** String per intent id: the ended intent's `<upstream> <version> <upstream_version> <status>`; expires. */
   endedId (id: string): string
-  /** String per idempotency key: `in_progress` or the stored response JSON; expires. */
+  /** String per admission scope: `<p|u|r><fingerprint><marker or response>` (see admit.lua); expires. */
   idem (key: string): string
   /** String: `<token> <holder>`, expiring with the lease. */
   lease (name: string): string
@@ -56,6 +62,9 @@ export function storeKeys (namespace: string): StoreKeys {
     inflightPhase: `${p}inflight:phase`,
     inflightBound: `${p}inflight:bound`,
     inflightIds: `${p}inflight:ids`,
+    inflightSince: `${p}inflight:since`,
+    inflightCount: `${p}inflight:count`,
+    layout: `${p}layout`,
     ended: `${p}ended`,
     endedId: (id) => `${p}ended:id:${id}`,
     idem: (key) => `${p}idem:${key}`,

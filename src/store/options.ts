@@ -13,6 +13,8 @@ export interface StoreOptions {
   instanceId?: string
   /** How long an ended intent's owner and versions are kept for status reads (`proxy.idempotency_ttl_secs`). */
   endedRetentionSecs?: number
+  /** The embedded store's bound on answered idempotency records (oldest forgotten first). */
+  maxIdempotencyEntries?: number
   /** Where `redis.password_env` is read (process.env when absent). */
   env?: Record<string, string | undefined>
 }

@@ -35,15 +35,24 @@ export interface ControlState {
   invalid: Array<{ key: 'drain' | 'active' | 'upgrade', raw: string }>
 }
 
-export type IntentPhase = 'submitting' | 'accepted' | string
+/**
+ * `submitting` until the upstream answered; `unknown` when it may have taken the intent but its answer never
+ * came (a timeout, a connection broken after the body was sent, a gateway that died mid-exchange); then the last
+ * status the gateway saw once bound.
+ */
+export type IntentPhase = 'submitting' | 'unknown' | string
 
 /** One inflight intent, registered before it is forwarded. */
 export interface InflightRecord {
-  /** The admission key: the Idempotency-Key header, or `<owner>:<nonce>` (one signed order is one intent). */
+  /**
+   * The admission scope, one per owner and key (INTERFACE section 3): `o:<owner>:k:<Idempotency-Key>` for a
+   * client's key, `o:<owner>:n:<nonce>` for an order without one (see `admissionScope`). Records admitted by
+   * the first layout carry the bare key.
+   */
   key: string
   /** The intent id from the upstream's 2xx response; null until bound. */
   id: string | null
-  /** The upstream (color) that owns it: status reads and reconciliation go there. */
+  /** The upstream (color) that owns it: status reads, retries of an unknown outcome and reconciliation go there. */
   upstream: Color
   /** The client's version (responses are translated back to it). */
   version: string
@@ -52,9 +61,20 @@ export interface InflightRecord {
   created_at_ms: number
   /** Unix seconds after which it can no longer settle (the intent's own deadline, possibly extended). */
   deadline: number
-  /** `submitting` until bound, then the last status the gateway saw. */
+  /** `submitting`, `unknown`, or the last status the gateway saw. */
   phase: IntentPhase
-  /** The body as forwarded (the upstream's version); kept so stored intents can be migrated between versions. */
+  /** When the outcome became unknown (ms); absent otherwise. */
+  unknown_since_ms?: number
+  /** The client's Idempotency-Key as sent (forwarded upstream as it was); null for a key derived from owner:nonce. */
+  client_key?: string | null
+  /** SHA-256 (hex) of the client's canonical intent, signature included; absent where not known. */
+  fingerprint?: string
+  /**
+   * The bytes forwarded to the owner, exactly: what a retry of an unknown outcome and the reconciler send again.
+   * Absent on input means `JSON.stringify(intent)`.
+   */
+  payload?: string
+  /** The body as forwarded (the upstream's version), parsed; kept so stored intents can be migrated between versions. */
   intent: Record<string, unknown>
 }
 
@@ -81,6 +101,13 @@ export type AdmitResult =
   | { kind: 'in_progress' }
   /** The same key already has an answer: replay it. */
   | { kind: 'replay', response: StoredResponse }
+  /** The same key with another intent (another fingerprint): 422, nothing forwarded. */
+  | { kind: 'mismatch' }
+  /**
+   * The same key's first submission has an unknown outcome: it is still inflight, owned by `record.upstream`.
+   * Forward `record.payload` to that owner again (the service answers a resubmission with what it has).
+   */
+  | { kind: 'unknown', record: InflightRecord }
 
 /** How an inflight intent ended; kept in a bounded log so an ending is reported, never silently dropped. */
 export interface EndedIntent {
@@ -110,39 +137,60 @@ export interface Lease {
 
 export type StoreHealth = 'ready' | 'unavailable'
 
-export interface Store {
-  readonly kind: 'redis' | 'embedded'
+/** One page of the inflight records, oldest admission first; `next_cursor` is null on the last page. */
+export interface InflightPage {
+  records: InflightRecord[]
+  next_cursor: string | null
+}
 
+/**
+ * The store by role (ARCHITECTURE: small interfaces, one conformance suite per role). Parts depend on the role
+ * they use; `Store` is all of them, what each implementation provides and the composition root hands out.
+ */
+
+/** Admission and the inflight records: the submission path, the reconciler, the drain, the coordinator. */
+export interface IntentStore {
   /**
-   * One atomic step: replay or in-progress for a known key; refusal while `drain` or `upgrade` is set; otherwise
-   * register the record as inflight and the key as in progress. Throws StoreUnavailableError when the store
-   * cannot answer (the caller fails closed).
+   * One atomic step: mismatch, replay, in-progress or unknown for a known key; refusal while `drain` or
+   * `upgrade` is set; otherwise register the record as inflight and the key as in progress. Throws
+   * StoreUnavailableError when the store cannot answer (the caller fails closed).
    */
   admit (req: AdmitRequest): Promise<AdmitResult>
   /**
    * A 2xx arrived: bind the record to the intent id, keep the response for replays. `phase` is the status the
    * response reported (default `accepted`). If the id is already bound to another inflight key (the upstream
    * deduplicated the order itself), this record is dropped so the intent is counted once.
-   * On StoreUnavailableError the store replays this write when Redis returns (as it does for `release` and
-   * `complete`), so the accounting converges; the caller still answers its client.
+   * On StoreUnavailableError the store replays this write when Redis returns (as it does for `release`,
+   * `markUnknown` and `complete`), so the accounting converges; the caller still answers its client.
    */
   bind (key: string, id: string, response: StoredResponse, idempotencyTtlSecs: number, phase?: string): Promise<void>
   /**
-   * The submission did not create an intent: remove the record. With a response (an upstream status below 500)
-   * the key keeps it for replays; without one (5xx, unreachable) the key is forgotten so a retry goes through.
+   * The submission did not create an intent: remove the record. With a response (a refusal worth replaying)
+   * the key keeps it for replays; without one (5xx, 401/403/408/409/429, unreachable) the key is forgotten so
+   * a retry goes through.
    */
   release (key: string, response: StoredResponse | null, idempotencyTtlSecs: number): Promise<void>
+  /**
+   * The upstream may have taken the intent but its answer never came: the record stays inflight with its owner,
+   * phase `unknown`, and a retry of its key is answered `unknown` (routed to that owner). False when the record
+   * is gone or already bound.
+   */
+  markUnknown (key: string, idempotencyTtlSecs: number): Promise<boolean>
   /** The intent reached a terminal status: end its record and log the ending. False when it was not inflight. */
   complete (id: string, status: string, via: EndedIntent['via']): Promise<boolean>
   /** Updates the last seen status of a bound, still inflight intent. */
   setPhase (id: string, phase: string): Promise<void>
 
-  /** Every inflight record (bound or not). */
+  /** Every inflight record (bound or not). O(n): for checkpoints and migrations, not for status reads. */
   inflight (): Promise<InflightRecord[]>
+  /** At most `limit` records, oldest admission first, after `cursor` (null: from the start). O(log n + limit). */
+  inflightPage (limit: number, cursor: string | null): Promise<InflightPage>
   /** The exact number of inflight records (one store read, no listing). */
   inflightCount (): Promise<number>
-  /** Inflight counts per owning upstream. */
+  /** Inflight counts per owning upstream (counters, no listing). */
   inflightByUpstream (): Promise<Record<Color, number>>
+  /** When the oldest inflight record was admitted (ms), or null when none is; O(log n). */
+  oldestInflightMs (): Promise<number | null>
   /** The record bound to `id`, or null. */
   inflightById (id: string): Promise<InflightRecord | null>
   /** Replaces one record in place (stored-intent migration, deadline extension); false when it is gone. */
@@ -153,7 +201,10 @@ export interface Store {
   endedById (id: string): Promise<EndedRoute | null>
   /** The most recent endings, newest first. */
   ended (limit: number): Promise<EndedIntent[]>
+}
 
+/** The operator keys every instance reads (INTERFACE section 4). */
+export interface ControlStore {
   /** Reads `drain`, `upgrade`, `active` now. */
   control (): Promise<ControlState>
   /** Calls `onChange` whenever the control state changes (any instance, within `redis.poll_interval_ms`). */
@@ -161,21 +212,28 @@ export interface Store {
   setDrain (value: DrainSwitch | null): Promise<void>
   setUpgrade (value: UpgradeFlag | null): Promise<void>
   setActive (color: Color): Promise<void>
+}
 
-  /** Leases with fencing tokens (the coordinator's leader election). */
+/** Leases with fencing tokens (the coordinator's leader election, the reconciler's one-at-a-time). */
+export interface LeaseStore {
   acquireLease (name: string, holder: string, ttlMs: number): Promise<Lease | null>
   /** Extends a held lease; false when it was lost (expired, or taken by another holder). */
   renewLease (name: string, lease: Lease, ttlMs: number): Promise<boolean>
   releaseLease (name: string, lease: Lease): Promise<void>
+}
 
-  /** Small JSON documents owned by one part (the IBC watcher's height and pending packets, ...). */
+/** Small JSON documents and hashes owned by one part (the IBC watcher's height and pending packets, ...). */
+export interface DocumentStore {
   getDoc<T> (name: string): Promise<T | null>
   setDoc (name: string, value: unknown): Promise<void>
   /** Fields of a named hash (e.g. pending packets keyed by `channel/sequence`). */
   hashSet (name: string, fields: Record<string, unknown>): Promise<void>
   hashDelete (name: string, fields: string[]): Promise<void>
   hashGetAll<T> (name: string): Promise<Record<string, T>>
+}
 
+export interface StoreLifecycle {
+  readonly kind: 'redis' | 'embedded'
   /** Current health: `unavailable` while Redis cannot be reached. */
   health (): StoreHealth
   /** Resolves once the store answered at least once (start-up). */
@@ -183,3 +241,5 @@ export interface Store {
   /** Stops polling and closes connections; idempotent. */
   close (): Promise<void>
 }
+
+export interface Store extends IntentStore, ControlStore, LeaseStore, DocumentStore, StoreLifecycle {}

@@ -5,8 +5,13 @@
  * intent is verified over the form of its `signed_version`, rebuilt by the reverse steps.
  */
 import { createHash } from 'node:crypto'
-import type { Catalog } from './catalog.js'
-import type { JsonObject } from './spec.js'
+import type { JsonObject, VersionSpec } from './spec.js'
+
+/** What rebuilding a signed form needs of a catalog (kept structural: the catalog itself verifies with it). */
+export interface FormCatalog {
+  spec (version: string): VersionSpec | undefined
+  translateIntent (intent: Record<string, unknown>, from: string, to: string): Record<string, unknown>
+}
 
 export function canonicalJson (value: unknown): string {
   if (value === null || typeof value !== 'object') {
@@ -39,6 +44,11 @@ export function signingDigest (unsignedIntent: JsonObject): Uint8Array {
   return sha256(canonicalBytes(unsignedIntent))
 }
 
+/** An intent's fingerprint for idempotency: SHA-256 (hex) of its canonical bytes, signature included. */
+export function intentFingerprint (intent: JsonObject): string {
+  return createHash('sha256').update(canonicalJson(intent)).digest('hex')
+}
+
 export interface SignedForms {
   publicKey: string
   signature: string
@@ -53,7 +63,7 @@ export interface SignedForms {
  * propagates). Because a body without `version` is read as the default and the gateway then makes the version
  * explicit, a form with `version` is also tried without it.
  */
-export function signedForms (catalog: Catalog, version: string, intent: JsonObject): SignedForms {
+export function signedForms (catalog: FormCatalog, version: string, intent: JsonObject): SignedForms {
   const spec = catalog.spec(version)
   if (spec === undefined) throw new TypeError(`unknown version ${version}`)
   const auth = spec.auth(intent)

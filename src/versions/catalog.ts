@@ -4,7 +4,8 @@
  */
 import { NoTranslationPathError, UpstreamError } from '../errors.js'
 import type { JsonObject, TranslationStep, VersionSpec } from './spec.js'
-import type { FieldError, Validation, VersionCatalog } from './types.js'
+import type { FieldError, SignatureVerdict, Validation, VersionCatalog } from './types.js'
+import { verifyIntent } from './verify.js'
 import { VersionRegistry, compareVersions } from './registry.js'
 import { compile, createAjv, type CompiledValidator } from './validator.js'
 
@@ -100,6 +101,14 @@ export class VersionCatalogImpl implements Catalog {
     let out = this.checkedResponse('status', from, body)
     for (const step of steps) out = step.migrateStatusResponse(out)
     return out
+  }
+
+  verifySignature (version: string, intent: Record<string, unknown>): SignatureVerdict {
+    return verifyIntent(this, version, intent)
+  }
+
+  deadlineField (version: string): string {
+    return this.registry.spec(version)?.deadlineField ?? '/deadline'
   }
 
   intentIdOf (body: unknown, version: string): string | null {

@@ -29,6 +29,8 @@ export interface VersionSpec {
   readonly statusResponseSchema: TSchema
   /** Rules a JSON schema cannot say (one field against another); runs only on schema-valid intents. */
   crossFieldErrors?: (intent: JsonObject) => FieldError[]
+  /** JSON pointer of the field `identity().deadline` is read from (named when a deadline is refused). */
+  readonly deadlineField: string
   /** Owner, nonce and deadline of a schema-valid intent. */
   identity: (intent: JsonObject) => IntentIdentity
   auth: (intent: JsonObject) => IntentAuth

@@ -51,11 +51,20 @@ export interface VersionCatalog {
   translateSubmitResponse (body: unknown, from: string, to: string): unknown
   /** Translates a status response body (2xx) from the upstream's version to the client's; throws as above. */
   translateStatusResponse (body: unknown, from: string, to: string): unknown
+  /**
+   * Checks the owner's address and the signature of a valid intent (./verify.ts): secp256k1 over the canonical
+   * bytes of the form the client signed, low s. Pure; about 70 µs.
+   */
+  verifySignature (version: string, intent: Record<string, unknown>): SignatureVerdict
+  /** JSON pointer of the intent's deadline field in `version` (`/deadline` in 1.0, `/fill_deadline` in 2.0). */
+  deadlineField (version: string): string
   /** Reads the intent id out of a 2xx submission response in `version` (`intent_id` in 2.0, `id` in 1.0). */
   intentIdOf (body: unknown, version: string): string | null
   /** Reads the status out of a status response in `version`. */
   statusOf (body: unknown, version: string): string | null
 }
+
+export type SignatureVerdict = { ok: true } | { ok: false, check: string, reason: string }
 
 /** Statuses after which an intent is no longer inflight (INTERFACE section "Words"). */
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['settled', 'refunded', 'cancelled', 'expired', 'failed'])

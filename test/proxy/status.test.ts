@@ -141,24 +141,29 @@ function suite (t: Test, kind: StoreKind): void {
     t.equal(await store.inflightById(id), null)
   })
 
-  t.test('a record never bound (its gateway died after admit) is released after 3 × upstream_timeout_ms', async (t) => {
+  t.test('a record never bound (its gateway died between forward and bind) is resent to its owner after 2 × upstream_timeout_ms, and its answer binds it', async (t) => {
     const blue = await startUpstream(t, '2.0')
     let clock = Date.now()
     const { proxy, store } = await startGateway(t, { blue, proxy: { upstream_timeout_ms: 1000 } }, kind, () => clock)
+    const intent = signIntentV2(makeSigner())
     const admitted = await store.admit({
-      record: { key: 'orphan-1', upstream: 'blue', version: '2.0', upstream_version: '2.0', created_at_ms: clock, deadline: Math.floor(clock / 1000) + 3600, intent: {} },
+      record: { key: 'orphan-1', upstream: 'blue', version: '2.0', upstream_version: '2.0', created_at_ms: clock, deadline: Math.floor(clock / 1000) + 3600, client_key: 'client-key-1', payload: JSON.stringify(intent), intent },
       idempotencyTtlSecs: 60
     })
     t.equal(admitted.kind, 'admitted')
-    t.same((await proxy.reconcileOnce()).abandoned, [], 'young: maybe still being forwarded')
-    clock += 3001
-    t.same((await proxy.reconcileOnce()).abandoned, ['orphan-1'])
-    t.equal(await store.inflightCount(), 0)
+    t.same((await proxy.reconcileOnce()).resent, [], 'young: maybe still being forwarded')
+    clock += 2001
+    t.same((await proxy.reconcileOnce()).resent, [{ key: 'orphan-1', upstream: 'blue', outcome: 'bound' }])
+    const resent = blue.submissions().at(-1)!
+    t.equal(resent.body, JSON.stringify(intent), 'the same bytes')
+    t.equal(resent.headers['idempotency-key'], 'client-key-1', 'with the client key')
+    t.equal(resent.headers['user-agent'], 'intent-gate-reconciler')
+    t.equal(await store.inflightCount(), 1, 'still inflight, now bound')
     const retry = await store.admit({
-      record: { key: 'orphan-1', upstream: 'blue', version: '2.0', upstream_version: '2.0', created_at_ms: clock, deadline: Math.floor(clock / 1000) + 3600, intent: {} },
+      record: { key: 'orphan-1', upstream: 'green', version: '2.0', upstream_version: '2.0', created_at_ms: clock, deadline: Math.floor(clock / 1000) + 3600, intent: {} },
       idempotencyTtlSecs: 60
     })
-    t.equal(retry.kind, 'admitted', 'the key is forgotten: a retry goes through')
+    t.equal(retry.kind, 'replay', "a client's retry gets the owner's answer, never a second forward")
   })
 }
 

@@ -1,7 +1,8 @@
 /**
- * Submissions through the proxy (INTERFACE section 3): bind on 2xx, release and replay below 500, release and
- * forget at 500+ and on transport failures, 409 while in progress, 503 while draining or without a store,
- * the refusals that never reach the backend (413, 400, version-unsupported), and idempotency keys.
+ * Submissions through the proxy (INTERFACE section 3): bind on 2xx, release and replay below 500 (but 401, 403,
+ * 408, 409, 429), release and forget at 500+ and when nothing reached the upstream, outcome unknown (kept with
+ * the owner) on a timeout, 409 while in progress, 503 while draining or without a store, the refusals that never
+ * reach the backend (413, 400, version-unsupported, 401 signature-invalid), and idempotency keys.
  */
 import { Readable } from 'node:stream'
 import t, { type Test } from 'tap'
@@ -28,7 +29,9 @@ function suite (t: Test, kind: StoreKind): void {
 
     const sent = blue.submissions()
     t.equal(sent.length, 1)
-    t.equal(sent[0]!.headers['idempotency-key'], `${signer.address}:${intent.nonce}`, 'without a header the key is owner:nonce')
+    // Without a header the key is the owner and nonce, which the service knows the order by itself (section 8):
+    // no key is made up for it, so no client-chosen header value can ever collide with it upstream.
+    t.equal(sent[0]!.headers['idempotency-key'], undefined, 'no derived key is sent upstream')
     t.equal(sent[0]!.headers['x-request-id'], 'req-1')
     t.equal(sent[0]!.headers['accept-encoding'], 'identity', 'the gateway reads the answer, so it asks for it uncompressed')
     t.same(JSON.parse(sent[0]!.body), intent, 'the body reaches the upstream as sent')
@@ -55,10 +58,15 @@ function suite (t: Test, kind: StoreKind): void {
     const a = await call(client, 'POST', '/intents', signIntentV2(signer), { 'idempotency-key': 'order-7' })
     t.equal(a.status, 202)
     t.equal(blue.submissions()[0]!.headers['idempotency-key'], 'order-7')
-    // A different intent under the same key is the same submission as far as the gateway can tell.
+    // A different intent under the same key is refused: the key remembers the intent's fingerprint.
     const b = await call(client, 'POST', '/intents', signIntentV2(signer), { 'idempotency-key': 'order-7' })
-    t.equal(b.headers['idempotent-replayed'], 'true')
-    t.equal(blue.submissions().length, 1)
+    t.equal(b.status, 422)
+    t.equal(b.json.type, 'urn:intent-gate:problem:idempotency-key-reused')
+    t.equal(blue.submissions().length, 1, 'nothing forwarded')
+    // The same header value from another owner is another key.
+    const other = await call(client, 'POST', '/intents', signIntentV2(makeSigner()), { 'idempotency-key': 'order-7' })
+    t.equal(other.status, 202)
+    t.notOk(other.headers['idempotent-replayed'])
 
     const bad = await call(client, 'POST', '/intents', signIntentV2(signer), { 'idempotency-key': 'x'.repeat(300) })
     t.equal(bad.status, 400)
@@ -105,29 +113,31 @@ function suite (t: Test, kind: StoreKind): void {
     t.equal(blue.submissions().length, 1)
   })
 
-  t.test('a 401/403 under the owner:nonce key is not kept: a forged copy cannot block the genuine order', async (t) => {
+  t.test('a forged copy is refused at the edge, and a 401/403/408/409/429 from the service is never kept', async (t) => {
     const blue = await startUpstream(t, '2.0')
     const { client, store } = await startGateway(t, { blue }, kind)
     const signer = makeSigner()
     const genuine = signIntentV2(signer)
     const forged = { ...genuine, max_solver_fee_bps: 9999 }
-    blue.answerNext(401, { title: 'bad signature' })
 
     const attack = await call(client, 'POST', '/intents', forged)
-    t.equal(attack.status, 401, "the service's refusal reaches the forger")
+    t.equal(attack.status, 401, 'the gateway refuses a copy whose signature does not cover it')
+    t.equal(attack.json.type, 'urn:intent-gate:problem:signature-invalid')
+    t.equal(blue.submissions().length, 0, 'never forwarded')
     t.equal(await store.inflightCount(), 0)
     const real = await call(client, 'POST', '/intents', genuine)
-    t.equal(real.status, 202, 'the genuine order is forwarded, not answered with the forged copy\'s 401')
+    t.equal(real.status, 202, 'the genuine order is forwarded')
     t.notOk(real.headers['idempotent-replayed'])
-    t.equal(blue.submissions().length, 2)
 
-    // With an explicit Idempotency-Key the client owns the key: its 401 is replayed like any answer below 500.
-    blue.answerNext(401, { title: 'bad signature' })
-    const own = signIntentV2(signer)
-    t.equal((await call(client, 'POST', '/intents', own, { 'idempotency-key': 'k-401' })).status, 401)
-    const again = await call(client, 'POST', '/intents', own, { 'idempotency-key': 'k-401' })
-    t.equal(again.status, 401)
-    t.equal(again.headers['idempotent-replayed'], 'true')
+    // Under an explicit key too: a refusal that says nothing lasting about the order is not replayed.
+    for (const status of [401, 403, 408, 409, 429]) {
+      blue.answerNext(status, { title: `refused ${status}` })
+      const own = signIntentV2(signer)
+      t.equal((await call(client, 'POST', '/intents', own, { 'idempotency-key': `k-${status}` })).status, status)
+      const again = await call(client, 'POST', '/intents', own, { 'idempotency-key': `k-${status}` })
+      t.equal(again.status, 202, `after a ${status} the retry goes through`)
+      t.notOk(again.headers['idempotent-replayed'])
+    }
   })
 
   t.test('an upstream 5xx releases and forgets: the retry is forwarded again', async (t) => {
@@ -147,7 +157,7 @@ function suite (t: Test, kind: StoreKind): void {
     t.equal(await store.inflightCount(), 1)
   })
 
-  t.test('an unreachable upstream is a 502 problem, a silent one a 504; both released', async (t) => {
+  t.test('an unreachable upstream is a 502 problem (released); a silent one a 504 outcome-unknown (kept with its owner)', async (t) => {
     const blue = await startUpstream(t, '2.0')
     const deadUrl = blue.url
     await blue.close()
@@ -167,8 +177,10 @@ function suite (t: Test, kind: StoreKind): void {
     const store2 = p2.store
     const r2 = await call(p2.client, 'POST', '/intents', signIntentV2(makeSigner()))
     t.equal(r2.status, 504)
-    t.equal(r2.json.type, 'urn:intent-gate:problem:upstream-timeout')
-    t.equal(await store2.inflightCount(), 0)
+    t.equal(r2.json.type, 'urn:intent-gate:problem:upstream-outcome-unknown')
+    t.ok(Number(r2.headers['retry-after']) >= 1, 'with Retry-After')
+    t.equal(await store2.inflightCount(), 1, 'the upstream may hold it: still inflight')
+    t.match((await store2.inflight())[0], { upstream: 'blue', phase: 'unknown', id: null })
   })
 
   t.test('while draining: 503 draining with an honest Retry-After; nothing forwarded, nothing registered', async (t) => {

@@ -129,6 +129,8 @@ t.test('a record lost before bind (a failover that lost the write, or an abandon
   const k = storeKeys(config.namespace)
   await redis.cli('HDEL', k.inflight, rec.key)
   await redis.cli('HDEL', k.inflightOwner, rec.key)
+  await redis.cli('ZREM', k.inflightSince, rec.key)
+  await redis.cli('HINCRBY', k.inflightCount, rec.upstream, '-1')
   await redis.cli('DEL', k.idem(rec.key))
   t.equal(await store.inflightCount(), 0)
 

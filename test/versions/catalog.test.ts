@@ -69,7 +69,7 @@ t.test('a valid intent yields its identity, and a body without version gets the 
   t.ok(v.ok)
   if (!v.ok) return
   t.equal(v.intent['version'], '1.0')
-  t.same(v.identity, { owner: 'cosmos1yt3lxteujvc5eclqu9zqd4728jxuzvhpe3nfsn', nonce: '42', deadline: 1767225600 })
+  t.same(v.identity, { owner: 'cosmos1yv5c6g45g2rdavgtcypmu0z5le94j2zk4swu4r', nonce: '42', deadline: 1767225600 })
   const v2 = catalog.validateIntent('2.0', golden('2.0/intent.json'))
   t.match(v2, { ok: true, identity: { nonce: '18446744073709551615', deadline: 1767225600 } })
 })

@@ -6,7 +6,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { canonicalJson, createVersionCatalog } from '../../src/versions/index.js'
-import { verifyIntent } from '../../sandbox/service/verify.js'
+import { verifyIntent } from '../../src/versions/verify.js'
 
 const catalog = createVersionCatalog()
 const golden = (path: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`./golden/${path}`, import.meta.url), 'utf8'))

@@ -6,7 +6,7 @@ import t from 'tap'
 import { Secp256k1Signature } from '@cosmjs/crypto'
 import { canonicalJson, createVersionCatalog } from '../../src/versions/index.js'
 import { makeSigner, signIntentV1, signIntentV2 } from '../../sandbox/client/index.js'
-import { verifyIntent } from '../../sandbox/service/verify.js'
+import { verifyIntent } from '../../src/versions/verify.js'
 
 const catalog = createVersionCatalog()
 const signer = makeSigner()

@@ -7,18 +7,21 @@
  * key to `redis-cli SET`).
  */
 import type { Color, Config } from '../../config/schema.js'
+import { InvalidCursorError } from '../../errors.js'
 import { drainValue, readControl, type RawControl } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
 import { ENDED_LOG_CAP } from '../keys.js'
-import { checkRecord, emptyCounts } from '../records.js'
+import { checkRecord, emptyCounts, NO_FINGERPRINT } from '../records.js'
 import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
-  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightRecord, Lease, Store, StoredResponse,
+  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightPage, InflightRecord, Lease, Store, StoredResponse,
   StoreHealth, UpgradeFlag
 } from '../types.js'
 
 interface IdempotencyEntry {
-  /** null while the first submission is in progress. */
+  /** `p` in progress, `u` outcome unknown, `r` answered (`response` set). */
+  state: 'p' | 'u' | 'r'
+  fingerprint: string
   response: StoredResponse | null
   expiresAtMs: number
 }
@@ -29,6 +32,11 @@ interface HeldLease { holder: string, token: number, expiresAtMs: number }
 
 /** How often expired idempotency records are swept (they are also ignored on read once expired). */
 const SWEEP_INTERVAL_MS = 60_000
+/**
+ * At most this many answered idempotency records are kept; beyond, the oldest are forgotten first, so traffic
+ * (anonymous or not) cannot grow this process without limit. Records of inflight intents are never dropped.
+ */
+export const DEFAULT_MAX_IDEMPOTENCY_ENTRIES = 500_000
 
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const
@@ -50,9 +58,11 @@ export class EmbeddedStore implements Store {
   private readonly watcher: ControlWatcher
   private readonly sweeper: NodeJS.Timeout
   private readonly log: StoreLogger | undefined
+  private readonly maxIdempotencyEntries: number
 
   constructor (_config?: Config['redis'], options: StoreOptions = {}) {
     this.log = options.logger
+    this.maxIdempotencyEntries = options.maxIdempotencyEntries ?? DEFAULT_MAX_IDEMPOTENCY_ENTRIES
     this.endedRetentionMs = (options.endedRetentionSecs ?? DEFAULT_ENDED_RETENTION_SECS) * 1000
     this.watcher = new ControlWatcher(async () => await this.control(), null,
       (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
@@ -63,23 +73,30 @@ export class EmbeddedStore implements Store {
   async admit (req: AdmitRequest): Promise<AdmitResult> {
     const record = req.record
     checkRecord(record)
+    const fingerprint = record.fingerprint ?? NO_FINGERPRINT
     const entry = this.idempotencyEntry(record.key)
     if (entry !== null) {
-      return entry.response === null ? { kind: 'in_progress' } : { kind: 'replay', response: structuredClone(entry.response) }
+      if (entry.fingerprint !== fingerprint && entry.fingerprint !== NO_FINGERPRINT && fingerprint !== NO_FINGERPRINT) return { kind: 'mismatch' }
+      if (entry.state === 'r' && entry.response !== null) return { kind: 'replay', response: structuredClone(entry.response) }
+      const known = this.records.get(record.key)
+      if (entry.state === 'u' && known !== undefined) return { kind: 'unknown', record: structuredClone(known) }
+      return { kind: 'in_progress' }
     }
-    if (this.records.has(record.key)) return { kind: 'in_progress' }
+    const known = this.records.get(record.key)
+    if (known !== undefined) return known.phase === 'unknown' ? { kind: 'unknown', record: structuredClone(known) } : { kind: 'in_progress' }
     if (this.raw.upgrade !== null || this.raw.drain !== null) {
       if (this.raw.drain !== null) this.raw.drainStarted ??= String(Date.now())
       const state = readControl(this.raw, this.lastGoodActive)
       return { kind: 'refused', reason: state.upgrade !== null ? 'upgrading' : 'draining', drain: state.drain, upgrade: state.upgrade }
     }
+    // Kept as given (optional fields absent stay absent), like the Redis store reads it back.
     this.records.set(record.key, { ...structuredClone(record), id: null, phase: 'submitting' })
-    this.idempotency.set(record.key, { response: null, expiresAtMs: Date.now() + req.idempotencyTtlSecs * 1000 })
+    this.remember(record.key, { state: 'p', fingerprint, response: null, expiresAtMs: Date.now() + req.idempotencyTtlSecs * 1000 })
     return { kind: 'admitted' }
   }
 
   async bind (key: string, id: string, response: StoredResponse, idempotencyTtlSecs: number, phase = 'accepted'): Promise<void> {
-    this.idempotency.set(key, { response: structuredClone(response), expiresAtMs: Date.now() + idempotencyTtlSecs * 1000 })
+    this.answer(key, response, idempotencyTtlSecs)
     const record = this.records.get(key)
     if (record === undefined) return
     const other = this.ids.get(id)
@@ -90,13 +107,26 @@ export class EmbeddedStore implements Store {
     if (record.id !== null && record.id !== id) this.ids.delete(record.id)
     record.id = id
     record.phase = phase
+    delete record.unknown_since_ms
     this.ids.set(id, key)
   }
 
   async release (key: string, response: StoredResponse | null, idempotencyTtlSecs: number): Promise<void> {
     this.removeRecord(key)
     if (response === null) this.idempotency.delete(key)
-    else this.idempotency.set(key, { response: structuredClone(response), expiresAtMs: Date.now() + idempotencyTtlSecs * 1000 })
+    else this.answer(key, response, idempotencyTtlSecs)
+  }
+
+  async markUnknown (key: string, idempotencyTtlSecs: number): Promise<boolean> {
+    const record = this.records.get(key)
+    if (record === undefined || record.id !== null) return false
+    if (record.phase !== 'unknown') {
+      record.phase = 'unknown'
+      record.unknown_since_ms = Date.now()
+    }
+    const fingerprint = this.idempotency.get(key)?.fingerprint ?? record.fingerprint ?? NO_FINGERPRINT
+    this.remember(key, { state: 'u', fingerprint, response: null, expiresAtMs: Date.now() + idempotencyTtlSecs * 1000 })
+    return true
   }
 
   async complete (id: string, status: string, via: EndedIntent['via']): Promise<boolean> {
@@ -124,6 +154,28 @@ export class EmbeddedStore implements Store {
     return [...this.records.values()].map((r) => structuredClone(r))
   }
 
+  async inflightPage (limit: number, cursor: string | null): Promise<InflightPage> {
+    const sorted = [...this.records.values()].sort(byAdmission)
+    let start = 0
+    if (cursor !== null && cursor !== '') {
+      // `<key>\n<ms>`: the page goes on after that record's place in admission order, whether it ended or not.
+      const text = Buffer.from(cursor, 'base64url').toString('utf8')
+      const nl = text.lastIndexOf('\n')
+      const ms = Number(text.slice(nl + 1))
+      if (nl < 1 || !Number.isFinite(ms)) throw new InvalidCursorError(cursor)
+      const key = text.slice(0, nl)
+      start = sorted.findIndex((r) => r.created_at_ms > ms || (r.created_at_ms === ms && r.key > key))
+      if (start === -1) start = sorted.length
+    }
+    const page = sorted.slice(start, start + limit)
+    const last = page[page.length - 1]
+    const more = start + limit < sorted.length && last !== undefined
+    return {
+      records: page.map((r) => structuredClone(r)),
+      next_cursor: more ? Buffer.from(`${last.key}\n${last.created_at_ms}`, 'utf8').toString('base64url') : null
+    }
+  }
+
   async inflightCount (): Promise<number> {
     return this.records.size
   }
@@ -132,6 +184,12 @@ export class EmbeddedStore implements Store {
     const counts = emptyCounts()
     for (const record of this.records.values()) counts[record.upstream]++
     return counts
+  }
+
+  async oldestInflightMs (): Promise<number | null> {
+    let oldest: number | null = null
+    for (const record of this.records.values()) if (oldest === null || record.created_at_ms < oldest) oldest = record.created_at_ms
+    return oldest
   }
 
   async inflightById (id: string): Promise<InflightRecord | null> {
@@ -279,6 +337,23 @@ export class EmbeddedStore implements Store {
     return entry
   }
 
+  /** Keeps an answer for replays under the key's fingerprint. */
+  private answer (key: string, response: StoredResponse, ttlSecs: number): void {
+    const fingerprint = this.idempotency.get(key)?.fingerprint ?? this.records.get(key)?.fingerprint ?? NO_FINGERPRINT
+    this.remember(key, { state: 'r', fingerprint, response: structuredClone(response), expiresAtMs: Date.now() + ttlSecs * 1000 })
+  }
+
+  /** Sets an idempotency record as the newest, then forgets the oldest answered ones beyond the bound. */
+  private remember (key: string, entry: IdempotencyEntry): void {
+    this.idempotency.delete(key)
+    this.idempotency.set(key, entry)
+    if (this.idempotency.size <= this.maxIdempotencyEntries) return
+    for (const [oldKey, old] of this.idempotency) {
+      if (this.idempotency.size <= this.maxIdempotencyEntries) break
+      if (old.state === 'r' || !this.records.has(oldKey)) this.idempotency.delete(oldKey)
+    }
+  }
+
   private removeRecord (key: string): void {
     const record = this.records.get(key)
     if (record === undefined) return
@@ -298,4 +373,8 @@ export class EmbeddedStore implements Store {
     for (const [id, entry] of this.endedRoutes) if (entry.expiresAtMs <= now) this.endedRoutes.delete(id)
     for (const [name, lease] of this.leases) if (lease.expiresAtMs <= now) this.leases.delete(name)
   }
+}
+
+function byAdmission (a: InflightRecord, b: InflightRecord): number {
+  return a.created_at_ms - b.created_at_ms || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
 }

@@ -8,14 +8,14 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Color, Config } from '../../config/schema.js'
-import { StoreUnavailableError } from '../../errors.js'
+import { InvalidCursorError, StoreUnavailableError } from '../../errors.js'
 import { readControl, drainValue, parseDrain, parseUpgrade } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
 import { storeKeys, ENDED_LOG_CAP, type StoreKeys } from '../keys.js'
-import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse } from '../records.js'
+import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse, NO_FINGERPRINT } from '../records.js'
 import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
-  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightRecord, Lease, Store, StoredResponse,
+  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightPage, InflightRecord, Lease, Store, StoredResponse,
   StoreHealth, UpgradeFlag
 } from '../types.js'
 import { createRedisClient, type RedisClient } from './connection.js'
@@ -28,10 +28,11 @@ type Repair =
   | { kind: 'abandon', key: string, marker: string }
   | { kind: 'bind', key: string, id: string, response: string, ttl: number, phase: string, record: Submitting | undefined }
   | { kind: 'release', key: string, response: string, ttl: number }
+  | { kind: 'unknown', key: string, ttl: number, at: number }
   | { kind: 'complete', id: string, status: string, via: EndedIntent['via'], at: number }
 
 /** What this instance admitted and has not bound or released yet: enough to register the record again. */
-interface Submitting { json: string, upstream: Color }
+interface Submitting { json: string, upstream: Color, createdAtMs: number, fingerprint?: string }
 
 /** At most this many admitted-but-unsettled submissions are remembered (the oldest are forgotten first). */
 const MAX_SUBMITTING = 100_000
@@ -123,7 +124,8 @@ export class RedisStore implements Store {
     let reply: Array<string | null>
     try {
       reply = await this.client.igAdmit(k.idem(record.key), k.inflight, k.inflightOwner, k.drain, k.drainStarted, k.upgrade,
-        record.key, json, record.upstream, req.idempotencyTtlSecs, Date.now(), marker)
+        k.inflightPhase, k.inflightSince, k.inflightCount,
+        record.key, json, record.upstream, req.idempotencyTtlSecs, record.created_at_ms, marker, record.fingerprint ?? NO_FINGERPRINT)
       this.failing = false
     } catch (err) {
       // The answer was lost, not necessarily the admission: undo it (only if still ours) once Redis is back.
@@ -133,7 +135,7 @@ export class RedisStore implements Store {
     const [kind, upgradeRaw, drainRaw, startedRaw] = reply
     switch (kind) {
       case 'admitted':
-        this.remember(record.key, { json, upstream: record.upstream })
+        this.remember(record.key, { json, upstream: record.upstream, createdAtMs: record.created_at_ms, fingerprint: record.fingerprint })
         if (this.replicaWait !== null && !await this.replicaWait.replicated()) {
           // Not on enough replicas in time: a crash of the primary could lose it. Undo it (while ours) and refuse.
           await this.writeOrRepair('admit', { kind: 'abandon', key: record.key, marker }).catch(() => {})
@@ -141,7 +143,14 @@ export class RedisStore implements Store {
         }
         return { kind: 'admitted' }
       case 'in_progress': return { kind: 'in_progress' }
+      case 'mismatch': return { kind: 'mismatch' }
       case 'replay': return { kind: 'replay', response: decodeResponse(upgradeRaw as string) }
+      case 'unknown': {
+        // { 'unknown', record, owner, phase }: the record names its owner; the owner hash is the truth if they differ.
+        const found = decodeRecord(upgradeRaw as string, null, startedRaw ?? null)
+        if (drainRaw !== null && drainRaw !== undefined && drainRaw !== '') found.upstream = drainRaw as Color
+        return { kind: 'unknown', record: found }
+      }
       default: {
         const drain = drainRaw == null ? null : parseDrain(drainRaw, startedRaw ?? null).value
         const upgrade = upgradeRaw == null ? null : parseUpgrade(upgradeRaw).value
@@ -163,6 +172,11 @@ export class RedisStore implements Store {
     await this.writeOrRepair('release', repair)
   }
 
+  async markUnknown (key: string, idempotencyTtlSecs: number): Promise<boolean> {
+    // Still remembered as ours: a bind that later finds the record missing can register it again.
+    return await this.writeOrRepair('markUnknown', { kind: 'unknown', key, ttl: idempotencyTtlSecs, at: Date.now() }) === 1
+  }
+
   async complete (id: string, status: string, via: EndedIntent['via']): Promise<boolean> {
     return await this.writeOrRepair('complete', { kind: 'complete', id, status, via, at: Date.now() }) === 1
   }
@@ -181,15 +195,48 @@ export class RedisStore implements Store {
     return Object.entries(records).map(([key, json]) => decodeRecord(json, bound[key] ?? null, phases[key] ?? null))
   }
 
+  async inflightPage (limit: number, cursor: string | null): Promise<InflightPage> {
+    const k = this.keys
+    const after = parseCursor(cursor)
+    // Ties on the same millisecond are ordered by key; fetch a few more than asked so a page never stalls on them.
+    const entries = await this.call('inflightPage', async () => await this.client.zrangebyscore(k.inflightSince,
+      after === null ? '-inf' : after.ms, '+inf', 'WITHSCORES', 'LIMIT', 0, limit + 1 + PAGE_TIE_SLACK))
+    const picked: Array<{ key: string, ms: number }> = []
+    for (let i = 0; i + 1 < entries.length && picked.length <= limit; i += 2) {
+      const key = entries[i] as string
+      const ms = Number(entries[i + 1])
+      if (after !== null && ms === after.ms && key <= after.key) continue
+      picked.push({ key, ms })
+    }
+    const more = picked.length > limit
+    const page = picked.slice(0, limit)
+    if (page.length === 0) return { records: [], next_cursor: null }
+    const keys = page.map((p) => p.key)
+    const [records, bound, phases] = await this.call('inflightPage', async () => unwrapMulti(await this.client.multi()
+      .hmget(k.inflight, ...keys).hmget(k.inflightBound, ...keys).hmget(k.inflightPhase, ...keys).exec()) as [Array<string | null>, Array<string | null>, Array<string | null>])
+    const out: InflightRecord[] = []
+    keys.forEach((_key, i) => {
+      const json = records[i]
+      if (json !== null && json !== undefined) out.push(decodeRecord(json, bound[i] ?? null, phases[i] ?? null))
+    })
+    const last = page[page.length - 1] as { key: string, ms: number }
+    return { records: out, next_cursor: more ? encodeCursor(last.ms, last.key) : null }
+  }
+
   async inflightCount (): Promise<number> {
     return await this.call('inflightCount', async () => await this.client.hlen(this.keys.inflight))
   }
 
   async inflightByUpstream (): Promise<Record<Color, number>> {
-    const owners = await this.call('inflightByUpstream', async () => await this.client.hvals(this.keys.inflightOwner))
+    const stored = await this.call('inflightByUpstream', async () => await this.client.hgetall(this.keys.inflightCount))
     const counts = emptyCounts()
-    for (const owner of owners) if (owner in counts) counts[owner as Color]++
+    for (const [owner, n] of Object.entries(stored)) if (owner in counts) counts[owner as Color] = Math.max(0, Number(n))
     return counts
+  }
+
+  async oldestInflightMs (): Promise<number | null> {
+    const oldest = await this.call('oldestInflightMs', async () => await this.client.zrange(this.keys.inflightSince, 0, 0, 'WITHSCORES'))
+    return oldest.length < 2 ? null : Number(oldest[1])
   }
 
   async inflightById (id: string): Promise<InflightRecord | null> {
@@ -203,18 +250,19 @@ export class RedisStore implements Store {
     checkRecord(record)
     const k = this.keys
     const updated = await this.call('updateInflight', async () => await this.client.igUpdate(
-      k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-      record.key, encodeRecord(record), record.upstream, record.phase, record.id ?? ''))
+      k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightCount,
+      record.key, encodeRecord(record), record.upstream, storedPhase(record), record.id ?? ''))
     return updated === 1
   }
 
   async replaceInflight (records: InflightRecord[]): Promise<void> {
     records.forEach(checkRecord)
     const k = this.keys
-    const tx = this.client.multi().del(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds)
+    const tx = this.client.multi().del(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount)
     for (const record of records) {
       tx.hset(k.inflight, record.key, encodeRecord(record)).hset(k.inflightOwner, record.key, record.upstream)
-      if (record.phase !== 'submitting') tx.hset(k.inflightPhase, record.key, record.phase)
+        .zadd(k.inflightSince, record.created_at_ms, record.key).hincrby(k.inflightCount, record.upstream, 1)
+      if (record.phase !== 'submitting') tx.hset(k.inflightPhase, record.key, storedPhase(record))
       if (record.id !== null) tx.hset(k.inflightBound, record.key, record.id).hset(k.inflightIds, record.id, record.key)
     }
     await this.call('replaceInflight', async () => unwrapMulti(await tx.exec()))
@@ -384,11 +432,12 @@ export class RedisStore implements Store {
     switch (repair.kind) {
       case 'abandon':
         return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-          repair.key, '', 0, repair.marker)
+          k.inflightSince, k.inflightCount, repair.key, '', 0, repair.marker, NO_FINGERPRINT)
       case 'bind': {
         const bind = async (record: Submitting | undefined): Promise<number> => await this.client.igBind(
-          k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-          repair.key, repair.id, repair.response, repair.ttl, repair.phase, record?.json ?? '', record?.upstream ?? '')
+          k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount,
+          repair.key, repair.id, repair.response, repair.ttl, repair.phase, record?.json ?? '', record?.upstream ?? '',
+          record?.fingerprint ?? NO_FINGERPRINT, record?.createdAtMs ?? '')
         // The record travels again only in the rare case it went missing (see bind.lua).
         const bound = await bind(undefined)
         if (bound !== 0 || repair.record === undefined) return bound
@@ -397,10 +446,13 @@ export class RedisStore implements Store {
       }
       case 'release':
         return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-          repair.key, repair.response, repair.ttl, '')
+          k.inflightSince, k.inflightCount, repair.key, repair.response, repair.ttl, '', NO_FINGERPRINT)
+      case 'unknown':
+        return await this.client.igMarkUnknown(k.idem(repair.key), k.inflight, k.inflightPhase, k.inflightBound,
+          repair.key, repair.at, repair.ttl, NO_FINGERPRINT)
       case 'complete':
         return await this.client.igComplete(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.ended,
-          k.endedId(repair.id), repair.id, repair.status, repair.via, repair.at, ENDED_LOG_CAP, this.endedRetentionSecs)
+          k.endedId(repair.id), k.inflightSince, k.inflightCount, repair.id, repair.status, repair.via, repair.at, ENDED_LOG_CAP, this.endedRetentionSecs)
     }
   }
 
@@ -471,6 +523,28 @@ export class RedisStore implements Store {
     this.lastInvalidLogged = invalid
     if (state.invalid.length > 0) this.log?.warn({ invalid: state.invalid }, 'store: ignoring control values that make no sense')
   }
+}
+
+/** How many records past a page's end are read so same-millisecond ties never stall it. */
+const PAGE_TIE_SLACK = 64
+
+/** A page cursor: the last record's admission time and key, `<ms>.<key>` in base64url (opaque to clients). */
+function encodeCursor (ms: number, key: string): string {
+  return Buffer.from(`${ms}.${key}`, 'utf8').toString('base64url')
+}
+
+function parseCursor (cursor: string | null): { ms: number, key: string } | null {
+  if (cursor === null || cursor === '') return null
+  const text = Buffer.from(cursor, 'base64url').toString('utf8')
+  const dot = text.indexOf('.')
+  const ms = Number(text.slice(0, dot))
+  if (dot < 1 || !Number.isFinite(ms)) throw new InvalidCursorError(cursor)
+  return { ms, key: text.slice(dot + 1) }
+}
+
+/** The phase as kept in Redis: `unknown:<since ms>` carries when the outcome became unknown. */
+function storedPhase (record: InflightRecord): string {
+  return record.phase === 'unknown' && record.unknown_since_ms !== undefined ? `unknown:${record.unknown_since_ms}` : record.phase
 }
 
 function leaseValue (lease: Lease): string {

@@ -16,6 +16,7 @@ export interface ScriptCommands {
   igAdmit (...args: Arg[]): Promise<string[]>
   igBind (...args: Arg[]): Promise<number>
   igRelease (...args: Arg[]): Promise<number>
+  igMarkUnknown (...args: Arg[]): Promise<number>
   igComplete (...args: Arg[]): Promise<number>
   igSetPhase (...args: Arg[]): Promise<number>
   igLookup (...args: Arg[]): Promise<string[]>
@@ -29,13 +30,14 @@ export interface ScriptCommands {
 export type ScriptedRedis = RedisClient & ScriptCommands
 
 const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number]> = [
-  ['igAdmit', 'admit', 6],
-  ['igBind', 'bind', 6],
-  ['igRelease', 'release', 6],
-  ['igComplete', 'complete', 7],
+  ['igAdmit', 'admit', 9],
+  ['igBind', 'bind', 8],
+  ['igRelease', 'release', 8],
+  ['igMarkUnknown', 'mark_unknown', 4],
+  ['igComplete', 'complete', 9],
   ['igSetPhase', 'set_phase', 3],
   ['igLookup', 'lookup', 3],
-  ['igUpdate', 'update', 5],
+  ['igUpdate', 'update', 6],
   ['igControl', 'control', 4],
   ['igLeaseAcquire', 'lease_acquire', 2],
   ['igLeaseRenew', 'lease_renew', 1],

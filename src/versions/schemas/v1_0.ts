@@ -58,6 +58,7 @@ export const spec: VersionSpec = {
   intentSchema: IntentV1Schema,
   submitResponseSchema: SubmitResponseV1Schema,
   statusResponseSchema: StatusResponseV1Schema,
+  deadlineField: '/deadline',
   identity (body) {
     const intent = body as IntentV1
     return { owner: intent.user, nonce: String(intent.nonce), deadline: intent.deadline }

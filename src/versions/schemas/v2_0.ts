@@ -85,6 +85,7 @@ export const spec: VersionSpec = {
     }
     return errors
   },
+  deadlineField: '/fill_deadline',
   identity (body) {
     const intent = body as IntentV2
     return { owner: intent.owner, nonce: intent.nonce, deadline: intent.fill_deadline }

@@ -1,15 +1,42 @@
--- Admission, one atomic step: idempotency first (a replay or a duplicate never counts as a new intent and is
--- answered even while draining), then the upgrade and drain flags, then registration as inflight.
--- KEYS: 1 idem:<key>  2 inflight  3 inflight:owner  4 drain  5 drain:started  6 upgrade
--- ARGV: 1 admission key  2 record JSON  3 owning upstream  4 idempotency TTL (s)  5 now (ms)
---       6 in-progress marker (`in_progress:<admission nonce>`, so a lost answer can be cleaned up safely)
+-- Admission, one atomic step: idempotency first (a replay, a duplicate or a retry of an intent whose outcome is
+-- unknown never counts as a new intent and is answered even while draining), then the upgrade and drain flags,
+-- then registration as inflight.
+-- An idempotency value is `<state><fingerprint><rest>`: state `p` in progress (rest: this admission's marker),
+-- `u` outcome unknown, `r` answered (rest: the stored response); the fingerprint is the SHA-256 (64 hex) of the
+-- client's canonical intent, or 64 `-` where it is not known (then any intent matches). Values of the first
+-- layout (`in_progress:...`, or a response's JSON) are still read.
+-- KEYS: 1 idem:<scope>  2 inflight  3 inflight:owner  4 drain  5 drain:started  6 upgrade  7 inflight:phase
+--       8 inflight:since  9 inflight:count
+-- ARGV: 1 scope  2 record  3 owning upstream  4 idempotency TTL (s)  5 now (ms)  6 marker  7 fingerprint
+-- Returns { 'admitted' } | { 'in_progress' } | { 'mismatch' } | { 'replay', response } |
+--   { 'unknown', record, owner, phase } | { 'upgrading' | 'draining', upgrade, drain, drain:started }
+local NOFP = string.rep('-', 64)
+local scope = ARGV[1]
 local idem = redis.call('GET', KEYS[1])
 if idem then
-  if string.sub(idem, 1, 11) == 'in_progress' then return { 'in_progress' } end
-  return { 'replay', idem }
+  local state = string.sub(idem, 1, 1)
+  if state == 'i' then return { 'in_progress' } end
+  if state == '{' then return { 'replay', idem } end
+  local fp = string.sub(idem, 2, 65)
+  if fp ~= ARGV[7] and fp ~= NOFP and ARGV[7] ~= NOFP then return { 'mismatch' } end
+  if state == 'r' then return { 'replay', string.sub(idem, 66) } end
+  if state == 'u' then
+    local record = redis.call('HGET', KEYS[2], scope)
+    if record then
+      return { 'unknown', record, redis.call('HGET', KEYS[3], scope) or '', redis.call('HGET', KEYS[7], scope) or '' }
+    end
+  end
+  return { 'in_progress' }
 end
 -- An inflight record whose idempotency record expired is still the same signed order: never admit it twice.
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return { 'in_progress' } end
+local record = redis.call('HGET', KEYS[2], scope)
+if record then
+  local phase = redis.call('HGET', KEYS[7], scope) or ''
+  if string.sub(phase, 1, 7) == 'unknown' then
+    return { 'unknown', record, redis.call('HGET', KEYS[3], scope) or '', phase }
+  end
+  return { 'in_progress' }
+end
 
 local upgrade = redis.call('GET', KEYS[6])
 local drain = redis.call('GET', KEYS[4])
@@ -25,7 +52,9 @@ if drain then
   return { 'draining', false, drain, redis.call('GET', KEYS[5]) }
 end
 
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
-redis.call('SET', KEYS[1], ARGV[6], 'EX', ARGV[4])
+redis.call('HSET', KEYS[2], scope, ARGV[2])
+redis.call('HSET', KEYS[3], scope, ARGV[3])
+redis.call('ZADD', KEYS[8], ARGV[5], scope)
+redis.call('HINCRBY', KEYS[9], ARGV[3], 1)
+redis.call('SET', KEYS[1], 'p' .. ARGV[7] .. ARGV[6], 'EX', ARGV[4])
 return { 'admitted' }

@@ -1,20 +1,37 @@
 -- The submission created no intent: remove its inflight record. With a response the key keeps it for replays;
 -- without one the key is forgotten so a retry goes through.
--- With an expected marker (ARGV[4]) it only acts while the key still holds that marker: the clean-up of an
--- admission whose answer was lost with the connection must never undo another instance's admission.
--- KEYS: 1 idem:<key>  2 inflight  3 inflight:owner  4 inflight:phase  5 inflight:bound  6 inflight:ids
--- ARGV: 1 admission key  2 response JSON or ''  3 idempotency TTL (s)  4 expected marker or ''
+-- With an expected marker (ARGV[4]) it only acts while the key is still that admission in progress: the
+-- clean-up of an admission whose answer was lost with the connection must never undo another instance's
+-- admission, nor a record whose outcome became unknown meanwhile.
+-- KEYS: 1 idem:<scope>  2 inflight  3 inflight:owner  4 inflight:phase  5 inflight:bound  6 inflight:ids
+--       7 inflight:since  8 inflight:count
+-- ARGV: 1 scope  2 response JSON or ''  3 idempotency TTL (s)  4 expected marker or ''  5 fingerprint
 -- Returns 1 when a record was removed, 0 when there was none, -1 when the marker did not match.
+local NOFP = string.rep('-', 64)
 local key = ARGV[1]
-if ARGV[4] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[4] then return -1 end
+local current = redis.call('GET', KEYS[1])
+if ARGV[4] ~= '' then
+  if not current then return -1 end
+  local legacy = current == ARGV[4]
+  local mine = string.sub(current, 1, 1) == 'p' and string.sub(current, 66) == ARGV[4]
+  if not legacy and not mine then return -1 end
+end
+local fp = ARGV[5]
+if current and string.len(current) >= 65 and string.find('pur', string.sub(current, 1, 1), 1, true) then
+  local known = string.sub(current, 2, 65)
+  if known ~= NOFP then fp = known end
+end
 local id = redis.call('HGET', KEYS[5], key)
 if id and redis.call('HGET', KEYS[6], id) == key then redis.call('HDEL', KEYS[6], id) end
+local owner = redis.call('HGET', KEYS[3], key)
 local removed = redis.call('HDEL', KEYS[2], key)
 redis.call('HDEL', KEYS[3], key)
 redis.call('HDEL', KEYS[4], key)
 redis.call('HDEL', KEYS[5], key)
+redis.call('ZREM', KEYS[7], key)
+if removed == 1 and owner then redis.call('HINCRBY', KEYS[8], owner, -1) end
 if ARGV[2] ~= '' then
-  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  redis.call('SET', KEYS[1], 'r' .. fp .. ARGV[2], 'EX', ARGV[3])
 else
   redis.call('DEL', KEYS[1])
 end

@@ -1,11 +1,16 @@
 -- Replaces one inflight record in place (stored-intent migration, deadline extension); 0 when it is gone.
--- KEYS: 1 inflight  2 inflight:owner  3 inflight:phase  4 inflight:bound  5 inflight:ids
--- ARGV: 1 admission key  2 record JSON  3 upstream  4 phase  5 intent id or ''
+-- KEYS: 1 inflight  2 inflight:owner  3 inflight:phase  4 inflight:bound  5 inflight:ids  6 inflight:count
+-- ARGV: 1 admission key  2 record  3 upstream  4 phase  5 intent id or ''
 local key = ARGV[1]
 if redis.call('HEXISTS', KEYS[1], key) == 0 then return 0 end
+local owner = redis.call('HGET', KEYS[2], key)
+if owner ~= ARGV[3] then
+  if owner then redis.call('HINCRBY', KEYS[6], owner, -1) end
+  redis.call('HINCRBY', KEYS[6], ARGV[3], 1)
+end
 redis.call('HSET', KEYS[1], key, ARGV[2])
 redis.call('HSET', KEYS[2], key, ARGV[3])
-redis.call('HSET', KEYS[3], key, ARGV[4])
+if ARGV[4] == 'submitting' then redis.call('HDEL', KEYS[3], key) else redis.call('HSET', KEYS[3], key, ARGV[4]) end
 local previous = redis.call('HGET', KEYS[4], key)
 if previous and previous ~= ARGV[5] and redis.call('HGET', KEYS[5], previous) == key then
   redis.call('HDEL', KEYS[5], previous)
