@@ -113,7 +113,11 @@ export function clusterOptions (config: Config['redis'], connectionName: string,
 
 export function createRedisClient (config: Config['redis'], connectionName: string, env: Record<string, string | undefined> = process.env): RedisClient {
   if (config.cluster_nodes !== undefined) {
-    return new Cluster(config.cluster_nodes.map(parseHostPort), clusterOptions(config, connectionName, env))
+    const cluster = new Cluster(config.cluster_nodes.map(parseHostPort), clusterOptions(config, connectionName, env))
+    // ioredis connects to a node on its first command and refuses (without sending) the commands that arrive
+    // while that connection is being made: connect to each node as soon as the slot map names it instead.
+    cluster.on('+node', (node: Redis) => { node.connect().catch(() => {}) })
+    return cluster
   }
   const options = redisOptions(config, connectionName, env)
   if (config.sentinels !== undefined) return new Redis(options)
