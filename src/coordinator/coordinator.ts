@@ -16,6 +16,8 @@ import { UpgradeExecutor, type DrainProgress } from './executor.js'
 import type { HealthSources } from './health.js'
 import { UpgradeJournal } from './journal.js'
 import { LeaderLease } from './leader.js'
+import { awaitSchedule, parseSchedule, scheduleRun } from './schedule.js'
+import { ResumeEstimator } from './estimate.js'
 import type { ContractPort, IbcPort, StoredIntentMigrator, StuckSettlementAction, UpstreamPort } from './ports.js'
 import { FORWARD_PHASES, isFinal, type UpgradeRequest, type UpgradeRun } from './run.js'
 import type { SqliteDb } from './db/open.js'
@@ -26,7 +28,7 @@ export const ABORT_DOC = 'coordinator:abort'
 const STUCK_ACTIONS: readonly StuckSettlementAction[] = ['preserve', 'refund_and_cancel', 'extend_timeout']
 
 export interface CoordinatorOptions {
-  config: Pick<Config, 'upgrade' | 'rollback' | 'health_checks' | 'coordinator' | 'proxy' | 'redis'>
+  config: Pick<Config, 'upgrade' | 'rollback' | 'health_checks' | 'coordinator' | 'proxy' | 'redis' | 'analysis'>
   store: Store
   db: SqliteDb
   migrations: MigrationRunner
@@ -97,7 +99,8 @@ export class UpgradeCoordinator {
    */
   async reassertFlag (): Promise<UpgradeRun | null> {
     const run = await this.journal.unfinished() ?? await this.journal.latest().then((r) => (r?.state === 'failed' ? r : null))
-    if (run === null || run.state === 'pre_checks') return null
+    // Nothing is stopped before the drain, nor while scheduled or verifying (admission runs then).
+    if (run === null || run.state === 'pre_checks' || run.state === 'scheduled' || run.state === 'verifying') return null
     const control = await this.o.store.control()
     if (control.upgrade?.id === run.id) return null
     await this.o.store.setUpgrade({ id: run.id, phase: run.state, resume_estimate_ms: Date.now() + 15_000 })
@@ -107,7 +110,8 @@ export class UpgradeCoordinator {
 
   /** Validates and records a new upgrade; the leader runs it. 409 while one runs or too soon after the last. */
   async requestUpgrade (input: unknown): Promise<UpgradeRun> {
-    const request = this.validate(input)
+    const schedule = parseSchedule(input, Date.now())
+    const request = this.validate(schedule.rest)
     const control = await this.o.store.control()
     const fromActive = control.active ?? this.o.config.proxy.initial_active
     const toActive = request.swap_to ?? fromActive
@@ -152,6 +156,7 @@ export class UpgradeCoordinator {
         resume_estimate_ms: now,
         settlements_migrated: 0
       }
+      if (schedule.atMs !== null) scheduleRun(run, schedule.atMs, new ResumeEstimator(this.o.config, (limit) => this.journal.history(limit)))
       await this.o.store.setDoc(ABORT_DOC, null)
       await this.journal.save(run)
       this.log.info({ upgrade_id: run.id, request }, 'upgrade requested')
@@ -214,6 +219,20 @@ export class UpgradeCoordinator {
     const leaderSignal = this.leader.signal
     if (leaderSignal === null) return
     const signal = AbortSignal.any([leaderSignal, this.closing.signal])
+    if (run.state === 'scheduled') {
+      // Waits for its time (or an abort), then picks the run up again in pre_checks.
+      this.executing = awaitSchedule(run, {
+        journal: this.journal,
+        leader: this.leader,
+        abortRequested: async (id) => await this.abortRequested(id),
+        onCancelled: async () => { await this.o.store.setDoc(ABORT_DOC, null) },
+        pollMs: Math.max(100, this.o.config.redis.poll_interval_ms)
+      }, signal).catch((err: unknown) => { this.log.error({ err, upgrade_id: run.id }, 'waiting for a scheduled upgrade failed; the next tick tries again') }).finally(() => {
+        this.executing = null
+        if (run.state !== 'scheduled') this.kick()
+      })
+      return
+    }
     const executor = new UpgradeExecutor({
       config: this.o.config,
       store: this.o.store,
@@ -277,6 +296,7 @@ export class UpgradeCoordinator {
 export function progressOf (run: UpgradeRun | null, drain: DrainProgress | null): number {
   if (run === null) return 0
   if (run.state === 'completed' || run.state === 'rolled_back') return 100
+  if (run.state === 'verifying') return 99
   const index = FORWARD_PHASES.indexOf(run.state)
   if (index < 0) return run.state === 'rolling_back' ? 50 : 0
   let within = 0

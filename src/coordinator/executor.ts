@@ -19,12 +19,14 @@ import type { ContractPort, IbcPort, StoredIntentMigrator } from './ports.js'
 import type { PhaseRecord, UpgradeRun, UpgradeState } from './run.js'
 import { checkContracts, contractSteps, SETTLEMENT } from './steps/contracts.js'
 import { schemaStep } from './steps/schema-step.js'
+import { ResumeEstimator } from './estimate.js'
+import { openWindow, verifyPhase } from './verify.js'
 import type { UpgradeStep } from './steps/step.js'
 import { storedIntentsStep } from './steps/stored-intents-step.js'
 import { swapStep } from './steps/swap-step.js'
 
 export interface ExecutorDeps {
-  config: Pick<Config, 'upgrade' | 'rollback' | 'health_checks'>
+  config: Pick<Config, 'upgrade' | 'rollback' | 'health_checks' | 'analysis'>
   store: Store
   journal: UpgradeJournal
   leader: LeaderLease
@@ -48,11 +50,12 @@ export interface ExecutorDeps {
 /** What the drain wait saw last (status and the progress bar read it). */
 export interface DrainProgress { inflight: number, pending_ibc: number, at_ms: number }
 
-const REST_OF_UPGRADE_MS = 15_000
-const ESTIMATE_REFRESH_MS = 5_000
+/** How often the drain re-publishes its resume estimate (./estimate.ts) while it waits. */
+const ESTIMATE_REFRESH_MS = 1_000
 
 export class UpgradeExecutor {
   progress: DrainProgress | null = null
+  private estimator: ResumeEstimator | null = null
   /** The run as last journaled: what status reports (never a state that is not yet durable). */
   saved: UpgradeRun
   private readonly log: Logger
@@ -98,7 +101,17 @@ export class UpgradeExecutor {
         }
         await this.enter('resuming')
       }
-      if (run.state === 'resuming') await this.resume()
+      if (run.state === 'resuming' && this.deps.config.analysis.watch_secs > 0) {
+        // Admission resumes on the new version while its answers are counted (./verify.ts); a breach rolls back.
+        openWindow(run, this.deps.config.analysis, Date.now())
+        await this.enter('verifying')
+      }
+      if (run.state === 'verifying') {
+        const verdict = await verifyPhase(run, { store: this.deps.store, analysis: this.deps.config.analysis, checkAbort: async () => { await this.checkAbort() }, wait: async (ms) => { await this.wait(ms) }, log: this.log })
+        const open = run.phases[run.phases.length - 1]
+        if (open !== undefined) open.detail = verdict.detail
+        await this.resume(verdict.outcome)
+      } else if (run.state === 'resuming') await this.resume()
     } catch (err) {
       if (this.stopped(err)) {
         this.log.warn({ state: run.state, reason: messageOf(err) }, 'coordinator stopped acting on the upgrade; its record stays for the next leader')
@@ -241,9 +254,9 @@ export class UpgradeExecutor {
     return bad.length === 0 ? null : `post-checks failed: ${bad.map((r) => `${r.name} (${r.reason ?? r.status})`).join(', ')}`
   }
 
-  private async resume (): Promise<void> {
+  private async resume (outcome: PhaseRecord['outcome'] = 'ok'): Promise<void> {
     await this.deps.journal.setMeta({ protocol_version: this.run.request.target_version, last_completed_at_ms: Date.now() })
-    await this.finish('completed')
+    await this.finish('completed', outcome)
   }
 
   // ---- rollback ----
@@ -270,7 +283,9 @@ export class UpgradeExecutor {
           record.updated_at_ms = Date.now()
           await this.save()
         }
-        if (run.checkpoint_id !== null) await this.deps.checkpoints.restore(run.checkpoint_id)
+        // After a verifying phase the new version has served (and admitted) live traffic: those intents keep their
+        // owner, so the checkpoint's inflight records (older, mostly ended since) are not put back.
+        if (run.checkpoint_id !== null) await this.deps.checkpoints.restore(run.checkpoint_id, { inflight: !run.phases.some((p) => p.phase === 'verifying') })
         await this.finish('rolled_back')
         return
       } catch (err) {
@@ -368,14 +383,8 @@ export class UpgradeExecutor {
   }
 
   private estimate (): number {
-    const now = Date.now()
-    const run = this.run
-    if (run.state === 'pre_checks' || run.state === 'draining') {
-      const deadline = run.drain.deadline_ms ?? now + (run.request.drain_timeout_secs ?? this.deps.config.upgrade.drain_timeout_secs) * 1000
-      return Math.max(now, Math.min(deadline, now + 30_000)) + REST_OF_UPGRADE_MS
-    }
-    if (run.state === 'failed') return now + 60_000
-    return now + REST_OF_UPGRADE_MS
+    this.estimator ??= new ResumeEstimator(this.deps.config, (limit) => this.deps.journal.history(limit))
+    return this.estimator.estimate(this.run, this.progress, Date.now())
   }
 
   private async checkAbort (): Promise<void> {

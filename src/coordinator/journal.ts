@@ -7,6 +7,8 @@ import type { Store } from '../store/types.js'
 import { LeadershipLostError } from './errors.js'
 import type { SqliteDb } from './db/open.js'
 import { FINAL_STATES, isFinal, type UpgradeRun } from './run.js'
+import { NOTICE_DOC } from '../notice/notice.js'
+import { noticeOf } from './notice-of.js'
 
 const FINAL_STATES_SQL = [...FINAL_STATES].map((s) => `'${s}'`).join(', ')
 
@@ -34,9 +36,13 @@ export class UpgradeJournal {
     run.seq = Math.max(run.seq, shared?.id === run.id ? shared.seq : 0) + 1
     this.saveLocal(run)
     await this.store.setDoc(RUN_DOC, run)
-    // Pre-checks change nothing, so admission goes on until the drain starts.
-    if (run.state === 'pre_checks') return
-    if (run.state === 'completed' || run.state === 'rolled_back') {
+    // What clients are told (scheduled, running, verifying): before the flag changes, so no instance sees admission
+    // resume for verifying without knowing it is verifying.
+    await this.store.setDoc(NOTICE_DOC, noticeOf(run))
+    // Pre-checks change nothing, so admission goes on until the drain starts; nor does waiting for a scheduled time.
+    if (run.state === 'pre_checks' || run.state === 'scheduled') return
+    // Verifying serves live traffic on the new version: admission resumes (a breach sets the flag again).
+    if (run.state === 'completed' || run.state === 'rolled_back' || run.state === 'verifying') {
       await this.store.setUpgrade(null)
     } else {
       await this.store.setUpgrade({ id: run.id, phase: run.state, resume_estimate_ms: run.resume_estimate_ms })

@@ -7,7 +7,7 @@ import type { Color } from '../config/schema.js'
 import type { StuckSettlementAction } from './ports.js'
 
 export const UPGRADE_STATES = [
-  'idle', 'pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming',
+  'idle', 'scheduled', 'pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming', 'verifying',
   'completed', 'rolling_back', 'rolled_back', 'failed'
 ] as const
 export type UpgradeState = typeof UPGRADE_STATES[number]
@@ -46,7 +46,8 @@ export interface PhaseRecord {
   phase: UpgradeState
   started_at_ms: number
   ended_at_ms: number | null
-  outcome: 'ok' | 'failed' | 'aborted' | 'interrupted' | null
+  /** `inconclusive`: a verifying phase with fewer than `[analysis] min_requests` answers (the upgrade completes). */
+  outcome: 'ok' | 'failed' | 'aborted' | 'interrupted' | 'inconclusive' | null
   detail?: string
 }
 
@@ -83,6 +84,10 @@ export interface UpgradeRun {
   /** Estimate of when admission resumes (ms), for Retry-After. */
   resume_estimate_ms: number
   settlements_migrated: number
+  /** A scheduled upgrade's start (`at`, ms): state `scheduled` until then (./schedule.ts). */
+  scheduled_at_ms?: number
+  /** The verifying phase's window and, once decided, what it counted (./verify.ts). */
+  verifying?: { color: Color, from_ms: number, until_ms: number, answers?: number, failed?: number }
 }
 
 export function isFinal (run: UpgradeRun): boolean {

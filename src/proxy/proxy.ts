@@ -11,6 +11,9 @@ import { createVersionsPolicy, type VersionsPolicy, type VersionsPolicyInput } f
 import { createUpstreams } from './upstreams.js'
 import { ControlView } from './control.js'
 import { SubmissionHold } from './hold.js'
+import { NoticeWatcher } from './notice-watcher.js'
+import { AnswerTally } from './answer-tally.js'
+import { ClientStatusRoutes } from './client-status.js'
 import { Reconciler } from './reconciler.js'
 import { handleSubmit } from './submit.js'
 import { handleStatus } from './status.js'
@@ -32,6 +35,10 @@ export function createProxy (options: ProxyOptions): Proxy {
   const tunnels = new UpgradeTunnels(log)
   const hold = new SubmissionHold(store, { holdSecs: config.upgrade.hold_new_intents_secs, maxHeld: config.upgrade.hold_max_intents, recheckMs: config.redis.poll_interval_ms })
   const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, now, upstreams, control, hold, policy: () => policy }
+  // What clients are told (/.well-known/intent-gate/*), and the verifying phase's count of answers.
+  const notices = new NoticeWatcher(store, config.redis.poll_interval_ms, (err) => log.error({ err }, 'a notice listener threw'))
+  const answers = new AnswerTally(store, notices, config.analysis.watch_secs, (err) => log.warn({ err }, 'cannot report the count of answers for the verifying phase'))
+  const statusRoutes = new ClientStatusRoutes(notices, { holdSecs: config.upgrade.hold_new_intents_secs, fallbackRetrySecs: config.proxy.drain_retry_after_secs, now })
 
   const intentPath = config.proxy.intent_path
   const timeoutMs = config.proxy.upstream_timeout_ms
@@ -48,6 +55,7 @@ export function createProxy (options: ProxyOptions): Proxy {
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (closing) res.shouldKeepAlive = false
+    if (statusRoutes.handle(req, res)) return
     const url = req.url ?? '/'
     if (url.startsWith(intentPath)) {
       const rest = url.length === intentPath.length ? '' : url.slice(intentPath.length)
@@ -99,6 +107,7 @@ export function createProxy (options: ProxyOptions): Proxy {
     if (destroyed !== null) return await destroyed
     closed ??= (async () => {
       closing = true
+      statusRoutes.close()
       const graceMs = config.proxy.shutdown_grace_secs * 1000
       const serverClosed = bound === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
@@ -115,6 +124,8 @@ export function createProxy (options: ProxyOptions): Proxy {
       }
       control.stop()
       hold.stop()
+      answers.stop()
+      notices.stop()
       await reconciler.stop()
       await waitForHandlers()
       await upstreams.close()
@@ -126,11 +137,14 @@ export function createProxy (options: ProxyOptions): Proxy {
   const destroy = async (): Promise<void> => {
     destroyed ??= (async () => {
       closing = true
+      statusRoutes.close()
       if (bound !== null) server.close()
       server.closeAllConnections()
       tunnels.destroyAll()
       control.stop()
       hold.stop()
+      answers.stop()
+      notices.stop()
       await upstreams.destroy()
       await reconciler.stop()
     })()
@@ -143,6 +157,9 @@ export function createProxy (options: ProxyOptions): Proxy {
       const { host, port } = parseListen(config.proxy.listen)
       await control.start()
       hold.start()
+      notices.start()
+      answers.start()
+      statusRoutes.start()
       upstreams.start()
       reconciler.start()
       await new Promise<void>((resolve, reject) => {

@@ -33,6 +33,10 @@ export interface UpgradeStatusBody {
   checkpoint_id: string | null
   progress_pct: number
   estimated_completion: number | null
+  /** RFC 3339: when admission is expected to resume (the coordinator's live estimate); null once it has. */
+  estimated_resume_at: string | null
+  /** RFC 3339: a scheduled upgrade's start; null when it was not scheduled. */
+  scheduled_at: string | null
   phases: Array<{ phase: string, started_at: number, ended_at: number | null, outcome: string | null, detail?: string }>
   steps: Array<{ name: string, status: string, updated_at: number, detail?: Record<string, unknown> }>
   swap: { from: string, to: string } | null
@@ -59,6 +63,8 @@ export async function readUpgradeStatus (deps: UpgradeRoutesDeps): Promise<Upgra
     checkpoint_id: run?.checkpoint_id ?? null,
     progress_pct: status.progress_pct,
     estimated_completion: running ? secs(run.resume_estimate_ms) : null,
+    estimated_resume_at: running && run.state !== 'verifying' ? new Date(run.resume_estimate_ms).toISOString() : null,
+    scheduled_at: run?.scheduled_at_ms === undefined ? null : new Date(run.scheduled_at_ms).toISOString(),
     phases: (run?.phases ?? []).map((p) => ({
       phase: p.phase,
       started_at: secs(p.started_at_ms) as number,

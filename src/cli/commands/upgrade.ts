@@ -106,10 +106,14 @@ export function registerUpgradeCommands (program: Command): void {
     .option('--contract <name:code_id:checksum>', 'migrate this contract (settlement or a [chain.contracts] name) too; repeatable, in order', contractFlag('--contract'))
     .option('--rollback-code <name:code_id:checksum>', 'revert that --contract by migrating to this code (one whose migrate accepts coming down); repeatable', contractFlag('--rollback-code'))
     .option('--force-contract-version', 'migrate even when a target version is not newer than the contract\'s cw2 version')
+    .option('--at <rfc3339>', 'schedule it: state `scheduled` until then (e.g. 2026-12-01T03:00:00Z); `upgrade abort` cancels it')
     .option('--drain-timeout-secs <n>', 'override upgrade.drain_timeout_secs', nonNegativeInteger('--drain-timeout-secs'))
     .option('--force-after-timeout', 'carry on when the drain times out (stuck settlements: see --stuck-settlement-action)')
     .option('--stuck-settlement-action <action>', 'with --force-after-timeout: preserve, refund_and_cancel or extend_timeout (default)')
-    .action(async (opts: ControlOptions & { targetVersion: string, swapTo?: string, codeId?: number, codeChecksum?: string, contract?: ContractFlag[], rollbackCode?: ContractFlag[], forceContractVersion?: boolean, drainTimeoutSecs?: number, forceAfterTimeout?: boolean, stuckSettlementAction?: string }) => {
+    .action(async (opts: ControlOptions & { targetVersion: string, swapTo?: string, codeId?: number, codeChecksum?: string, contract?: ContractFlag[], rollbackCode?: ContractFlag[], forceContractVersion?: boolean, drainTimeoutSecs?: number, forceAfterTimeout?: boolean, stuckSettlementAction?: string, at?: string }) => {
+      if (opts.at !== undefined && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(opts.at) || Number.isNaN(Date.parse(opts.at)))) {
+        throw new UsageError(`--at must be an RFC 3339 time with a zone, e.g. 2026-12-01T03:00:00Z (got '${opts.at}')`)
+      }
       if (opts.swapTo !== undefined && opts.swapTo !== 'blue' && opts.swapTo !== 'green') throw new UsageError(`--swap-to must be blue or green (got '${opts.swapTo}')`)
       if ((opts.codeId === undefined) !== (opts.codeChecksum === undefined)) throw new UsageError('--code-id and --code-checksum go together')
       if (opts.codeChecksum !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.codeChecksum)) throw new UsageError('--code-checksum must be 64 hex digits (the SHA-256 of the wasm code)')
@@ -125,7 +129,8 @@ export function registerUpgradeCommands (program: Command): void {
         ...(opts.forceContractVersion === true ? { force_contract_version: true } : {}),
         ...(opts.drainTimeoutSecs !== undefined ? { drain_timeout_secs: opts.drainTimeoutSecs } : {}),
         ...(opts.forceAfterTimeout === true ? { force_after_timeout: true } : {}),
-        ...(opts.stuckSettlementAction !== undefined ? { stuck_settlement_action: opts.stuckSettlementAction } : {})
+        ...(opts.stuckSettlementAction !== undefined ? { stuck_settlement_action: opts.stuckSettlementAction } : {}),
+        ...(opts.at !== undefined ? { at: opts.at } : {})
       }
       const started = await client.post<{ id: string, state: string, swap: { from: string, to: string } }>('/admin/upgrade/start', body)
       out.write(out.json ? JSON.stringify(started) : `upgrade ${started.id} started (${started.state}); follow it with: intent-gate upgrade status --watch`)

@@ -69,11 +69,14 @@ export class CheckpointService {
     return { checkpoint, meta }
   }
 
-  /** Puts the store back as the checkpoint had it: the inflight records, the active color, the drain switch. */
-  async restore (id: string): Promise<RestoreResult> {
+  /**
+   * Puts the store back as the checkpoint had it: the inflight records (unless `inflight: false`: after the new
+   * version served live traffic, its intents keep their owner), the active color, the drain switch.
+   */
+  async restore (id: string, what: { inflight?: boolean } = {}): Promise<RestoreResult> {
     const checkpoint = this.files.read(id)
     const { store } = this.sources
-    await store.replaceInflight(checkpoint.inflight)
+    if (what.inflight !== false) await store.replaceInflight(checkpoint.inflight)
     await store.setActive(checkpoint.active)
     await store.setDrain(checkpoint.drain)
     return { checkpoint_id: id, inflight_restored: checkpoint.inflight.length, active: checkpoint.active }

@@ -1,0 +1,92 @@
+/**
+ * This instance's view of what clients are told: the store's control state (drain, upgrade flag) and the
+ * coordinator's UpgradeNotice (scheduled, verifying; src/notice/notice.ts). The notice is read every
+ * `redis.poll_interval_ms` and at once on every control change (the flag and the notice are written together, so
+ * a pushed flag change brings the matching notice with it). Listeners hear every change of either.
+ */
+import type { ControlState, Store } from '../store/types.js'
+import { NOTICE_DOC, type UpgradeNotice } from '../notice/notice.js'
+
+export interface NoticeState {
+  /** null until the store answered once. */
+  control: ControlState | null
+  notice: UpgradeNotice | null
+}
+
+export type NoticeListener = (state: NoticeState) => void
+
+export class NoticeWatcher {
+  private readonly listeners = new Set<NoticeListener>()
+  private state: NoticeState = { control: null, notice: null }
+  private unwatch: (() => void) | null = null
+  private timer: NodeJS.Timeout | null = null
+  private reading: Promise<void> | null = null
+  private again = false
+  private lastNotice = 'null'
+
+  constructor (private readonly store: Store, private readonly pollMs: number, private readonly onError: (err: unknown) => void) {}
+
+  start (): void {
+    if (this.unwatch !== null) return
+    this.unwatch = this.store.watchControl((control) => {
+      this.state = { ...this.state, control }
+      this.emit()
+      this.readNotice()
+    })
+    this.timer = setInterval(() => { this.readNotice() }, this.pollMs)
+    this.timer.unref()
+    this.readNotice()
+  }
+
+  stop (): void {
+    this.unwatch?.()
+    this.unwatch = null
+    if (this.timer !== null) clearInterval(this.timer)
+    this.timer = null
+    this.listeners.clear()
+  }
+
+  current (): NoticeState {
+    return this.state
+  }
+
+  /** Hears every change from now on. */
+  subscribe (listener: NoticeListener): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  /** One read at a time; a read asked for during one runs again after it (it may have started too early). */
+  private readNotice (): void {
+    if (this.reading !== null) {
+      this.again = true
+      return
+    }
+    this.reading = (async () => {
+      do {
+        this.again = false
+        try {
+          const notice = await this.store.getDoc<UpgradeNotice>(NOTICE_DOC)
+          const raw = JSON.stringify(notice)
+          if (raw !== this.lastNotice) {
+            this.lastNotice = raw
+            this.state = { ...this.state, notice }
+            this.emit()
+          }
+        } catch {
+          // The store reports its own health; the next poll tries again.
+        }
+      } while (this.again && this.unwatch !== null)
+    })().finally(() => { this.reading = null })
+  }
+
+  private emit (): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(this.state)
+      } catch (err) {
+        this.onError(err)
+      }
+    }
+  }
+}
