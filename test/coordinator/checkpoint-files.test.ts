@@ -62,6 +62,28 @@ t.test('a corrupted meta file is caught too; an unknown id is not found', async 
   t.throws(() => files.meta('../etc/passwd'), { code: 'IG_ERR_CHECKPOINT_NOT_FOUND' }, 'ids cannot walk out of the directory')
 })
 
+t.test("a meta file's `file` must be a plain name inside checkpoint_dir: a path is corrupt, never read or pruned", async (t) => {
+  const parent = dir(t)
+  const d = path.join(parent, 'checkpoints')
+  const files = new CheckpointFiles({ dir: d, compressThresholdBytes: 1 << 30 })
+  const meta = files.write(sampleCheckpoint(3, 'ckpt-p'))
+  // A complete, hash-matching body outside the directory: only the name can give it away.
+  const outside = path.join(parent, 'outside.json')
+  writeFileSync(outside, readFileSync(path.join(d, meta.file)))
+  const metaFile = path.join(d, 'ckpt-p.meta.json')
+  const text = readFileSync(metaFile, 'utf8')
+  for (const file of ['../outside.json', outside, 'sub/ckpt-p.json', '..', '', 'ckpt-p.json\u0000']) {
+    writeFileSync(metaFile, JSON.stringify({ ...JSON.parse(text), file }))
+    t.throws(() => files.read('ckpt-p'), { code: 'IG_ERR_CHECKPOINT_CORRUPT', message: /not a plain file name inside the checkpoint dir/ }, `file ${JSON.stringify(file)}`)
+    t.equal(files.validate('ckpt-p').valid, false)
+  }
+  writeFileSync(metaFile, JSON.stringify({ ...JSON.parse(text), file: '../outside.json', created_at_ms: 0 }))
+  t.same(files.prune(1, new Set(), Date.now()), [], 'not pruned either')
+  t.ok(existsSync(outside), 'the file outside the directory is untouched')
+  writeFileSync(metaFile, text)
+  t.equal(files.validate('ckpt-p').valid, true, 'the plain name still reads')
+})
+
 t.test('retention removes checkpoints older than retention_days, except those kept', async (t) => {
   const d = dir(t)
   const files = new CheckpointFiles({ dir: d, compressThresholdBytes: 1 << 30 })

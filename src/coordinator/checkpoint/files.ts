@@ -12,6 +12,7 @@ import { CheckpointCorruptError, CheckpointNotFoundError } from '../errors.js'
 import { CHECKPOINT_FORMAT, type CheckpointMeta, type SystemCheckpoint, type ValidationResult } from './types.js'
 
 const ID_RE = /^[A-Za-z0-9_.-]+$/
+const FILE_RE = /^[A-Za-z0-9_.-]{1,255}$/
 
 export interface CheckpointFilesOptions {
   dir: string
@@ -87,6 +88,10 @@ export class CheckpointFiles {
     }
     if (meta.format !== CHECKPOINT_FORMAT || meta.id !== id || typeof meta.sha256 !== 'string' || typeof meta.file !== 'string') {
       throw new CheckpointCorruptError(`checkpoint ${id}: its meta file does not describe this checkpoint`)
+    }
+    // The body is read (and pruned) by this name: only a plain file name inside the checkpoint dir, never a path.
+    if (!FILE_RE.test(meta.file) || meta.file === '.' || meta.file === '..') {
+      throw new CheckpointCorruptError(`checkpoint ${id}: its meta file names ${JSON.stringify(meta.file.slice(0, 120))}, not a plain file name inside the checkpoint dir`)
     }
     return meta
   }
