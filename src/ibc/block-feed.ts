@@ -12,7 +12,7 @@ import type { Backoff } from './backoff.js'
 import type { BlockClock } from './block-clock.js'
 import { subscribeNewBlocks, type BlockSubscription } from './block-subscription.js'
 import type { ChainReader } from './chain-reader.js'
-import { errorSummary, type LastError } from './watcher-health.js'
+import { errorSummary, type LastError } from './last-error.js'
 
 /** What the feed tells the height loop. */
 export interface HeightSink {

@@ -15,7 +15,7 @@ import type { ChainReader } from './chain-reader.js'
 import { packetEventsOfBlock } from './packet-events.js'
 import { PendingSet, type PendingPacket, type PendingPacketView } from './pending-set.js'
 import type { IbcWatcherState, ProcessedHeight } from './types.js'
-import { errorSummary, type LastError } from './watcher-health.js'
+import { errorSummary, type LastError } from './last-error.js'
 import { saveChanges, saveHeight } from './watcher-store.js'
 
 export interface HeightLoopOptions {

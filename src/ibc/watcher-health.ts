@@ -2,32 +2,13 @@
  * The watcher's health, as `state()` reports it to the coordinator's `ibc_relayer` check and to
  * `GET /admin/ibc/status`: its parts' figures, the last error any part met, and the reasons it is not healthy.
  */
-import { IntentGateError } from '../errors.js'
 import type { BlockFeed } from './block-feed.js'
 import type { HeightLoop } from './height-loop.js'
+import type { LastError } from './last-error.js'
 import type { IbcWatcherState } from './types.js'
 
 /** More heights than this between the chain and the last applied one is lagging. */
 const LAG_TOLERATED_BLOCKS = 5
-
-/** The last error a part of the watcher met (it keeps running; `state()` shows it). */
-export class LastError {
-  value: IbcWatcherState['last_error'] = null
-
-  constructor (private readonly now: () => number) {}
-
-  record (err: unknown, context: string): void {
-    const typed = err instanceof IntentGateError ? err : null
-    const message = err instanceof Error ? err.message : String(err)
-    this.value = { code: typed?.code ?? 'IG_ERR', message: `${context}: ${message}`, at_ms: this.now() }
-  }
-}
-
-/** An error as a log line shows it. */
-export function errorSummary (err: unknown): { code?: string, message: string } {
-  if (err instanceof IntentGateError) return { code: err.code, message: err.message }
-  return { message: err instanceof Error ? err.message : String(err) }
-}
 
 export function watcherState (loop: HeightLoop, feed: BlockFeed, errors: LastError, staleSecs: number): IbcWatcherState {
   const view = loop.view()
