@@ -80,6 +80,8 @@ export interface Shot {
   wallStartMs: number
   retryAfter: string | null
   type: string | null
+  /** The intent id of a 2xx answer. */
+  id: string | null
 }
 
 /** One signed 1.0 submission, never retried. */
@@ -90,8 +92,13 @@ export async function submitOnce (url: string, signer: Signer, nonce: number): P
   const res = await fetch(`${url}/intents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
   const text = await res.text()
   let type: string | null = null
-  try { type = (JSON.parse(text) as { type?: string }).type ?? null } catch {}
-  return { nonce, status: res.status, startedAt, endedAt: performance.now(), wallStartMs, retryAfter: res.headers.get('retry-after'), type }
+  let id: string | null = null
+  try {
+    const json = JSON.parse(text) as { type?: string, id?: string }
+    type = json.type ?? null
+    id = json.id ?? null
+  } catch {}
+  return { nonce, status: res.status, startedAt, endedAt: performance.now(), wallStartMs, retryAfter: res.headers.get('retry-after'), type, id }
 }
 
 /** A steady client (one submission every `everyMs`, none retried); `stop()` waits for every answer. */
