@@ -5,6 +5,7 @@
  *   GET /healthz                        200, or 503 after `POST /sandbox/health {"healthy": false}`
  *   GET /sandbox/stats[?keys=0]         {accepted, duplicates, refused, by_key} for exactly-once assertions
  *   POST /sandbox/health                {"healthy": bool, "refuse_intents"?: bool}
+ *   POST /sandbox/delay                 {"ms": N}: intents are still taken at once, their answers sent N ms later
  *   POST /sandbox/intents/<id>          {"status": "<2.0 status>"} forces an intent's status (refund, failure...)
  *   ANY  /sandbox/echo...               the request as received (for pass-through tests)
  * Its own errors are problem+json with type `urn:intent-service:problem:<name>`, so a test can tell them from
@@ -39,6 +40,8 @@ export class IntentService {
   private readonly ledger = new Ledger()
   private healthy = true
   private refuseIntents = false
+  /** A slow backend on purpose: the intent is in the ledger at once, only the answer waits (`POST /sandbox/delay`). */
+  private answerDelayMs = 0
   private readonly now: () => number
 
   constructor (private readonly options: IntentServiceOptions) {
@@ -50,13 +53,14 @@ export class IntentService {
   private route (req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/'
     const path = url.split('?', 1)[0] as string
-    if (path === '/intents' && req.method === 'POST') return this.withBody(req, res, (body) => this.submit(body, res))
+    if (path === '/intents' && req.method === 'POST') return this.withBody(req, res, (body) => this.submit(body, req, res))
     if (path.startsWith('/intents/') && req.method === 'GET') return this.status(decodeURIComponent(path.slice('/intents/'.length)), res)
     if (path === '/healthz' && req.method === 'GET') {
       return send(res, this.healthy ? 200 : 503, { status: this.healthy ? 'ok' : 'unhealthy', versions: this.options.versions })
     }
     if (path === '/sandbox/stats' && req.method === 'GET') return send(res, 200, this.ledger.stats(!url.includes('keys=0')))
     if (path === '/sandbox/health' && req.method === 'POST') return this.withBody(req, res, (body) => this.setHealth(body, res))
+    if (path === '/sandbox/delay' && req.method === 'POST') return this.withBody(req, res, (body) => this.setDelay(body, res))
     if (path.startsWith('/sandbox/intents/') && req.method === 'POST') {
       return this.withBody(req, res, (body) => this.force(decodeURIComponent(path.slice('/sandbox/intents/'.length)), body, res))
     }
@@ -80,7 +84,7 @@ export class IntentService {
     }
   }
 
-  private submit (body: unknown, res: ServerResponse): void {
+  private submit (body: unknown, req: IncomingMessage, res: ServerResponse): void {
     if (this.refuseIntents) return this.refuse(res, 'unavailable', { status: 503, type: 'unavailable', title: 'Service unavailable', detail: 'the service was switched unhealthy' })
     const { catalog, versions } = this.options
     const claimed = isObject(body) ? body['version'] : undefined
@@ -111,7 +115,7 @@ export class IntentService {
       acceptedAtMs: this.now(),
       outputAmounts: outputAmounts(validation.intent),
       intent: validation.intent
-    }, (known) => orderDigest(catalog, known.version, known.intent) === orderDigest(catalog, version, validation.intent))
+    }, clientKeyOf(req), (known) => orderDigest(catalog, known.version, known.intent) === orderDigest(catalog, version, validation.intent))
     if (admission.kind === 'conflict') {
       return this.refuse(res, 'nonce_reused', {
         status: 409,
@@ -121,12 +125,35 @@ export class IntentService {
         intent_id: admission.entry.id
       })
     }
+    if (admission.kind === 'key_reused') {
+      return this.refuse(res, 'key_reused', {
+        status: 422,
+        type: 'idempotency-key-reused',
+        title: 'Idempotency key reused',
+        detail: `owner ${owner} already used this Idempotency-Key for a different intent (${admission.entry.id})`,
+        intent_id: admission.entry.id
+      })
+    }
     if (admission.kind === 'new') {
       this.options.settler.start(admission.entry)
-      return send(res, 202, submissionBody(admission.entry.id, version, 'accepted'))
+      return this.answerLater(res, 202, submissionBody(admission.entry.id, version, 'accepted'))
     }
     // The same intent again, in the version it was sent in this time: where it stands now.
-    send(res, 200, submissionBody(admission.entry.id, version, this.progressOf(admission.entry).status))
+    this.answerLater(res, 200, submissionBody(admission.entry.id, version, this.progressOf(admission.entry).status))
+  }
+
+  private answerLater (res: ServerResponse, status: number, body: unknown): void {
+    if (this.answerDelayMs === 0) return send(res, status, body)
+    setTimeout(() => { if (!res.destroyed) send(res, status, body) }, this.answerDelayMs)
+  }
+
+  private setDelay (body: unknown, res: ServerResponse): void {
+    const ms = isObject(body) ? body['ms'] : undefined
+    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0) {
+      return problem(res, { status: 400, type: 'invalid-request', title: 'Invalid request', detail: 'expected {"ms": a whole number of milliseconds, 0 or more}' })
+    }
+    this.answerDelayMs = ms
+    send(res, 200, { ms })
   }
 
   private status (id: string, res: ServerResponse): void {
@@ -235,10 +262,17 @@ function outputAmounts (intent: JsonObject): string[] {
   return outputs.map((o) => o.min_amount)
 }
 
+/** The request's Idempotency-Key (the first, if repeated), or null. */
+function clientKeyOf (req: IncomingMessage): string | null {
+  const given = req.headers['idempotency-key']
+  const key = Array.isArray(given) ? given[0] : given
+  return key === undefined || key === '' ? null : key
+}
+
 function routeMethods (path: string): string | null {
   if (path === '/intents') return 'POST'
   if (path.startsWith('/intents/') || path === '/healthz' || path === '/sandbox/stats') return 'GET'
-  if (path === '/sandbox/health' || path.startsWith('/sandbox/intents/')) return 'POST'
+  if (path === '/sandbox/health' || path === '/sandbox/delay' || path.startsWith('/sandbox/intents/')) return 'POST'
   return null
 }
 
