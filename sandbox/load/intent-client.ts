@@ -5,41 +5,10 @@
  * until it ends. Every outcome is counted in `LoadCounts`, the figures the load generator prints.
  */
 import { randomUUID } from 'node:crypto'
+import type { LoadCounts, LoadFailure as Failure } from '../../src/demo/load-figures.js'
 
-export interface LoadCounts {
-  /** Intents created (each signed once, whatever its retries). */
-  sent: number
-  /** Intents whose final answer was a 2xx. */
-  accepted: number
-  /** Of those, answers replayed by the gateway (`Idempotent-Replayed: true`). */
-  replayed: number
-  /** 503 answers received (each one followed by a retry after Retry-After). */
-  refused_503: number
-  /** Intents that saw at least one 503 before their final answer. */
-  intents_refused_503: number
-  /** 409 answers received (a duplicate while the first was in progress), each retried. */
-  conflicts_409: number
-  /** Lost connections, 502s and 504s, each retried. */
-  transport_retries: number
-  /** Intents whose final answer was not a 2xx (or that ran out of retries). Must be 0. */
-  failed: number
-  /** Accepted intents read as `settled`. */
-  settled: number
-  /** Accepted intents read in another terminal status (refunded, cancelled, expired, failed). */
-  ended_other: number
-  /** Intents still waiting for their final answer. */
-  waiting: number
-  /** Accepted intents not yet seen in a terminal status. */
-  unsettled: number
-  /** The last Retry-After received, in seconds. */
-  last_retry_after_s: number | null
-  /** The problem type of the last 503 (`urn:intent-gate:problem:draining` from the gateway). */
-  last_503_type: string | null
-  /** Accepted answers by their `Intent-Version` header (a 1.0 client served by a 2.0 service still reads 1.0). */
-  answered_versions: Record<string, number>
-}
-
-export interface Failure { status: number, body: string }
+// The figures are declared where the demo reading them can import them from (src/ never imports sandbox/).
+export type { LoadCounts, LoadFailure as Failure } from '../../src/demo/load-figures.js'
 
 export function emptyCounts (): LoadCounts {
   return {

@@ -5,29 +5,13 @@
  */
 import { DemoError } from './errors.js'
 import { SANDBOX_BIN, type Child, type ChildProcesses } from './children.js'
+import type { LoadCounts, LoadFailure } from './load-figures.js'
 
-/** The load generator's figures (sandbox/load/intent-client.ts, LoadCounts). */
-export interface TrafficFigures {
-  elapsed_s: number
-  sent: number
-  accepted: number
-  replayed: number
-  refused_503: number
-  intents_refused_503: number
-  conflicts_409: number
-  transport_retries: number
-  failed: number
-  settled: number
-  ended_other: number
-  waiting: number
-  unsettled: number
-  last_retry_after_s: number | null
-  last_503_type: string | null
-  answered_versions: Record<string, number>
-}
+/** The load generator's figures as of a progress line. */
+export type TrafficFigures = LoadCounts & { elapsed_s: number }
 
 export interface TrafficSummary extends TrafficFigures {
-  failures: Array<{ status: number, body: string }>
+  failures: LoadFailure[]
   /** false when some intents had no final answer or did not end within the finish timeout. */
   finished: boolean
 }
