@@ -90,7 +90,8 @@ t.test('every metric of INTERFACE section 7 is exposed from the first scrape', a
     ['upgrade_duration_seconds', 'histogram'], ['upgrade_rollbacks_total', 'counter'], ['upgrade_start_time', 'gauge'],
     ['intent_gate_requests_total', 'counter'], ['intent_gate_upstream_latency_seconds', 'histogram'],
     ['intent_gate_translations_total', 'counter'], ['intent_gate_refusals_total', 'counter'],
-    ['intent_gate_ibc_pending_packets', 'gauge'], ['intent_gate_intents_ended_total', 'counter']
+    ['intent_gate_ibc_pending_packets', 'gauge'], ['intent_gate_intents_ended_total', 'counter'],
+    ['intent_gate_holds_total', 'counter'], ['intent_gate_hold_wait_seconds', 'histogram']
   ]
   for (const [name, type] of expected) t.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'), name)
   t.equal(sample(text, 'upgrade_state'), 0)
