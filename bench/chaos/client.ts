@@ -5,7 +5,14 @@
  * 504 whose problem type is `upstream-outcome-unknown`, or a connection error (an instance being killed). Any
  * other answer is final and counted as a non-retryable error by status.
  */
+import { Agent, fetch } from 'undici'
 import { makeSigner, signIntentV1, type IntentV1 } from '../../sandbox/client/index.js'
+
+/**
+ * The clients' connection pool: at most this many connections per gateway instance, the rest queue here. Without
+ * a bound, answers slowed by a fault (a held submission waits up to 10 s) pile up thousands of sockets.
+ */
+const CONNECTIONS_PER_INSTANCE = 128
 
 export interface IntentOutcome {
   key: string
@@ -44,6 +51,7 @@ export class ChaosClients {
   readonly tally: ClientTally = { sent: 0, retries: { 503: 0, 409: 0, outcome_unknown: 0, connection: 0 }, samples: [] }
   private readonly outcomes: Array<Promise<IntentOutcome>> = []
   private readonly signer = makeSigner()
+  private readonly agent = new Agent({ connections: CONNECTIONS_PER_INSTANCE })
   private readonly signed: IntentV1[] = []
   private readonly state = { running: false }
   private loop: Promise<void> | null = null
@@ -79,7 +87,9 @@ export class ChaosClients {
   async finish (): Promise<IntentOutcome[]> {
     this.state.running = false
     await this.loop
-    return await Promise.all(this.outcomes)
+    const outcomes = await Promise.all(this.outcomes)
+    await this.agent.close()
+    return outcomes
   }
 
   private async submit (index: number): Promise<IntentOutcome> {
@@ -99,6 +109,7 @@ export class ChaosClients {
       try {
         if (target === undefined) throw new Error('no instance in service')
         const res = await fetch(`${target}/intents`, {
+          dispatcher: this.agent,
           method: 'POST',
           headers: { 'content-type': 'application/json', 'idempotency-key': outcome.key },
           body

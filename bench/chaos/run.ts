@@ -45,8 +45,13 @@ async function until<T> (what: string, probe: () => Promise<T | undefined>, time
   }
 }
 
+/** An admin API call that rides out a busy or restarting instance (transport errors retried for 30 s). */
+async function admin<T = unknown> (gw: GatewayProcess, method: string, route: string, body?: unknown): Promise<{ status: number, body: T }> {
+  return await until(`${method} ${route}`, async () => await gw.admin<T>(method, route, body), 30_000)
+}
+
 async function upgradeStatus (gw: GatewayProcess): Promise<UpgradeStatusBody> {
-  const r = await gw.admin<UpgradeStatusBody>('GET', '/admin/upgrade/status')
+  const r = await admin<UpgradeStatusBody>(gw, 'GET', '/admin/upgrade/status')
   if (r.status !== 200) throw new Error(`upgrade status ${r.status}`)
   return r.body
 }
@@ -64,7 +69,7 @@ export async function runChaos (options: ChaosOptions): Promise<Figures> {
     instances.push(await world.startGateway('a'), await world.startGateway('b'))
     for (const gw of live()) {
       await until('both upstreams healthy', async () => {
-        const { body } = await gw.admin<{ upstreams: Array<{ healthy: boolean }> }>('GET', '/admin/upstreams')
+        const { body } = await admin<{ upstreams: Array<{ healthy: boolean }> }>(gw, 'GET', '/admin/upstreams')
         return body.upstreams.filter((u) => u.healthy).length === 2 ? true : undefined
       })
     }
@@ -89,7 +94,7 @@ export async function runChaos (options: ChaosOptions): Promise<Figures> {
     note(`clients at ${options.ratePerSec} intents/s`)
 
     await at(0.06)
-    const swap = await (instances[0] as GatewayProcess).admin('POST', '/admin/upstreams/active', { color: 'green' })
+    const swap = await admin(instances[0] as GatewayProcess, 'POST', '/admin/upstreams/active', { color: 'green' })
     note(`admin swap to green (${swap.status})`)
 
     await at(0.14)
@@ -108,7 +113,7 @@ export async function runChaos (options: ChaosOptions): Promise<Figures> {
     await at(0.56)
     const info = world.chain.info
     const asked = live()[0] as GatewayProcess
-    const start = await asked.admin<{ id: string }>('POST', '/admin/upgrade/start', {
+    const start = await admin<{ id: string }>(asked, 'POST', '/admin/upgrade/start', {
       target_version: '2.0', swap_to: 'green', contract: { code_id: info.code_ids['2.0'], checksum: info.checksums['2.0'] }
     })
     note(start.status === 202 ? 'coordinated upgrade started' : `coordinated upgrade refused: ${start.status} ${JSON.stringify(start.body).slice(0, 300)}`)
