@@ -134,3 +134,44 @@ t.test('two instances release their held submissions within 100 ms of the upgrad
   // machine's event-loop delays; a poll (1 s here) could not release them in time.
   for (const lag of released) t.ok(lag < 100, `released ${lag.toFixed(1)} ms after the deletion`)
 })
+
+t.test('for comparison, the same short upgrade without the hold (hold_new_intents_secs = 0): clients refused, waiting out Retry-After', async (t) => {
+  const w = await startHoldWorld(t)
+  const gw = await startHoldGateway(t, w, { upgrade: 'hold_new_intents_secs = 0' })
+  const signer = makeSigner()
+  // A well-behaved client: a 503 is retried after its Retry-After, until accepted; its wait is the whole time.
+  const waits: Array<{ wallStartMs: number, ms: number, refused: number }> = []
+  const state = { running: true, nonce: 0 }
+  const clients: Array<Promise<void>> = []
+  const client = async (nonce: number): Promise<void> => {
+    const wallStartMs = Date.now()
+    const started = performance.now()
+    let refused = 0
+    for (;;) {
+      const shot = await submitOnce(gw.proxyUrl, signer, nonce)
+      if (shot.status !== 503) break
+      refused++
+      await sleep(Number(shot.retryAfter ?? '1') * 1000)
+    }
+    waits.push({ wallStartMs, ms: performance.now() - started, refused })
+  }
+  const loop = (async () => {
+    while (state.running) {
+      clients.push(client(++state.nonce))
+      await sleep(40)
+    }
+  })()
+  await sleep(2000)
+  t.equal((await gw.admin('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green' })).status, 202)
+  const done = await untilState(statusOf(gw), FINAL)
+  t.equal(done.state, 'completed', done.error ?? '')
+  await sleep(500)
+  state.running = false
+  await loop
+  await Promise.all(clients)
+  const refused = waits.filter((x) => x.refused > 0)
+  t.ok(refused.length > 0, `${refused.length} clients were refused with 503 and came back after Retry-After`)
+  const base = percentile(waits.filter((x) => x.refused === 0).map((x) => x.ms), 50)
+  const extra = refused.map((x) => x.ms - base)
+  t.comment(`refused clients' extra wait: p50=${percentile(extra, 50).toFixed(0)} ms p99=${percentile(extra, 99).toFixed(0)} ms max=${Math.max(...extra).toFixed(0)} ms (n=${refused.length}, Retry-After from the coordinator's estimate)`)
+})
