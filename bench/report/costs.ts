@@ -87,8 +87,8 @@ export function formatStatusLoad (s: StatusLoadResult): string {
   const lines = [`  ${num(s.inflight ?? NaN)} intents loaded through the gateway in ${num(s.load?.seconds ?? NaN, 1)} s (${loaded})`]
   for (const r of s.runs) {
     const cpu = r.cpu.targetCpuSec * 1e6 / Math.max(1, r.result.rps * r.cpu.seconds)
-    const poll = r.poll === undefined ? '' : `; ${num(r.poll.polls)} status reads, p50 ${num(r.poll.p50Ms, 1)} ms, max ${num(r.poll.maxMs, 1)} ms${r.poll.errors > 0 ? `, ${r.poll.errors} failed` : ''}`
-    lines.push(`  ${r.name} (${num(r.inflightBefore)} inflight): ${num(r.result.rps)} req/s, p50 ${num(r.result.p50Ms, 2)} ms, p99 ${num(r.result.p99Ms, 2)} ms, max ${num(r.result.maxMs, 1)} ms, ` +
+    const poll = r.poll === undefined ? '' : `; ${num(r.poll.polls)} status reads, p50 ${num(r.poll.p50Ms, 1)} ms, max ${num(r.poll.maxMs, 1)} ms${r.poll.errors > 0 ? `, ${r.poll.errors} failed (first: ${r.poll.firstError ?? '?'})` : ''}`
+    lines.push(`  ${r.name} (at least ${num(r.inflightBefore)} inflight): ${num(r.result.rps)} req/s, p50 ${num(r.result.p50Ms, 2)} ms, p99 ${num(r.result.p99Ms, 2)} ms, max ${num(r.result.maxMs, 1)} ms, ` +
       `bad status ${num(r.result.badStatus)}, errors ${num(r.result.errors)}, gateway ${num(cpu)} us CPU/req (status reads included)${poll}`)
   }
   return lines.join('\n')
