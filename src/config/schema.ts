@@ -103,7 +103,7 @@ export const ConfigSchema = Type.Object({
     /** Every gateway tx carries timeout_height = the chain's height + this; a revert after a takeover waits past it. */
     tx_timeout_blocks: positive(20),
     /** Further contracts an upgrade may migrate, by name (`settlement` is settlement_contract's). */
-    contracts: Type.Record(Type.String({ pattern: '^(?!settlement$)[a-z][a-z0-9_-]{0,31}$' }), Type.String({ minLength: 1 }), { default: {} })
+    contracts: Type.Record(Type.String({ pattern: '^(?!settlement$)[a-z][a-z0-9_-]{0,31}$' }), Type.String({ minLength: 1 }), { default: {}, additionalProperties: false })
   }),
   ibc: section({
     channels: Type.Array(Type.String({ pattern: '^channel-[0-9]+$' }), { default: ['channel-0'] }),
