@@ -131,6 +131,7 @@ export async function startGateway (resources: Resources, spec: GatewaySpec): Pr
     cwd: dir
   })
   const adminUrl = `http://127.0.0.1:${adminPort}`
-  await waitReady(child, adminUrl, 20_000)
+  // Generous: on a 2-core machine at a load average of 30 a gateway took more than 20 s to start.
+  await waitReady(child, adminUrl, 60_000)
   return { url: `http://127.0.0.1:${proxyPort}`, adminUrl, adminToken, child }
 }
