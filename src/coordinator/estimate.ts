@@ -12,8 +12,7 @@
  *   ended `ok`), else DEFAULT_MS; the current phase counts what is left of it (at least MIN_LEFT_MS).
  */
 import type { Config } from '../config/schema.js'
-import type { DrainProgress } from './executor.js'
-import type { UpgradeRun, UpgradeState } from './run.js'
+import type { DrainProgress, UpgradeRun, UpgradeState } from './run.js'
 
 /** What each phase takes when no earlier upgrade measured it (a local system without a chain is faster). */
 const DEFAULT_MS: Partial<Record<UpgradeState, number>> = {

@@ -16,7 +16,7 @@ import { buildCheck, failures, runChecks, type HealthSources } from './health.js
 import type { UpgradeJournal } from './journal.js'
 import type { LeaderLease } from './leader.js'
 import type { ContractPort, IbcPort, StoredIntentMigrator } from './ports.js'
-import type { PhaseRecord, UpgradeRun, UpgradeState } from './run.js'
+import type { DrainProgress, PhaseRecord, UpgradeRun, UpgradeState } from './run.js'
 import { checkContracts, contractSteps, SETTLEMENT } from './steps/contracts.js'
 import { schemaStep } from './steps/schema-step.js'
 import { ResumeEstimator } from './estimate.js'
@@ -47,8 +47,8 @@ export interface ExecutorDeps {
   onEnded: (run: UpgradeRun) => Promise<void>
 }
 
-/** What the drain wait saw last (status and the progress bar read it). */
-export interface DrainProgress { inflight: number, pending_ibc: number, at_ms: number }
+// Here too for ./coordinator.ts; it lives in ./run.ts, which ./estimate.ts reads it from without importing this file.
+export type { DrainProgress } from './run.js'
 
 /** How often the drain re-publishes its resume estimate (./estimate.ts) while it waits. */
 const ESTIMATE_REFRESH_MS = 1_000

@@ -18,6 +18,9 @@ export const FINAL_STATES: ReadonlySet<UpgradeState> = new Set(['completed', 'ro
 /** The forward phases, in order (the progress bar's segments). */
 export const FORWARD_PHASES: readonly UpgradeState[] = ['pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming']
 
+/** What the drain wait saw last (status, the progress bar and the resume estimate read it). */
+export interface DrainProgress { inflight: number, pending_ibc: number, at_ms: number }
+
 export interface ContractTarget {
   code_id: number
   checksum: string
