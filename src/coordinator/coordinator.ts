@@ -119,6 +119,9 @@ export class UpgradeCoordinator {
     if (!accepts.includes(request.target_version)) {
       throw new UpgradeRequestError(`target_version: upstream ${toActive} (the active one after this upgrade) does not accept version ${request.target_version} (it accepts ${accepts.join(', ')}); pass swap_to`)
     }
+    if (await this.o.store.recovering()) {
+      throw new UpgradeConflictError('the store lost its data and the gateways are registering their inflight intents again; the drain cannot be trusted until that is done: try again shortly')
+    }
     const mutex = await this.o.store.acquireLease(REQUEST_LEASE, this.leader.holder, 10_000)
     if (mutex === null) throw new UpgradeConflictError('another upgrade request is being recorded right now; try again')
     try {

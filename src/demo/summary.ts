@@ -41,7 +41,7 @@ export async function summaryStage (c: StageContext, services: SampleService[]):
 }
 
 /** The gateway's inflight count once the last status reads have passed through (0 unless something leaked). */
-async function gatewayInflightSettles (c: StageContext): Promise<number> {
+async function gatewayInflightSettles (c: StageContext): Promise<number | null> {
   const until = Date.now() + INFLIGHT_ZERO_WAIT_MS
   for (;;) {
     const status = await c.admin.get<DrainStatus>('/admin/drain/status')

@@ -9,15 +9,19 @@
  *   drained    the same, with no inflight intent and no pending IBC packet: safe to upgrade or stop
  *   upgrading  an upgrade is past its drain (checkpoint, migration, post-checks, rollback)
  *   resuming   an upgrade is resuming admission on the new (or old) version
+ *   unknown    draining, but a count cannot be known now (the store re-registers records after Redis lost its
+ *              data; the chain cannot be read or is not caught up): never `drained` on a guess
  */
 import type { ControlState } from '../store/types.js'
 
-export type DrainMode = 'active' | 'draining' | 'drained' | 'upgrading' | 'resuming'
+export type DrainMode = 'active' | 'draining' | 'drained' | 'upgrading' | 'resuming' | 'unknown'
 
 export interface DrainStatus {
   mode: DrainMode
-  inflight_settlements: number
-  pending_ibc_packets: number
+  /** null while the store cannot vouch for its count (records being registered again after a data loss). */
+  inflight_settlements: number | null
+  /** null while the IBC watcher cannot read the chain or has not caught up. */
+  pending_ibc_packets: number | null
   oldest_inflight_age_secs: number | null
   /** Unix seconds when the drain switch was first seen set; null when not draining by switch. */
   started_at: number | null
@@ -32,14 +36,16 @@ export interface DrainStatus {
 
 const DRAIN_PHASES = new Set(['pre_checks', 'draining'])
 
-export function drainModeOf (control: ControlState, inflight: number, pendingPackets: number): DrainMode {
+export function drainModeOf (control: ControlState, inflight: number | null, pendingPackets: number | null): DrainMode {
+  const known = inflight !== null && pendingPackets !== null
   const idle = inflight === 0 && pendingPackets === 0
+  const drainingMode = (): DrainMode => idle ? 'drained' : !known && (inflight ?? 0) === 0 && (pendingPackets ?? 0) === 0 ? 'unknown' : 'draining'
   if (control.upgrade !== null) {
     if (control.upgrade.phase === 'resuming') return 'resuming'
-    if (DRAIN_PHASES.has(control.upgrade.phase)) return idle ? 'drained' : 'draining'
+    if (DRAIN_PHASES.has(control.upgrade.phase)) return drainingMode()
     return 'upgrading'
   }
-  if (control.drain !== null) return idle ? 'drained' : 'draining'
+  if (control.drain !== null) return drainingMode()
   return 'active'
 }
 
@@ -51,11 +57,11 @@ export function upgradeStateValue (control: ControlState, mode: DrainMode): 0 | 
   if (control.upgrade?.phase === 'rolling_back') return 3
   if (control.upgrade?.phase === 'failed') return 4
   if (mode === 'active') return 0
-  return mode === 'draining' || mode === 'drained' ? 1 : 2
+  return mode === 'draining' || mode === 'drained' || mode === 'unknown' ? 1 : 2
 }
 
 export function buildDrainStatus (
-  control: ControlState, inflight: number, oldestCreatedAtMs: number | null, pendingPackets: number, nowMs: number
+  control: ControlState, inflight: number | null, oldestCreatedAtMs: number | null, pendingPackets: number | null, nowMs: number
 ): DrainStatus {
   const oldest = inflight === 0 ? null : oldestCreatedAtMs
   const startedMs = control.drain?.started_at_ms ?? null

@@ -25,8 +25,8 @@ export interface MetricSources {
   inflightCount: () => Promise<number> | number
   /** The `upgrade_state` value, and since when (ms) the drain or upgrade holds, or null when unknown. */
   upgradeState: () => Promise<{ value: UpgradeStateValue, sinceMs: number | null }> | { value: UpgradeStateValue, sinceMs: number | null }
-  /** Pending IBC packets on the watched channels; absent without a watcher. */
-  pendingIbcPackets?: () => Promise<number> | number
+  /** Pending IBC packets on the watched channels, null while the watcher cannot know; absent without a watcher. */
+  pendingIbcPackets?: () => Promise<number | null> | number | null
 }
 
 export interface Metrics {
@@ -88,7 +88,19 @@ export function createMetrics (sources: MetricSources): Metrics {
     async collect () {
       if (sources.pendingIbcPackets === undefined) return
       const n = await readOrUndefined(sources.pendingIbcPackets)
-      if (n !== undefined) this.set(n)
+      // A gauge cannot be null: an unknown count is NaN (no `== 0` alert fires on a guess), and the gauge below says why.
+      if (n !== undefined) this.set(n ?? Number.NaN)
+    }
+  })
+  // eslint-disable-next-line no-new -- registered on creation; read on scrape
+  new Gauge({
+    name: 'intent_gate_ibc_pending_known',
+    help: '1 when intent_gate_ibc_pending_packets is known; 0 while the IBC watcher cannot read the chain or has not caught up (the drain status is then mode "unknown")',
+    registers,
+    async collect () {
+      if (sources.pendingIbcPackets === undefined) return
+      const n = await readOrUndefined(sources.pendingIbcPackets)
+      if (n !== undefined) this.set(n === null ? 0 : 1)
     }
   })
   const drainDuration = new Histogram({
@@ -142,6 +154,11 @@ export function createMetrics (sources: MetricSources): Metrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers
   })
+  const storeDataLost = new Counter({
+    name: 'intent_gate_store_data_lost_total',
+    help: 'Times this instance found that Redis had lost its data (restarted empty, failed over to an empty replica, flushed) and registered its inflight records again',
+    registers
+  })
   const signatureRefusals = new Counter({
     name: 'intent_gate_signature_refusals_total',
     help: 'Submissions refused (401) because the owner or the signature did not verify, by failed check (owner, public_key, signature_encoding, high_s, signed_form, signature)',
@@ -169,6 +186,7 @@ export function createMetrics (sources: MetricSources): Metrics {
       translations.inc({ from: t.from, to: t.to, kind: t.kind })
     }],
     [channels.refusal, (m) => { refusals.inc({ reason: (m as RefusalMessage).reason }) }],
+    [channels.storeDataLost, () => { storeDataLost.inc() }],
     [channels.signatureRefused, (m) => { signatureRefusals.inc({ check: (m as SignatureRefusalMessage).check }) }],
     [channels.hold, (m) => {
       const h = m as HoldMessage

@@ -34,6 +34,9 @@ export type UpgradeMessage =
 /** The IBC watcher's pending packets after each applied height or reconciliation (`height` null before the first). */
 export interface IbcPendingMessage { pending: number, stale: number, height: number | null }
 
+/** The store noticed that Redis lost its data; `journaled` records of this instance are registered again. */
+export interface StoreDataLostMessage { journaled: number }
+
 export const channels = {
   request: diagnostics.channel('intent-gate:proxy:request'),
   upstream: diagnostics.channel('intent-gate:proxy:upstream'),
@@ -42,6 +45,7 @@ export const channels = {
   signatureRefused: diagnostics.channel('intent-gate:proxy:signature-refused'),
   hold: diagnostics.channel('intent-gate:proxy:hold'),
   intentEnded: diagnostics.channel('intent-gate:inflight:ended'),
+  storeDataLost: diagnostics.channel('intent-gate:store:data-lost'),
   upgrade: diagnostics.channel('intent-gate:upgrade:event'),
   ibcPending: diagnostics.channel('intent-gate:ibc:pending')
 } as const

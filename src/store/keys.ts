@@ -33,6 +33,10 @@ export interface StoreKeys {
   readonly inflightCount: string
   /** String: the version of this key layout the namespace was last brought to (see redis/layout.ts). */
   readonly layout: string
+  /** String: a random id set once per namespace's life; missing or changed means Redis lost its data. */
+  readonly epoch: string
+  /** Hash: instance → until when (ms) it is registering its records again after a data loss. */
+  readonly recovering: string
   /** List of ended intents (JSON), newest first, capped. */
   readonly ended: string
   /** String per intent id: the ended intent's `<upstream> <version> <upstream_version> <status>`; expires. */
@@ -65,6 +69,8 @@ export function storeKeys (namespace: string): StoreKeys {
     inflightSince: `${p}inflight:since`,
     inflightCount: `${p}inflight:count`,
     layout: `${p}layout`,
+    epoch: `${p}epoch`,
+    recovering: `${p}recovering`,
     ended: `${p}ended`,
     endedId: (id) => `${p}ended:id:${id}`,
     idem: (key) => `${p}idem:${key}`,

@@ -135,7 +135,8 @@ export interface Lease {
   token: number
 }
 
-export type StoreHealth = 'ready' | 'unavailable'
+/** `recovering`: reachable, but this instance is registering its records again after Redis lost its data. */
+export type StoreHealth = 'ready' | 'unavailable' | 'recovering'
 
 /** One page of the inflight records, oldest admission first; `next_cursor` is null on the last page. */
 export interface InflightPage {
@@ -201,6 +202,11 @@ export interface IntentStore {
   endedById (id: string): Promise<EndedRoute | null>
   /** The most recent endings, newest first. */
   ended (limit: number): Promise<EndedIntent[]>
+  /**
+   * True while some instance registers its records again after the store lost its data (INTERFACE section 4):
+   * the inflight count cannot be believed yet, so the drain status is `unknown` and upgrades are refused.
+   */
+  recovering (): Promise<boolean>
 }
 
 /** The operator keys every instance reads (INTERFACE section 4). */
@@ -234,7 +240,7 @@ export interface DocumentStore {
 
 export interface StoreLifecycle {
   readonly kind: 'redis' | 'embedded'
-  /** Current health: `unavailable` while Redis cannot be reached. */
+  /** Current health: `unavailable` while Redis cannot be reached, `recovering` after it lost its data. */
   health (): StoreHealth
   /** Resolves once the store answered at least once (start-up). */
   ready (): Promise<void>

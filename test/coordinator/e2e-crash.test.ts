@@ -14,7 +14,7 @@ t.test('killed while draining: restarted, it finishes the upgrade; no intent fai
   const info = w.chain.info
   const start = await gw.admin<{ id: string }>('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green', contract: { code_id: info.code_ids['2.0'], checksum: info.checksums['2.0'] } })
   const draining = await untilState(statusOf(gw), ['draining'])
-  t.ok(draining.inflight_count > 0, `killed with ${draining.inflight_count} intents inflight`)
+  t.ok((draining.inflight_count ?? 0) > 0, `killed with ${String(draining.inflight_count)} intents inflight`)
   await gw.stop('SIGKILL')
   gw = await startCoordinatedGateway(t, w)
   const done = await untilState(statusOf(gw), FINAL)

@@ -75,10 +75,12 @@ async function watch (client: AdminClient, intervalMs: number): Promise<UpgradeS
       const phaseText = index >= 0 ? `${index + 1}/${FORWARD_PHASES.length} ${status.state}` : status.state
       phaseBar.update(status.progress_pct, { detail: `${phaseText} (${status.progress_pct}%)${status.error !== null && !FINAL.has(status.state) ? ' - ' + status.error.slice(0, 60) : ''}` })
       const stillDraining = status.state === 'pre_checks' || status.state === 'draining'
-      const initial = Math.max(status.drain?.initial_inflight ?? 0, stillDraining ? status.inflight_count : 0, 1)
+      // null: the gateway cannot vouch for the count right now (its store is registering records again).
+      const inflight = status.inflight_count
+      const initial = Math.max(status.drain?.initial_inflight ?? 0, stillDraining ? inflight ?? 0 : 0, 1)
       drainBar.setTotal(initial)
       if (stillDraining) {
-        drainBar.update(initial - status.inflight_count, { detail: `${status.inflight_count} inflight, ${status.drain_status.pending_ibc_packets} IBC packets pending` })
+        drainBar.update(initial - (inflight ?? initial), { detail: `${inflight ?? 'unknown'} inflight, ${status.drain_status.pending_ibc_packets ?? 'unknown'} IBC packets pending` })
       } else {
         // Past the drain the count is the new version's traffic (or the stuck intents a forced drain left).
         const left = status.drain?.forced === true ? ` (forced: ${status.drain.stuck_settlement_action ?? ''})` : ''

@@ -233,6 +233,11 @@ export class EmbeddedStore implements Store {
     return this.endings.slice(-Math.min(limit, ENDED_LOG_CAP)).reverse().map((e) => ({ ...e }))
   }
 
+  /** Nothing to register again: this store's data lives and dies with the process. */
+  async recovering (): Promise<boolean> {
+    return false
+  }
+
   async control (): Promise<ControlState> {
     const state = readControl(this.raw, this.lastGoodActive)
     if (state.active !== null) this.lastGoodActive = state.active

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Color, Config } from '../../config/schema.js'
 import { InvalidCursorError, StoreUnavailableError } from '../../errors.js'
+import { channels } from '../../observability/channels.js'
 import { readControl, drainValue, parseDrain, parseUpgrade } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
 import { storeKeys, ENDED_LOG_CAP, type StoreKeys } from '../keys.js'
@@ -22,6 +23,8 @@ import { createRedisClient, type RedisClient } from './connection.js'
 import { ControlChannel } from './control-channel.js'
 import { defineScripts, type ScriptedRedis } from './scripts.js'
 import { ReplicaWait } from './replica-wait.js'
+import { migrateLayout } from './layout.js'
+import { AdmissionJournal, type JournalEntry } from './admission-journal.js'
 
 /** A write to replay once Redis is back. */
 type Repair =
@@ -31,11 +34,13 @@ type Repair =
   | { kind: 'unknown', key: string, ttl: number, at: number }
   | { kind: 'complete', id: string, status: string, via: EndedIntent['via'], at: number }
 
-/** What this instance admitted and has not bound or released yet: enough to register the record again. */
-interface Submitting { json: string, upstream: Color, createdAtMs: number, fingerprint?: string }
+/** What this instance admitted: enough to register the record again (./admission-journal.ts). */
+type Submitting = JournalEntry
 
-/** At most this many admitted-but-unsettled submissions are remembered (the oldest are forgotten first). */
-const MAX_SUBMITTING = 100_000
+/** At most this many admitted, not yet seen ended, records are journaled (the oldest are forgotten first). */
+const MAX_JOURNAL = 100_000
+/** How long an instance's "registering again" mark counts, unless it renews or clears it (it clears when done). */
+const RECOVERY_MARK_MS = 60_000
 
 /** Beyond this many pending repairs the oldest are dropped (and logged): memory stays bounded in a long outage. */
 const MAX_REPAIRS = 10_000
@@ -72,7 +77,10 @@ export class RedisStore implements Store {
   private lastGoodActive: Color | null = null
   private lastInvalidLogged = '[]'
   private repairs: Repair[] = []
-  private readonly submitting = new Map<string, Submitting>()
+  private readonly journal = new AdmissionJournal(MAX_JOURNAL)
+  /** The namespace's epoch as this instance first saw it: a different one later means Redis lost its data. */
+  private epoch: string | null = null
+  private recovery: Promise<void> | null = null
   private repairing: Promise<void> | null = null
   private repairTimer: NodeJS.Timeout | null = null
   private closed: Promise<void> | null = null
@@ -97,10 +105,18 @@ export class RedisStore implements Store {
       this.client.on('ready', () => {
         this.failing = false
         if (this.connectedOnce) this.log?.info({}, 'store: Redis connection restored')
+        const first = !this.connectedOnce
         this.connectedOnce = true
-        resolve()
-        this.runRepairs()
-        this.watcher.check()
+        // Every (re)connection checks the key layout: a Redis that came back empty or from an older gateway's data.
+        this.checkEpoch().then(async () => await migrateLayout(this.client, this.keys)).then((report) => {
+          if (report !== null && report.records > 0) this.log?.info(report, 'store: inflight records brought to key layout 2 (owner-scoped keys, counters)')
+        }, (err: unknown) => {
+          this.log?.error({ err }, 'store: cannot bring the namespace to key layout 2; admissions still work, counts may be off until it succeeds')
+        }).finally(() => {
+          if (first) resolve()
+          this.runRepairs()
+          this.watcher.check()
+        })
       })
     })
     this.readyPromise.catch(() => {}) // a rejection nobody awaited (closed before Redis answered) is not an error
@@ -135,9 +151,10 @@ export class RedisStore implements Store {
     const [kind, upgradeRaw, drainRaw, startedRaw] = reply
     switch (kind) {
       case 'admitted':
-        this.remember(record.key, { json, upstream: record.upstream, createdAtMs: record.created_at_ms, fingerprint: record.fingerprint })
+        this.journal.admitted(record.key, { json, upstream: record.upstream, createdAtMs: record.created_at_ms, fingerprint: record.fingerprint })
         if (this.replicaWait !== null && !await this.replicaWait.replicated()) {
           // Not on enough replicas in time: a crash of the primary could lose it. Undo it (while ours) and refuse.
+          this.journal.released(record.key)
           await this.writeOrRepair('admit', { kind: 'abandon', key: record.key, marker }).catch(() => {})
           throw new StoreUnavailableError('store unavailable (admit): the replicas did not acknowledge the admission in time (redis.wait_replicas)')
         }
@@ -160,24 +177,28 @@ export class RedisStore implements Store {
   }
 
   async bind (key: string, id: string, response: StoredResponse, idempotencyTtlSecs: number, phase = 'accepted'): Promise<void> {
-    const record = this.submitting.get(key)
-    this.submitting.delete(key)
-    const repair: Repair = { kind: 'bind', key, id, response: encodeResponse(response), ttl: idempotencyTtlSecs, phase, record }
+    const record = this.journal.get(key)
+    const encoded = encodeResponse(response)
+    const repair: Repair = { kind: 'bind', key, id, response: encoded, ttl: idempotencyTtlSecs, phase, record: record === undefined ? undefined : { ...record } }
+    this.journal.bound(key, id, phase, encoded)
     await this.writeOrRepair('bind', repair)
   }
 
   async release (key: string, response: StoredResponse | null, idempotencyTtlSecs: number): Promise<void> {
-    this.submitting.delete(key)
+    this.journal.released(key)
     const repair: Repair = { kind: 'release', key, response: response === null ? '' : encodeResponse(response), ttl: idempotencyTtlSecs }
     await this.writeOrRepair('release', repair)
   }
 
   async markUnknown (key: string, idempotencyTtlSecs: number): Promise<boolean> {
-    // Still remembered as ours: a bind that later finds the record missing can register it again.
-    return await this.writeOrRepair('markUnknown', { kind: 'unknown', key, ttl: idempotencyTtlSecs, at: Date.now() }) === 1
+    // Still journaled as ours: a bind that later finds the record missing can register it again.
+    const at = Date.now()
+    this.journal.unknown(key, at)
+    return await this.writeOrRepair('markUnknown', { kind: 'unknown', key, ttl: idempotencyTtlSecs, at }) === 1
   }
 
   async complete (id: string, status: string, via: EndedIntent['via']): Promise<boolean> {
+    this.journal.completed(id)
     return await this.writeOrRepair('complete', { kind: 'complete', id, status, via, at: Date.now() }) === 1
   }
 
@@ -279,12 +300,23 @@ export class RedisStore implements Store {
     return items.map(decodeEnded)
   }
 
+  async recovering (): Promise<boolean> {
+    if (this.recovery !== null) return true
+    const marks = await this.call('recovering', async () => await this.client.hgetall(this.keys.recovering))
+    const now = Date.now()
+    return Object.values(marks).some((until) => Number(until) > now)
+  }
+
   // ---- control keys -----------------------------------------------------------------------------------------
 
   async control (): Promise<ControlState> {
     const k = this.keys
-    const [drain, drainStarted, upgrade, active] = await this.call('control',
-      async () => await this.client.igControl(k.drain, k.drainStarted, k.upgrade, k.active, Date.now()))
+    const [drain, drainStarted, upgrade, active, epoch] = await this.call('control',
+      async () => await this.client.igControl(k.drain, k.drainStarted, k.upgrade, k.active, k.epoch, Date.now()))
+    // Every poll sees a flushed namespace, not only a reconnection.
+    if (this.epoch !== null && epoch !== this.epoch && this.recovery === null) {
+      this.checkEpoch().catch((err: unknown) => this.log?.error({ err }, 'store: cannot compare the namespace epoch'))
+    }
     const state = readControl({ drain, drainStarted, upgrade, active }, this.lastGoodActive)
     if (state.active !== null) this.lastGoodActive = state.active
     this.reportInvalid(state)
@@ -369,7 +401,8 @@ export class RedisStore implements Store {
   // ---- lifecycle --------------------------------------------------------------------------------------------
 
   health (): StoreHealth {
-    return this.client.status === 'ready' && !this.failing ? 'ready' : 'unavailable'
+    if (this.client.status !== 'ready' || this.failing) return 'unavailable'
+    return this.recovery === null ? 'ready' : 'recovering'
   }
 
   async ready (): Promise<void> {
@@ -406,6 +439,53 @@ export class RedisStore implements Store {
   /** The raw client, for tests and tools that inspect Redis directly. */
   get redis (): RedisClient {
     return this.client
+  }
+
+  // ---- a Redis that forgot ---------------------------------------------------------------------------------
+
+  /**
+   * Every connection compares the namespace's epoch with the one this instance first saw. A Redis restarted
+   * without persistence, failed over to an empty replica or flushed has none (or a newer one, set by another
+   * instance that noticed first): the loss is reported and this instance's journal registered again.
+   */
+  private async checkEpoch (): Promise<void> {
+    const k = this.keys
+    const candidate = randomUUID()
+    const previous = await this.client.set(k.epoch, candidate, 'NX', 'GET')
+    const current = previous ?? candidate
+    const known = this.epoch
+    this.epoch = current
+    if (known === null || known === current) return
+    this.recovery ??= this.registerAgain().finally(() => { this.recovery = null })
+  }
+
+  private async registerAgain (): Promise<void> {
+    const k = this.keys
+    const entries = this.journal.all()
+    const mark = this.markerPrefix
+    this.log?.error({ journaled: entries.length, forgotten: this.journal.forgotten }, 'store: Redis lost its data (the namespace epoch changed); registering this instance\'s inflight records again, drain status is unknown until done')
+    if (channels.storeDataLost.hasSubscribers) channels.storeDataLost.publish({ journaled: entries.length })
+    try {
+      await this.client.hset(k.recovering, mark, Date.now() + RECOVERY_MARK_MS)
+      if (this.lastGoodActive !== null) await this.client.set(k.active, this.lastGoodActive, 'NX')
+      let registered = 0
+      for (let i = 0; i < entries.length; i += REGISTER_BATCH) {
+        const batch = entries.slice(i, i + REGISTER_BATCH)
+        const results = await Promise.all(batch.map(async ([key, e]) => await this.client.igReregister(
+          k.idem(key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount,
+          key, e.json, e.upstream, e.createdAtMs,
+          e.id !== undefined ? (e.phase ?? 'accepted') : e.unknownSinceMs !== undefined ? `unknown:${e.unknownSinceMs}` : '',
+          e.id ?? '', idempotencyValue(e), this.endedRetentionSecs)))
+        registered += results.filter((r) => r === 1).length
+        await this.client.hset(k.recovering, mark, Date.now() + RECOVERY_MARK_MS)
+      }
+      await this.client.hdel(k.recovering, mark)
+      this.log?.warn({ registered, journaled: entries.length }, 'store: inflight records registered again after Redis lost its data')
+    } catch (err) {
+      // The mark expires by itself; the next reconnection tries again (the epoch is compared anew).
+      this.epoch = null
+      this.log?.error({ err }, 'store: registering the inflight records again failed; retried on the next connection')
+    }
   }
 
   // ---- internals --------------------------------------------------------------------------------------------
@@ -465,14 +545,6 @@ export class RedisStore implements Store {
     } catch (err) {
       this.addRepair(repair)
       throw this.unavailable(op, err)
-    }
-  }
-
-  private remember (key: string, submitting: Submitting): void {
-    this.submitting.set(key, submitting)
-    if (this.submitting.size > MAX_SUBMITTING) {
-      const oldest = this.submitting.keys().next().value as string
-      this.submitting.delete(oldest)
     }
   }
 
@@ -545,6 +617,16 @@ function parseCursor (cursor: string | null): { ms: number, key: string } | null
 /** The phase as kept in Redis: `unknown:<since ms>` carries when the outcome became unknown. */
 function storedPhase (record: InflightRecord): string {
   return record.phase === 'unknown' && record.unknown_since_ms !== undefined ? `unknown:${record.unknown_since_ms}` : record.phase
+}
+
+/** Records registered again per round trip batch after a data loss. */
+const REGISTER_BATCH = 500
+
+/** The idempotency value a journaled record had: answered (bound) or in progress / unknown. */
+function idempotencyValue (e: JournalEntry): string {
+  const fp = e.fingerprint ?? NO_FINGERPRINT
+  if (e.response !== undefined) return `r${fp}${e.response}`
+  return e.unknownSinceMs !== undefined ? `u${fp}` : `p${fp}registered-again`
 }
 
 function leaseValue (lease: Lease): string {

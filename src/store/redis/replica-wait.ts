@@ -7,12 +7,21 @@
  *
  * The `WAIT` travels in a pipeline with a read of a key of the namespace, so that on a Cluster it reaches the
  * slot's master (the node that took the admissions) rather than a random node. While it blocks, the connection's
- * other commands wait behind it: `wait_timeout_ms` is kept below `command_timeout_ms` (checked at load).
+ * other commands wait behind it, so:
+ * - at most one `WAIT` is in flight; admissions answered meanwhile form the next batch, sent when it returns;
+ * - `wait_timeout_ms` is kept below `command_timeout_ms` (checked at load);
+ * - after a `WAIT` came back short (a replica down or resyncing), the next ones wait only `SHORT_WAIT_MS` until
+ *   one succeeds again: admissions are refused at once instead of holding the connection for every batch.
  */
 import type { RedisClient } from './connection.js'
 
+/** How long a WAIT waits while the replicas are known to be short (a refusal, not a hold of the connection). */
+const SHORT_WAIT_MS = 10
+
 export class ReplicaWait {
-  private batch: Array<(replicated: boolean) => void> | null = null
+  private batch: Array<(replicated: boolean) => void> = []
+  private inFlight = false
+  private short = false
 
   constructor (
     private readonly client: RedisClient,
@@ -25,23 +34,28 @@ export class ReplicaWait {
   /** True once `replicas` replicas acknowledged every write this client sent before the call; false otherwise. */
   async replicated (): Promise<boolean> {
     return await new Promise((resolve) => {
-      if (this.batch === null) {
-        this.batch = []
-        setImmediate(() => { this.flush() })
-      }
       this.batch.push(resolve)
+      // The first of a batch schedules it for after this turn of the event loop (more answers may arrive in it).
+      if (this.batch.length === 1 && !this.inFlight) setImmediate(() => { this.flush() })
     })
   }
 
   private flush (): void {
-    const waiters = this.batch ?? []
-    this.batch = null
-    this.client.pipeline().exists(this.routeKey).wait(this.replicas, this.timeoutMs).exec().then(
+    if (this.inFlight || this.batch.length === 0) return
+    const waiters = this.batch
+    this.batch = []
+    this.inFlight = true
+    this.client.pipeline().exists(this.routeKey).wait(this.replicas, this.short ? SHORT_WAIT_MS : this.timeoutMs).exec().then(
       (results) => {
         const [err, acked] = results?.[1] ?? [new Error('no reply'), 0]
         return err === null && Number(acked) >= this.replicas
       },
       () => false
-    ).then((replicated) => { for (const resolve of waiters) resolve(replicated) }, () => {})
+    ).then((replicated) => {
+      this.short = !replicated
+      this.inFlight = false
+      for (const resolve of waiters) resolve(replicated)
+      this.flush()
+    }, () => {})
   }
 }

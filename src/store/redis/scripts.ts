@@ -17,11 +17,12 @@ export interface ScriptCommands {
   igBind (...args: Arg[]): Promise<number>
   igRelease (...args: Arg[]): Promise<number>
   igMarkUnknown (...args: Arg[]): Promise<number>
+  igReregister (...args: Arg[]): Promise<number>
   igComplete (...args: Arg[]): Promise<number>
   igSetPhase (...args: Arg[]): Promise<number>
   igLookup (...args: Arg[]): Promise<string[]>
   igUpdate (...args: Arg[]): Promise<number>
-  igControl (...args: Arg[]): Promise<[string, string, string, string, number]>
+  igControl (...args: Arg[]): Promise<[string, string, string, string, string]>
   igLeaseAcquire (...args: Arg[]): Promise<number | null>
   igLeaseRenew (...args: Arg[]): Promise<number>
   igLeaseRelease (...args: Arg[]): Promise<number>
@@ -34,11 +35,12 @@ const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number]> = [
   ['igBind', 'bind', 8],
   ['igRelease', 'release', 8],
   ['igMarkUnknown', 'mark_unknown', 4],
+  ['igReregister', 'reregister', 8],
   ['igComplete', 'complete', 9],
   ['igSetPhase', 'set_phase', 3],
   ['igLookup', 'lookup', 3],
   ['igUpdate', 'update', 6],
-  ['igControl', 'control', 4],
+  ['igControl', 'control', 5],
   ['igLeaseAcquire', 'lease_acquire', 2],
   ['igLeaseRenew', 'lease_renew', 1],
   ['igLeaseRelease', 'lease_release', 1]
