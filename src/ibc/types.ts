@@ -57,6 +57,12 @@ export interface IbcWatcher {
   /** Pending packets with age and stale flag. */
   pending (): PendingPacketView[]
   pendingCount (): number
+  /**
+   * The pending count when the watcher can vouch for it, else null: it receives no blocks (the chain cannot be
+   * read), has not reconciled with the chain's commitments yet, or lags behind the chain. Unknown is not zero:
+   * the drain status shows null and mode `unknown` (INTERFACE section 5), never `drained`.
+   */
+  knownPendingCount (): number | null
   state (): IbcWatcherState
   /** Runs a reconciliation now (after the heights already known) and resolves when it is done. */
   reconcile (): Promise<void>

@@ -10,6 +10,17 @@ import type { IbcWatcherState } from './types.js'
 /** More heights than this between the chain and the last applied one is lagging. */
 const LAG_TOLERATED_BLOCKS = 5
 
+/**
+ * The pending count, or null when the watcher cannot know it now: not receiving blocks, not yet reconciled with
+ * the chain's packet commitments, or more than LAG_TOLERATED_BLOCKS behind (packets sent in the heights it has
+ * not applied are not counted yet).
+ */
+export function knownPending (loop: HeightLoop, feed: BlockFeed): number | null {
+  if (!feed.connected() || loop.lastReconcile === null) return null
+  if (loop.chainHeight !== null && loop.lastHeight !== null && loop.chainHeight - loop.lastHeight > LAG_TOLERATED_BLOCKS) return null
+  return loop.size
+}
+
 export function watcherState (loop: HeightLoop, feed: BlockFeed, errors: LastError, staleSecs: number): IbcWatcherState {
   const view = loop.view()
   const stale = view.filter((p) => p.stale).length

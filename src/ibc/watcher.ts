@@ -18,7 +18,7 @@ import { createChainReader } from './chain-reader.js'
 import { HeightLoop } from './height-loop.js'
 import type { IbcWatcher, IbcWatcherOptions } from './types.js'
 import { LastError, errorSummary } from './last-error.js'
-import { watcherState } from './watcher-health.js'
+import { knownPending, watcherState } from './watcher-health.js'
 import { loadWatcherState } from './watcher-store.js'
 
 export type { IbcWatcher, IbcWatcherOptions, IbcWatcherState, ProcessedHeight } from './types.js'
@@ -78,6 +78,7 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
     },
     pending: () => loop.view(),
     pendingCount: () => loop.size,
+    knownPendingCount: () => knownPending(loop, feed),
     state: () => watcherState(loop, feed, errors, staleSecs),
     reconcile: async () => {
       if (closed) throw new Error('the IBC watcher is closed')
