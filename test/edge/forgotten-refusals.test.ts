@@ -6,6 +6,10 @@ import { makeSigner, signIntentV1 } from '../../sandbox/client/index.js'
 import { startUpstream } from '../proxy/upstream.js'
 import { startEdge } from './harness.js'
 
+// Real processes per test (redis-server, gateway, service): on the shared 2-core machine one start has taken
+// 30 s under load and a whole file close to tap's 180 s, so these files get twice that.
+t.setTimeout(360_000)
+
 t.test('refusals that a retry can cure are not replayed; other 4xx answers are', async (t) => {
   const stub = await startUpstream(t, '1.0', 'stub')
   const edge = await startEdge(t, { upstream: stub.url })

@@ -6,6 +6,10 @@ import { makeSigner, signIntentV1 } from '../../sandbox/client/index.js'
 import { request, waitFor } from '../helpers/gateway.js'
 import { startEdgeWithService } from './harness.js'
 
+// Real processes per test (redis-server, gateway, service): on the shared 2-core machine one start has taken
+// 30 s under load and a whole file close to tap's 180 s, so these files get twice that.
+t.setTimeout(360_000)
+
 const INTERNAL = /Stream isn't writeable|enableOfflineQueue|ioredis|Connection is closed|ECONNREFUSED|ECONNRESET|MaxRetriesPerRequest|ETIMEDOUT|at \w+ \(|\.js:\d+/i
 
 t.test('a Redis that goes away: 503s without the client library\'s words', async (t) => {

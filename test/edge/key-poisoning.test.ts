@@ -6,6 +6,10 @@ import t from 'tap'
 import { makeSigner, signIntentV1, signIntentV2 } from '../../sandbox/client/index.js'
 import { serviceStats, startEdgeWithService } from './harness.js'
 
+// Real processes per test (redis-server, gateway, service): on the shared 2-core machine one start has taken
+// 30 s under load and a whole file close to tap's 180 s, so these files get twice that.
+t.setTimeout(360_000)
+
 for (const version of ['1.0', '2.0'] as const) {
   t.test(`${version}: a key naming the victim's owner and nonce poisons nothing`, async (t) => {
     const edge = await startEdgeWithService(t, version)

@@ -7,6 +7,10 @@ import { makeSigner, signIntentV1 } from '../../sandbox/client/index.js'
 import { startUpstream } from '../proxy/upstream.js'
 import { rawRequest, startEdge } from './harness.js'
 
+// Real processes per test (redis-server, gateway, service): on the shared 2-core machine one start has taken
+// 30 s under load and a whole file close to tap's 180 s, so these files get twice that.
+t.setTimeout(360_000)
+
 const LOOK_ALIKES = [
   '/intents/', '//intents', '/intents//', '/intents;v=1', '/%69ntents', '/%2569ntents', '/intents%2F', '/./intents',
   '/x/../intents', '/intents/.', '//intents/abc', '/intents/abc/', '/intents/abc;x=1', '/intents/./abc', '/intents/%2e%2e/intents'

@@ -9,6 +9,10 @@ import { makeSigner, signIntentV1, signIntentV2 } from '../../sandbox/client/ind
 import { request } from '../helpers/gateway.js'
 import { serviceStats, startEdgeWithService } from './harness.js'
 
+// Real processes per test (redis-server, gateway, service): on the shared 2-core machine one start has taken
+// 30 s under load and a whole file close to tap's 180 s, so these files get twice that.
+t.setTimeout(360_000)
+
 const victim = makeSigner()
 const attacker = makeSigner()
 

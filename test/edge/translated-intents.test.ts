@@ -7,6 +7,10 @@ import { makeSigner, signIntentV1 } from '../../sandbox/client/index.js'
 import { createVersionCatalog } from '../../src/versions/index.js'
 import { serviceStats, startEdgeWithService } from './harness.js'
 
+// Real processes per test (redis-server, gateway, service): on the shared 2-core machine one start has taken
+// 30 s under load and a whole file close to tap's 180 s, so these files get twice that.
+t.setTimeout(360_000)
+
 const catalog = createVersionCatalog()
 const owner = makeSigner()
 const bornV1 = (): Record<string, any> => catalog.translateIntent(signIntentV1(owner), '1.0', '2.0')

@@ -12,6 +12,10 @@ import { makeSigner, signIntentV1, signIntentV2, type Signer } from '../../sandb
 import { createVersionCatalog } from '../../src/versions/index.js'
 import { startService } from '../helpers/gateway.js'
 
+// Real processes per test (redis-server, gateway, service): on the shared 2-core machine one start has taken
+// 30 s under load and a whole file close to tap's 180 s, so these files get twice that.
+t.setTimeout(360_000)
+
 const catalog = createVersionCatalog()
 const signers: Signer[] = Array.from({ length: 4 }, () => makeSigner())
 const nowSecs = Math.floor(Date.now() / 1000)
