@@ -12,8 +12,8 @@ import { makeSigner, signIntentV1, signIntentV2, type Signer } from '../../sandb
 import { createVersionCatalog } from '../../src/versions/index.js'
 import { startService } from '../helpers/gateway.js'
 
-// Real processes per test (redis-server, gateway, service): on the shared 2-core machine one start has taken
-// 30 s under load and a whole file close to tap's 180 s, so these files get twice that.
+// Signing in pure JS (cosmjs) and a service process: on the shared 2-core machine this file has taken 115 s of
+// tap's 180 s under load, so it gets twice that.
 t.setTimeout(360_000)
 
 const catalog = createVersionCatalog()
