@@ -13,12 +13,14 @@ import { contractView, createSettlement, startCoordinatedGateway, startWorld, st
 import { FINAL_STATES } from '../../src/coordinator/run.js'
 
 const FINAL = [...FINAL_STATES]
+/** An upper bound only (the waits end on the state): on a machine shared with other test runs a phase takes seconds. */
+const SLOW_MS = 240_000
 
 interface EscrowInfo { escrow_contract: string, escrow_code_ids: Record<string, number>, escrow_checksums: Record<string, string> }
 const escrowOf = (w: World): EscrowInfo => w.chain.info as unknown as EscrowInfo
 
 /** `[chain.contracts]` naming the chain's escrow contract, after the given `[health_checks]`. */
-const withEscrow = (w: World, healthChecks = '[health_checks]\ncheck_timeout_secs = 5'): string =>
+const withEscrow = (w: World, healthChecks: string): string =>
   `${healthChecks}\n\n[chain.contracts]\nescrow = "${escrowOf(w).escrow_contract}"\n`
 
 async function reader (t: Test, w: World): Promise<CosmWasmClient> {
@@ -39,11 +41,6 @@ async function escrowView (client: CosmWasmClient, w: World): Promise<{ codeId: 
  */
 const CONTRACT_CHECKS = '[health_checks]\npre_checks = ["settlement_store", "contract_state"]\ncheck_timeout_secs = 5'
 
-/** Waits until the gateway's IBC watcher is healthy (caught up), which the pre-checks require. */
-async function untilIbcHealthy (gw: GatewayProcess): Promise<void> {
-  await untilState(async () => ({ state: (await gw.admin<{ healthy: boolean }>('GET', '/admin/ibc/status')).body.healthy ? 'healthy' : 'not yet' }), ['healthy'])
-}
-
 const settlementTarget = (w: World): Record<string, unknown> => ({ code_id: w.chain.info.code_ids['2.0'], checksum: w.chain.info.checksums['2.0'] })
 const escrowTarget = (w: World, rollback = true): Record<string, unknown> => {
   const e = escrowOf(w)
@@ -58,17 +55,16 @@ const escrowTarget = (w: World, rollback = true): Record<string, unknown> => {
 t.test('settlement and escrow migrated in one upgrade under signed traffic, both reverted newest first when a post-check fails', async (t) => {
   const w = await startWorld(t, { settleMs: 800 })
   await createSettlement(w, 'pre-existing-e')
-  const gw = await startCoordinatedGateway(t, w, { extra: withEscrow(w) })
+  const gw = await startCoordinatedGateway(t, w, { extra: withEscrow(w, CONTRACT_CHECKS) })
   const chain = await reader(t, w)
   const load = steadyLoad(() => [gw.proxyUrl])
-  await untilState(async () => ({ state: (await w.blue.stats()).accepted > 3 ? 'serving' : 'starting' }), ['serving'])
-  await untilIbcHealthy(gw)
+  await untilState(async () => ({ state: (await w.blue.stats()).accepted > 3 ? 'serving' : 'starting' }), ['serving'], SLOW_MS)
   const start = await gw.admin('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green', contract: settlementTarget(w), contracts: [escrowTarget(w)] })
   t.equal(start.status, 202)
-  await untilState(statusOf(gw), ['draining'])
+  await untilState(statusOf(gw), ['draining'], SLOW_MS)
   // Green turning unhealthy now fails the post-checks, after both contracts have migrated.
   await fetch(`${w.green.url}/sandbox/health`, { method: 'POST', body: JSON.stringify({ healthy: false }) })
-  const done = await untilState(statusOf(gw), FINAL)
+  const done = await untilState(statusOf(gw), FINAL, SLOW_MS)
   t.equal(done.state, 'rolled_back', done.error ?? '')
   t.match(done.error, /post-checks failed/)
   t.same(done.steps.map((s) => [s.name, s.status]).filter(([name]) => String(name).startsWith('contract')), [['contract_migration', 'reverted'], ['contract_migration:escrow', 'reverted']])
@@ -96,7 +92,7 @@ t.test('the escrow\'s migration fails in its block: the settlement contract migr
   const load = steadyLoad(() => [gw.proxyUrl])
   const start = await gw.admin('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green', contract: settlementTarget(w), contracts: [escrowTarget(w)] })
   t.equal(start.status, 202)
-  const done = await untilState(statusOf(gw), FINAL)
+  const done = await untilState(statusOf(gw), FINAL, SLOW_MS)
   t.equal(done.state, 'rolled_back', done.error ?? '')
   t.match(done.error, /step contract_migration:escrow failed: .*injected fault/)
   t.same(done.steps.map((s) => [s.name, s.status]).filter(([name]) => String(name).startsWith('contract')), [['contract_migration', 'reverted'], ['contract_migration:escrow', 'reverted']])
@@ -118,7 +114,7 @@ t.test('refused before anything is sent: a revert the chain would refuse, a down
   // Escrow 1.0 (code 3) calls ensure_from_older_version: an upgrade to 2.0 without a rollback code could not be
   // reverted; the dry run shows it.
   await gw.admin('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green', contract: settlementTarget(w), contracts: [escrowTarget(w, false)] })
-  const noWayBack = await untilState(statusOf(gw), FINAL)
+  const noWayBack = await untilState(statusOf(gw), FINAL, SLOW_MS)
   t.equal(noWayBack.state, 'rolled_back')
   t.match(noWayBack.error, /contract escrow: the chain would refuse its revert \(back to its old code 3, from 2\.0 to 1\.0\): .*Cannot migrate from newer version \(2\.0\) to older \(1\.0\).*rollback code/)
   t.same(noWayBack.phases.map((p) => p.phase), ['pre_checks', 'rolled_back'], 'it never drained')
@@ -131,7 +127,7 @@ t.test('refused before anything is sent: a revert the chain would refuse, a down
   const afterSetup = await sequence()
   const downgrade = await gw.admin('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green', contracts: [{ name: 'escrow', code_id: e.escrow_code_ids['1.0-rollback'], checksum: e.escrow_checksums['1.0-rollback'], migrate_msg: { new_version: '1.0' } }] })
   t.equal(downgrade.status, 202)
-  const refused = await untilState(async () => { const s = await statusOf(gw)(); return s.upgrade_id === noWayBack.upgrade_id ? { ...s, state: 'previous' } : s }, FINAL)
+  const refused = await untilState(async () => { const s = await statusOf(gw)(); return s.upgrade_id === noWayBack.upgrade_id ? { ...s, state: 'previous' } : s }, FINAL, SLOW_MS)
   t.equal(refused.state, 'rolled_back')
   t.match(refused.error, /contract escrow: the target version 1\.0 is not newer than its cw2 version 2\.0 \(crates\.io:intent-escrow\).*nothing was sent/)
   t.same(refused.phases.map((p) => p.phase), ['pre_checks', 'rolled_back'], 'it never drained')
@@ -155,7 +151,7 @@ t.test('a leader killed right after broadcasting a migration: the next leader wa
   t.equal(start.status, 202)
   // The migration is in the mempool (broadcast, accepted by CheckTx) and the step journaled with its timeout height.
   const pending = async (): Promise<number> => Number(((await (await fetch(`${w.chain.info.rpc}/num_unconfirmed_txs`)).json()) as { result: { n_txs: string } }).result.n_txs)
-  await untilState(async () => ({ state: (await pending()) > 0 ? 'broadcast' : 'not yet' }), ['broadcast'])
+  await untilState(async () => ({ state: (await pending()) > 0 ? 'broadcast' : 'not yet' }), ['broadcast'], SLOW_MS)
   const status = await statusOf(a)()
   const step = status.steps.find((s) => s.name === 'contract_migration')
   t.equal(step?.status, 'applying')
@@ -166,11 +162,11 @@ t.test('a leader killed right after broadcasting a migration: the next leader wa
   await leader.stop('SIGKILL')
 
   // The next leader takes over and must not decide while the broadcast migration can still land.
-  await untilState(async () => ({ state: next.stderr().includes('waiting until the chain passes its timeout height') ? 'waiting' : 'not yet' }), ['waiting'])
+  await untilState(async () => ({ state: next.stderr().includes('waiting until the chain passes its timeout height') ? 'waiting' : 'not yet' }), ['waiting'], SLOW_MS)
   t.equal((await statusOf(next)()).state, 'rolling_back', 'still rolling back: nothing decided')
   t.equal((await contractView(w)).codeId, w.chain.info.code_ids['1.0'], 'the dead leader\'s migration has not landed yet')
   await w.chain.control('/sandbox/blocks/resume')
-  const done = await untilState(statusOf(next), FINAL)
+  const done = await untilState(statusOf(next), FINAL, SLOW_MS)
   t.equal(done.state, 'rolled_back', done.error ?? '')
   t.ok(await chain.getHeight() >= timeoutHeight, 'decided only once the chain passed the timeout height')
   t.same((await chain.getContractCodeHistory(w.chain.info.settlement_contract)).map((h) => h.codeId), [1, 2, 1], 'the late migration landed, and was reverted')
