@@ -83,7 +83,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     stops.push(() => { metrics.close() })
 
     const proxy = createProxy({ config, store, versions, logger })
-    const admin = createAdminServer({ listen: config.admin.listen, token, logger })
+    const admin = createAdminServer({ listen: config.admin.listen, token, logger, allowedHosts: config.admin.allowed_hosts })
     admin.register(healthRoutes({
       metrics,
       readiness: {

@@ -91,7 +91,7 @@ export interface AdminServerOptions {
   maxBodyBytes?: number
   /** Host names (port ignored) `/admin/*` and `/status` answer besides loopback names and the listen host. */
   allowedHosts?: readonly string[]
-  /** The package version shown in the OpenAPI document. */
+  /** The API's version in the OpenAPI document (default 1: the contract of INTERFACE section 5). */
   version?: string
 }
 
@@ -154,7 +154,7 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
       openapi: '3.1.0',
       info: {
         title: 'intent-gate admin API',
-        version: options.version ?? '0.0.0',
+        version: options.version ?? '1',
         description: 'Drain control, inflight intents, upstreams, versions, upgrades, checkpoints and IBC of one intent-gate instance. Errors are application/problem+json (docs/errors.md). Every /admin/* route but this document needs the bearer token.'
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }
@@ -203,14 +203,14 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
     if (!timingSafeEqual(digest(m[1] as string), expectedDigest)) throw new UnauthorizedError('the bearer token is not valid')
   }
 
-  function add (group: RouteGroup, r: Route): void {
+  function add (instance: typeof app, group: RouteGroup, r: Route): void {
     const s = r.schema
     const isAdmin = r.path.startsWith('/admin/')
     const response: Record<string, unknown> = {}
     for (const [status, schema] of Object.entries(s?.response ?? {})) response[status] = schema
     if (isAdmin) response['4xx'] = Type.Ref(ProblemSchema)
     response['5xx'] = Type.Ref(ProblemSchema)
-    app.route({
+    instance.route({
       method: r.method,
       url: r.path,
       schema: {
@@ -246,16 +246,19 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
     })
   }
 
+  const groups: RouteGroup[] = []
   let address: { host: string, port: number } | null = null
   return {
     register (group) {
-      for (const r of group.routes) {
-        routes.push({ ...r, segments: r.path.split('/').slice(1) })
-        add(group, r)
-      }
+      groups.push(group)
+      for (const r of group.routes) routes.push({ ...r, segments: r.path.split('/').slice(1) })
       logger.debug({ group: group.name, routes: group.routes.length }, 'admin routes registered')
     },
     async listen () {
+      // Added in a plugin loaded after @fastify/swagger, whose onRoute hook collects them for the document.
+      app.register(async (instance) => {
+        for (const group of groups) for (const r of group.routes) add(instance, group, r)
+      })
       await app.listen({ host: listen.host, port: listen.port })
       const info = app.server.address() as import('node:net').AddressInfo
       address = { host: info.address, port: info.port }

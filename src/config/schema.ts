@@ -54,7 +54,9 @@ export const ConfigSchema = Type.Object({
   }),
   admin: section({
     listen: listen('127.0.0.1:9090'),
-    token_env: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', default: 'INTENT_GATE_ADMIN_TOKEN' })
+    token_env: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', default: 'INTENT_GATE_ADMIN_TOKEN' }),
+    /** Host names (port ignored) /admin/* and /status answer besides loopback names and the listen address. */
+    allowed_hosts: Type.Array(Type.String({ pattern: '^[A-Za-z0-9.:_\\[\\]-]+$' }), { default: [] })
   }),
   redis: section({
     /** Unset: the embedded single-instance store. */

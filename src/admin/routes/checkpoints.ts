@@ -7,7 +7,22 @@
  */
 import type { CheckpointFiles } from '../../coordinator/checkpoint/files.js'
 import type { CheckpointMeta } from '../../coordinator/checkpoint/types.js'
+import { Type } from '@sinclair/typebox'
+import { IdParams } from '../schemas.js'
 import type { RouteGroup } from '../server.js'
+
+const CheckpointItem = Type.Object({
+  id: Type.String(),
+  upgrade_id: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.Number({ description: 'Unix seconds' }),
+  protocol_version: Type.Union([Type.String(), Type.Null()]),
+  inflight_count: Type.Integer(),
+  pending_ibc_count: Type.Integer(),
+  contract_settlements_count: Type.Union([Type.Integer(), Type.Null()]),
+  bytes: Type.Integer(),
+  compressed: Type.Boolean(),
+  sha256: Type.String()
+}, { additionalProperties: true })
 
 export interface CheckpointRoutesDeps {
   files: Pick<CheckpointFiles, 'list' | 'meta' | 'read' | 'validate'>
@@ -32,10 +47,20 @@ export function checkpointRoutes (deps: CheckpointRoutesDeps): RouteGroup {
   return {
     name: 'checkpoints',
     routes: [
-      { method: 'GET', path: '/admin/checkpoints', handler: () => ({ body: { checkpoints: deps.files.list().map(checkpointListItem) } }) },
+      {
+        method: 'GET',
+        path: '/admin/checkpoints',
+        schema: { summary: 'The checkpoints, newest first', response: { 200: Type.Object({ checkpoints: Type.Array(CheckpointItem) }) } },
+        handler: () => ({ body: { checkpoints: deps.files.list().map(checkpointListItem) } })
+      },
       {
         method: 'GET',
         path: '/admin/checkpoints/:id',
+        schema: {
+          summary: 'One checkpoint: its meta and a summary of its content (validated first)',
+          params: IdParams,
+          response: { 200: Type.Intersect([CheckpointItem, Type.Object({ schema_version: Type.Integer(), active: Type.String(), inflight: Type.Array(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: true })]) }
+        },
         handler: (req) => {
           const id = req.params.id as string
           const meta = deps.files.meta(id)
@@ -55,7 +80,16 @@ export function checkpointRoutes (deps: CheckpointRoutesDeps): RouteGroup {
           }
         }
       },
-      { method: 'POST', path: '/admin/checkpoints/:id/validate', handler: (req) => ({ body: deps.files.validate(req.params.id as string) }) }
+      {
+        method: 'POST',
+        path: '/admin/checkpoints/:id/validate',
+        schema: {
+          summary: 'Check a checkpoint again: its SHA-256 and its content',
+          params: IdParams,
+          response: { 200: Type.Object({ id: Type.String(), valid: Type.Boolean(), problems: Type.Array(Type.String()) }, { additionalProperties: true }) }
+        },
+        handler: (req) => ({ body: deps.files.validate(req.params.id as string) })
+      }
     ]
   }
 }

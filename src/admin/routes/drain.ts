@@ -8,8 +8,9 @@
  */
 import type { Store } from '../../store/types.js'
 import { buildDrainStatus, type DrainStatus } from '../../drain/status.js'
-import { BodyFields } from '../fields.js'
-import type { RouteGroup } from '../server.js'
+import { Type } from '@sinclair/typebox'
+import { DrainStatusSchema, EmptyBody } from '../schemas.js'
+import { route, type RouteGroup } from '../server.js'
 
 export interface DrainRoutesDeps {
   store: Pick<Store, 'control' | 'inflight' | 'inflightCount' | 'setDrain'>
@@ -32,15 +33,25 @@ export function drainRoutes (deps: DrainRoutesDeps): RouteGroup {
   return {
     name: 'drain',
     routes: [
-      { method: 'GET', path: '/admin/drain/status', handler: async () => ({ body: await readDrainStatus(deps) }) },
-      {
+      route({
+        method: 'GET',
+        path: '/admin/drain/status',
+        schema: { summary: 'The seed\'s DrainStatus: mode, inflight settlements, pending IBC packets, oldest inflight age', response: { 200: DrainStatusSchema } },
+        handler: async () => ({ body: await readDrainStatus(deps) })
+      }),
+      route({
         method: 'POST',
         path: '/admin/drain/start',
+        schema: {
+          summary: 'Set the drain switch (the Redis drain key): every instance refuses new intents with 503',
+          body: Type.Object({
+            deadline_secs: Type.Optional(Type.Integer({ minimum: 1, description: 'how long the drain may take; Retry-After is derived from it' })),
+            reason: Type.Optional(Type.String({ maxLength: 500 }))
+          }, { additionalProperties: false }),
+          response: { 200: DrainStatusSchema }
+        },
         handler: async (req) => {
-          const fields = new BodyFields(req.body)
-          const deadlineSecs = fields.integer('deadline_secs', { min: 1 })
-          const reason = fields.string('reason', { maxLength: 500 })
-          fields.done(['deadline_secs', 'reason'])
+          const { deadline_secs: deadlineSecs, reason } = req.body
           // The store keeps the first start time when the switch is set again: age and deadline count from then.
           await deps.store.setDrain({
             ...(deadlineSecs !== undefined ? { deadline_secs: deadlineSecs } : {}),
@@ -48,16 +59,16 @@ export function drainRoutes (deps: DrainRoutesDeps): RouteGroup {
           })
           return { body: await readDrainStatus(deps) }
         }
-      },
-      {
+      }),
+      route({
         method: 'POST',
         path: '/admin/drain/stop',
-        handler: async (req) => {
-          new BodyFields(req.body).done([])
+        schema: { summary: 'Delete the drain switch: intents are accepted again unless an upgrade runs', body: EmptyBody, response: { 200: DrainStatusSchema } },
+        handler: async () => {
           await deps.store.setDrain(null)
           return { body: await readDrainStatus(deps) }
         }
-      }
+      })
     ]
   }
 }

@@ -7,6 +7,7 @@
  */
 import { IntentGateError } from '../../errors.js'
 import type { Metrics } from '../../metrics/index.js'
+import { Type } from '@sinclair/typebox'
 import type { RouteGroup } from '../server.js'
 
 /** One readiness condition: null when satisfied, else the reason it is not. */
@@ -27,10 +28,19 @@ export function healthRoutes (deps: HealthRoutesDeps): RouteGroup {
   return {
     name: 'health',
     routes: [
-      { method: 'GET', path: '/healthz', handler: () => ({ body: { status: 'ok' } }) },
+      {
+        method: 'GET',
+        path: '/healthz',
+        schema: { summary: 'Liveness: 200 while the process runs (any Host)', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+        handler: () => ({ body: { status: 'ok' } })
+      },
       {
         method: 'GET',
         path: '/readyz',
+        schema: {
+          summary: 'Readiness: 200 when the store answers and the proxy listens; 503 not-ready naming each failing check (any Host)',
+          response: { 200: Type.Object({ status: Type.Literal('ready'), checks: Type.Array(Type.String()) }) }
+        },
         handler: () => {
           const failing = Object.entries(deps.readiness)
             .map(([name, check]) => [name, check()] as const)
@@ -44,6 +54,7 @@ export function healthRoutes (deps: HealthRoutesDeps): RouteGroup {
       {
         method: 'GET',
         path: '/metrics',
+        schema: { summary: 'Prometheus text exposition (any Host)', response: { 200: Type.String({ description: 'text/plain; version=0.0.4' }) } },
         handler: async () => ({ raw: { contentType: deps.metrics.contentType, text: await deps.metrics.text() } })
       }
     ]

@@ -8,6 +8,7 @@
  */
 import type { IbcWatcher } from '../../ibc/watcher.js'
 import { InvalidAdminRequestError } from '../errors.js'
+import { Type } from '@sinclair/typebox'
 import type { RouteGroup } from '../server.js'
 
 export interface IbcRoutesDeps {
@@ -22,6 +23,20 @@ export function ibcRoutes (deps: IbcRoutesDeps): RouteGroup {
       {
         method: 'GET',
         path: '/admin/ibc/pending',
+        schema: {
+          summary: 'Packets sent on the watched channels and not yet acknowledged or timed out',
+          querystring: Type.Object({ stale: Type.Optional(Type.String({ description: 'true: only the stale ones; false: only the fresh ones' })) }),
+          response: {
+            200: Type.Array(Type.Object({
+              channel: Type.String(),
+              port: Type.String(),
+              sequence: Type.Union([Type.Integer(), Type.String()]),
+              sent_height: Type.Union([Type.Integer(), Type.Null()]),
+              age_secs: Type.Union([Type.Number(), Type.Null()]),
+              stale: Type.Boolean()
+            }, { additionalProperties: true }))
+          }
+        },
         handler: (req) => {
           const stale = req.query.get('stale')
           if (stale !== null && stale !== 'true' && stale !== 'false') {
@@ -34,6 +49,10 @@ export function ibcRoutes (deps: IbcRoutesDeps): RouteGroup {
       {
         method: 'GET',
         path: '/admin/ibc/status',
+        schema: {
+          summary: 'The IBC watcher\'s state (what the ibc_relayer check reads); {enabled: false} without a chain',
+          response: { 200: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: true }) }
+        },
         handler: () => ({ body: deps.watcher === null ? { enabled: false } : { enabled: true, ...deps.watcher.state() } })
       }
     ]

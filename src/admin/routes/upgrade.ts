@@ -11,7 +11,39 @@
 import type { UpgradeCoordinator } from '../../coordinator/coordinator.js'
 import { isFinal, type UpgradeRun } from '../../coordinator/run.js'
 import type { DrainStatus } from '../../drain/status.js'
+import { Type } from '@sinclair/typebox'
+import { DrainStatusSchema } from '../schemas.js'
 import type { RouteGroup } from '../server.js'
+
+// The coordinator validates an upgrade request itself (it is also read back from its journal): the body schema
+// describes the fields; their checks and messages are the coordinator's (400 upgrade-request naming the field).
+const ContractTarget = Type.Object({
+  code_id: Type.Integer({ minimum: 1 }),
+  checksum: Type.String({ description: 'SHA-256 (hex) the new code must have' }),
+  migrate_msg: Type.Optional(Type.Unknown())
+})
+const UpgradeRequestSchema = Type.Object({
+  target_version: Type.String({ description: 'the protocol version after the upgrade' }),
+  swap_to: Type.Optional(Type.Union([Type.Literal('blue'), Type.Literal('green')])),
+  contract: Type.Optional(ContractTarget),
+  contracts: Type.Optional(Type.Array(Type.Intersect([Type.Object({ name: Type.String() }), ContractTarget]))),
+  at: Type.Optional(Type.String({ description: 'RFC 3339: schedule it' })),
+  drain_timeout_secs: Type.Optional(Type.Integer({ minimum: 0 })),
+  force_after_timeout: Type.Optional(Type.Boolean()),
+  stuck_settlement_action: Type.Optional(Type.Union([Type.Literal('preserve'), Type.Literal('refund_and_cancel'), Type.Literal('extend_timeout')]))
+}, { additionalProperties: true })
+const UpgradeStatusSchema = Type.Object({
+  state: Type.String({ description: 'idle, scheduled, pre_checks, draining, checkpointing, migrating, post_checks, resuming, verifying, completed, rolling_back, rolled_back or failed' }),
+  upgrade_id: Type.Union([Type.String(), Type.Null()]),
+  target_version: Type.Union([Type.String(), Type.Null()]),
+  from_version: Type.Union([Type.String(), Type.Null()]),
+  drain_status: DrainStatusSchema,
+  inflight_count: Type.Union([Type.Integer(), Type.Null()]),
+  progress_pct: Type.Number(),
+  phases: Type.Array(Type.Object({ phase: Type.String(), started_at: Type.Number(), ended_at: Type.Union([Type.Number(), Type.Null()]), outcome: Type.Union([Type.String(), Type.Null()]) }, { additionalProperties: true })),
+  error: Type.Union([Type.String(), Type.Null()])
+}, { additionalProperties: true })
+const Accepted = Type.Object({ id: Type.String(), state: Type.String() }, { additionalProperties: true })
 
 export interface UpgradeRoutesDeps {
   coordinator: Pick<UpgradeCoordinator, 'requestUpgrade' | 'abort' | 'status'>
@@ -91,15 +123,22 @@ export function upgradeRoutes (deps: UpgradeRoutesDeps): RouteGroup {
       {
         method: 'POST',
         path: '/admin/upgrade/start',
+        schema: { summary: 'Start (or, with at, schedule) a coordinated upgrade; 409 while one runs', body: UpgradeRequestSchema, response: { 202: Accepted } },
         handler: async (req) => {
           const run = await deps.coordinator.requestUpgrade(req.body)
           return { status: 202, body: { id: run.id, state: run.state, target_version: run.request.target_version, swap: { from: run.from_active, to: run.to_active } } }
         }
       },
-      { method: 'GET', path: '/admin/upgrade/status', handler: async () => ({ body: await readUpgradeStatus(deps) }) },
+      {
+        method: 'GET',
+        path: '/admin/upgrade/status',
+        schema: { summary: 'The seed\'s UpgradeStatus with the upgrade id, its phases and the resume estimate', response: { 200: UpgradeStatusSchema } },
+        handler: async () => ({ body: await readUpgradeStatus(deps) })
+      },
       {
         method: 'POST',
         path: '/admin/upgrade/abort',
+        schema: { summary: 'Abort the upgrade: roll back what was done, resume the previous version (a scheduled one is cancelled)', response: { 202: Accepted } },
         handler: async () => {
           const run = await deps.coordinator.abort()
           return { status: 202, body: { id: run.id, state: run.state, abort_requested: true } }

@@ -13,21 +13,43 @@ import { ConflictError } from '../../errors.js'
 import { COLORS, type Color } from '../../config/schema.js'
 import type { Proxy } from '../../proxy/index.js'
 import type { Store } from '../../store/types.js'
+import { Type } from '@sinclair/typebox'
 import { BodyFields } from '../fields.js'
-import type { RouteGroup } from '../server.js'
+import { Nullable, UnixSecs } from '../schemas.js'
+import { route, type RouteGroup } from '../server.js'
 
 export interface UpstreamsRoutesDeps {
   proxy: Pick<Proxy, 'upstreams' | 'activeColor'>
   store: Pick<Store, 'inflightByUpstream' | 'control' | 'setActive'>
 }
 
+const ColorSchema = Type.Union(COLORS.map((c) => Type.Literal(c)))
+const UpstreamsSchema = Type.Object({
+  active: ColorSchema,
+  active_key: Nullable(Type.String({ description: 'what the shared key says; null while unset (proxy.initial_active applies)' })),
+  store: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  upstreams: Type.Array(Type.Object({
+    color: ColorSchema,
+    url: Type.String(),
+    versions: Type.Array(Type.String()),
+    active: Type.Boolean(),
+    healthy: Type.Boolean(),
+    health: Type.String({ description: 'healthy, unhealthy or unknown (not checked yet)' }),
+    last_check_at: Nullable(UnixSecs),
+    last_check_latency_ms: Nullable(Type.Number()),
+    last_error: Nullable(Type.String()),
+    inflight: Nullable(Type.Integer({ description: 'null while the store cannot answer' }))
+  }))
+})
+
 export function upstreamsRoutes (deps: UpstreamsRoutesDeps): RouteGroup {
   return {
     name: 'upstreams',
     routes: [
-      {
+      route({
         method: 'GET',
         path: '/admin/upstreams',
+        schema: { summary: 'Each upstream\'s health, versions and inflight count; which one is active', response: { 200: UpstreamsSchema } },
         handler: async () => {
           // Health is this instance's own knowledge: still shown while the store cannot answer (counts then null).
           const [counts, control] = await Promise.allSettled([deps.store.inflightByUpstream(), deps.store.control()])
@@ -53,20 +75,26 @@ export function upstreamsRoutes (deps: UpstreamsRoutesDeps): RouteGroup {
             }
           }
         }
-      },
-      {
+      }),
+      route({
         method: 'POST',
         path: '/admin/upstreams/active',
+        schema: {
+          summary: 'A blue-green swap: the color that receives new intents (inflight ones keep their owner)',
+          body: Type.Object({
+            color: ColorSchema,
+            force: Type.Optional(Type.Boolean({ description: 'swap to an unhealthy upstream, or while an upgrade runs' }))
+          }, { additionalProperties: false }),
+          response: { 200: Type.Object({ active: ColorSchema, previous: ColorSchema, forced: Type.Boolean() }) }
+        },
         handler: async (req) => {
-          const fields = new BodyFields(req.body)
-          const color = fields.oneOf('color', COLORS)
-          fields.required('color', color)
-          const force = fields.boolean('force') ?? false
-          if (color !== undefined && deps.proxy.upstreams.get(color) === undefined) {
+          const { color, force = false } = req.body
+          if (deps.proxy.upstreams.get(color) === undefined) {
+            const fields = new BodyFields(req.body)
             fields.fail('color', `no [upstreams.${color}] section is configured`)
+            fields.done(['color', 'force'])
           }
-          fields.done(['color', 'force'])
-          const target = color as Color
+          const target: Color = color
           const previous = deps.proxy.activeColor()
           if (!force) {
             const control = await deps.store.control()
@@ -82,7 +110,7 @@ export function upstreamsRoutes (deps: UpstreamsRoutesDeps): RouteGroup {
           await deps.store.setActive(target)
           return { body: { active: target, previous, forced: force } }
         }
-      }
+      })
     ]
   }
 }

@@ -9,8 +9,8 @@
 import { ConfigError } from '../../errors.js'
 import type { Proxy, VersionsPolicy } from '../../proxy/index.js'
 import { InvalidAdminRequestError } from '../errors.js'
-import { BodyFields } from '../fields.js'
-import type { RouteGroup } from '../server.js'
+import { Type } from '@sinclair/typebox'
+import { route, type RouteGroup } from '../server.js'
 
 export interface VersionsRoutesDeps {
   proxy: Pick<Proxy, 'versionsPolicy' | 'setVersionsPolicy'>
@@ -28,48 +28,49 @@ function fieldOfProblem (problem: string): { field: string, message: string } {
   return { field: '/' + parts.slice(parts[0] === 'versions' ? 1 : 0).join('/'), message: m[2] as string }
 }
 
+const PolicySchema = Type.Object({
+  accepted: Type.Array(Type.String(), { description: 'a version missing here is refused (400 version-unsupported)' }),
+  default: Type.String({ description: 'the version of bodies without "version"' }),
+  deprecated: Type.Record(Type.String(), Type.Object({
+    since: Type.String({ description: 'RFC 3339' }),
+    sunset: Type.String({ description: 'RFC 3339' }),
+    link: Type.String()
+  }, { additionalProperties: false }), { description: 'version -> the Deprecation, Sunset and Link headers\' values' })
+})
+
 export function versionsRoutes (deps: VersionsRoutesDeps): RouteGroup {
   return {
     name: 'versions',
     routes: [
-      { method: 'GET', path: '/admin/versions', handler: () => ({ body: view(deps.proxy.versionsPolicy()) }) },
-      {
+      route({
+        method: 'GET',
+        path: '/admin/versions',
+        schema: { summary: 'This instance\'s [versions] policy: accepted, default, deprecations', response: { 200: PolicySchema } },
+        handler: () => ({ body: view(deps.proxy.versionsPolicy()) })
+      }),
+      route({
         method: 'PUT',
         path: '/admin/versions',
+        schema: {
+          summary: 'Replace this instance\'s [versions] policy as a whole, without a restart (not persisted)',
+          body: Type.Object({
+            accepted: PolicySchema.properties.accepted,
+            default: PolicySchema.properties.default,
+            deprecated: Type.Optional(PolicySchema.properties.deprecated)
+          }, { additionalProperties: false }),
+          response: { 200: PolicySchema }
+        },
         handler: (req) => {
-          const fields = new BodyFields(req.body)
-          const accepted = fields.stringArray('accepted')
-          fields.required('accepted', accepted)
-          const def = fields.string('default')
-          fields.required('default', def)
-          const deprecated = fields.raw('deprecated') ?? {}
-          if (typeof deprecated !== 'object' || deprecated === null || Array.isArray(deprecated)) {
-            fields.fail('deprecated', 'must be an object of version → {since, sunset, link}')
-          } else {
-            for (const [version, d] of Object.entries(deprecated)) {
-              if (typeof d !== 'object' || d === null || Array.isArray(d)) {
-                fields.fail(`deprecated/${version}`, 'must be an object {since, sunset, link}')
-                continue
-              }
-              for (const key of ['since', 'sunset', 'link']) {
-                if (typeof (d as Record<string, unknown>)[key] !== 'string') fields.fail(`deprecated/${version}/${key}`, 'must be a string')
-              }
-            }
-          }
-          fields.done(['accepted', 'default', 'deprecated'])
+          const { accepted, default: def, deprecated = {} } = req.body
           try {
-            deps.proxy.setVersionsPolicy({
-              accepted: accepted as string[],
-              default: def as string,
-              deprecated: deprecated as Record<string, { since: string, sunset: string, link: string }>
-            })
+            deps.proxy.setVersionsPolicy({ accepted, default: def, deprecated })
           } catch (err) {
             if (!(err instanceof ConfigError)) throw err
             throw new InvalidAdminRequestError(err.problems.join('; '), err.problems.map(fieldOfProblem), { cause: err })
           }
           return { body: view(deps.proxy.versionsPolicy()) }
         }
-      }
+      })
     ]
   }
 }
