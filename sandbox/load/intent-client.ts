@@ -5,7 +5,7 @@
  * until it ends. Every outcome is counted in `LoadCounts`, the figures the load generator prints.
  */
 import { randomUUID } from 'node:crypto'
-import type { LoadCounts, LoadFailure as Failure } from '../../src/demo/load-figures.js'
+import { SLOW_ANSWER_MS, SLOW_ANSWERS_KEPT, type LoadCounts, type LoadFailure as Failure } from '../../src/demo/load-figures.js'
 
 // The figures are declared where the demo reading them can import them from (src/ never imports sandbox/).
 export type { LoadCounts, LoadFailure as Failure } from '../../src/demo/load-figures.js'
@@ -26,7 +26,9 @@ export function emptyCounts (): LoadCounts {
     unsettled: 0,
     last_retry_after_s: null,
     last_503_type: null,
-    answered_versions: {}
+    answered_versions: {},
+    slow_answers: 0,
+    slow_answers_ms: []
   }
 }
 
@@ -63,6 +65,7 @@ export async function runIntent (body: string, o: IntentClientOptions): Promise<
   let saw503 = false
   let transportFailures = 0
   let id: string | null = null
+  const first = performance.now()
   for (;;) {
     let res: Response
     let text: string
@@ -108,6 +111,12 @@ export async function runIntent (body: string, o: IntentClientOptions): Promise<
     if (res.status < 200 || res.status >= 300) {
       fail(o, res.status, text)
       return
+    }
+    const waited = performance.now() - first
+    if (!saw503 && transportFailures === 0 && waited > SLOW_ANSWER_MS) {
+      counts.slow_answers++
+      counts.slow_answers_ms.push(Math.round(waited))
+      if (counts.slow_answers_ms.length > SLOW_ANSWERS_KEPT) counts.slow_answers_ms.shift()
     }
     counts.waiting--
     counts.accepted++

@@ -22,6 +22,8 @@ export interface DemoGatewayConfig {
   blueUrl: string
   greenUrl: string | null
   chain: ChainInfo | null
+  /** `--broken-green`: a verifying phase after the upgrade ([analysis]), which will roll the broken green back. */
+  verify?: boolean
 }
 
 const str = (s: string): string => JSON.stringify(s)
@@ -75,7 +77,7 @@ min_upgrade_interval_secs = 0
 
 [rollback]
 rollback_retry_delay_secs = 1
-
+${c.verify === true ? '\n[analysis]\nwatch_secs = 15\nmax_error_ratio = 0.2\nmin_requests = 10\n' : ''}
 [health_checks]
 check_timeout_secs = 5
 

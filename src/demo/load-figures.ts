@@ -35,7 +35,15 @@ export interface LoadCounts {
   last_503_type: string | null
   /** Accepted answers by their `Intent-Version` header (a 1.0 client served by a 2.0 service still reads 1.0). */
   answered_versions: Record<string, number>
+  /** Intents accepted on their first attempt (no 503) only after more than SLOW_ANSWER_MS: held during an upgrade. */
+  slow_answers: number
+  /** The waits (ms) of the last SLOW_ANSWERS_KEPT of those, oldest first. */
+  slow_answers_ms: number[]
 }
+
+/** A first attempt answered later than this was held (a submission's answer takes a few ms otherwise). */
+export const SLOW_ANSWER_MS = 500
+export const SLOW_ANSWERS_KEPT = 1000
 
 /** An intent whose final answer was not a 2xx. */
 export interface LoadFailure { status: number, body: string }

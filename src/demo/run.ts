@@ -24,6 +24,8 @@ export interface DemoOptions {
   withUpgrade: boolean
   /** New intents per second. */
   rate: number
+  /** Stage 4 breaks green once it serves: the verifying phase rolls the upgrade back. */
+  brokenGreen?: boolean
   write?: (text: string) => void
 }
 
@@ -50,7 +52,7 @@ export async function runDemo (o: DemoOptions): Promise<number> {
     ', all on 127.0.0.1; everything is stopped at the end (Ctrl-C stops it early).\n')
   try {
     say.stage('Start the world')
-    const world = await startWorld(children, say, { dir, token: randomBytes(24).toString('hex'), withUpgrade: o.withUpgrade, settleMs: timings.settleMs })
+    const world = await startWorld(children, say, { dir, token: randomBytes(24).toString('hex'), withUpgrade: o.withUpgrade, settleMs: timings.settleMs, verify: o.brokenGreen === true })
 
     say.stage('Steady traffic')
     say.say(`Sending ${o.rate} signed 1.0 intents a second through the gateway; each client retries a 503 after its Retry-After ` +
@@ -64,7 +66,7 @@ export async function runDemo (o: DemoOptions): Promise<number> {
 
     if (o.withUpgrade && world.chain !== null && world.green !== null) {
       say.stage('Upgrade under live traffic')
-      await upgradeStage(c, { chain: world.chain, green: world.green })
+      await upgradeStage(c, { chain: world.chain, green: world.green, broken: o.brokenGreen === true })
     }
 
     say.stage('Summary')

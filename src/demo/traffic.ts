@@ -72,7 +72,9 @@ export class Traffic {
       unsettled: 0,
       last_retry_after_s: null,
       last_503_type: null,
-      answered_versions: {}
+      answered_versions: {},
+      slow_answers: 0,
+      slow_answers_ms: []
     }
   }
 

@@ -10,14 +10,45 @@ import type { ChainInfo } from './gateway-config.js'
 import { refusals, watchTraffic, type StageContext } from './stage-context.js'
 import { STAGE_TIMEOUT_MS } from './timings.js'
 import type { SampleService } from './world.js'
+import type { TrafficFigures } from './traffic.js'
 
 const POLL_MS = 100
+
+/**
+ * What the hold did during the stage: the gateway's own counts (`intent_gate_holds_total`, the mean of
+ * `intent_gate_hold_wait_seconds`) and the clients' slowest first answers (the load generator's `slow_answers_ms`).
+ */
+function held (before: TrafficFigures, after: TrafficFigures, metricsBefore: string, metricsAfter: string): string {
+  const delta = (name: string): number => (sample(metricsAfter, name) ?? 0) - (sample(metricsBefore, name) ?? 0)
+  const released = delta('intent_gate_holds_total{outcome="released"}')
+  const waitMean = released === 0 ? 0 : delta('intent_gate_hold_wait_seconds_sum') / Math.max(1, delta('intent_gate_hold_wait_seconds_count'))
+  const n = Math.min(after.slow_answers - before.slow_answers, after.slow_answers_ms.length)
+  const slowest = n <= 0 ? 0 : Math.max(...after.slow_answers_ms.slice(-n))
+  return `${released} submissions held, then admitted (mean wait ${waitMean.toFixed(2)} s; slowest client answer ${(slowest / 1000).toFixed(2)} s); ` +
+    `refused with 503 meanwhile: ${after.refused_503 - before.refused_503}`
+}
+
+/** A sample's value in a Prometheus text exposition (`name{labels} value`), or undefined. */
+function sample (text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+async function breakGreen (green: SampleService): Promise<void> {
+  await fetch(`${green.url}/sandbox/health`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ healthy: true, refuse_intents: true }) })
+}
+
+async function fixGreen (green: SampleService): Promise<void> {
+  await fetch(`${green.url}/sandbox/health`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ healthy: true, refuse_intents: false }) })
+}
 /** Short, so the coordinator's resume estimate (the clients' Retry-After) is not a long default's. */
 const DRAIN_TIMEOUT_SECS = 10
 
 export interface UpgradeWorld {
   chain: ChainInfo
   green: SampleService
+  /** `--broken-green`: green fails every intent once it serves; the verifying phase must roll it back. */
+  broken?: boolean
 }
 
 export async function upgradeStage (c: StageContext, w: UpgradeWorld): Promise<void> {
@@ -27,25 +58,33 @@ export async function upgradeStage (c: StageContext, w: UpgradeWorld): Promise<v
   const body = { target_version: '2.0', swap_to: 'green', contract: { code_id: codeId, checksum }, drain_timeout_secs: DRAIN_TIMEOUT_SECS }
   say.say('POST /admin/upgrade/start  (the same as: intent-gate upgrade start --target-version 2.0 --swap-to green ' +
     `--code-id ${codeId} --code-checksum ${checksum.slice(0, 12)}… --drain-timeout-secs ${DRAIN_TIMEOUT_SECS})`)
-  say.say('Clients are told to come back when the coordinator expects to resume: a deliberately safe estimate.')
+  say.say('While admission is stopped, new submissions wait at the gateway (the hold) and are admitted to green the moment it resumes.')
+  if (w.broken === true) say.say('--broken-green: once green serves, it will answer 503 to every intent; the verifying phase watches its answers.')
   const before = traffic.figures()
   const greenBefore = (await w.green.stats()).accepted
+  const metricsBefore = await admin.get<string>('/metrics')
   const started = await admin.post<{ id: string }>('/admin/upgrade/start', body)
   say.sample(`upgrade ${started.id} started`)
 
   const startedAt = Date.now()
   let status: UpgradeStatusBody
   let lastLine = ''
+  let broke = false
   for (;;) {
     status = await admin.get<UpgradeStatusBody>('/admin/upgrade/status')
     const f = traffic.figures()
     const line = `${status.state.padEnd(13)} inflight ${String(status.inflight_count).padStart(3)}   ` +
-      `clients refused with 503: ${refusals(f.refused_503 - before.refused_503, f.last_retry_after_s)}`
+      `clients waiting ${String(f.waiting).padStart(3)}   refused with 503: ${refusals(f.refused_503 - before.refused_503, f.last_retry_after_s)}`
     // A line per phase change, and per change of the inflight count while draining: not one per poll.
     const key = `${status.state}/${status.state === 'draining' ? status.inflight_count : ''}`
     if (key !== lastLine) {
       lastLine = key
       say.sample(line)
+    }
+    if (w.broken === true && status.state === 'verifying' && !broke) {
+      broke = true
+      await breakGreen(w.green)
+      say.sample('green now answers 503 to every intent')
     }
     if (FINAL_STATES.has(status.state)) break
     if (Date.now() - startedAt > STAGE_TIMEOUT_MS) {
@@ -65,8 +104,16 @@ export async function upgradeStage (c: StageContext, w: UpgradeWorld): Promise<v
     ['protocol version', `${status.from_version ?? '?'} -> ${status.target_version ?? '?'}`],
     ['active upstream', status.swap === null ? '-' : `${status.swap.from} -> ${status.swap.to}`],
     ['settlement contract', status.contract === null ? '-' : `code ${w.chain.code_ids['1.0'] ?? '?'} -> ${status.contract.code_id}`],
-    ['checkpoint', status.checkpoint_id ?? '-']
+    ['checkpoint', status.checkpoint_id ?? '-'],
+    ['clients held', held(before, traffic.figures(), metricsBefore, await admin.get<string>('/metrics'))]
   ])
+  if (w.broken === true) {
+    const verifying = status.phases.find((p) => p.phase === 'verifying')
+    if (status.state !== 'rolled_back' || verifying?.outcome !== 'failed') c.problems.push(`the broken green was not rolled back by the verifying phase (state ${status.state}, verifying ${verifying?.outcome ?? 'absent'})`)
+    else say.say('The verifying phase saw green fail and rolled the upgrade back: blue serves again, the contract is back on its 1.0 code.')
+    await fixGreen(w.green)
+    return
+  }
   if (status.state !== 'completed') {
     c.problems.push(`the upgrade ended ${status.state}${status.error === null ? '' : `: ${status.error}`}`)
     return

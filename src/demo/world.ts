@@ -32,6 +32,8 @@ export interface WorldOptions {
   token: string
   withUpgrade: boolean
   settleMs: number
+  /** `--broken-green`: the gateway watches the new version after the upgrade (the verifying phase). */
+  verify?: boolean
 }
 
 const SERVICE_READY_MS = 15_000
@@ -58,7 +60,7 @@ export async function startWorld (children: ChildProcesses, say: Narrator, o: Wo
 
   say.say(`Starting the gateway on the embedded store (no Redis)${chain === null ? ', chain disabled' : ', watching the chain'}...`)
   const configFile = path.join(o.dir, 'intent-gate.toml')
-  await writeFile(configFile, demoGatewayToml({ dir: o.dir, blueUrl: blue.url, greenUrl: green?.url ?? null, chain }))
+  await writeFile(configFile, demoGatewayToml({ dir: o.dir, blueUrl: blue.url, greenUrl: green?.url ?? null, chain, verify: o.verify === true }))
   const env: Record<string, string> = { [TOKEN_ENV]: o.token }
   if (chain !== null) env['INTENT_GATE_SIGNER_MNEMONIC'] = chain.admin_mnemonic
   const gateway = children.start('the gateway (intent-gate serve)', GATEWAY_BIN, ['serve', '--config', configFile], env)
