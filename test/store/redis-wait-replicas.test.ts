@@ -44,3 +44,32 @@ t.test('wait_replicas = 0 (the default) does not wait: a primary without replica
   const store = await redisStore(t, redisConfig(primary.url, freshNamespace()))
   t.same(await store.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'admitted' })
 })
+
+t.test('replica down under a stream of admissions: refusals do not hold the connection, reads still answer', async (t) => {
+  const primary = await startRedis(t)
+  const replica = await startRedis(t, { args: ['--replicaof', '127.0.0.1', String(primary.port)] })
+  await primary.cli('SET', 'sync', '1')
+  t.equal(await primary.cli('WAIT', '1', '10000'), '1')
+  const store = await redisStore(t, redisConfig(primary.url, freshNamespace(), { wait_replicas: 1, wait_timeout_ms: 300, command_timeout_ms: 500 }))
+  await replica.kill()
+  const state = { running: true }
+  let refused = 0
+  const streams = Array.from({ length: 20 }, async () => {
+    while (state.running) {
+      await store.admit({ record: record(), idempotencyTtlSecs: TTL }).catch(() => { refused++ })
+    }
+  })
+  // Reads between the refusals: none may time out (each would be StoreUnavailableError after 500 ms). They see
+  // at most the 20 admissions waiting for their WAIT at that moment.
+  const counts: number[] = []
+  for (let i = 0; i < 20; i++) {
+    counts.push(await store.inflightCount())
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  t.ok(counts.every((n) => n <= 20), `only the admissions waiting for their WAIT are seen (${counts.join(',')})`)
+  state.running = false
+  await Promise.all(streams)
+  t.ok(refused > 20, `admissions kept being refused (${refused})`)
+  await store.flushRepairs()
+  t.equal(await store.inflightCount(), 0, 'every refused admission was undone')
+})

@@ -11,17 +11,21 @@
  * - at most one `WAIT` is in flight; admissions answered meanwhile form the next batch, sent when it returns;
  * - `wait_timeout_ms` is kept below `command_timeout_ms` (checked at load);
  * - after a `WAIT` came back short (a replica down or resyncing), the next ones wait only `SHORT_WAIT_MS` until
- *   one succeeds again: admissions are refused at once instead of holding the connection for every batch.
+ *   one succeeds again, except one full `WAIT` per `PROBE_EVERY_MS` (slow replicas may still answer within the
+ *   full timeout): admissions are refused at once instead of holding the connection for every batch.
  */
 import type { RedisClient } from './connection.js'
 
 /** How long a WAIT waits while the replicas are known to be short (a refusal, not a hold of the connection). */
 const SHORT_WAIT_MS = 10
+/** While the replicas are short, one WAIT per this long still gets the full timeout. */
+const PROBE_EVERY_MS = 1000
 
 export class ReplicaWait {
   private batch: Array<(replicated: boolean) => void> = []
   private inFlight = false
   private short = false
+  private lastFullAt = 0
 
   constructor (
     private readonly client: RedisClient,
@@ -45,7 +49,9 @@ export class ReplicaWait {
     const waiters = this.batch
     this.batch = []
     this.inFlight = true
-    this.client.pipeline().exists(this.routeKey).wait(this.replicas, this.short ? SHORT_WAIT_MS : this.timeoutMs).exec().then(
+    const full = !this.short || Date.now() - this.lastFullAt >= PROBE_EVERY_MS
+    if (full) this.lastFullAt = Date.now()
+    this.client.pipeline().exists(this.routeKey).wait(this.replicas, full ? this.timeoutMs : SHORT_WAIT_MS).exec().then(
       (results) => {
         const [err, acked] = results?.[1] ?? [new Error('no reply'), 0]
         return err === null && Number(acked) >= this.replicas
