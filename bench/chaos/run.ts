@@ -92,52 +92,75 @@ export async function runChaos (options: ChaosOptions): Promise<Figures> {
     }
     clients.start(options.durationMs)
     note(`clients at ${options.ratePerSec} intents/s`)
-
-    await at(0.06)
-    const swap = await admin(instances[0] as GatewayProcess, 'POST', '/admin/upstreams/active', { color: 'green' })
-    note(`admin swap to green (${swap.status})`)
-
-    await at(0.14)
-    note(`redis-cli SET active blue (${await world.redis.cli('SET', `intent-gate:{${NAMESPACE}}:active`, 'blue')})`)
-
-    await at(0.22)
-    await restart(1, 'b', 'SIGKILL')
-
-    await at(0.34)
-    await world.redis.crashPrimary(note)
-
-    await at(0.46)
-    await world.restartChain()
-    note('chain node SIGKILLed and started again')
-
-    await at(0.56)
-    const info = world.chain.info
-    const asked = live()[0] as GatewayProcess
-    const start = await admin<{ id: string }>(asked, 'POST', '/admin/upgrade/start', {
-      target_version: '2.0', swap_to: 'green', contract: { code_id: info.code_ids['2.0'], checksum: info.checksums['2.0'] }
-    })
-    note(start.status === 202 ? 'coordinated upgrade started' : `coordinated upgrade refused: ${start.status} ${JSON.stringify(start.body).slice(0, 300)}`)
-    let upgradeEnd = 'not started'
-    if (start.status === 202) {
-      await until('the upgrade to drain', async () => ['draining', 'checkpointing'].includes((await upgradeStatus(asked)).state) ? true : undefined)
-      const statuses = await Promise.all(live().map(async (gw) => ({ gw, status: await upgradeStatus(gw) })))
-      const leader = statuses.find((s) => s.status.leader.is_leader)?.gw
-      const index = leader === undefined ? -1 : instances.indexOf(leader)
-      if (leader !== undefined && index >= 0) {
-        instances[index] = null
-        await leader.stop('SIGKILL')
-        note(`the upgrade's leader SIGKILLed mid-phase (${statuses.find((s) => s.gw === leader)?.status.state ?? '?'})`)
-        const survivor = live()[0] as GatewayProcess
-        const done = await until('the survivor to finish the upgrade', async () => {
-          const s = await upgradeStatus(survivor)
-          return FINAL.includes(s.state) ? s : undefined
-        }, 120_000)
-        upgradeEnd = `${done.state}${done.leader.is_leader ? ', taken over by the other instance' : ''}`
-        note(`upgrade ${upgradeEnd}`)
-        instances[index] = await world.startGateway(index === 0 ? 'a' : 'b')
-        note('the killed leader started again')
+    // A fault that cannot be injected (or whose effect never shows) is noted and fails the run; the clients go on.
+    let stepsFailed = 0
+    const step = async (what: string, run: () => Promise<void>): Promise<void> => {
+      try {
+        await run()
+      } catch (err) {
+        stepsFailed++
+        note(`FAILED: ${what}: ${(err as Error).message.slice(0, 300)}`)
       }
     }
+
+    await at(0.06)
+    await step('admin swap', async () => {
+      const swap = await admin(live()[0] as GatewayProcess, 'POST', '/admin/upstreams/active', { color: 'green' })
+      note(`admin swap to green (${swap.status})`)
+    })
+
+    await at(0.14)
+    await step('redis-cli swap', async () => {
+      note(`redis-cli SET active blue (${await world.redis.cli('SET', `intent-gate:{${NAMESPACE}}:active`, 'blue')})`)
+    })
+
+    await at(0.22)
+    await step('gateway SIGKILL', async () => { await restart(1, 'b', 'SIGKILL') })
+
+    await at(0.34)
+    await step('Redis primary SIGKILL', async () => { await world.redis.crashPrimary(note) })
+
+    await at(0.46)
+    await step('chain SIGKILL', async () => {
+      await world.restartChain()
+      note('chain node SIGKILLed and started again')
+    })
+
+    await at(0.56)
+    await step('coordinated upgrade with its leader SIGKILLed', async () => {
+      const info = world.chain.info
+      const asked = live()[0] as GatewayProcess
+      const start = await admin<{ id: string }>(asked, 'POST', '/admin/upgrade/start', {
+        target_version: '2.0', swap_to: 'green', contract: { code_id: info.code_ids['2.0'], checksum: info.checksums['2.0'] }
+      })
+      if (start.status !== 202) throw new Error(`refused: ${start.status} ${JSON.stringify(start.body).slice(0, 300)}`)
+      note('coordinated upgrade started')
+      {
+        const reached = await until('the upgrade to drain', async () => {
+          const state = (await upgradeStatus(asked)).state
+          return ['draining', 'checkpointing', ...FINAL].includes(state) ? state : undefined
+        })
+        if (FINAL.includes(reached)) throw new Error(`it ended (${reached}) before its leader could be killed mid-phase`)
+        const statuses = await Promise.all(live().map(async (gw) => ({ gw, status: await upgradeStatus(gw) })))
+        const leader = statuses.find((s) => s.status.leader.is_leader)?.gw
+        const index = leader === undefined ? -1 : instances.indexOf(leader)
+        if (leader === undefined || index < 0) throw new Error('no instance said it leads the upgrade')
+        {
+          instances[index] = null
+          await leader.stop('SIGKILL')
+          note(`the upgrade's leader SIGKILLed mid-phase (${statuses.find((s) => s.gw === leader)?.status.state ?? '?'})`)
+          const survivor = live()[0] as GatewayProcess
+          const done = await until('the survivor to finish the upgrade', async () => {
+            const s = await upgradeStatus(survivor)
+            return FINAL.includes(s.state) ? s : undefined
+          }, 120_000)
+          note(`upgrade ${done.state}${done.leader.is_leader ? ', taken over by the other instance' : ''}`)
+          instances[index] = await world.startGateway(index === 0 ? 'a' : 'b')
+          note('the killed leader started again')
+          if (done.state !== 'completed') throw new Error(`the upgrade ended ${done.state}: ${done.error ?? ''}`)
+        }
+      }
+    })
 
     await at(1)
     note('clients stop sending; following every intent to its end')
@@ -146,9 +169,10 @@ export async function runChaos (options: ChaosOptions): Promise<Figures> {
     const ledger = async (s: typeof world.blue): Promise<Ledger> => await s.stats() as Ledger
     const [blue, green] = await Promise.all([ledger(world.blue), ledger(world.green)])
     for (const sample of clients.tally.samples.slice(0, 3)) log(`chaos: non-retryable ${sample.status} for ${sample.key}: ${sample.body}`)
-    return computeFigures(outcomes, clients.tally, blue, green, {
+    const figures = computeFigures(outcomes, clients.tally, blue, green, {
       mode: world.redis.kind, durationS: Math.round(options.durationMs / 1000), ratePerS: options.ratePerSec, faults
     })
+    return { ...figures, ok: figures.ok && stepsFailed === 0 }
   } finally {
     await t.run()
   }
