@@ -39,6 +39,12 @@ async function escrowView (client: CosmWasmClient, w: World): Promise<{ codeId: 
  * The pre-checks without ibc_relayer: on a busy machine the watcher of a freshly started gateway can trail the
  * 200 ms blocks by more than its 5-height allowance, which says nothing about the contracts these tests are about.
  */
+/**
+ * 100 blocks of 200 ms: a gateway transaction's timeout height leaves 20 s between the coordinator journaling it and
+ * the chain receiving the tx, which a loaded test machine needs (a real chain's 20 blocks are minutes).
+ */
+const CHAIN = 'tx_timeout_blocks = 100'
+
 const CONTRACT_CHECKS = '[health_checks]\npre_checks = ["settlement_store", "contract_state"]\ncheck_timeout_secs = 5'
 
 const settlementTarget = (w: World): Record<string, unknown> => ({ code_id: w.chain.info.code_ids['2.0'], checksum: w.chain.info.checksums['2.0'] })
@@ -55,7 +61,7 @@ const escrowTarget = (w: World, rollback = true): Record<string, unknown> => {
 t.test('settlement and escrow migrated in one upgrade under signed traffic, both reverted newest first when a post-check fails', async (t) => {
   const w = await startWorld(t, { settleMs: 800 })
   await createSettlement(w, 'pre-existing-e')
-  const gw = await startCoordinatedGateway(t, w, { extra: withEscrow(w, CONTRACT_CHECKS) })
+  const gw = await startCoordinatedGateway(t, w, { chain: CHAIN, extra: withEscrow(w, CONTRACT_CHECKS) })
   const chain = await reader(t, w)
   const load = steadyLoad(() => [gw.proxyUrl])
   await untilState(async () => ({ state: (await w.blue.stats()).accepted > 3 ? 'serving' : 'starting' }), ['serving'], SLOW_MS)
@@ -86,7 +92,7 @@ t.test('settlement and escrow migrated in one upgrade under signed traffic, both
 
 t.test('the escrow\'s migration fails in its block: the settlement contract migrated before it is reverted', async (t) => {
   const w = await startWorld(t)
-  const gw = await startCoordinatedGateway(t, w, { extra: withEscrow(w, CONTRACT_CHECKS) })
+  const gw = await startCoordinatedGateway(t, w, { chain: CHAIN, extra: withEscrow(w, CONTRACT_CHECKS) })
   const chain = await reader(t, w)
   await w.chain.control('/sandbox/faults', { migrate_fails: { [escrowOf(w).escrow_contract]: 1 } })
   const load = steadyLoad(() => [gw.proxyUrl])
@@ -105,7 +111,7 @@ t.test('the escrow\'s migration fails in its block: the settlement contract migr
 
 t.test('refused before anything is sent: a revert the chain would refuse, a downgrade, a contract not configured', async (t) => {
   const w = await startWorld(t)
-  const gw = await startCoordinatedGateway(t, w, { extra: withEscrow(w, CONTRACT_CHECKS) })
+  const gw = await startCoordinatedGateway(t, w, { chain: CHAIN, extra: withEscrow(w, CONTRACT_CHECKS) })
   const chain = await reader(t, w)
   const e = escrowOf(w)
   const sequence = async (): Promise<number> => (await chain.getSequence(w.chain.info.admin_address)).sequence
@@ -143,8 +149,8 @@ t.test('a leader killed right after broadcasting a migration: the next leader wa
   const w = await startWorld(t)
   // Halted blocks make the IBC watcher unhealthy too.
   const extra = CONTRACT_CHECKS
-  const a = await startCoordinatedGateway(t, w, { instance: 'a', extra })
-  const b = await startCoordinatedGateway(t, w, { instance: 'b', extra })
+  const a = await startCoordinatedGateway(t, w, { chain: CHAIN, instance: 'a', extra })
+  const b = await startCoordinatedGateway(t, w, { chain: CHAIN, instance: 'b', extra })
   const chain = await reader(t, w)
   await w.chain.control('/sandbox/blocks/halt')
   const start = await a.admin('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green', contract: settlementTarget(w) })

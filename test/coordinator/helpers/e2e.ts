@@ -42,6 +42,8 @@ export interface GatewayOptions {
   /** Extra `key = value` lines of `[upgrade]`. */
   upgrade?: string
   namespace?: string
+  /** Extra `key = value` lines of `[chain]`. */
+  chain?: string
 }
 
 export async function startCoordinatedGateway (t: Teardown, w: World, o: GatewayOptions = {}): Promise<GatewayProcess> {
@@ -54,6 +56,7 @@ rpc_url = "${info.rpc}"
 chain_id = "${info.chain_id}"
 settlement_contract = "${info.settlement_contract}"
 gas_price = "${info.gas_price}"
+${o.chain ?? ''}
 
 [coordinator]
 database = "${path.join(w.dir, `state-${instance}.sqlite`)}"
