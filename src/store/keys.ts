@@ -3,6 +3,8 @@
  * redis-cli. Everything lives under `intent-gate:{<ns>}:` (one hash slot per namespace, so Redis Cluster and
  * multi-key Lua scripts work). `drain`, `active` and `upgrade` are the operators' (INTERFACE section 4).
  */
+import { createHash } from 'node:crypto'
+
 export function keyPrefix (namespace: string): string {
   return `intent-gate:{${namespace}}:`
 }
@@ -39,10 +41,20 @@ export interface StoreKeys {
   readonly recovering: string
   /** List of ended intents (JSON), newest first, capped. */
   readonly ended: string
-  /** String per intent id: the ended intent's `<upstream> <version> <upstream_version> <status>`; expires. */
+  /** The first layouts' string per intent id (read for status reads, written no more); expires. */
   endedId (id: string): string
-  /** String per admission scope: `<p|u|r><fingerprint><marker or response>` (see admit.lua); expires. */
-  idem (key: string): string
+  /**
+   * Hash per time bucket: intent id → `<upstream> <version> <upstream_version> <status> <ended at, s>`. One hash
+   * entry per ended intent instead of one key (a third of the memory); the bucket expires after the retention.
+   */
+  endedIds (bucket: number): string
+  /**
+   * String per admission scope: `<p|u|r><fingerprint><marker or response>` (see admit.lua); expires. The name
+   * carries a 128-bit hash of the scope, not the scope itself: it is kept for the whole retention.
+   */
+  idem (scope: string): string
+  /** The first layout's idempotency record, named by the bare key (read by the layout migration only). */
+  legacyIdem (key: string): string
   /** String: `<token> <holder>`, expiring with the lease. */
   lease (name: string): string
   /** Counter: the last fencing token handed out for a lease name. */
@@ -73,7 +85,9 @@ export function storeKeys (namespace: string): StoreKeys {
     recovering: `${p}recovering`,
     ended: `${p}ended`,
     endedId: (id) => `${p}ended:id:${id}`,
-    idem: (key) => `${p}idem:${key}`,
+    endedIds: (bucket) => `${p}ended:ids:${bucket}`,
+    idem: (scope) => `${p}i:${createHash('sha256').update(scope).digest('base64url').slice(0, 22)}`,
+    legacyIdem: (key) => `${p}idem:${key}`,
     lease: (name) => `${p}lease:${name}`,
     leaseFence: (name) => `${p}lease:${name}:fence`,
     doc: (name) => `${p}doc:${name}`,
@@ -81,5 +95,13 @@ export function storeKeys (namespace: string): StoreKeys {
   }
 }
 
-/** How many endings the log keeps. */
-export const ENDED_LOG_CAP = 10_000
+/** How many endings the log keeps (the most recent, for operators; every ending is also counted in metrics). */
+export const ENDED_LOG_CAP = 1_000
+
+/** Ended routes are kept in this many time buckets across the retention (and one more being filled). */
+export const ENDED_BUCKETS = 24
+
+/** The width (s) of one ended-route bucket for a retention. */
+export function endedBucketSecs (retentionSecs: number): number {
+  return Math.max(1, Math.ceil(retentionSecs / ENDED_BUCKETS))
+}

@@ -68,27 +68,63 @@ function phaseOf (stored: string | null): Pick<InflightRecord, 'phase' | 'unknow
   return { phase: stored }
 }
 
+/** Header names every stored answer carries, written as two letters (an answer is kept for the whole retention). */
+const SHORT_HEADERS = new Map([['content-type', 'ct'], ['intent-version', 'iv']])
+const LONG_HEADERS = new Map([...SHORT_HEADERS].map(([long, short]) => [short, long]))
+
+/**
+ * An answer kept for replays, compactly: the status, one `name:value` line per header (the common names in two
+ * letters), an empty line, then the body as the upstream sent it. Half the size of the JSON it replaces.
+ */
 export function encodeResponse (response: StoredResponse): string {
-  return JSON.stringify({ status: response.status, headers: response.headers, body: response.body })
+  let out = String(response.status)
+  for (const [name, value] of Object.entries(response.headers)) out += `\n${SHORT_HEADERS.get(name) ?? name}:${value}`
+  return `${out}\n\n${response.body}`
 }
 
-export function decodeResponse (json: string): StoredResponse {
-  return JSON.parse(json) as StoredResponse
+/** Both forms: the compact one above, and the first layout's JSON. */
+export function decodeResponse (stored: string): StoredResponse {
+  if (stored.startsWith('{')) return JSON.parse(stored) as StoredResponse
+  const end = stored.indexOf('\n\n')
+  const head = (end === -1 ? stored : stored.slice(0, end)).split('\n')
+  const headers: Record<string, string> = {}
+  for (const line of head.slice(1)) {
+    const colon = line.indexOf(':')
+    const name = line.slice(0, colon)
+    headers[LONG_HEADERS.get(name) ?? name] = line.slice(colon + 1)
+  }
+  return { status: Number(head[0]), headers, body: end === -1 ? '' : stored.slice(end + 2) }
 }
 
-export function decodeEnded (json: string): EndedIntent {
-  return JSON.parse(json) as EndedIntent
+/** A log entry: `<ended at ms> <upstream> <status> <via> <id> <key>`, or the first layout's JSON. */
+export function decodeEnded (stored: string): EndedIntent {
+  if (stored.startsWith('{')) return JSON.parse(stored) as EndedIntent
+  const parts = stored.split(' ')
+  return {
+    id: parts[4] ?? '',
+    key: parts.slice(5).join(' '),
+    upstream: parts[1] as Color,
+    status: parts[2] ?? '',
+    via: parts[3] as EndedIntent['via'],
+    ended_at_ms: Number(parts[0])
+  }
 }
 
-/** `<upstream> <version> <upstream_version> <status>` (compact: it is kept for the whole retention), or the first layout's JSON. */
+/**
+ * `<upstream> <version> <upstream_version> <status>[ <ended at, s>]` (compact: it is kept for the whole
+ * retention), or the first layout's JSON. `endedAtSecs` is null where the entry does not say.
+ */
 export function decodeEndedRoute (stored: string): EndedRoute {
   if (stored.startsWith('{')) return JSON.parse(stored) as EndedRoute
   const [upstream, version, upstreamVersion, status] = stored.split(' ')
   return { upstream: upstream as Color, version: version ?? '', upstream_version: upstreamVersion ?? '', status: status ?? '' }
 }
 
-export function encodeEndedRoute (route: EndedRoute): string {
-  return `${route.upstream} ${route.version} ${route.upstream_version} ${route.status}`
+/** When a compact ended route says its intent ended (s), or null. */
+export function endedAtSecsOf (stored: string): number | null {
+  if (stored.startsWith('{')) return null
+  const at = Number(stored.split(' ')[4])
+  return Number.isFinite(at) && at > 0 ? at : null
 }
 
 export function emptyCounts (): Record<Color, number> {

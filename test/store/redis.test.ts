@@ -4,7 +4,7 @@ import t from 'tap'
 import type { Store } from '../../src/store/types.js'
 import { startRedis } from '../helpers/redis.js'
 import { RedisStore } from '../../src/store/redis/redis-store.js'
-import { keyPrefix, storeKeys } from '../../src/store/keys.js'
+import { endedBucketSecs, keyPrefix, storeKeys } from '../../src/store/keys.js'
 import { record, storeConformance } from './conformance.js'
 import { freshNamespace, operatorKey, redisConfig, redisStore } from './redis-fixture.js'
 
@@ -34,10 +34,11 @@ t.test('an ended intent is kept under the namespace for the configured retention
   await store.admit({ record: rec, idempotencyTtlSecs: 60 })
   await store.bind(rec.key, 'retained', { status: 202, headers: {}, body: '{}' }, 60)
   await store.complete('retained', 'failed', 'reconciler')
-  const name = storeKeys(namespace).endedId('retained')
+  // One entry in the current time bucket (a hash per bucket, not a key per intent: it stays for the retention).
+  const name = storeKeys(namespace).endedIds(Math.floor(Date.now() / 1000 / endedBucketSecs(1)))
   t.ok(name.startsWith(keyPrefix(namespace)), 'under the namespace prefix')
-  // Kept compact (`<upstream> <version> <upstream_version> <status>`): it stays for the whole retention.
-  t.same(decodeEndedRoute(await redis.cli('GET', name)), { upstream: 'green', version: '1.0', upstream_version: '2.0', status: 'failed' })
+  t.same(decodeEndedRoute(await redis.cli('HGET', name, 'retained')), { upstream: 'green', version: '1.0', upstream_version: '2.0', status: 'failed' })
+  t.same(await store.endedById('retained'), { upstream: 'green', version: '1.0', upstream_version: '2.0', status: 'failed' })
   t.ok(Number(await redis.cli('PTTL', name)) > 0, 'written with an expiry')
   await new Promise((resolve) => setTimeout(resolve, 1100)) // the retention has to run out: there is no event for it
   t.equal(await store.endedById('retained'), null)

@@ -49,7 +49,7 @@ export async function migrateLayout (client: RedisClient, k: StoreKeys): Promise
     const scope = scopeOf(key, stored)
     if (scope === null) continue
     moved += Number(await client.eval(MOVE_RECORD, 7, k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-      k.idem(key), k.idem(scope), key, scope))
+      k.legacyIdem(key), k.idem(scope), key, scope))
   }
   // The counters and the index, from the records as they now are.
   const [current, owners] = await Promise.all([client.hgetall(k.inflight), client.hgetall(k.inflightOwner)])

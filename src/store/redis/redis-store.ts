@@ -12,8 +12,8 @@ import { InvalidCursorError, StoreUnavailableError } from '../../errors.js'
 import { channels } from '../../observability/channels.js'
 import { readControl, drainValue, parseDrain, parseUpgrade } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
-import { storeKeys, ENDED_LOG_CAP, type StoreKeys } from '../keys.js'
-import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse, NO_FINGERPRINT } from '../records.js'
+import { storeKeys, ENDED_BUCKETS, ENDED_LOG_CAP, endedBucketSecs, type StoreKeys } from '../keys.js'
+import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse, endedAtSecsOf, NO_FINGERPRINT } from '../records.js'
 import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
   AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightPage, InflightRecord, Lease, Store, StoredResponse,
@@ -141,7 +141,7 @@ export class RedisStore implements Store {
     try {
       reply = await this.client.igAdmit(k.idem(record.key), k.inflight, k.inflightOwner, k.drain, k.drainStarted, k.upgrade,
         k.inflightPhase, k.inflightSince, k.inflightCount,
-        record.key, json, record.upstream, req.idempotencyTtlSecs, record.created_at_ms, marker, record.fingerprint ?? NO_FINGERPRINT)
+        record.key, json, record.upstream, req.idempotencyTtlSecs, record.created_at_ms, marker, fingerprintArg(record.fingerprint))
       this.failing = false
     } catch (err) {
       // The answer was lost, not necessarily the admission: undo it (only if still ours) once Redis is back.
@@ -290,8 +290,16 @@ export class RedisStore implements Store {
   }
 
   async endedById (id: string): Promise<EndedRoute | null> {
-    const raw = await this.call('endedById', async () => await this.client.get(this.keys.endedId(id)))
-    return raw === null ? null : decodeEndedRoute(raw)
+    const k = this.keys
+    const width = endedBucketSecs(this.endedRetentionSecs)
+    const newest = Math.floor(Date.now() / 1000 / width)
+    const buckets = Array.from({ length: ENDED_BUCKETS + 2 }, (_, i) => k.endedIds(newest - i))
+    const raw = await this.call('endedById', async () => await this.client.igEndedLookup(buckets.length + 1, ...buckets, k.endedId(id), id))
+    if (raw === null) return null
+    // The bucket outlives the retention by up to its width: the entry's own time decides.
+    const at = endedAtSecsOf(raw)
+    if (at !== null && (at + this.endedRetentionSecs) * 1000 <= Date.now()) return null
+    return decodeEndedRoute(raw)
   }
 
   async ended (limit: number): Promise<EndedIntent[]> {
@@ -512,12 +520,12 @@ export class RedisStore implements Store {
     switch (repair.kind) {
       case 'abandon':
         return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-          k.inflightSince, k.inflightCount, repair.key, '', 0, repair.marker, NO_FINGERPRINT)
+          k.inflightSince, k.inflightCount, repair.key, '', 0, repair.marker, NO_FINGERPRINT_RAW)
       case 'bind': {
         const bind = async (record: Submitting | undefined): Promise<number> => await this.client.igBind(
           k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount,
           repair.key, repair.id, repair.response, repair.ttl, repair.phase, record?.json ?? '', record?.upstream ?? '',
-          record?.fingerprint ?? NO_FINGERPRINT, record?.createdAtMs ?? '')
+          fingerprintArg(record?.fingerprint), record?.createdAtMs ?? '')
         // The record travels again only in the rare case it went missing (see bind.lua).
         const bound = await bind(undefined)
         if (bound !== 0 || repair.record === undefined) return bound
@@ -526,13 +534,16 @@ export class RedisStore implements Store {
       }
       case 'release':
         return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-          k.inflightSince, k.inflightCount, repair.key, repair.response, repair.ttl, '', NO_FINGERPRINT)
+          k.inflightSince, k.inflightCount, repair.key, repair.response, repair.ttl, '', NO_FINGERPRINT_RAW)
       case 'unknown':
         return await this.client.igMarkUnknown(k.idem(repair.key), k.inflight, k.inflightPhase, k.inflightBound,
-          repair.key, repair.at, repair.ttl, NO_FINGERPRINT)
-      case 'complete':
+          repair.key, repair.at, repair.ttl, NO_FINGERPRINT_RAW)
+      case 'complete': {
+        const width = endedBucketSecs(this.endedRetentionSecs)
         return await this.client.igComplete(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.ended,
-          k.endedId(repair.id), k.inflightSince, k.inflightCount, repair.id, repair.status, repair.via, repair.at, ENDED_LOG_CAP, this.endedRetentionSecs)
+          k.endedIds(Math.floor(Date.now() / 1000 / width)), k.inflightSince, k.inflightCount,
+          repair.id, repair.status, repair.via, repair.at, ENDED_LOG_CAP, this.endedRetentionSecs + 2 * width)
+      }
     }
   }
 
@@ -623,10 +634,19 @@ function storedPhase (record: InflightRecord): string {
 const REGISTER_BATCH = 500
 
 /** The idempotency value a journaled record had: answered (bound) or in progress / unknown. */
-function idempotencyValue (e: JournalEntry): string {
-  const fp = e.fingerprint ?? NO_FINGERPRINT
-  if (e.response !== undefined) return `r${fp}${e.response}`
-  return e.unknownSinceMs !== undefined ? `u${fp}` : `p${fp}registered-again`
+function idempotencyValue (e: JournalEntry): Buffer {
+  const fp = fingerprintArg(e.fingerprint)
+  const state = e.response !== undefined ? 'r' : e.unknownSinceMs !== undefined ? 'u' : 'p'
+  const rest = e.response ?? (state === 'p' ? 'registered-again' : '')
+  return Buffer.concat([Buffer.from(state), typeof fp === 'string' ? Buffer.from(fp) : fp, Buffer.from(rest)])
+}
+
+/** Fingerprints travel to Redis as their 32 raw bytes (kept for the whole retention: half the size of hex). */
+const NO_FINGERPRINT_RAW = '-'.repeat(32)
+
+function fingerprintArg (hex: string | undefined): Buffer | string {
+  if (hex === undefined || hex === NO_FINGERPRINT || !/^[0-9a-f]{64}$/.test(hex)) return NO_FINGERPRINT_RAW
+  return Buffer.from(hex, 'hex')
 }
 
 function leaseValue (lease: Lease): string {

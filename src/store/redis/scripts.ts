@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { RedisClient } from './connection.js'
 
-type Arg = string | number
+type Arg = string | number | Buffer
 
 /** The scripts as client methods: keys first, then arguments (counts per script below). */
 export interface ScriptCommands {
@@ -18,6 +18,8 @@ export interface ScriptCommands {
   igRelease (...args: Arg[]): Promise<number>
   igMarkUnknown (...args: Arg[]): Promise<number>
   igReregister (...args: Arg[]): Promise<number>
+  /** Variadic keys: the first argument is their number. */
+  igEndedLookup (...args: Arg[]): Promise<string | null>
   igComplete (...args: Arg[]): Promise<number>
   igSetPhase (...args: Arg[]): Promise<number>
   igLookup (...args: Arg[]): Promise<string[]>
@@ -30,12 +32,13 @@ export interface ScriptCommands {
 
 export type ScriptedRedis = RedisClient & ScriptCommands
 
-const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number]> = [
+const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number | null]> = [
   ['igAdmit', 'admit', 9],
   ['igBind', 'bind', 8],
   ['igRelease', 'release', 8],
   ['igMarkUnknown', 'mark_unknown', 4],
   ['igReregister', 'reregister', 8],
+  ['igEndedLookup', 'ended_lookup', null],
   ['igComplete', 'complete', 9],
   ['igSetPhase', 'set_phase', 3],
   ['igLookup', 'lookup', 3],
@@ -66,7 +69,8 @@ export function scriptSources (): Map<string, string> {
 export function defineScripts (client: RedisClient): ScriptedRedis {
   const sources = scriptSources()
   for (const [command, file, numberOfKeys] of SCRIPTS) {
-    client.defineCommand(command, { numberOfKeys, lua: sources.get(file) as string })
+    // null: the caller passes the number of keys first (ioredis' variadic form).
+    client.defineCommand(command, numberOfKeys === null ? { lua: sources.get(file) as string } : { numberOfKeys, lua: sources.get(file) as string })
   }
   return client as ScriptedRedis
 }

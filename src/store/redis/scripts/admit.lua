@@ -2,24 +2,24 @@
 -- unknown never counts as a new intent and is answered even while draining), then the upgrade and drain flags,
 -- then registration as inflight.
 -- An idempotency value is `<state><fingerprint><rest>`: state `p` in progress (rest: this admission's marker),
--- `u` outcome unknown, `r` answered (rest: the stored response); the fingerprint is the SHA-256 (64 hex) of the
--- client's canonical intent, or 64 `-` where it is not known (then any intent matches). Values of the first
--- layout (`in_progress:...`, or a response's JSON) are still read.
+-- `u` outcome unknown, `r` answered (rest: the stored response); the fingerprint is the SHA-256 of the client's
+-- canonical intent as 32 raw bytes, or 32 `-` where it is not known (then any intent matches). Values of the
+-- first layout (`in_progress:...`, or a response's JSON) are still read.
 -- KEYS: 1 idem:<scope>  2 inflight  3 inflight:owner  4 drain  5 drain:started  6 upgrade  7 inflight:phase
 --       8 inflight:since  9 inflight:count
 -- ARGV: 1 scope  2 record  3 owning upstream  4 idempotency TTL (s)  5 now (ms)  6 marker  7 fingerprint
 -- Returns { 'admitted' } | { 'in_progress' } | { 'mismatch' } | { 'replay', response } |
 --   { 'unknown', record, owner, phase } | { 'upgrading' | 'draining', upgrade, drain, drain:started }
-local NOFP = string.rep('-', 64)
+local NOFP = string.rep('-', 32)
 local scope = ARGV[1]
 local idem = redis.call('GET', KEYS[1])
 if idem then
   local state = string.sub(idem, 1, 1)
   if state == 'i' then return { 'in_progress' } end
   if state == '{' then return { 'replay', idem } end
-  local fp = string.sub(idem, 2, 65)
+  local fp = string.sub(idem, 2, 33)
   if fp ~= ARGV[7] and fp ~= NOFP and ARGV[7] ~= NOFP then return { 'mismatch' } end
-  if state == 'r' then return { 'replay', string.sub(idem, 66) } end
+  if state == 'r' then return { 'replay', string.sub(idem, 34) } end
   if state == 'u' then
     local record = redis.call('HGET', KEYS[2], scope)
     if record then

@@ -7,12 +7,12 @@
 -- or with a Redis that forgot): the intent exists upstream, so it is registered again.
 -- Returns 1 bound, 0 no such record (and none given), 2 the id was already tracked under another key (counted
 -- once: this record is removed, the other one stays).
-local NOFP = string.rep('-', 64)
+local NOFP = string.rep('-', 32)
 local key = ARGV[1]
 local fp = ARGV[8]
 local current = redis.call('GET', KEYS[1])
-if current and string.len(current) >= 65 and string.find('pur', string.sub(current, 1, 1), 1, true) then
-  local known = string.sub(current, 2, 65)
+if current and string.len(current) >= 33 and string.find('pur', string.sub(current, 1, 1), 1, true) then
+  local known = string.sub(current, 2, 33)
   if known ~= NOFP then fp = known end
 end
 redis.call('SET', KEYS[1], 'r' .. fp .. ARGV[3], 'EX', ARGV[4])

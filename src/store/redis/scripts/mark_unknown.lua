@@ -4,15 +4,15 @@
 -- KEYS: 1 idem:<scope>  2 inflight  3 inflight:phase  4 inflight:bound
 -- ARGV: 1 scope  2 now (ms)  3 idempotency TTL (s)  4 fingerprint
 -- Returns 1 when marked (or already unknown), 0 when the record is gone or bound.
-local NOFP = string.rep('-', 64)
+local NOFP = string.rep('-', 32)
 local key = ARGV[1]
 if redis.call('HEXISTS', KEYS[2], key) == 0 or redis.call('HEXISTS', KEYS[4], key) == 1 then return 0 end
 local phase = redis.call('HGET', KEYS[3], key) or ''
 if string.sub(phase, 1, 7) ~= 'unknown' then redis.call('HSET', KEYS[3], key, 'unknown:' .. ARGV[2]) end
 local current = redis.call('GET', KEYS[1])
 local fp = ARGV[4]
-if current and string.len(current) >= 65 and string.find('pu', string.sub(current, 1, 1), 1, true) then
-  local known = string.sub(current, 2, 65)
+if current and string.len(current) >= 33 and string.find('pu', string.sub(current, 1, 1), 1, true) then
+  local known = string.sub(current, 2, 33)
   if known ~= NOFP then fp = known end
 end
 redis.call('SET', KEYS[1], 'u' .. fp, 'EX', ARGV[3])

@@ -7,18 +7,18 @@
 --       7 inflight:since  8 inflight:count
 -- ARGV: 1 scope  2 response JSON or ''  3 idempotency TTL (s)  4 expected marker or ''  5 fingerprint
 -- Returns 1 when a record was removed, 0 when there was none, -1 when the marker did not match.
-local NOFP = string.rep('-', 64)
+local NOFP = string.rep('-', 32)
 local key = ARGV[1]
 local current = redis.call('GET', KEYS[1])
 if ARGV[4] ~= '' then
   if not current then return -1 end
   local legacy = current == ARGV[4]
-  local mine = string.sub(current, 1, 1) == 'p' and string.sub(current, 66) == ARGV[4]
+  local mine = string.sub(current, 1, 1) == 'p' and string.sub(current, 34) == ARGV[4]
   if not legacy and not mine then return -1 end
 end
 local fp = ARGV[5]
-if current and string.len(current) >= 65 and string.find('pur', string.sub(current, 1, 1), 1, true) then
-  local known = string.sub(current, 2, 65)
+if current and string.len(current) >= 33 and string.find('pur', string.sub(current, 1, 1), 1, true) then
+  local known = string.sub(current, 2, 33)
   if known ~= NOFP then fp = known end
 end
 local id = redis.call('HGET', KEYS[5], key)
