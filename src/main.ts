@@ -28,6 +28,7 @@ import { upstreamsRoutes } from './admin/routes/upstreams.js'
 import { versionsRoutes } from './admin/routes/versions.js'
 import { upgradeRoutes } from './admin/routes/upgrade.js'
 import { checkpointRoutes } from './admin/routes/checkpoints.js'
+import { statusRoutes } from './admin/status/routes.js'
 import { createContractClient, namedContractClients } from './chain/contract-client.js'
 import { createCoordinatorPart } from './coordinator/index.js'
 import { createIbcWatcher } from './ibc/watcher.js'
@@ -119,6 +120,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     // The upgrade status embeds the drain routes' DrainStatus.
     admin.register(upgradeRoutes({ coordinator: coordinator.coordinator, drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets }) }))
     admin.register(checkpointRoutes({ files: coordinator.files }))
+    admin.register(statusRoutes({ admin }))
 
     await proxy.listen()
     stops.push(async () => { await proxy.close() })

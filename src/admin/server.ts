@@ -97,6 +97,8 @@ export interface AdminServerOptions {
 
 export interface AdminServer {
   register (group: RouteGroup): void
+  /** One GET through this server's own routes, with the token (the status page reads what the API answers). */
+  local (path: string): Promise<{ status: number, body: unknown, text: string }>
   listen (): Promise<{ host: string, port: number }>
   url (): string
   close (): Promise<void>
@@ -253,6 +255,14 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
       groups.push(group)
       for (const r of group.routes) routes.push({ ...r, segments: r.path.split('/').slice(1) })
       logger.debug({ group: group.name, routes: group.routes.length }, 'admin routes registered')
+    },
+    async local (path) {
+      const res = await app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${options.token}`, host: '127.0.0.1' } })
+      let body: unknown = null
+      try {
+        body = JSON.parse(res.body)
+      } catch {}
+      return { status: res.statusCode, body, text: res.body }
     },
     async listen () {
       // Added in a plugin loaded after @fastify/swagger, whose onRoute hook collects them for the document.

@@ -45,7 +45,7 @@ t.test('npm pack, install into an empty folder, serve, admit an intent', async (
   const files = packed?.files.map((f) => f.path) ?? []
   t.same(files.filter((f) => /^(test|bench|dist\/test|dist\/bench|src|sandbox)\//.test(f)), [], 'no tests, bench or TypeScript sources')
   t.same(files.filter((f) => f.endsWith('.map')), [], 'no source maps (their sources are not shipped)')
-  for (const f of ['dist/src/cli/main.js', 'dist/sandbox/cli.js', 'dist/src/store/redis/scripts/admit.lua', 'dist/migrations/001_upgrade_history.sql', 'config/intent-gate.toml']) {
+  for (const f of ['dist/src/cli/main.js', 'dist/sandbox/cli.js', 'dist/src/store/redis/scripts/admit.lua', 'dist/migrations/001_upgrade_history.sql', 'dist/src/admin/status/public/index.html', 'config/intent-gate.toml']) {
     t.ok(files.includes(f), `ships ${f}`)
   }
 

@@ -1,0 +1,132 @@
+// The status page: renders each Server-Sent Events snapshot from /status/events; actions call the admin API
+// with the token the operator types (kept in sessionStorage, never in the page or the URL).
+/* global uPlot, EventSource */
+'use strict'
+;(function () {
+  const $ = (id) => document.getElementById(id)
+  const WINDOW_SECS = 600
+  const series = { t: [], inflight: [] }
+  let chart = null
+  let last = null
+
+  const fmtAge = (s) => s === null || s === undefined ? '-' : s < 60 ? `${Math.round(s)}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor(s % 3600 / 60)).padStart(2, '0')}m`
+  const fmtTime = (secs) => secs === null || secs === undefined ? '-' : new Date(secs * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+  const fmtRate = (r) => r === null ? '-' : r < 10 ? r.toFixed(1) : String(Math.round(r))
+  const cell = (text, cls) => { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td }
+  const rows = (tbody, items, render, empty) => {
+    tbody.replaceChildren()
+    if (items.length === 0) { const tr = document.createElement('tr'); const td = cell(empty, 'empty'); td.colSpan = 9; tr.append(td); tbody.append(tr); return }
+    for (const item of items) { const tr = document.createElement('tr'); tr.append(...render(item)); tbody.append(tr) }
+  }
+
+  function makeChart () {
+    const el = $('chart')
+    const Chart = uPlot
+    chart = new Chart({
+      width: el.clientWidth || 900,
+      height: 200,
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(5, max * 1.2)] } },
+      axes: [{ stroke: '#8592a3', grid: { stroke: '#222b36' } }, { stroke: '#8592a3', grid: { stroke: '#222b36' } }],
+      series: [{}, { label: 'inflight', stroke: '#4c8dff', width: 2, fill: 'rgba(76,141,255,0.12)' }],
+      legend: { show: true }
+    }, [series.t, series.inflight], el)
+    window.addEventListener('resize', () => chart.setSize({ width: el.clientWidth, height: 200 }))
+  }
+
+  function rate (now, prev, name) {
+    if (prev === null) return null
+    const dt = now.at - prev.at
+    return dt > 0 ? Math.max(0, (now.counters[name] - prev.counters[name]) / dt) : null
+  }
+
+  function render (s) {
+    const d = s.drain
+    const mode = d === null ? 'unknown' : d.mode
+    $('mode').textContent = mode
+    $('mode').dataset.mode = mode
+    $('inflight').textContent = d === null || d.inflight_settlements === null ? '?' : String(d.inflight_settlements)
+    $('oldest').textContent = `oldest ${fmtAge(d?.oldest_inflight_age_secs)}${d?.reason ? ` · ${d.reason}` : ''}`
+    $('ibc-count').textContent = d === null || d.pending_ibc_packets === null ? '?' : String(d.pending_ibc_packets)
+    $('refusals').textContent = fmtRate(rate(s, last, 'intent_gate_refusals_total'))
+    $('holds').textContent = fmtRate(rate(s, last, 'intent_gate_holds_total'))
+    $('requests').textContent = fmtRate(rate(s, last, 'intent_gate_requests_total'))
+    $('active').textContent = s.upstreams?.active ?? '-'
+
+    rows($('upstreams'), s.upstreams?.upstreams ?? [], (u) => {
+      const color = cell(u.color, 'color')
+      if (u.active) { const star = document.createElement('span'); star.className = 'star'; star.textContent = '● active'; color.append(star) }
+      const health = cell(u.health); const dot = document.createElement('span'); dot.className = `dot ${u.health}`; health.prepend(dot)
+      return [color, health, cell(u.inflight === null ? '?' : String(u.inflight)), cell(u.versions.join(', ')), cell(u.last_check_latency_ms === null ? '-' : `${Math.round(u.last_check_latency_ms)} ms`)]
+    }, 'no upstream configured')
+
+    const up = s.upgrade
+    const phases = $('phases')
+    phases.replaceChildren()
+    if (up === null || up.state === 'idle') {
+      $('upgrade-state').textContent = 'no upgrade has run'
+      $('upgrade-id').textContent = ''
+      $('upgrade-eta').textContent = ''
+    } else {
+      $('upgrade-id').textContent = up.upgrade_id ?? ''
+      $('upgrade-state').textContent = `${up.state} · ${up.from_version ?? '?'} → ${up.target_version ?? '?'} · ${up.progress_pct}%${up.error ? ` · ${up.error}` : ''}`
+      for (const p of up.phases) {
+        const li = document.createElement('li')
+        li.className = p.ended_at === null ? 'running' : (p.outcome === 'failed' || p.outcome === 'aborted') ? 'failed' : 'done'
+        li.textContent = p.phase
+        const t = document.createElement('span'); t.className = 't'
+        t.textContent = p.ended_at === null ? 'running' : `${(p.ended_at - p.started_at).toFixed(1)}s · ${p.outcome ?? ''}`
+        li.append(t)
+        phases.append(li)
+      }
+      const eta = up.estimated_resume_at ?? (up.estimated_completion ? fmtTime(up.estimated_completion) : null)
+      $('upgrade-eta').textContent = eta ? `estimated resume ${eta}` : ''
+    }
+
+    rows($('ibc'), s.ibc ?? [], (p) => [cell(`${p.port ?? ''}/${p.channel}`), cell(String(p.sequence)), cell(p.sent_height === null ? '-' : String(p.sent_height)), cell(fmtAge(p.age_secs), p.stale ? 'bad' : '')], 'nothing pending')
+    rows($('checkpoints'), (s.checkpoints?.checkpoints ?? []).slice(0, 8), (c) => [cell(c.id), cell(c.upgrade_id ?? '-'), cell(fmtTime(c.created_at)), cell(String(c.inflight_count))], 'no checkpoint yet')
+
+    series.t.push(s.at)
+    series.inflight.push(d === null ? null : d.inflight_settlements)
+    while (series.t.length > 0 && series.t[0] < s.at - WINDOW_SECS) { series.t.shift(); series.inflight.shift() }
+    if (chart === null) makeChart()
+    chart.setData([series.t, series.inflight])
+    last = s
+    $('conn').textContent = `live · ${new Date(s.at * 1000).toLocaleTimeString()}`
+  }
+
+  const events = new EventSource('/status/events')
+  events.addEventListener('snapshot', (e) => render(JSON.parse(e.data)))
+  events.addEventListener('failure', (e) => { $('conn').textContent = `the gateway could not read its state: ${JSON.parse(e.data).message}` })
+  events.onerror = () => { $('conn').textContent = 'reconnecting…' }
+
+  // Actions: the admin API itself, with the operator's token.
+  const token = $('token')
+  token.value = sessionStorage.getItem('intent-gate-token') ?? ''
+  token.addEventListener('change', () => sessionStorage.setItem('intent-gate-token', token.value))
+  const ACTIONS = {
+    'drain-start': () => ['/admin/drain/start', $('reason').value ? { reason: $('reason').value } : {}],
+    'drain-stop': () => ['/admin/drain/stop', {}],
+    'swap-blue': () => ['/admin/upstreams/active', { color: 'blue' }],
+    'swap-green': () => ['/admin/upstreams/active', { color: 'green' }],
+    abort: () => ['/admin/upgrade/abort', {}]
+  }
+  for (const button of document.querySelectorAll('button[data-action]')) {
+    button.addEventListener('click', async () => {
+      const result = $('result')
+      if (token.value === '') { result.className = 'bad'; result.textContent = 'enter the admin token first'; token.focus(); return }
+      sessionStorage.setItem('intent-gate-token', token.value)
+      const [path, body] = ACTIONS[button.dataset.action]()
+      result.className = 'muted'
+      result.textContent = `${button.textContent}…`
+      try {
+        const res = await fetch(path, { method: 'POST', headers: { authorization: `Bearer ${token.value}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        const answer = await res.json()
+        result.className = res.ok ? 'ok' : 'bad'
+        result.textContent = res.ok ? `${button.textContent}: done (${res.status})` : `${button.textContent} refused (${res.status}): ${answer.detail ?? answer.title}`
+      } catch (err) {
+        result.className = 'bad'
+        result.textContent = `${button.textContent} failed: ${err.message}`
+      }
+    })
+  }
+})()

@@ -1,0 +1,122 @@
+/**
+ * The status page on the admin port (INTERFACE section 5):
+ *
+ *   GET /status              the page (read-only without the token; its actions ask for it and call /admin/*)
+ *   GET /status/assets/:file its script, style and uPlot (served from the package: no CDN)
+ *   GET /status/events       Server-Sent Events: one snapshot a second of what the admin API and /metrics answer
+ *
+ * A snapshot is read through the admin server's own routes (drain status, upstreams, upgrade status, IBC
+ * pending, checkpoints, /metrics), so the page shows exactly what the API and Prometheus see.
+ */
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import type { ServerResponse } from 'node:http'
+import { Type } from '@sinclair/typebox'
+import { NotFoundError } from '../../errors.js'
+import { route, type AdminServer, type RouteGroup } from '../server.js'
+
+const require = createRequire(import.meta.url)
+const PUBLIC = new URL('./public/', import.meta.url)
+
+/** The files the page may load, and where each comes from. */
+const ASSETS: Record<string, { file: URL | string, type: string }> = {
+  'status.js': { file: new URL('status.js', PUBLIC), type: 'text/javascript; charset=utf-8' },
+  'status.css': { file: new URL('status.css', PUBLIC), type: 'text/css; charset=utf-8' },
+  'uPlot.iife.min.js': { file: require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
+  'uPlot.min.css': { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' }
+}
+
+const SOURCES = {
+  drain: '/admin/drain/status',
+  upstreams: '/admin/upstreams',
+  upgrade: '/admin/upgrade/status',
+  ibc: '/admin/ibc/pending',
+  checkpoints: '/admin/checkpoints'
+} as const
+
+/** The counters the page turns into rates (summed over their labels). */
+const COUNTERS = ['intent_gate_refusals_total', 'intent_gate_holds_total', 'intent_gate_requests_total'] as const
+
+export interface StatusRoutesDeps {
+  admin: Pick<AdminServer, 'local'>
+  /** How often the event stream sends a snapshot. */
+  intervalMs?: number
+}
+
+export function sumCounter (metrics: string, name: string): number {
+  let total = 0
+  for (const line of metrics.split('\n')) {
+    if (line.startsWith(name + '{') || line.startsWith(name + ' ')) total += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0
+  }
+  return total
+}
+
+export async function snapshot (admin: Pick<AdminServer, 'local'>): Promise<Record<string, unknown>> {
+  const entries = await Promise.all(Object.entries(SOURCES).map(async ([name, path]) => {
+    const r = await admin.local(path)
+    return [name, r.status === 200 ? r.body : null] as const
+  }))
+  const metrics = (await admin.local('/metrics')).text
+  return {
+    at: Date.now() / 1000,
+    ...Object.fromEntries(entries),
+    counters: Object.fromEntries(COUNTERS.map((c) => [c, sumCounter(metrics, c)]))
+  }
+}
+
+function read (file: URL | string): Buffer {
+  return readFileSync(file)
+}
+
+export function statusRoutes (deps: StatusRoutesDeps): RouteGroup {
+  const intervalMs = deps.intervalMs ?? 1000
+  const page = (): Buffer => read(new URL('index.html', PUBLIC))
+  return {
+    name: 'status',
+    routes: [
+      route({
+        method: 'GET',
+        path: '/status',
+        schema: { summary: 'The status page: a live view of drain, upstreams, inflight intents, refusals and holds, IBC, the upgrade and checkpoints', response: { 200: Type.String({ description: 'text/html' }) } },
+        handler: () => ({ raw: { contentType: 'text/html; charset=utf-8', text: page() }, headers: { 'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'" } })
+      }),
+      route({
+        method: 'GET',
+        path: '/status/assets/:file',
+        schema: { summary: 'The status page\'s script, style and chart library (from the package)', params: Type.Object({ file: Type.String() }), response: { 200: Type.String() } },
+        handler: (req) => {
+          const asset = Object.hasOwn(ASSETS, req.params.file) ? ASSETS[req.params.file] : undefined
+          if (asset === undefined) throw new NotFoundError(`no status page asset '${req.params.file}'`)
+          return { raw: { contentType: asset.type, text: read(asset.file) } }
+        }
+      }),
+      route({
+        method: 'GET',
+        path: '/status/events',
+        schema: { summary: 'Server-Sent Events: a snapshot (drain, upstreams, upgrade, IBC, checkpoints, counters) every second', response: { 200: Type.String({ description: 'text/event-stream' }) } },
+        handler: () => ({ hijack: (res: ServerResponse) => { stream(res, deps.admin, intervalMs) } })
+      })
+    ]
+  }
+}
+
+function stream (res: ServerResponse, admin: Pick<AdminServer, 'local'>, intervalMs: number): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+  let open = true
+  let timer: NodeJS.Timeout | null = null
+  const send = async (): Promise<void> => {
+    try {
+      const data = await snapshot(admin)
+      if (open) res.write(`event: snapshot\ndata: ${JSON.stringify(data)}\n\n`)
+    } catch (err) {
+      if (open) res.write(`event: failure\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`)
+    }
+    if (open) timer = setTimeout(() => { send().catch(() => {}) }, intervalMs)
+  }
+  res.on('close', () => {
+    open = false
+    if (timer !== null) clearTimeout(timer)
+  })
+  res.write('retry: 2000\n\n')
+  send().catch(() => {})
+}
