@@ -4,8 +4,9 @@ import { createConnection } from 'node:net'
 import t from 'tap'
 import { makeSigner } from '../../sandbox/client/index.js'
 import { startHoldGateway, startHoldWorld, statusOf, submitOnce, untilState, UPGRADE_KEY } from './helpers/hold.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
-const FINAL = ['completed', 'rolled_back', 'failed']
+const FINAL = [...FINAL_STATES]
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 t.test('a drain that outlasts the hold: 503 with Retry-After, only once the hold has passed', async (t) => {

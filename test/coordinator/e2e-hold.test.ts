@@ -5,8 +5,9 @@
 import t from 'tap'
 import { makeSigner } from '../../sandbox/client/index.js'
 import { openLoad, percentile, startHoldGateway, startHoldWorld, statusOf, submitOnce, untilState } from './helpers/hold.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
-const FINAL = ['completed', 'rolled_back', 'failed']
+const FINAL = [...FINAL_STATES]
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 t.test('a short upgrade under load: every client answered 2xx, not one 503; held clients only waited', async (t) => {

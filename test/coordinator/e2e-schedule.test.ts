@@ -3,8 +3,9 @@
 import t from 'tap'
 import { startHoldGateway, startHoldWorld, statusOf, untilState, UPGRADE_KEY } from './helpers/hold.js'
 import type { ClientStatus } from '../../src/proxy/client-status.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
-const FINAL = ['completed', 'rolled_back', 'failed']
+const FINAL = [...FINAL_STATES]
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 async function clientStatus (url: string): Promise<ClientStatus> {

@@ -4,8 +4,9 @@
 import t from 'tap'
 import { openLoad, startHoldGateway, startHoldWorld, statusOf, untilState } from './helpers/hold.js'
 import { metricValue, request } from '../helpers/gateway.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
 
-const FINAL = ['completed', 'rolled_back', 'failed']
+const FINAL = [...FINAL_STATES]
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 t.test('a green that fails under traffic after the swap: rolled back by the verifying phase; what it accepted stays its own', async (t) => {
