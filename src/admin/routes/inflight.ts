@@ -3,9 +3,12 @@
  * service's way to report a terminal status the gateway has not seen pass by.
  *
  *   GET  /admin/inflight                   → [{id, key, upstream, version, created_at, deadline, phase, age_secs}]
+ *        (the oldest DEFAULT_PAGE; `Next-Cursor` says there are more)
+ *   GET  /admin/inflight?limit=N&cursor=C  → {records: [...], next_cursor}: one page, oldest admission first
  *   POST /admin/inflight/<id>/complete {status}   status ∈ settled, refunded, cancelled, expired, failed
  */
 import { NotFoundError } from '../../errors.js'
+import { InvalidAdminRequestError } from '../errors.js'
 import { channels } from '../../observability/channels.js'
 import type { InflightRecord, Store } from '../../store/types.js'
 import { TERMINAL_STATUSES } from '../../versions/types.js'
@@ -14,7 +17,7 @@ import { IdParams, Nullable, UnixSecs } from '../schemas.js'
 import { route, type RouteGroup } from '../server.js'
 
 export interface InflightRoutesDeps {
-  store: Pick<Store, 'inflight' | 'complete'>
+  store: Pick<Store, 'inflightPage' | 'complete'>
   now?: () => number
 }
 
@@ -55,6 +58,19 @@ const InflightViewSchema = Type.Object({
   phase: Type.String(),
   age_secs: Type.Integer()
 })
+/** A page without `?limit`; the largest page one call may ask for. Each page is O(log n + limit) in the store. */
+const DEFAULT_PAGE = 1000
+const MAX_PAGE = 10_000
+
+function pageLimit (raw: string | null): number {
+  if (raw === null) return DEFAULT_PAGE
+  const n = Number(raw)
+  if (!/^[0-9]+$/.test(raw) || n < 1 || n > MAX_PAGE) {
+    throw new InvalidAdminRequestError('invalid query parameter', [{ field: 'limit', message: `must be a whole number from 1 to ${MAX_PAGE}` }])
+  }
+  return n
+}
+
 const TerminalStatus = Type.Union([...TERMINAL_STATUSES].map((s) => Type.Literal(s)))
 
 export function inflightRoutes (deps: InflightRoutesDeps): RouteGroup {
@@ -65,11 +81,24 @@ export function inflightRoutes (deps: InflightRoutesDeps): RouteGroup {
       route({
         method: 'GET',
         path: '/admin/inflight',
-        schema: { summary: 'The inflight intents across every instance, oldest first', response: { 200: Type.Array(InflightViewSchema) } },
-        handler: async () => {
+        schema: {
+          summary: 'The inflight intents across every instance, oldest admission first, each with its phase (submitting, unknown, or the last status seen)',
+          description: `Without limit or cursor: an array of the oldest ${DEFAULT_PAGE} (a Next-Cursor header when there are more). ` +
+            'With either: one page, {records, next_cursor}; pass next_cursor back as cursor until it is null.',
+          querystring: Type.Object({
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE })),
+            cursor: Type.Optional(Type.String({ description: 'next_cursor of the previous page' }))
+          }),
+          response: { 200: Type.Union([Type.Array(InflightViewSchema), Type.Object({ records: Type.Array(InflightViewSchema), next_cursor: Nullable(Type.String()) })]) }
+        },
+        handler: async (req) => {
+          const limit = pageLimit(req.query.get('limit'))
+          const cursor = req.query.get('cursor')
+          const page = await deps.store.inflightPage(limit, cursor)
           const nowMs = now()
-          const records = await deps.store.inflight()
-          return { body: records.sort((a, b) => a.created_at_ms - b.created_at_ms).map((r) => inflightView(r, nowMs)) }
+          const records = page.records.map((r) => inflightView(r, nowMs))
+          if (req.query.has('limit') || cursor !== null) return { body: { records, next_cursor: page.next_cursor } }
+          return { body: records, ...(page.next_cursor === null ? {} : { headers: { 'next-cursor': page.next_cursor } }) }
         }
       }),
       route({

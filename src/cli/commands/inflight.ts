@@ -1,17 +1,28 @@
-/** `intent-gate inflight list`: the inflight intents across every instance, oldest first. */
+/** `intent-gate inflight list`: the inflight intents across every instance, oldest first, read page by page. */
 import type { Command } from 'commander'
 import type { InflightView } from '../../admin/routes/inflight.js'
-import { controlCommand, controlContext, type ControlOptions } from '../control.js'
+import { controlCommand, controlContext, positiveInteger, type ControlOptions } from '../control.js'
 import { duration, table, time } from '../output.js'
+
+/** Records per admin call by default: each page is one bounded store read. */
+const PAGE = 1000
 
 export function registerInflightCommands (program: Command): void {
   const inflight = program.command('inflight').description('inflight intents')
 
   controlCommand(inflight.command('list'))
     .description('every inflight intent: id, upstream, version, created, deadline, phase')
-    .action(async (opts: ControlOptions) => {
+    .option('--page-size <n>', `records per admin call (default ${PAGE})`, positiveInteger('--page-size'))
+    .action(async (opts: ControlOptions & { pageSize?: number }) => {
       const { client, out } = controlContext(opts)
-      const list = await client.get<InflightView[]>('/admin/inflight')
+      const list: InflightView[] = []
+      let cursor: string | null = null
+      do {
+        const query: string = `/admin/inflight?limit=${opts.pageSize ?? PAGE}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`
+        const page: { records: InflightView[], next_cursor: string | null } = await client.get(query)
+        list.push(...page.records)
+        cursor = page.next_cursor
+      } while (cursor !== null)
       if (out.json) {
         out.write(JSON.stringify(list))
         return
