@@ -1,7 +1,8 @@
 // The package as an operator installs it: `npm pack` ships the built code with its Lua scripts, migrations and
 // status page beside it, and no tests or bench; the tarball installed into an empty folder (outside this
 // repository) runs `intent-gate serve` on a real Redis in front of the installed sample service, and admits a
-// signed intent. Needs `npm run build` first (it packs dist/ as it is).
+// signed intent (the service never settles it, so it stays inflight to be read back). Needs `npm run build`
+// first (it packs dist/ as it is).
 import t, { type Test } from 'tap'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
@@ -65,7 +66,7 @@ t.test('npm pack, install into an empty folder, serve, admit an intent', async (
   const sandboxBin = path.join(pkg, 'dist/sandbox/cli.js')
 
   const redis = await startRedis(t)
-  const service = await startInstalled(t, sandboxBin, ['service', '--listen', '127.0.0.1:0', '--versions', '1.0', '--settle-ms', '200'], app, {})
+  const service = await startInstalled(t, sandboxBin, ['service', '--listen', '127.0.0.1:0', '--versions', '1.0', '--settle-ms', '600000'], app, {})
   const config = path.join(app, 'intent-gate.toml')
   await writeFile(config, `
 [proxy]
