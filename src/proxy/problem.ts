@@ -5,9 +5,6 @@
 import { UpstreamError, UpstreamTimeoutError } from '../errors.js'
 import type { Color } from '../config/schema.js'
 
-// src/proxy/submit.ts still takes sendProblem from here.
-export { sendProblem } from '../http/problem.js'
-
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
 
 /**

@@ -19,6 +19,12 @@ import { handleSubmit } from './submit.js'
 import { handleStatus } from './status.js'
 import { passThrough, UpgradeTunnels } from './passthrough.js'
 import type { ProxyContext } from './context.js'
+import { dropForwardedHeaders, peerTrusted, requestIdOf } from './headers.js'
+import { sendProblem } from '../http/problem.js'
+import { routeOf } from './route.js'
+import { BadRequestTargetError } from '../errors.js'
+import { trustedPeers } from '../config/cidr.js'
+import { httpUrlOf, parseListen } from '../config/listen.js'
 import type { Proxy, ProxyAddress, ProxyOptions } from './types.js'
 
 /** How often idle keep-alive connections are closed while shutting down (they may turn idle at any moment). */
@@ -41,6 +47,7 @@ export function createProxy (options: ProxyOptions): Proxy {
   const statusRoutes = new ClientStatusRoutes(notices, { holdSecs: config.upgrade.hold_new_intents_secs, fallbackRetrySecs: config.proxy.drain_retry_after_secs, now })
 
   const intentPath = config.proxy.intent_path
+  const trustedProxies = config.proxy.trusted_proxies.length === 0 ? null : trustedPeers(config.proxy.trusted_proxies)
   const timeoutMs = config.proxy.upstream_timeout_ms
   let closing = false
   // Submissions and status reads talk to the store after the client may be gone; close() waits for them.
@@ -56,30 +63,25 @@ export function createProxy (options: ProxyOptions): Proxy {
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (closing) res.shouldKeepAlive = false
     if (statusRoutes.handle(req, res)) return
-    const url = req.url ?? '/'
-    if (url.startsWith(intentPath)) {
-      const rest = url.length === intentPath.length ? '' : url.slice(intentPath.length)
-      if (req.method === 'POST' && (rest === '' || rest.charCodeAt(0) === 63 /* ? */)) {
-        track(handleSubmit(ctx, req, res))
+    if (!peerTrusted(req, trustedProxies)) dropForwardedHeaders(req)
+    const route = routeOf(req.method, req.url ?? '/', intentPath)
+    switch (route.kind) {
+      case 'submit': track(handleSubmit(ctx, req, res)); return
+      case 'status': track(handleStatus(ctx, req, res, route.id)); return
+      case 'refuse':
+        res.shouldKeepAlive = false
+        sendProblem(res, new BadRequestTargetError(`${route.why}; send the canonical form`), requestIdOf(req))
         return
-      }
-      if (req.method === 'GET' && rest.charCodeAt(0) === 47 /* / */) {
-        const q = rest.indexOf('?')
-        const segment = q === -1 ? rest.slice(1) : rest.slice(1, q)
-        if (segment !== '' && !segment.includes('/')) {
-          track(handleStatus(ctx, req, res, decodeSegment(segment)))
-          return
-        }
-      }
+      case 'pass': passThrough(req, res, control.upstream(), timeoutMs)
     }
-    passThrough(req, res, control.upstream(), timeoutMs)
   }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (closing) {
+    if (closing || routeOf(req.method, req.url ?? '/', intentPath).kind !== 'pass') {
       socket.destroy()
       return
     }
+    if (!peerTrusted(req, trustedProxies)) dropForwardedHeaders(req)
     tunnels.handle(req, socket, head, control.upstream())
   }
 
@@ -177,7 +179,7 @@ export function createProxy (options: ProxyOptions): Proxy {
     address: () => bound,
     url: () => {
       if (bound === null) throw new Error('the proxy is not listening')
-      return `http://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`
+      return httpUrlOf(bound)
     },
     upstreams: { states: () => upstreams.states(), get: (color) => upstreams.get(color) },
     activeColor: () => control.activeColor(),
@@ -190,19 +192,5 @@ export function createProxy (options: ProxyOptions): Proxy {
     reconcileOnce: async () => await reconciler.runOnce(),
     close,
     destroy
-  }
-}
-
-function parseListen (listen: string): { host: string, port: number } {
-  const i = listen.lastIndexOf(':')
-  const host = listen.slice(0, i).replace(/^\[(.*)\]$/, '$1')
-  return { host, port: Number(listen.slice(i + 1)) }
-}
-
-function decodeSegment (segment: string): string {
-  try {
-    return decodeURIComponent(segment)
-  } catch {
-    return segment
   }
 }

@@ -25,6 +25,8 @@ import type { Upstreams } from './upstreams.js'
 
 /** Parallel status polls per round: enough to keep up, not enough to load an upstream. */
 const POLL_CONCURRENCY = 8
+/** Records read from the store per page of a round. */
+const RECONCILE_PAGE = 500
 
 export interface ReconcileReport {
   /** False when another instance holds the lease (nothing was done). */
@@ -86,14 +88,21 @@ export class Reconciler {
     try {
       if (!await this.holdLease()) return report
       report.leader = true
-      const records = await this.o.store.inflight()
-      // A record younger than one interval was just answered by its upstream: polling it now would only add load.
-      const pollBefore = this.o.now() - this.o.config.proxy.reconcile_interval_ms
-      const bound = records.filter((r) => r.id !== null && r.created_at_ms <= pollBefore)
-      await forEachLimited(bound, POLL_CONCURRENCY, async (r) => await this.reconcileBound(r, report))
-      const unbound = records.filter((r) => r.id === null)
-      await forEachLimited(unbound, POLL_CONCURRENCY, async (r) => await this.reconcileUnbound(r, report))
-      for (const key of this.backoff.keys()) if (!unbound.some((r) => r.key === key)) this.backoff.delete(key)
+      // Page by page (oldest first): a round over 100,000 records never holds them, or the event loop, at once.
+      const unboundKeys = new Set<string>()
+      let cursor: string | null = null
+      do {
+        const page = await this.o.store.inflightPage(RECONCILE_PAGE, cursor)
+        cursor = page.next_cursor
+        // A record younger than one interval was just answered by its upstream: polling it now would only add load.
+        const pollBefore = this.o.now() - this.o.config.proxy.reconcile_interval_ms
+        const bound = page.records.filter((r) => r.id !== null && r.created_at_ms <= pollBefore)
+        await forEachLimited(bound, POLL_CONCURRENCY, async (r) => await this.reconcileBound(r, report))
+        const unbound = page.records.filter((r) => r.id === null)
+        for (const r of unbound) unboundKeys.add(r.key)
+        await forEachLimited(unbound, POLL_CONCURRENCY, async (r) => await this.reconcileUnbound(r, report))
+      } while (cursor !== null && !this.stopped)
+      for (const key of this.backoff.keys()) if (!unboundKeys.has(key)) this.backoff.delete(key)
     } catch (err) {
       this.o.logger.warn({ err }, 'reconciler round failed; retrying next round')
     }

@@ -53,9 +53,26 @@ export function decodeRecord (stored: string, id: string | null, phase: string |
   }
   const { raw, ...header } = JSON.parse(stored.slice(0, newline)) as Omit<InflightRecord, 'id' | 'phase' | 'intent' | 'payload'> & { raw?: boolean }
   const payload = stored.slice(newline + 1)
-  const record: InflightRecord = { ...header, intent: JSON.parse(payload) as Record<string, unknown>, id, ...state }
+  const record = { ...header, id, ...state } as InflightRecord
+  lazyIntent(record, payload)
   if (raw === true) record.payload = payload
   return record
+}
+
+/**
+ * `intent` parsed on first read: status reads, drains and the reconciler never need the body, and parsing
+ * thousands of them would hold the event loop. An assignment replaces it like any property.
+ */
+function lazyIntent (record: InflightRecord, payload: string): void {
+  let parsed: Record<string, unknown> | undefined
+  Object.defineProperty(record, 'intent', {
+    enumerable: true,
+    configurable: true,
+    get: () => (parsed ??= JSON.parse(payload) as Record<string, unknown>),
+    set: (value: Record<string, unknown>) => {
+      Object.defineProperty(record, 'intent', { value, writable: true, enumerable: true, configurable: true })
+    }
+  })
 }
 
 /** `unknown:<ms>` as stored → phase `unknown` and when it became so. */
