@@ -57,7 +57,8 @@ export function invalidRequest (part: string, problems: FieldError[]): InvalidAd
 export const typeboxValidator: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = TypeCompiler.Compile(schema)
   return (value: unknown) => {
-    const converted = httpPart === 'body' ? value : Value.Convert(schema, value)
+    // A POST without a body (no Content-Length) reaches here as null: it is read as `{}`, as an empty body is.
+    const converted = httpPart === 'body' ? (value ?? {}) : Value.Convert(schema, value)
     if (check.Check(converted)) return { value: converted }
     return { error: invalidRequest(httpPart ?? 'body', fieldErrors(schema, converted)) }
   }
