@@ -141,7 +141,8 @@ export async function runChaos (options: ChaosOptions): Promise<Figures> {
           return ['draining', 'checkpointing', ...FINAL].includes(state) ? state : undefined
         })
         if (FINAL.includes(reached)) throw new Error(`it ended (${reached}) before its leader could be killed mid-phase`)
-        const statuses = await Promise.all(live().map(async (gw) => ({ gw, status: await upgradeStatus(gw) })))
+        // Each instance's view, asked until it answers: right after a failover an instance may answer 503 for a moment.
+        const statuses = await Promise.all(live().map(async (gw) => ({ gw, status: await until('upgrade status of an instance', async () => await upgradeStatus(gw)) })))
         const leader = statuses.find((s) => s.status.leader.is_leader)?.gw
         const index = leader === undefined ? -1 : instances.indexOf(leader)
         if (leader === undefined || index < 0) throw new Error('no instance said it leads the upgrade')
