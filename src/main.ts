@@ -64,13 +64,14 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), () => {})
     }
 
-    // The chain side exists only with `[chain] enabled`; without it nothing is pending on IBC.
+    // The chain side exists only with `[chain] enabled`; without it nothing is pending on IBC. With it, a watcher
+    // that cannot read the chain or has not caught up does not know: null, never 0 (INTERFACE section 5).
     const watcher = config.chain.enabled ? createIbcWatcher({ config, store, logger }) : null
     if (watcher !== null) {
       await watcher.start()
       stops.push(async () => { await watcher.close() })
     }
-    const pendingIbcPackets = (): number => watcher?.pendingCount() ?? 0
+    const pendingIbcPackets = (): number | null => watcher === null ? 0 : watcher.knownPendingCount()
     const metrics = createMetrics({
       inflightCount: async () => await store.inflightCount(),
       upgradeState: async () => {
@@ -88,7 +89,11 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     admin.register(healthRoutes({
       metrics,
       readiness: {
-        store: () => (store.health() === 'ready' ? null : 'the store cannot be reached'),
+        store: () => {
+          const health = store.health()
+          if (health === 'ready') return null
+          return health === 'recovering' ? 'Redis lost its data: this instance is registering its inflight intents again' : 'the store cannot be reached'
+        },
         proxy: () => (proxy.address() === null ? 'the proxy is not listening' : null)
       }
     }))

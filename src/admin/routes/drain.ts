@@ -13,20 +13,19 @@ import { DrainStatusSchema, EmptyBody } from '../schemas.js'
 import { route, type RouteGroup } from '../server.js'
 
 export interface DrainRoutesDeps {
-  store: Pick<Store, 'control' | 'inflight' | 'inflightCount' | 'setDrain'>
-  /** Pending IBC packets on the watched channels (0 without a watcher). */
-  pendingIbcPackets: () => Promise<number> | number
+  store: Pick<Store, 'control' | 'inflightCount' | 'oldestInflightMs' | 'recovering' | 'setDrain'>
+  /** Pending IBC packets on the watched channels (0 without a watcher; null while the watcher cannot know). */
+  pendingIbcPackets: () => Promise<number | null> | number | null
   now?: () => number
 }
 
 export async function readDrainStatus (deps: DrainRoutesDeps): Promise<DrainStatus> {
-  const [control, count, pending] = await Promise.all([deps.store.control(), deps.store.inflightCount(), deps.pendingIbcPackets()])
-  // The count is one cheap exact read; the records are listed only when there are some, for the oldest age.
-  let oldest: number | null = null
-  if (count > 0) {
-    for (const r of await deps.store.inflight()) if (oldest === null || r.created_at_ms < oldest) oldest = r.created_at_ms
-  }
-  return buildDrainStatus(control, count, oldest, pending, (deps.now ?? Date.now)())
+  // Three cheap reads, whatever the number of inflight intents: a count, the head of the admission-time index,
+  // and whether some instance is registering its records again after Redis lost its data.
+  const [control, count, oldest, recovering, pending] = await Promise.all([
+    deps.store.control(), deps.store.inflightCount(), deps.store.oldestInflightMs(), deps.store.recovering(), deps.pendingIbcPackets()
+  ])
+  return buildDrainStatus(control, recovering ? null : count, oldest, pending, (deps.now ?? Date.now)())
 }
 
 export function drainRoutes (deps: DrainRoutesDeps): RouteGroup {

@@ -61,7 +61,7 @@ export interface UpgradeStatusBody {
   started_at: number | null
   completed_at: number | null
   drain_status: DrainStatus
-  inflight_count: number
+  inflight_count: number | null
   checkpoint_id: string | null
   progress_pct: number
   estimated_completion: number | null
