@@ -93,9 +93,10 @@ export function contractPort (client: ContractClient, txTimeoutBlocks = 20): Con
 }
 
 /** The IBC watcher's pending set and health, as the coordinator reads them. */
-export function ibcPort (watcher: Pick<IbcWatcher, 'pending' | 'state'>): IbcPort {
+export function ibcPort (watcher: Pick<IbcWatcher, 'pending' | 'state' | 'knownPendingCount'>): IbcPort {
   return {
     pending: async () => watcher.pending().map((p) => ({ channel: p.channel, port: p.port, sequence: p.sequence, sent_height: p.sent_height ?? undefined, age_secs: p.age_secs })),
+    knownPendingCount: () => watcher.knownPendingCount(),
     health: async () => {
       const s = watcher.state()
       return s.healthy ? { status: 'healthy' } : { status: 'unhealthy', reason: s.reason ?? 'the IBC watcher is not healthy' }

@@ -160,12 +160,16 @@ export class UpgradeExecutor {
     let lastEstimate = Date.now()
     for (;;) {
       await this.checkAbort()
-      const [inflight, pending] = await Promise.all([
+      const [inflight, pending, recovering] = await Promise.all([
         this.deps.store.inflightCount(),
-        this.deps.ibc === null ? Promise.resolve(0) : this.deps.ibc.pending().then((p) => p.length)
+        this.deps.ibc === null ? Promise.resolve(0) : this.deps.ibc.pending().then((p) => p.length),
+        this.deps.store.recovering()
       ])
       this.progress = { inflight, pending_ibc: pending, at_ms: Date.now() }
-      if (inflight === 0 && pending === 0) break
+      // Zero only counts when it is known: a watcher that cannot read the chain, or a store registering its
+      // records again after Redis lost them, is not "nothing pending" (INTERFACE section 5).
+      const known = !recovering && (this.deps.ibc?.knownPendingCount?.() ?? 0) !== null
+      if (inflight === 0 && pending === 0 && known) break
       if (Date.now() >= (run.drain.deadline_ms as number)) {
         const force = run.request.force_after_timeout ?? upgrade.force_after_timeout
         const what = `${inflight} inflight intent(s) and ${pending} pending IBC packet(s) left after drain_timeout_secs=${timeoutSecs}`

@@ -31,7 +31,7 @@ export interface CoordinatorPartOptions {
   contract: ContractClient | null
   /** `[chain.contracts]` clients by name (an upgrade's `contracts`). */
   contracts?: Readonly<Record<string, ContractClient>>
-  ibc: Pick<IbcWatcher, 'pending' | 'state'> | null
+  ibc: Pick<IbcWatcher, 'pending' | 'state' | 'knownPendingCount'> | null
   /** The proxy's upstreams: their health checker answers the coordinator's probes. */
   upstreams: Pick<Upstreams, 'get' | 'states'>
   /** The gateway's own `/readyz` (the `api_endpoints` check); null to check only the active upstream. */

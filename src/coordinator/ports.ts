@@ -29,6 +29,8 @@ export interface PendingPacket {
 /** The IBC watcher: what is still in flight on the watched channels. */
 export interface IbcPort {
   pending (): Promise<PendingPacket[]>
+  /** How many are pending when the watcher can vouch for it; null while it cannot read the chain or lags. */
+  knownPendingCount?: () => number | null
   health (): Promise<HealthStatus>
 }
 
