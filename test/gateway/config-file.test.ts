@@ -39,6 +39,8 @@ function fileKeys (text: string): Set<string> {
     const header = /^\[([^\]]+)\]/.exec(line)
     if (header !== null) {
       section = (header[1] as string).replace(/"[^"]*"/g, '*')
+      // A table is itself a key of its parent (`[chain.contracts]` is the key chain.contracts, a map by name).
+      keys.add(section)
       continue
     }
     const key = /^([a-z_]+)\s*=/.exec(line)
