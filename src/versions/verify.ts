@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto'
 import { fromBech32 } from '@cosmjs/encoding'
 import secp256k1 from 'secp256k1'
-import { NotRepresentableError } from '../errors.js'
+import { NoTranslationPathError, NotRepresentableError } from '../errors.js'
 import { signedForms, signingDigest, type FormCatalog } from './canonical.js'
 import type { JsonObject } from './spec.js'
 
@@ -27,11 +27,16 @@ const HALF_ORDER = Buffer.from('7fffffffffffffffffffffffffffffff5d576e7357a4501d
 
 /** Checks owner, encoding and signature of a schema-valid `version` intent. Pure: no I/O, no state. */
 export function verifyIntent (catalog: FormCatalog, version: string, intent: JsonObject): Verdict {
+  const claimed = catalog.spec(version)?.auth(intent).signedVersion
+  if (claimed !== undefined && catalog.spec(claimed) === undefined) {
+    return fail('signed_form', `the signature claims the ${claimed} form, a version this gateway does not know`)
+  }
   let signed
   try {
     signed = signedForms(catalog, version, intent)
   } catch (err) {
     if (err instanceof NotRepresentableError) return fail('signed_form', `the signature claims the ${err.to} form, which this intent does not have: ${err.reason}`)
+    if (err instanceof NoTranslationPathError) return fail('signed_form', `the signature claims the ${err.to} form, which this intent cannot be brought to`)
     throw err
   }
   const publicKey = Buffer.from(signed.publicKey, 'base64')
