@@ -71,17 +71,17 @@ t.test('1.0 clients through the gateway to a 2.0-only service', async (t) => {
     t.match(final['tx_hash'], /^[0-9A-F]{64}$/)
   })
 
-  await t.test('a tampered field is refused by the service with 401, passed through unchanged, and not accepted', async (t) => {
+  await t.test('a tampered field is refused with 401 at the gateway (verify_signatures), never reaching the service', async (t) => {
     const before = await stats()
     const intent = signIntentV1(signer)
     const tampered: IntentV1 = { ...intent, output: { ...intent.output, min_amount: '1' } }
     const res = await submit(tampered)
     t.equal(res.status, 401)
     t.match(res.headers.get('content-type'), /application\/problem\+json/)
-    t.match(res.body, { type: 'urn:intent-service:problem:bad-signature', status: 401, detail: /does not match/ })
+    t.match(res.body, { type: 'urn:intent-gate:problem:signature-invalid', status: 401, detail: /does not match/ })
     const after = await stats()
     t.equal(after.accepted, before.accepted)
-    t.equal(after.refused['bad_signature'], (before.refused['bad_signature'] ?? 0) + 1)
+    t.equal(after.refused['bad_signature'] ?? 0, before.refused['bad_signature'] ?? 0, 'the service never saw it (its own check is the same code: test/edge)')
   })
 
   await t.test('a 1.0 client that does not send Intent-Version reads 1.0 after its intent settled', async (t) => {
