@@ -185,6 +185,11 @@ export class UpgradeCoordinator {
     return run
   }
 
+  /** The most recent upgrades from this instance's SQLite history, newest first. */
+  history (limit: number): UpgradeRun[] {
+    return this.journal.history(limit)
+  }
+
   async status (): Promise<CoordinatorStatus> {
     const executor = this.executor
     const run = executor?.saved ?? await this.journal.unfinished() ?? await this.journal.latest()

@@ -22,6 +22,8 @@ t.test('1.0 on blue -> 2.0 on green with the contract migrated, under load: none
   t.equal(again.status, 409, 'a second upgrade is refused while one runs')
   const done = await untilState(statusOf(gw), FINAL)
   t.equal(done.state, 'completed', done.error ?? '')
+  const history = await gw.admin<{ upgrades: Array<{ upgrade_id: string, state: string, target_version: string }> }>('GET', '/admin/upgrade/history?limit=5')
+  t.match(history.body.upgrades[0], { upgrade_id: start.body.id, state: 'completed', target_version: '2.0' }, 'the history lists it, newest first')
   await new Promise((resolve) => setTimeout(resolve, 1000))
   const result = await load.stop()
 

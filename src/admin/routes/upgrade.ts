@@ -46,9 +46,32 @@ const UpgradeStatusSchema = Type.Object({
 const Accepted = Type.Object({ id: Type.String(), state: Type.String() }, { additionalProperties: true })
 
 export interface UpgradeRoutesDeps {
-  coordinator: Pick<UpgradeCoordinator, 'requestUpgrade' | 'abort' | 'status'>
+  coordinator: Pick<UpgradeCoordinator, 'requestUpgrade' | 'abort' | 'status' | 'history'>
   /** The live DrainStatus (the drain routes' reader). */
   drainStatus: () => Promise<DrainStatus>
+}
+
+/** One past (or running) upgrade, as the history route lists it. */
+const UpgradeSummarySchema = Type.Object({
+  upgrade_id: Type.String(),
+  state: Type.String(),
+  target_version: Type.String(),
+  from_version: Type.Union([Type.String(), Type.Null()]),
+  started_at: Type.Union([Type.Number(), Type.Null()]),
+  ended_at: Type.Union([Type.Number(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()])
+})
+
+function summaryOf (run: UpgradeRun): Record<string, unknown> {
+  return {
+    upgrade_id: run.id,
+    state: run.state,
+    target_version: run.request.target_version,
+    from_version: run.from_version ?? null,
+    started_at: secs(run.started_at_ms),
+    ended_at: secs(run.ended_at_ms),
+    error: run.error ?? null
+  }
 }
 
 const secs = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : Math.round(ms) / 1000)
@@ -134,6 +157,19 @@ export function upgradeRoutes (deps: UpgradeRoutesDeps): RouteGroup {
         path: '/admin/upgrade/status',
         schema: { summary: 'The seed\'s UpgradeStatus with the upgrade id, its phases and the resume estimate', response: { 200: UpgradeStatusSchema } },
         handler: async () => ({ body: await readUpgradeStatus(deps) })
+      },
+      {
+        method: 'GET',
+        path: '/admin/upgrade/history',
+        schema: {
+          summary: 'The most recent upgrades (this instance\'s SQLite history), newest first',
+          querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })) }),
+          response: { 200: Type.Object({ upgrades: Type.Array(UpgradeSummarySchema) }) }
+        },
+        handler: async (req) => {
+          const limit = (req.query as { limit?: number }).limit ?? 20
+          return { body: { upgrades: deps.coordinator.history(limit).map(summaryOf) } }
+        }
       },
       {
         method: 'POST',

@@ -31,7 +31,8 @@ const SOURCES = {
   upstreams: '/admin/upstreams',
   upgrade: '/admin/upgrade/status',
   ibc: '/admin/ibc/pending',
-  checkpoints: '/admin/checkpoints'
+  checkpoints: '/admin/checkpoints',
+  history: '/admin/upgrade/history?limit=8'
 } as const
 
 /** The counters the page turns into rates (summed over their labels). */

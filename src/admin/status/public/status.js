@@ -83,6 +83,7 @@
     }
 
     rows($('ibc'), s.ibc ?? [], (p) => [cell(`${p.port ?? ''}/${p.channel}`), cell(String(p.sequence)), cell(p.sent_height === null ? '-' : String(p.sent_height)), cell(fmtAge(p.age_secs), p.stale ? 'bad' : '')], 'nothing pending')
+    rows($('history'), s.history?.upgrades ?? [], (u) => [cell(u.upgrade_id), cell(`${u.from_version ?? '?'} → ${u.target_version}`), cell(u.state.replace('_', ' '), u.state === 'completed' ? 'good' : ['rolled_back', 'failed'].includes(u.state) ? 'bad' : ''), cell(fmtTime(u.started_at)), cell(u.error ?? '')], 'no upgrade has run')
     rows($('checkpoints'), (s.checkpoints?.checkpoints ?? []).slice(0, 8), (c) => [cell(c.id), cell(c.upgrade_id ?? '-'), cell(fmtTime(c.created_at)), cell(String(c.inflight_count))], 'no checkpoint yet')
 
     series.t.push(s.at)
