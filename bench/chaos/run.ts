@@ -124,6 +124,13 @@ export async function runChaos (options: ChaosOptions): Promise<Figures> {
     await step('chain SIGKILL', async () => {
       await world.restartChain()
       note('chain node SIGKILLed and started again')
+      // As an operator would, the upgrade waits until every gateway can read the chain again (pending IBC packets
+      // known, not null): started before, its ibc_relayer pre-check refuses it and it rolls back at once.
+      await until('every gateway to see the chain again', async () => {
+        const views = await Promise.all(live().map(async (gw) => await admin<{ pending_ibc_packets: number | null }>(gw, 'GET', '/admin/drain/status')))
+        return views.every((v) => v.status === 200 && v.body.pending_ibc_packets !== null) ? true : undefined
+      }, 120_000)
+      note('every gateway reads the chain again')
     })
 
     await at(0.56)
