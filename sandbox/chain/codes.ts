@@ -16,6 +16,7 @@ import { abciEvent } from './events.js'
 import { GAS } from './gas.js'
 import type { AbciEvent, AppState, CodeModel, CodeRecord } from './state.js'
 import type { BlockContext } from './wasm.js'
+import { compareContractVersions } from '../../src/chain/cw2-version.js'
 
 export const MODEL_SECTION = 'intent-gate-sandbox'
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d]
@@ -96,24 +97,9 @@ export function storeCode (app: AppState, msg: MsgStoreCode, block: BlockContext
  */
 export function ensureFromOlderVersion (stored: { contract: string, version: string }, code: CodeModel): void {
   if (stored.contract !== code.contract) throw new ContractError(`Generic error: Cannot migrate from ${stored.contract} to ${code.contract}`)
-  if (!code.accepts_downgrade && compareVersions(stored.version, code.version) > 0) {
+  if (!code.accepts_downgrade && compareContractVersions(stored.version, code.version) > 0) {
     throw new ContractError(`Generic error: Cannot migrate from newer version (${stored.version}) to older (${code.version})`)
   }
-}
-
-/** Dotted numeric versions compared part by part ("1.10" > "1.9"); a non-numeric part compares as text. */
-export function compareVersions (a: string, b: string): number {
-  const pa = a.split(/[.+-]/)
-  const pb = b.split(/[.+-]/)
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? '0'
-    const y = pb[i] ?? '0'
-    const nx = Number(x)
-    const ny = Number(y)
-    const c = Number.isFinite(nx) && Number.isFinite(ny) ? nx - ny : x.localeCompare(y)
-    if (c !== 0) return Math.sign(c)
-  }
-  return 0
 }
 
 /** The code's model, or the refusal a real chain gives when the code's migrate entry point cannot run. */

@@ -20,6 +20,7 @@ import type { ContractPort, StuckSettlementAction } from '../ports.js'
 import type { NamedContractTarget, UpgradeRequest } from '../run.js'
 import { migrateMsg } from './contract-step.js'
 import type { StepDetail, UpgradeStep } from './step.js'
+import { compareContractVersions } from '../../chain/cw2-version.js'
 
 export const SETTLEMENT = 'settlement'
 
@@ -45,18 +46,7 @@ function revertMsg (oldVersion: string): Record<string, unknown> {
   return migrateMsg(oldVersion, 'preserve', 0)
 }
 
-/** Dotted numeric versions compared part by part ("1.10" > "1.9"); a non-numeric part compares as text. */
-export function compareVersions (a: string, b: string): number {
-  const pa = a.split(/[.+-]/)
-  const pb = b.split(/[.+-]/)
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? '0'
-    const y = pb[i] ?? '0'
-    const c = /^\d+$/.test(x) && /^\d+$/.test(y) ? Number(x) - Number(y) : x.localeCompare(y)
-    if (c !== 0) return Math.sign(c)
-  }
-  return 0
-}
+export { compareContractVersions as compareVersions } from '../../chain/cw2-version.js'
 
 /** Pre-checks of every contract; throws (naming the contract) on the first refusal. Sends nothing. */
 export async function checkContracts (request: UpgradeRequest, ports: ContractPorts, log: Logger): Promise<void> {
@@ -75,7 +65,7 @@ export async function checkContracts (request: UpgradeRequest, ports: ContractPo
     const forward = forwardMsg(target, request.target_version, 'preserve', 0)
     const newVersion = String(forward.new_version)
     if (info.contract === '') fail('its cw2 contract_info names no contract')
-    if (compareVersions(newVersion, info.version) <= 0 && request.force_contract_version !== true) {
+    if (compareContractVersions(newVersion, info.version) <= 0 && request.force_contract_version !== true) {
       fail(`the target version ${newVersion} is not newer than its cw2 version ${info.version} (${info.contract}); force_contract_version migrates anyway`)
     }
     let revert = { code_id: info.code_id, checksum: '' }
