@@ -40,6 +40,8 @@ t.test('an ended intent is kept under the namespace for the configured retention
   t.same(decodeEndedRoute(await redis.cli('HGET', name, 'retained')), { upstream: 'green', version: '1.0', upstream_version: '2.0', status: 'failed' })
   t.same(await store.endedById('retained'), { upstream: 'green', version: '1.0', upstream_version: '2.0', status: 'failed' })
   t.ok(Number(await redis.cli('PTTL', name)) > 0, 'written with an expiry')
-  await new Promise((resolve) => setTimeout(resolve, 1100)) // the retention has to run out: there is no event for it
+  // The retention has to run out: there is no event for it. The entry keeps its end in whole seconds, so it can
+  // stay up to one second past the retention: 1 s retention + 1 s rounding + 100 ms.
+  await new Promise((resolve) => setTimeout(resolve, 2100))
   t.equal(await store.endedById('retained'), null)
 })

@@ -296,9 +296,10 @@ export class RedisStore implements Store {
     const buckets = Array.from({ length: ENDED_BUCKETS + 2 }, (_, i) => k.endedIds(newest - i))
     const raw = await this.call('endedById', async () => await this.client.igEndedLookup(buckets.length + 1, ...buckets, k.endedId(id), id))
     if (raw === null) return null
-    // The bucket outlives the retention by up to its width: the entry's own time decides.
+    // The bucket outlives the retention by up to its width: the entry's own time decides. That time is whole
+    // seconds rounded down, so the intent ended before at + 1: kept until the retention has surely run out.
     const at = endedAtSecsOf(raw)
-    if (at !== null && (at + this.endedRetentionSecs) * 1000 <= Date.now()) return null
+    if (at !== null && (at + 1 + this.endedRetentionSecs) * 1000 <= Date.now()) return null
     return decodeEndedRoute(raw)
   }
 
