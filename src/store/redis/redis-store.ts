@@ -13,7 +13,7 @@ import { channels } from '../../observability/channels.js'
 import { readControl, drainValue, parseDrain, parseUpgrade } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
 import { storeKeys, ENDED_BUCKETS, ENDED_LOG_CAP, endedBucketSecs, type StoreKeys } from '../keys.js'
-import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse, endedAtSecsOf, NO_FINGERPRINT } from '../records.js'
+import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse, endedAtSecsOf } from '../records.js'
 import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
   AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightPage, InflightRecord, Lease, Store, StoredResponse,
@@ -25,6 +25,9 @@ import { defineScripts, type ScriptedRedis } from './scripts.js'
 import { ReplicaWait } from './replica-wait.js'
 import { migrateLayout } from './layout.js'
 import { AdmissionJournal, type JournalEntry } from './admission-journal.js'
+import { RepairQueue } from './repair-queue.js'
+import { isConnectivityError, neverSent } from './redis-errors.js'
+import { fingerprintArg, NO_FINGERPRINT_RAW } from './fingerprint-arg.js'
 
 /** A write to replay once Redis is back. */
 type Repair =
@@ -42,22 +45,10 @@ const MAX_JOURNAL = 100_000
 /** How long an instance's "registering again" mark counts, unless it renews or clears it (it clears when done). */
 const RECOVERY_MARK_MS = 60_000
 
-/** Beyond this many pending repairs the oldest are dropped (and logged): memory stays bounded in a long outage. */
+/** Beyond this many waiting writes the oldest are dropped (and logged): memory stays bounded in a long outage. */
 const MAX_REPAIRS = 10_000
 /** How soon waiting writes are retried after a timeout on a connection that stayed up. */
 const REPAIR_RETRY_MS = 500
-
-/** Errors after which the connection cannot be trusted until a command succeeds again. */
-function isConnectivityError (err: unknown): boolean {
-  if (!(err instanceof Error)) return true
-  if (err.name !== 'ReplyError') return true
-  return /^(READONLY|LOADING|MASTERDOWN|BUSY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)/.test(err.message)
-}
-
-/** ioredis refused to send (not connected, no offline queue): the command never reached Redis. */
-function neverSent (err: unknown): boolean {
-  return err instanceof Error && err.message.includes('enableOfflineQueue options is false')
-}
 
 export class RedisStore implements Store {
   readonly kind = 'redis' as const
@@ -76,13 +67,12 @@ export class RedisStore implements Store {
   private connectedOnce = false
   private lastGoodActive: Color | null = null
   private lastInvalidLogged = '[]'
-  private repairs: Repair[] = []
+  /** Writes of what happened upstream that did not reach Redis yet, replayed in order (./repair-queue.ts). */
+  private readonly repairs: RepairQueue<Repair>
   private readonly journal = new AdmissionJournal(MAX_JOURNAL)
   /** The namespace's epoch as this instance first saw it: a different one later means Redis lost its data. */
   private epoch: string | null = null
   private recovery: Promise<void> | null = null
-  private repairing: Promise<void> | null = null
-  private repairTimer: NodeJS.Timeout | null = null
   private closed: Promise<void> | null = null
   private readonly readyPromise: Promise<void>
   private rejectReady: (err: Error) => void = () => {}
@@ -95,6 +85,14 @@ export class RedisStore implements Store {
     // Random per process too: a restarted instance with the same id must not reuse its predecessor's markers.
     this.markerPrefix = `in_progress:${instance}.${randomUUID().slice(0, 8)}.`
     this.client = defineScripts(createRedisClient(config, `intent-gate:${instance}`, options.env))
+    this.repairs = new RepairQueue<Repair>({
+      apply: async (repair) => await this.apply(repair),
+      connected: () => this.client.status === 'ready' && this.closed === null,
+      succeeded: () => { this.failing = false },
+      log: this.log,
+      max: MAX_REPAIRS,
+      retryMs: REPAIR_RETRY_MS
+    })
     this.replicaWait = (config.wait_replicas ?? 0) > 0 ? new ReplicaWait(this.client, this.keys.drain, config.wait_replicas ?? 0, config.wait_timeout_ms ?? 500) : null
     this.watcher = new ControlWatcher(async () => await this.control(), config.poll_interval_ms,
       (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
@@ -114,7 +112,7 @@ export class RedisStore implements Store {
           this.log?.error({ err }, 'store: cannot bring the namespace to key layout 2; admissions still work, counts may be off until it succeeds')
         }).finally(() => {
           if (first) resolve()
-          this.runRepairs()
+          this.repairs.run().catch(() => {})
           this.watcher.check()
         })
       })
@@ -145,7 +143,7 @@ export class RedisStore implements Store {
       this.failing = false
     } catch (err) {
       // The answer was lost, not necessarily the admission: undo it (only if still ours) once Redis is back.
-      if (!neverSent(err)) this.addRepair({ kind: 'abandon', key: record.key, marker })
+      if (!neverSent(err)) this.repairs.add({ kind: 'abandon', key: record.key, marker })
       throw this.unavailable('admit', err)
     }
     const [kind, upgradeRaw, drainRaw, startedRaw] = reply
@@ -420,12 +418,12 @@ export class RedisStore implements Store {
 
   /** Writes still waiting for Redis to return (bind, release, complete, lost admissions). */
   pendingRepairs (): number {
-    return this.repairs.length
+    return this.repairs.pending
   }
 
   /** Replays the waiting writes now (they also run on every reconnect); resolves when it stops. */
   async flushRepairs (): Promise<void> {
-    await this.runRepairs()
+    await this.repairs.run()
   }
 
   async close (): Promise<void> {
@@ -433,8 +431,7 @@ export class RedisStore implements Store {
       this.rejectReady(new StoreUnavailableError('store closed before Redis answered'))
       this.watcher.close()
       await this.controlChannel.close()
-      if (this.repairTimer !== null) clearTimeout(this.repairTimer)
-      if (this.repairs.length > 0) this.log?.warn({ pending: this.repairs.length }, 'store: closing with writes that never reached Redis')
+      this.repairs.close()
       try {
         if (this.client.status === 'ready') await this.client.quit()
       } catch {
@@ -555,50 +552,9 @@ export class RedisStore implements Store {
       this.failing = false
       return result
     } catch (err) {
-      this.addRepair(repair)
+      this.repairs.add(repair)
       throw this.unavailable(op, err)
     }
-  }
-
-  private addRepair (repair: Repair): void {
-    this.repairs.push(repair)
-    if (this.repairs.length > MAX_REPAIRS) {
-      const dropped = this.repairs.shift()
-      this.log?.error({ dropped }, 'store: too many writes waiting for Redis; dropped the oldest')
-    }
-    // The connection may already be back (a timeout without a disconnect): try at once.
-    if (this.client.status === 'ready') this.runRepairs()
-  }
-
-  /** Replays waiting writes in order; stops at the first failure and resumes on the next reconnect. */
-  private async runRepairs (): Promise<void> {
-    this.repairing ??= (async () => {
-      while (this.repairs.length > 0 && this.closed === null) {
-        const next = this.repairs[0] as Repair
-        try {
-          await this.apply(next)
-          this.failing = false
-        } catch (err) {
-          if (isConnectivityError(err)) {
-            // A reconnect retries; a timeout on a live connection does not reconnect, so retry on a timer.
-            this.retryRepairsLater()
-            break
-          }
-          this.log?.error({ err, repair: next }, 'store: a replayed write failed; dropped')
-        }
-        this.repairs.shift()
-      }
-    })().finally(() => { this.repairing = null })
-    await this.repairing
-  }
-
-  private retryRepairsLater (): void {
-    if (this.repairTimer !== null || this.closed !== null) return
-    this.repairTimer = setTimeout(() => {
-      this.repairTimer = null
-      if (this.client.status === 'ready') this.runRepairs().catch(() => {})
-    }, REPAIR_RETRY_MS)
-    this.repairTimer.unref()
   }
 
   private reportInvalid (state: ControlState): void {
@@ -640,14 +596,6 @@ function idempotencyValue (e: JournalEntry): Buffer {
   const state = e.response !== undefined ? 'r' : e.unknownSinceMs !== undefined ? 'u' : 'p'
   const rest = e.response ?? (state === 'p' ? 'registered-again' : '')
   return Buffer.concat([Buffer.from(state), typeof fp === 'string' ? Buffer.from(fp) : fp, Buffer.from(rest)])
-}
-
-/** Fingerprints travel to Redis as their 32 raw bytes (kept for the whole retention: half the size of hex). */
-const NO_FINGERPRINT_RAW = '-'.repeat(32)
-
-function fingerprintArg (hex: string | undefined): Buffer | string {
-  if (hex === undefined || hex === NO_FINGERPRINT || !/^[0-9a-f]{64}$/.test(hex)) return NO_FINGERPRINT_RAW
-  return Buffer.from(hex, 'hex')
 }
 
 function leaseValue (lease: Lease): string {
