@@ -45,7 +45,7 @@ export function encodeRecord (record: RecordInput): string {
 /** Rebuilds a record from its stored form and the separately kept id and phase (both layouts). */
 export function decodeRecord (stored: string, id: string | null, phase: string | null): InflightRecord {
   const newline = stored.indexOf('\n')
-  const state = phaseOf(phase)
+  const state = phaseOf(phase, id !== null)
   if (newline === -1) {
     // The first layout: one JSON document with the parsed intent.
     const old = JSON.parse(stored) as Omit<InflightRecord, 'id' | 'phase'>
@@ -76,8 +76,9 @@ function lazyIntent (record: InflightRecord, payload: string): void {
 }
 
 /** `unknown:<ms>` as stored → phase `unknown` and when it became so. */
-function phaseOf (stored: string | null): Pick<InflightRecord, 'phase' | 'unknown_since_ms'> {
-  if (stored === null || stored === '') return { phase: 'submitting' }
+/** No stored phase: `accepted` once bound (the common bind writes none, bind.lua), `submitting` before. */
+function phaseOf (stored: string | null, bound: boolean): Pick<InflightRecord, 'phase' | 'unknown_since_ms'> {
+  if (stored === null || stored === '') return { phase: bound ? 'accepted' : 'submitting' }
   if (stored.startsWith('unknown')) {
     const since = Number(stored.slice('unknown:'.length))
     return Number.isFinite(since) && since > 0 ? { phase: 'unknown', unknown_since_ms: since } : { phase: 'unknown' }

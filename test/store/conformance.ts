@@ -98,6 +98,23 @@ export function storeConformance (t: Test, fixture: StoreFixture): void {
     t.equal((await store.inflightById('intent-2'))?.phase, 'accepted')
   })
 
+  t.test('a record whose outcome was unknown reads as its answer\'s phase once bound, in every listing', async (t) => {
+    const store = await fixture.create(t)
+    const rec = record()
+    await admit(store, rec)
+    t.equal(await store.markUnknown(rec.key, TTL), true)
+    t.equal((await store.inflight()).find((r) => r.key === rec.key)?.phase, 'unknown')
+    await store.bind(rec.key, 'intent-u', accepted('intent-u'), TTL)
+    t.equal((await store.inflightById('intent-u'))?.phase, 'accepted')
+    t.same((await store.inflight()).map((r) => [r.key, r.phase]), [[rec.key, 'accepted']])
+    t.same((await store.inflightPage(10, null)).records.map((r) => [r.key, r.phase]), [[rec.key, 'accepted']])
+    // A status the upstream named is kept as the phase.
+    const other = record()
+    await admit(store, other)
+    await store.bind(other.key, 'intent-p', accepted('intent-p'), TTL, 'pending')
+    t.equal((await store.inflightById('intent-p'))?.phase, 'pending')
+  })
+
   t.test('an id the upstream already gave to another key is counted once', async (t) => {
     const store = await fixture.create(t)
     const first = record()

@@ -38,8 +38,8 @@ if record then
   return { 'in_progress' }
 end
 
-local upgrade = redis.call('GET', KEYS[6])
-local drain = redis.call('GET', KEYS[4])
+local flags = redis.call('MGET', KEYS[6], KEYS[4])
+local upgrade, drain = flags[1], flags[2]
 if drain then
   -- The first refusal (or the first poll) to see the switch records when it was set: Retry-After counts from it.
   redis.call('SET', KEYS[5], ARGV[5], 'NX')

@@ -7,11 +7,14 @@
 -- or with a Redis that forgot): the intent exists upstream, so it is registered again.
 -- Returns 1 bound, 0 no such record (and none given), 2 the id was already tracked under another key (counted
 -- once: this record is removed, the other one stays).
+-- A bound record without a phase is `accepted` (records.ts): the common bind writes no phase, one command and
+-- one hash field per inflight intent fewer. A phase left by an outcome that was unknown is removed.
 local NOFP = string.rep('-', 32)
 local key = ARGV[1]
 local fp = ARGV[8]
 local current = redis.call('GET', KEYS[1])
-if current and string.len(current) >= 33 and string.find('pur', string.sub(current, 1, 1), 1, true) then
+local state = current and string.sub(current, 1, 1)
+if current and string.len(current) >= 33 and string.find('pur', state, 1, true) then
   local known = string.sub(current, 2, 33)
   if known ~= NOFP then fp = known end
 end
@@ -34,9 +37,19 @@ if other and other ~= key and redis.call('HEXISTS', KEYS[2], other) == 1 then
   if owner then redis.call('HINCRBY', KEYS[8], owner, -1) end
   return 2
 end
-local previous = redis.call('HGET', KEYS[5], key)
-if previous and previous ~= ARGV[2] then redis.call('HDEL', KEYS[6], previous) end
-redis.call('HSET', KEYS[5], key, ARGV[2])
-redis.call('HSET', KEYS[6], ARGV[2], key)
-redis.call('HSET', KEYS[4], key, ARGV[5])
+-- Bound once in the common case: HSETNX answers that in one command; a rebind moves the id.
+if redis.call('HSETNX', KEYS[5], key, ARGV[2]) == 0 then
+  local previous = redis.call('HGET', KEYS[5], key)
+  if previous ~= ARGV[2] then
+    redis.call('HDEL', KEYS[6], previous)
+    redis.call('HSET', KEYS[5], key, ARGV[2])
+  end
+end
+if other ~= key then redis.call('HSET', KEYS[6], ARGV[2], key) end
+-- Only a fresh admission (`p`) is known to carry no phase yet.
+if ARGV[5] ~= 'accepted' then
+  redis.call('HSET', KEYS[4], key, ARGV[5])
+elseif state ~= 'p' then
+  redis.call('HDEL', KEYS[4], key)
+end
 return 1
