@@ -176,7 +176,8 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
   const ratios = computeRatios(rows, translation, {
     redisUsecPerSubmission: submitRedis?.totalUsecPerRequest,
     memory: memory?.inflight === undefined || memory.ended === undefined ? undefined : { inflightBytes: memory.inflight.bytesPerIntent, endedBytes: memory.ended.bytesPerIntent },
-    statusP99: statusP99(status)
+    statusP99: statusP99(status),
+    verifyUs: verify?.gateway?.error === undefined ? verify?.gateway?.usPerVerify : undefined
   })
   const out = [formatHeader(header)]
   if (rows.length > 0) out.push('', formatRows(rows), '', formatRatios(ratios))
