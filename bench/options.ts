@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util'
 
 export const CASE_IDS = [
   'backend', 'backend-submit', 'http-proxy', 'undici-proxy', 'pass-through', 'submit', 'submit-translated', 'submit-verified', 'submit-wait-replicas',
-  'translation-cost', 'verify-cost', 'redis-memory', 'status-under-load', 'swap', 'checkpoint'
+  'translation-cost', 'verify-cost', 'redis-memory', 'redis-scripts', 'status-under-load', 'swap', 'checkpoint'
 ] as const
 
 /** What `--check` runs: the two rows of the ratio it guards. */

@@ -17,6 +17,7 @@ import { checkpointCase, type CheckpointResult } from './cases/checkpoint-timing
 import type { BenchContext, CaseResult } from './cases/context.js'
 import { NotYetError, passThrough, submit, submitTranslated, submitVerified, submitWaitReplicas, type GatewayCaseResult, type GatewayEnv } from './cases/gateway.js'
 import { redisMemoryCase, type RedisMemoryResult } from './cases/redis-memory.js'
+import { formatRedisScripts, redisScriptsCase, type RedisScriptsResult } from './cases/redis-scripts.js'
 import { statusLoadCase, type StatusLoadResult } from './cases/status-load.js'
 import { verifyCost, type VerifyCost } from './cases/verify-cost.js'
 import { swapCase, type SwapResult } from './cases/swap.js'
@@ -160,6 +161,12 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
     memory = env === undefined ? { id: 'redis-memory', title: 'Redis memory per intent', skipped: notBuilt } : await redisMemoryCase(ctx, env.backendUrl)
   }
 
+  let scripts: RedisScriptsResult | undefined
+  if (wants('redis-scripts') && !resources.closing()) {
+    log('Redis time per submission, admission and bind alone ...')
+    scripts = await redisScriptsCase(ctx)
+  }
+
   let status: StatusLoadResult | undefined
   if (wants('status-under-load') && !resources.closing()) {
     log('submissions with many intents inflight, with and without a status poller ...')
@@ -175,6 +182,7 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
   const submitRedis = (rows.find((r) => r.id === 'submit' && r.result !== undefined) as GatewayCaseResult | undefined)?.redis
   const ratios = computeRatios(rows, translation, {
     redisUsecPerSubmission: submitRedis?.totalUsecPerRequest,
+    redisUsecAlone: scripts?.time?.totalUsecPerRequest,
     memory: memory?.inflight === undefined || memory.ended === undefined ? undefined : { inflightBytes: memory.inflight.bytesPerIntent, endedBytes: memory.ended.bytesPerIntent },
     statusP99: statusP99(status),
     verifyUs: verify?.gateway?.error === undefined ? verify?.gateway?.usPerVerify : undefined
@@ -185,6 +193,7 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
   if (redisLines !== '') out.push('', 'Redis during the measured runs (INFO commandstats; INFO cpu):', redisLines)
   if (wants('submit-translated') || wants('translation-cost')) out.push('', 'Translation cost:', formatTranslationCost(rows, translation))
   if (wants('submit-verified') || wants('verify-cost')) out.push('', 'Verification cost:', formatVerifyCost(rows, verify))
+  if (scripts !== undefined) out.push('', 'Redis time per submission with Redis on a core of its own (INFO commandstats):', formatRedisScripts(scripts))
   if (memory !== undefined) out.push('', 'Redis memory per intent (INFO memory used_memory, DBSIZE; a Redis of its own):', formatMemory(memory))
   if (status !== undefined) out.push('', `${status.title} (wrk; a Redis of its own):`, formatStatusLoad(status))
   const syscallLines = formatSyscalls(rows)
@@ -205,7 +214,7 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
   }
   process.stdout.write(out.join('\n') + '\n')
 
-  const json = { header, options: { ...options, only: [...options.only] }, rows, ratios, swap: swap ?? null, translation: translation ?? null, verify: verify ?? null, memory: memory ?? null, status: status ?? null, checkpoint: checkpoint ?? null, check: check ?? null, finishedAt: new Date().toISOString() }
+  const json = { header, options: { ...options, only: [...options.only] }, rows, ratios, swap: swap ?? null, translation: translation ?? null, verify: verify ?? null, memory: memory ?? null, scripts: scripts ?? null, status: status ?? null, checkpoint: checkpoint ?? null, check: check ?? null, finishedAt: new Date().toISOString() }
   await mkdir(path.dirname(path.resolve(options.out)), { recursive: true })
   await writeFile(options.out, JSON.stringify(json, null, 2) + '\n')
   log(`wrote ${options.out}`)

@@ -21,6 +21,8 @@ export interface Ratio {
 export interface Extras {
   /** Redis's command time per submission (INFO commandstats) of the submit row. */
   redisUsecPerSubmission?: number
+  /** The same with Redis on a core of its own (the redis-scripts case: admission and bind alone). */
+  redisUsecAlone?: number
   memory?: { inflightBytes: number, endedBytes: number }
   /** One verify by the gateway's verifier, in process (the verify-cost case): what verification may add. */
   verifyUs?: number
@@ -67,6 +69,7 @@ export function computeRatios (rows: CaseResult[], translation?: TranslationCost
     ratio('  the same by CPU per request (pass-through us / submit us)', div(cpuOf(rows, 'pass-through'), cpuOf(rows, 'submit')), { min: 0.5 }, 'x'),
     ratio('  submit p99 / pass-through p99', div(submit?.p99Ms, pass?.p99Ms), { atMost: 2 }, 'x'),
     ratio('Redis time per submission (INFO commandstats, admission and bind)', extras.redisUsecPerSubmission, { atMost: 25 }, 'us'),
+    ratio('  the same with Redis on a core of its own (admission and bind alone)', extras.redisUsecAlone, { atMost: 25 }, 'us'),
     ratio('translation: added to the submission p50', submit !== undefined && translated !== undefined ? translated.p50Ms / submit.p50Ms - 1 : null, { max: 0.1 }, '%'),
     ratio('  the same by CPU (translation in process / gateway us per submission)',
       translation === undefined ? null : div(translation.translateUsPerSubmission, cpuOf(rows, 'submit')), { max: 0.1 }, '%'),
