@@ -19,7 +19,7 @@ import type {
   AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightPage, InflightRecord, Lease, Store, StoredResponse,
   StoreHealth, UpgradeFlag
 } from '../types.js'
-import { createRedisClient, type RedisClient } from './connection.js'
+import { createRedisClient, MAX_RECONNECT_DELAY_MS, type RedisClient } from './connection.js'
 import { ControlChannel } from './control-channel.js'
 import { defineScripts, type ScriptedRedis } from './scripts.js'
 import { ReplicaWait } from './replica-wait.js'
@@ -73,6 +73,8 @@ export class RedisStore implements Store {
   /** The namespace's epoch as this instance first saw it: a different one later means Redis lost its data. */
   private epoch: string | null = null
   private recovery: Promise<void> | null = null
+  /** How long a noticed loss counts as recovering for the whole namespace (see registerAgain). */
+  private readonly lossGraceMs: number
   private closed: Promise<void> | null = null
   private readonly readyPromise: Promise<void>
   private rejectReady: (err: Error) => void = () => {}
@@ -81,6 +83,9 @@ export class RedisStore implements Store {
     this.keys = storeKeys(config.namespace)
     this.log = options.logger
     this.endedRetentionSecs = options.endedRetentionSecs ?? DEFAULT_ENDED_RETENTION_SECS
+    // Every instance still connected sees the loss at its next reconnection attempt or control poll; twice
+    // the longest of those covers a loaded machine.
+    this.lossGraceMs = 2 * (MAX_RECONNECT_DELAY_MS + config.poll_interval_ms)
     const instance = options.instanceId ?? randomUUID().slice(0, 8)
     // Random per process too: a restarted instance with the same id must not reuse its predecessor's markers.
     this.markerPrefix = `in_progress:${instance}.${randomUUID().slice(0, 8)}.`
@@ -96,7 +101,7 @@ export class RedisStore implements Store {
     this.replicaWait = (config.wait_replicas ?? 0) > 0 ? new ReplicaWait(this.client, this.keys.drain, config.wait_replicas ?? 0, config.wait_timeout_ms ?? 500) : null
     this.watcher = new ControlWatcher(async () => await this.control(), config.poll_interval_ms,
       (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
-    this.controlChannel = new ControlChannel(config, `intent-gate:${instance}`, options.env, this.client, `${this.keys.prefix}control`,
+    this.controlChannel = new ControlChannel(config, `intent-gate:${instance}`, options.env, `${this.keys.prefix}control`,
       () => { this.watcher.check() }, this.log)
     this.readyPromise = new Promise((resolve, reject) => {
       this.rejectReady = reject
@@ -337,27 +342,26 @@ export class RedisStore implements Store {
   async setDrain (value: DrainSwitch | null): Promise<void> {
     const k = this.keys
     await this.call('setDrain', async () => {
-      if (value === null) await this.client.del(k.drain, k.drainStarted)
-      else unwrapMulti(await this.client.multi().set(k.drain, drainValue(value)).set(k.drainStarted, Date.now(), 'NX').exec())
+      const tx = this.client.multi()
+      if (value === null) tx.del(k.drain, k.drainStarted)
+      else tx.set(k.drain, drainValue(value)).set(k.drainStarted, Date.now(), 'NX')
+      unwrapMulti(await this.controlChannel.publishIn(tx).exec())
     })
     this.watcher.check()
-    this.controlChannel.publish()
   }
 
   async setUpgrade (value: UpgradeFlag | null): Promise<void> {
     const k = this.keys
     await this.call('setUpgrade', async () => {
-      if (value === null) await this.client.del(k.upgrade)
-      else await this.client.set(k.upgrade, JSON.stringify(value))
+      const tx = value === null ? this.client.multi().del(k.upgrade) : this.client.multi().set(k.upgrade, JSON.stringify(value))
+      unwrapMulti(await this.controlChannel.publishIn(tx).exec())
     })
     this.watcher.check()
-    this.controlChannel.publish()
   }
 
   async setActive (color: Color): Promise<void> {
-    await this.call('setActive', async () => await this.client.set(this.keys.active, color))
+    await this.call('setActive', async () => unwrapMulti(await this.controlChannel.publishIn(this.client.multi().set(this.keys.active, color)).exec()))
     this.watcher.check()
-    this.controlChannel.publish()
   }
 
   // ---- leases -----------------------------------------------------------------------------------------------
@@ -472,6 +476,10 @@ export class RedisStore implements Store {
     this.log?.error({ journaled: entries.length, forgotten: this.journal.forgotten }, 'store: Redis lost its data (the namespace epoch changed); registering this instance\'s inflight records again, drain status is unknown until done')
     if (channels.storeDataLost.hasSubscribers) channels.storeDataLost.publish({ journaled: entries.length })
     try {
+      // Only each instance knows what it admitted, and the others may not have noticed yet (a later reconnection,
+      // a paused process): the first to notice holds the whole namespace in `recovering` for as long as they
+      // need to notice and set their own marks, so no instance's count of its own records passes for the total.
+      await this.client.hsetnx(k.recovering, `loss:${String(this.epoch)}`, Date.now() + this.lossGraceMs)
       await this.client.hset(k.recovering, mark, Date.now() + RECOVERY_MARK_MS)
       if (this.lastGoodActive !== null) await this.client.set(k.active, this.lastGoodActive, 'NX')
       let registered = 0
@@ -591,11 +599,10 @@ function storedPhase (record: InflightRecord): string {
 const REGISTER_BATCH = 500
 
 /** The idempotency value a journaled record had: answered (bound) or in progress / unknown. */
-function idempotencyValue (e: JournalEntry): Buffer {
-  const fp = fingerprintArg(e.fingerprint)
+function idempotencyValue (e: JournalEntry): string {
   const state = e.response !== undefined ? 'r' : e.unknownSinceMs !== undefined ? 'u' : 'p'
   const rest = e.response ?? (state === 'p' ? 'registered-again' : '')
-  return Buffer.concat([Buffer.from(state), typeof fp === 'string' ? Buffer.from(fp) : fp, Buffer.from(rest)])
+  return state + fingerprintArg(e.fingerprint) + rest
 }
 
 function leaseValue (lease: Lease): string {

@@ -2,9 +2,9 @@
 -- unknown never counts as a new intent and is answered even while draining), then the upgrade and drain flags,
 -- then registration as inflight.
 -- An idempotency value is `<state><fingerprint><rest>`: state `p` in progress (rest: this admission's marker),
--- `u` outcome unknown, `r` answered (rest: the stored response); the fingerprint is the SHA-256 of the client's
--- canonical intent as 32 raw bytes, or 32 `-` where it is not known (then any intent matches). Values of the
--- first layout (`in_progress:...`, or a response's JSON) are still read.
+-- `u` outcome unknown, `r` answered (rest: the stored response); the fingerprint is the first 24 bytes of the
+-- SHA-256 of the client's canonical intent in base64url (32 characters), or 32 `-` where it is not known (then
+-- any intent matches). Values of the first layout (`in_progress:...`, or a response's JSON) are still read.
 -- KEYS: 1 idem:<scope>  2 inflight  3 inflight:owner  4 drain  5 drain:started  6 upgrade  7 inflight:phase
 --       8 inflight:since  9 inflight:count
 -- ARGV: 1 scope  2 record  3 owning upstream  4 idempotency TTL (s)  5 now (ms)  6 marker  7 fingerprint
