@@ -181,7 +181,7 @@ t.test('two instances, two swaps, a restart and a Sentinel failover under load: 
 
   // 4. Sentinel fails the primary over.
   await at(12_500)
-  await group.primary().cli('WAIT', '1', '1000')
+  await group.primary().replicated(`intent-gate:{${namespace}}:fence`, 1, 1000)
   note('SENTINEL FAILOVER')
   const oldPrimary = group.primary().port
   const { port } = await group.failover()

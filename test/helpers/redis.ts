@@ -45,6 +45,13 @@ export interface RedisServer {
   restart (): Promise<void>
   /** Runs `redis-cli -h 127.0.0.1 -p <port> ...args`; resolves to stdout without the trailing newline. */
   cli (...args: string[]): Promise<string>
+  /**
+   * Every write this server took so far has reached `replicas` replicas (or `timeoutMs` passed): resolves to how
+   * many acknowledged. `WAIT` counts only its own connection's writes (a fresh redis-cli's `WAIT` returns at
+   * once, whatever lags), so it writes `fenceKey` first on the same connection. On a cluster node the key must
+   * hash to a slot the node serves (use the namespace's hash tag).
+   */
+  replicated (fenceKey: string, replicas: number, timeoutMs: number): Promise<number>
   /** Stops the server and removes its dir; registered on `t.teardown` when a `t` was given. */
   dispose (): Promise<void>
 }
@@ -148,6 +155,19 @@ export async function redisCli (port: number, args: string[]): Promise<string> {
   return stdout.replace(/\n$/, '')
 }
 
+/** A write, then `WAIT`, on one connection (see RedisServer.replicated). */
+export async function replicatedFence (port: number, fenceKey: string, replicas: number, timeoutMs: number): Promise<number> {
+  const child = execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port)])
+  let stdout = ''
+  child.stdout?.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8') })
+  const exited = new Promise<number | null>((resolve, reject) => { child.on('error', reject); child.on('close', resolve) })
+  child.stdin?.end(`SET ${fenceKey} fence\nWAIT ${replicas} ${timeoutMs}\n`)
+  const code = await exited
+  const lines = stdout.trim().split('\n')
+  if (code !== 0 || lines[0] !== 'OK') throw new Error(`redis-cli on ${port}: SET ${fenceKey} answered ${JSON.stringify(stdout)}`)
+  return Number(lines[1])
+}
+
 /** Picks a free port and starts on it, retrying when another process wins the race for the port. */
 export async function spawnOnFreePort (makeArgs: (port: number) => string[], cwd: string): Promise<{ port: number, proc: RedisProcess }> {
   let lastError: unknown
@@ -202,6 +222,7 @@ export async function startRedis (t?: Teardown, opts: RedisOptions = {}): Promis
       proc = await spawnRedisProcess(serverArgs(port, dir, opts), port, dir)
     },
     cli: async (...args) => await redisCli(port, args),
+    replicated: async (fenceKey, replicas, timeoutMs) => await replicatedFence(port, fenceKey, replicas, timeoutMs),
     dispose: async () => {
       disposed = true
       await stopProcess(proc, 'SIGKILL')

@@ -116,9 +116,8 @@ export async function startSentinelGroup (t?: Teardown, options: SentinelOptions
     disposers.push(replica.dispose)
     servers.push(replica)
   }
-  // WAIT returns once every replica acknowledged the write: they are attached and in sync.
-  await first.cli('SET', 'sentinel-group:sync', '1')
-  const synced = Number(await first.cli('WAIT', String(opts.replicas), '10000'))
+  // Once every replica acknowledged a write, they are attached and in sync.
+  const synced = await first.replicated('sentinel-group:sync', opts.replicas, 10_000)
   if (synced < opts.replicas) throw new Error(`only ${synced} of ${opts.replicas} replicas synced`)
 
   const dir = await makeTempDir('sentinel')

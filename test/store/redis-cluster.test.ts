@@ -103,7 +103,7 @@ t.test("the namespace's master is SIGKILLed: fail closed, then admit on the prom
   t.same(await store.admit({ record: before, idempotencyTtlSecs: TTL }), { kind: 'admitted' })
   await store.bind(before.key, 'before-crash', { status: 202, headers: {}, body: '{}' }, TTL)
   const master = await cluster.masterOf(inflightKey)
-  t.equal(await master.cli('WAIT', '1', '5000'), '1', 'replicated before the crash')
+  t.equal(await master.replicated(`${keyPrefix(namespace)}fence`, 1, 5000), 1, 'replicated before the crash')
 
   await master.kill()
   await t.rejects(store.admit({ record: record(), idempotencyTtlSecs: TTL }), StoreUnavailableError, 'no master for the slot: fail closed')

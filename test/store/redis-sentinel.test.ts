@@ -23,7 +23,7 @@ t.test('the primary is killed: fail closed, then keep admitting on the promoted 
   t.same(await store.admit({ record: before, idempotencyTtlSecs: TTL }), { kind: 'admitted' })
   await store.bind(before.key, 'before-failover', { status: 202, headers: {}, body: '{}' }, TTL)
   const oldPrimary = group.primary()
-  t.equal(await oldPrimary.cli('WAIT', '1', '5000'), '1', 'replicated before the crash')
+  t.equal(await oldPrimary.replicated('sentinel-test:fence', 1, 5000), 1, 'replicated before the crash')
 
   const switched = group.nextSwitch()
   await oldPrimary.kill()
@@ -51,7 +51,7 @@ t.test('a planned SENTINEL FAILOVER is followed without a restart', async (t) =>
     command_timeout_ms: 500
   })
   t.same(await store.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'admitted' })
-  await group.primary().cli('WAIT', '1', '5000')
+  await group.primary().replicated('sentinel-test:fence', 1, 5000)
   const reconnected = nextReady(store)
   const { port } = await group.failover()
   await reconnected
