@@ -5,6 +5,7 @@ import t from 'tap'
 import { makeSigner } from '../../sandbox/client/index.js'
 import { startHoldGateway, startHoldWorld, statusOf, submitOnce, untilState, UPGRADE_KEY } from './helpers/hold.js'
 import { FINAL_STATES } from '../../src/coordinator/run.js'
+import { admissionAfter, lastRun, monitorRedis } from './helpers/redis-monitor.js'
 
 const FINAL = [...FINAL_STATES]
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
@@ -70,33 +71,29 @@ t.test('two instances release their held submissions within 100 ms of the upgrad
   const signer = makeSigner()
   t.equal((await submitOnce(a.proxyUrl, signer, 1)).status, 202)
 
-  // Watch, from the test itself, the upgrade key's deletion and every admission (HSET of the inflight hash, done by
-  // the admission script): keyspace notifications on this test's own Redis, one subscriber, one clock.
-  await w.redis.cli('CONFIG', 'SET', 'notify-keyspace-events', 'Kgh')
-  const { Redis } = await import('ioredis')
-  const sub = new Redis(w.redis.url)
-  t.teardown(() => { sub.disconnect() })
-  let deletedAt = NaN
-  const admittedAt: number[] = []
-  sub.on('message', (channel: string, event: string) => {
-    if (channel.endsWith(':upgrade') && event === 'del') deletedAt = performance.now()
-    if (channel.endsWith(':inflight') && event === 'hset') admittedAt.push(performance.now())
-  })
-  await sub.subscribe(`__keyspace@0__:${UPGRADE_KEY}`, `__keyspace@0__:${UPGRADE_KEY.replace(/upgrade$/, 'inflight')}`)
-
+  // The key's deletion and each held submission's admission, timed by Redis as it ran them (MONITOR): one clock,
+  // and none of the test's own scheduling in it. (Timed by this process as it read keyspace notifications, a
+  // loaded machine added the test's own lateness: 33 ms for what Redis had run 22 ms after the deletion.)
+  const monitor = await monitorRedis(t, w.redis.url)
   t.equal((await a.admin('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green' })).status, 202)
   await untilState(statusOf(a), ['draining'])
   await sleep(1100) // both instances' polls have seen the flag by now (or they would be refused, not held)
-  const held = await Promise.all([1, 2, 3, 4, 5, 6].map(async (n) => await submitOnce(n % 2 === 0 ? a.proxyUrl : b.proxyUrl, signer, 100 + n)))
+  const nonces = [101, 102, 103, 104, 105, 106]
+  const via = (n: number): 'a' | 'b' => n % 2 === 0 ? 'a' : 'b'
+  const held = await Promise.all(nonces.map(async (n) => await submitOnce(via(n) === 'a' ? a.proxyUrl : b.proxyUrl, signer, n)))
   const done = await untilState(statusOf(a), FINAL)
   t.equal(done.state, 'completed', done.error ?? '')
-  t.ok(Number.isFinite(deletedAt), 'the key deletion was seen')
   t.same(held.map((s) => s.status), [202, 202, 202, 202, 202, 202], 'every held submission was admitted')
-  const released = admittedAt.filter((at) => at > deletedAt).map((at) => at - deletedAt)
-  t.equal(released.length, 6, 'six admissions after the deletion, one per held submission')
-  t.comment(`admitted after the key's deletion: ${released.map((l) => l.toFixed(1)).join(', ')} ms; answered after: ${held.map((s) => (s.endedAt - deletedAt).toFixed(0)).join(', ')} ms (the sample service's own answer time included)`)
-  // The release is the admission seen in Redis: it includes the PUBLISH, the message reaching both instances, their
-  // control re-read and the admission script, all on loopback (a few ms). The rest of the 100 ms is for a busy
-  // machine's event-loop delays; a poll (1 s here) could not release them in time.
-  for (const lag of released) t.ok(lag < 100, `released ${lag.toFixed(1)} ms after the deletion`)
+  const deletedAt = lastRun(monitor.commands, 'del', UPGRADE_KEY)
+  t.ok(Number.isFinite(deletedAt), 'the key deletion was seen')
+  for (const n of nonces) t.ok(admissionAfter(monitor.commands, n, -Infinity) < deletedAt, `${n} was tried (and held) before the deletion`)
+  const released = nonces.map((n) => ({ n, on: via(n), lag: admissionAfter(monitor.commands, n, deletedAt) - deletedAt }))
+  const answered = held.map((s) => performance.timeOrigin + s.endedAt - deletedAt)
+  t.comment(`admitted after the key's deletion (Redis' clock): ${released.map((r) => `${r.on} ${r.lag.toFixed(1)}`).join(', ')} ms; ` +
+    `answered after (this process's clock, the sample service's own answer included): ${answered.map((l) => l.toFixed(0)).join(', ')} ms`)
+  // What is timed is all the gateway's: the PUBLISH (in the same MULTI as the DEL), the message reaching each
+  // instance, its control re-read and the admission script (3 to 18 ms on this 2-core machine with two busy loops
+  // beside it). The issue's 100 ms leaves the rest for a busy machine's scheduling of the gateways;
+  // a poll (1 s here) could not release them in time.
+  for (const r of released) t.ok(r.lag >= 0 && r.lag < 100, `${r.n} released on ${r.on} ${r.lag.toFixed(1)} ms after the deletion`)
 })

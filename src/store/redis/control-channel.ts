@@ -1,9 +1,9 @@
 /**
  * Control changes pushed between instances: Redis pub/sub beside the poll. Whenever this gateway writes a control
- * key (the coordinator setting or clearing `upgrade`, the admin API's drain or swap), it PUBLISHes one message on
- * the namespace's own channel `intent-gate:{<ns>}:control`; every instance SUBSCRIBEs to it on a connection of
- * its own and re-reads the control state at once, so submissions held during an upgrade are released within one
- * round trip of the key's removal instead of a poll interval later.
+ * key (the coordinator setting or clearing `upgrade`, the admin API's drain or swap), the same MULTI PUBLISHes
+ * one message on the namespace's own channel `intent-gate:{<ns>}:control`; every instance SUBSCRIBEs to it on a
+ * connection of its own and re-reads the control state at once, so submissions held during an upgrade are released
+ * within one round trip of the key's removal instead of a poll interval later.
  *
  * Why pub/sub and not keyspace notifications: they need `notify-keyspace-events` in the server's configuration
  * (managed Redis often forbids CONFIG SET, and a Cluster delivers them only on the node owning the key), while a
@@ -11,6 +11,7 @@
  * nothing; the poll (`redis.poll_interval_ms`) still sees it. A message lost while the subscriber reconnects is
  * made up for by a re-read on every (re)subscription, and by the poll.
  */
+import type { ChainableCommander } from 'ioredis'
 import type { Config } from '../../config/schema.js'
 import type { StoreLogger } from '../options.js'
 import { createRedisClient, type RedisClient } from './connection.js'
@@ -23,7 +24,6 @@ export class ControlChannel {
     config: Config['redis'],
     connectionName: string,
     env: Record<string, string | undefined> | undefined,
-    private readonly publisher: RedisClient,
     readonly channel: string,
     onChange: () => void,
     private readonly log: StoreLogger | undefined
@@ -39,10 +39,14 @@ export class ControlChannel {
     this.subscriber.connect().catch(() => {})
   }
 
-  /** Tells every instance to re-read the control state now. Best effort: the poll catches up after a failure. */
-  publish (): void {
-    if (this.closed || this.publisher.status !== 'ready') return
-    this.publisher.publish(this.channel, 'changed').catch(() => {})
+  /**
+   * Adds the PUBLISH to the transaction that writes a control key, so Redis sends the message the moment the key
+   * changes: not one round trip later (the writer reading the write's reply, then sending PUBLISH), and never
+   * lost to a writer that stops between the two. Subscribers read after the message, so they see the write.
+   */
+  publishIn<T extends ChainableCommander> (tx: T): T {
+    tx.publish(this.channel, 'changed')
+    return tx
   }
 
   async close (): Promise<void> {
