@@ -54,11 +54,18 @@ export class ControlWatcher {
       return await this.checking
     }
     this.checking = (async () => {
-      do {
-        this.again = false
-        await this.readOnce()
-      } while (this.again && !this.closed)
-    })().finally(() => { this.checking = null })
+      try {
+        do {
+          this.again = false
+          await this.readOnce()
+        } while (this.again && !this.closed)
+      } finally {
+        // Cleared in the same step as the loop's last `again` test: a `.finally()` on the loop's promise ran a few
+        // microtasks later, and a check() in between set `again` on a loop already over, so that change was never
+        // read (the embedded store, which has no poll, then missed a rolled-back upgrade's end until the next write).
+        this.checking = null
+      }
+    })()
     return await this.checking
   }
 
