@@ -24,9 +24,12 @@ export type RedisClient = Redis | Cluster
 /** How often a Cluster client re-reads the slot map, so a failover is followed even without a redirect. */
 const SLOTS_REFRESH_MS = 1000
 
+/** The longest wait between two reconnection attempts. */
+export const MAX_RECONNECT_DELAY_MS = 1000
+
 /** 50 ms, 100 ms, 200 ms ... at most 1 s between attempts, forever. */
 export function reconnectDelay (attempt: number): number {
-  return Math.min(50 * 2 ** Math.min(attempt, 10), 1000)
+  return Math.min(50 * 2 ** Math.min(attempt, 10), MAX_RECONNECT_DELAY_MS)
 }
 
 function parseHostPort (entry: string): { host: string, port: number } {

@@ -314,7 +314,11 @@ export class RedisStore implements Store {
 
   async recovering (): Promise<boolean> {
     if (this.recovery !== null) return true
-    const marks = await this.call('recovering', async () => await this.client.hgetall(this.keys.recovering))
+    const k = this.keys
+    const [marks, epoch] = await this.call('recovering', async () => await Promise.all([this.client.hgetall(k.recovering), this.client.get(k.epoch)]))
+    // A loss this instance has not handled yet (just reconnected, its epoch check still on the way), or began
+    // handling while these reads were out: the count read beside this one may have seen an empty namespace.
+    if ((this.epoch !== null && epoch !== this.epoch) || this.recovery !== null) return true
     const now = Date.now()
     return Object.values(marks).some((until) => Number(until) > now)
   }
