@@ -66,7 +66,7 @@ export async function runDemo (o: DemoOptions): Promise<number> {
 
     if (o.withUpgrade && world.chain !== null && world.green !== null) {
       say.stage('Upgrade under live traffic')
-      await upgradeStage(c, { chain: world.chain, green: world.green, broken: o.brokenGreen === true })
+      await upgradeStage(c, { chain: world.chain, blue: world.blue, green: world.green, broken: o.brokenGreen === true })
     }
 
     say.stage('Summary')

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { UpgradeStatusBody } from '../admin/routes/upgrade.js'
 import { FINAL_STATES } from '../coordinator/run.js'
 import type { ChainInfo } from './gateway-config.js'
+import { checkRolledBack } from './rollback-check.js'
 import { refusals, watchTraffic, type StageContext } from './stage-context.js'
 import { STAGE_TIMEOUT_MS } from './timings.js'
 import type { SampleService } from './world.js'
@@ -46,6 +47,7 @@ const DRAIN_TIMEOUT_SECS = 10
 
 export interface UpgradeWorld {
   chain: ChainInfo
+  blue: SampleService
   green: SampleService
   /** `--broken-green`: green fails every intent once it serves; the verifying phase must roll it back. */
   broken?: boolean
@@ -99,19 +101,20 @@ export async function upgradeStage (c: StageContext, w: UpgradeWorld): Promise<v
     p.phase,
     `${p.ended_at === null ? 'running' : `${(p.ended_at - p.started_at).toFixed(2)} s`}  ${p.outcome ?? ''}${p.detail === undefined ? '' : `  ${p.detail}`}`
   ] as const))
+  // What the upgrade asked for; after a rollback none of it stands.
+  const undone = status.state === 'rolled_back' ? ', rolled back' : ''
   say.figures([
     ['result', status.state + (status.error === null ? '' : `: ${status.error}`)],
-    ['protocol version', `${status.from_version ?? '?'} -> ${status.target_version ?? '?'}`],
-    ['active upstream', status.swap === null ? '-' : `${status.swap.from} -> ${status.swap.to}`],
-    ['settlement contract', status.contract === null ? '-' : `code ${w.chain.code_ids['1.0'] ?? '?'} -> ${status.contract.code_id}`],
+    ['protocol version', `${status.from_version ?? '?'} -> ${status.target_version ?? '?'}${undone}`],
+    ['active upstream', status.swap === null ? '-' : `${status.swap.from} -> ${status.swap.to}${undone}`],
+    ['settlement contract', status.contract === null ? '-' : `code ${w.chain.code_ids['1.0'] ?? '?'} -> ${status.contract.code_id}${undone}`],
     ['checkpoint', status.checkpoint_id ?? '-'],
     ['clients held', held(before, traffic.figures(), metricsBefore, await admin.get<string>('/metrics'))]
   ])
   if (w.broken === true) {
-    const verifying = status.phases.find((p) => p.phase === 'verifying')
-    if (status.state !== 'rolled_back' || verifying?.outcome !== 'failed') c.problems.push(`the broken green was not rolled back by the verifying phase (state ${status.state}, verifying ${verifying?.outcome ?? 'absent'})`)
-    else say.say('The verifying phase saw green fail and rolled the upgrade back: blue serves again, the contract is back on its 1.0 code.')
+    // Fixed first, so that green getting nothing new afterwards is the gateway's doing, not green's refusals.
     await fixGreen(w.green)
+    await checkRolledBack(c, status, { blue: w.blue, green: w.green })
     return
   }
   if (status.state !== 'completed') {
