@@ -23,7 +23,7 @@ import { createRedisClient, MAX_RECONNECT_DELAY_MS, type RedisClient } from './c
 import { ControlChannel } from './control-channel.js'
 import { defineScripts, type ScriptedRedis } from './scripts.js'
 import { ReplicaWait } from './replica-wait.js'
-import { migrateLayout } from './layout.js'
+import { LAYOUT_VERSION, migrateLayout } from './layout.js'
 import { AdmissionJournal, type JournalEntry } from './admission-journal.js'
 import { RepairQueue } from './repair-queue.js'
 import { isConnectivityError, neverSent } from './redis-errors.js'
@@ -111,7 +111,8 @@ export class RedisStore implements Store {
         const first = !this.connectedOnce
         this.connectedOnce = true
         // Every (re)connection checks the key layout: a Redis that came back empty or from an older gateway's data.
-        this.checkEpoch().then(async () => await migrateLayout(this.client, this.keys)).then((report) => {
+        // After a loss the namespace holds only what instances of this layout register again (registerAgain).
+        this.checkEpoch().then(async (lost) => lost ? null : await migrateLayout(this.client, this.keys)).then((report) => {
           if (report !== null && report.records > 0) this.log?.info(report, 'store: inflight records brought to key layout 2 (owner-scoped keys, counters)')
         }, (err: unknown) => {
           this.log?.error({ err }, 'store: cannot bring the namespace to key layout 2; admissions still work, counts may be off until it succeeds')
@@ -461,16 +462,18 @@ export class RedisStore implements Store {
    * Every connection compares the namespace's epoch with the one this instance first saw. A Redis restarted
    * without persistence, failed over to an empty replica or flushed has none (or a newer one, set by another
    * instance that noticed first): the loss is reported and this instance's journal registered again.
+   * Resolves to true when it noticed a loss.
    */
-  private async checkEpoch (): Promise<void> {
+  private async checkEpoch (): Promise<boolean> {
     const k = this.keys
     const candidate = randomUUID()
     const previous = await this.client.set(k.epoch, candidate, 'NX', 'GET')
     const current = previous ?? candidate
     const known = this.epoch
     this.epoch = current
-    if (known === null || known === current) return
+    if (known === null || known === current) return false
     this.recovery ??= this.registerAgain().finally(() => { this.recovery = null })
+    return true
   }
 
   private async registerAgain (): Promise<void> {
@@ -484,6 +487,10 @@ export class RedisStore implements Store {
       // a paused process): the first to notice holds the whole namespace in `recovering` for as long as they
       // need to notice and set their own marks, so no instance's count of its own records passes for the total.
       await this.client.hsetnx(k.recovering, `loss:${String(this.epoch)}`, Date.now() + this.lossGraceMs)
+      // The layout key went with the data. Missing, the next connection's layout migration would rebuild the
+      // admission-time index and the counters from a snapshot while records are being written, and drop those
+      // written in between: invisible to the reconciler, never ended, the drain stuck above zero.
+      await this.client.set(k.layout, LAYOUT_VERSION)
       await this.client.hset(k.recovering, mark, Date.now() + RECOVERY_MARK_MS)
       if (this.lastGoodActive !== null) await this.client.set(k.active, this.lastGoodActive, 'NX')
       let registered = 0
