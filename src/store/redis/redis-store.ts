@@ -439,8 +439,8 @@ export class RedisStore implements Store {
     this.closed ??= (async () => {
       this.rejectReady(new StoreUnavailableError('store closed before Redis answered'))
       this.watcher.close()
+      this.repairs.close() // before the first await: no replay starts once closing began
       await this.controlChannel.close()
-      this.repairs.close()
       try {
         if (this.client.status === 'ready') await this.client.quit()
       } catch {
