@@ -56,6 +56,24 @@ async function upgradeStatus (gw: GatewayProcess): Promise<UpgradeStatusBody> {
   return r.body
 }
 
+/** What each gateway says when a step fails: its drain status and its last warnings and errors (for the cause). */
+async function describeGateways (instances: Array<GatewayProcess | null>): Promise<string[]> {
+  const lines: string[] = []
+  for (const [i, gw] of instances.entries()) {
+    if (gw === null) continue
+    const name = i === 0 ? 'a' : 'b'
+    try {
+      const drain = await admin(gw, 'GET', '/admin/drain/status')
+      lines.push(`gateway ${name}: drain status ${drain.status} ${JSON.stringify(drain.body).slice(0, 300)}`)
+    } catch (err) {
+      lines.push(`gateway ${name}: drain status unreadable: ${(err as Error).message}`)
+    }
+    const logged = `${gw.stdout()}\n${gw.stderr()}`.split('\n').filter((l) => /"level":(40|50|60)/.test(l))
+    for (const l of logged.slice(-8)) lines.push(`gateway ${name} logged: ${l.slice(0, 400)}`)
+  }
+  return lines
+}
+
 export async function runChaos (options: ChaosOptions): Promise<Figures> {
   const log = options.log ?? (() => {})
   const t = new Teardowns()
@@ -100,6 +118,7 @@ export async function runChaos (options: ChaosOptions): Promise<Figures> {
       } catch (err) {
         stepsFailed++
         note(`FAILED: ${what}: ${(err as Error).message.slice(0, 300)}`)
+        for (const line of await describeGateways(instances)) log(`chaos:   ${line}`)
       }
     }
 

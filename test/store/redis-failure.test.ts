@@ -147,3 +147,20 @@ t.test('a bind for a key this instance never admitted does not invent a record',
   t.equal(await store.inflightCount(), 0)
   t.equal(await store.inflightById('ghost'), null)
 })
+
+t.test('a client ioredis ended without the store closing it connects again, and the store recovers', async (t) => {
+  // ioredis ends a Sentinel client for good when a failover notice lands during a reconnection (see
+  // keepConnecting in src/store/redis/connection.ts). The race itself cannot be timed from outside: this ends the
+  // client the way it leaves it (status `end`, the store not closed) and checks the store comes back.
+  const redis = await startRedis(t)
+  const store = await redisStore(t, redisConfig(redis.url, freshNamespace()))
+  const client = store.redis
+  const back = nextReady(store)
+  client.disconnect()
+  await t.rejects(store.admit({ record: record(), idempotencyTtlSecs: TTL }), StoreUnavailableError, 'fails closed meanwhile')
+  t.equal(store.health(), 'unavailable')
+  await back
+  t.equal(client.status, 'ready')
+  t.same(await store.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'admitted' })
+  t.equal(store.health(), 'ready')
+})

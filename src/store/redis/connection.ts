@@ -114,6 +114,26 @@ export function clusterOptions (config: Config['redis'], connectionName: string,
   }
 }
 
+/**
+ * Reconnects a client that ioredis gave up on although nobody closed it, and returns how to stop doing so.
+ * ioredis ends a Sentinel client for good when the previous connection's failover detector hears
+ * `+switch-master` while a reconnection is asking the sentinels for the new primary: the connector is
+ * disconnected under the pending connect, which then fails with "Connection is closed." and sets the status to
+ * `end`, where no retry strategy applies (ioredis 5.11, SentinelConnector.connect and Redis._connect). A primary
+ * that crashes and is failed over makes exactly that race likely; the chaos run hit it in 2 of 3 runs under load,
+ * and the instance then answered 503 until restarted. Our own close() sets `closing` first, so it is not undone.
+ */
+export function keepConnecting (client: RedisClient, closing: () => boolean, onEnded: () => void): void {
+  client.on('end', () => {
+    if (closing()) return
+    onEnded()
+    const timer = setTimeout(() => {
+      if (!closing() && client.status === 'end') client.connect().catch(() => {})
+    }, MAX_RECONNECT_DELAY_MS)
+    timer.unref()
+  })
+}
+
 export function createRedisClient (config: Config['redis'], connectionName: string, env: Record<string, string | undefined> = process.env): RedisClient {
   if (config.cluster_nodes !== undefined) {
     const cluster = new Cluster(config.cluster_nodes.map(parseHostPort), clusterOptions(config, connectionName, env))

@@ -14,7 +14,7 @@
 import type { ChainableCommander } from 'ioredis'
 import type { Config } from '../../config/schema.js'
 import type { StoreLogger } from '../options.js'
-import { createRedisClient, type RedisClient } from './connection.js'
+import { createRedisClient, keepConnecting, type RedisClient } from './connection.js'
 
 export class ControlChannel {
   private readonly subscriber: RedisClient
@@ -36,6 +36,7 @@ export class ControlChannel {
         if (!this.closed) this.log?.warn({ err }, 'store: cannot subscribe to the control channel; relying on the poll')
       })
     })
+    keepConnecting(this.subscriber, () => this.closed, () => {})
     this.subscriber.connect().catch(() => {})
   }
 

@@ -19,7 +19,7 @@ import type {
   AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightPage, InflightRecord, Lease, Store, StoredResponse,
   StoreHealth, UpgradeFlag
 } from '../types.js'
-import { createRedisClient, MAX_RECONNECT_DELAY_MS, type RedisClient } from './connection.js'
+import { createRedisClient, keepConnecting, MAX_RECONNECT_DELAY_MS, type RedisClient } from './connection.js'
 import { ControlChannel } from './control-channel.js'
 import { defineScripts, type ScriptedRedis } from './scripts.js'
 import { ReplicaWait } from './replica-wait.js'
@@ -130,6 +130,8 @@ export class RedisStore implements Store {
       if (this.connectedOnce && !this.failing && this.closed === null) this.log?.warn({}, 'store: Redis connection lost; failing closed until it returns')
       this.failing = true
     })
+    keepConnecting(this.client, () => this.closed !== null,
+      () => { this.log?.warn({}, 'store: the Redis client gave up reconnecting (an ioredis failover race); connecting again') })
     this.client.connect().catch(() => {})
   }
 
