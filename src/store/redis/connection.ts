@@ -115,7 +115,7 @@ export function clusterOptions (config: Config['redis'], connectionName: string,
 }
 
 /**
- * Reconnects a client that ioredis gave up on although nobody closed it, and returns how to stop doing so.
+ * Reconnects a client that ioredis gave up on although nobody closed it (`closing()` false), a second later.
  * ioredis ends a Sentinel client for good when the previous connection's failover detector hears
  * `+switch-master` while a reconnection is asking the sentinels for the new primary: the connector is
  * disconnected under the pending connect, which then fails with "Connection is closed." and sets the status to
