@@ -75,8 +75,10 @@ function lazyIntent (record: InflightRecord, payload: string): void {
   })
 }
 
-/** `unknown:<ms>` as stored → phase `unknown` and when it became so. */
-/** No stored phase: `accepted` once bound (the common bind writes none, bind.lua), `submitting` before. */
+/**
+ * The stored phase: `unknown:<ms>` → `unknown` and when it became so; none → `accepted` once bound (the common
+ * bind writes none, bind.lua), `submitting` before.
+ */
 function phaseOf (stored: string | null, bound: boolean): Pick<InflightRecord, 'phase' | 'unknown_since_ms'> {
   if (stored === null || stored === '') return { phase: bound ? 'accepted' : 'submitting' }
   if (stored.startsWith('unknown')) {
@@ -130,7 +132,7 @@ export function decodeEnded (stored: string): EndedIntent {
 
 /**
  * `<upstream> <version> <upstream_version> <status>[ <ended at, s>]` (compact: it is kept for the whole
- * retention), or the first layout's JSON. `endedAtSecs` is null where the entry does not say.
+ * retention), or the first layout's JSON. The end time is read by endedAtSecsOf.
  */
 export function decodeEndedRoute (stored: string): EndedRoute {
   if (stored.startsWith('{')) return JSON.parse(stored) as EndedRoute
