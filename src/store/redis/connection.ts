@@ -56,6 +56,12 @@ export function redisPassword (config: Config['redis'], env: Record<string, stri
   return password
 }
 
+/**
+ * The scripts the store sends by group commit (./submission-scripts.ts): a group is one write already, and the
+ * auto-pipeline would hold it for one more event-loop turn.
+ */
+const GROUPED_SCRIPTS = ['igAdmit', 'igBind']
+
 export function redisOptions (config: Config['redis'], connectionName: string, env: Record<string, string | undefined> = process.env): RedisOptions {
   const base: RedisOptions = {
     connectionName,
@@ -67,7 +73,8 @@ export function redisOptions (config: Config['redis'], connectionName: string, e
     retryStrategy: reconnectDelay,
     reconnectOnError: (err) => err.message.startsWith('READONLY') ? 1 : false,
     lazyConnect: true,
-    enableAutoPipelining: true
+    enableAutoPipelining: true,
+    autoPipeliningIgnoredCommands: GROUPED_SCRIPTS
   }
   const tls = tlsOptions(config)
   if (tls !== undefined) base.tls = tls
@@ -98,6 +105,7 @@ export function clusterOptions (config: Config['redis'], connectionName: string,
     enableOfflineQueue: false,
     enableReadyCheck: true,
     enableAutoPipelining: true,
+    autoPipeliningIgnoredCommands: GROUPED_SCRIPTS,
     lazyConnect: true,
     clusterRetryStrategy: reconnectDelay,
     // A command refused with MOVED, ASK or TRYAGAIN never ran: following the redirect is safe.

@@ -1,6 +1,7 @@
 /**
  * The Redis store: shared state for every gateway instance of one namespace. Admission, binding, release and
- * completion are Lua scripts (one round trip each); the operator keys are polled by one timer per instance.
+ * completion are Lua scripts (one round trip each; the admissions, and the binds, of one event-loop turn share
+ * theirs: ./submission-scripts.ts); the operator keys are polled by one timer per instance.
  * While Redis cannot answer, every call fails at once with StoreUnavailableError (the gateway fails closed) and
  * the store heals by itself when Redis returns. Writes that record what already happened upstream (bind,
  * release, complete) and the clean-up of an admission whose answer was lost are replayed in order on reconnect,
@@ -28,6 +29,7 @@ import { AdmissionJournal, type JournalEntry } from './admission-journal.js'
 import { RepairQueue } from './repair-queue.js'
 import { isConnectivityError, neverSent } from './redis-errors.js'
 import { fingerprintArg, NO_FINGERPRINT_RAW } from './fingerprint-arg.js'
+import { SubmissionScripts, type AdmitReply } from './submission-scripts.js'
 
 /** A write to replay once Redis is back. */
 type Repair =
@@ -54,6 +56,8 @@ export class RedisStore implements Store {
   readonly kind = 'redis' as const
   private readonly client: ScriptedRedis
   private readonly keys: StoreKeys
+  /** Admission and bind, by group commit (./submission-scripts.ts). */
+  private readonly scripts: SubmissionScripts
   private readonly watcher: ControlWatcher
   /** Pub/sub beside the poll: control writes reach every instance within a round trip (./control-channel.ts). */
   private readonly controlChannel: ControlChannel
@@ -90,6 +94,7 @@ export class RedisStore implements Store {
     // Random per process too: a restarted instance with the same id must not reuse its predecessor's markers.
     this.markerPrefix = `in_progress:${instance}.${randomUUID().slice(0, 8)}.`
     this.client = defineScripts(createRedisClient(config, `intent-gate:${instance}`, options.env))
+    this.scripts = new SubmissionScripts(this.client, this.keys)
     this.repairs = new RepairQueue<Repair>({
       apply: async (repair) => await this.apply(repair),
       connected: () => this.client.status === 'ready' && this.closed === null,
@@ -140,14 +145,19 @@ export class RedisStore implements Store {
   async admit (req: AdmitRequest): Promise<AdmitResult> {
     const record = req.record
     checkRecord(record)
-    const k = this.keys
     const marker = this.markerPrefix + String(++this.admissions)
     const json = encodeRecord(record)
-    let reply: Array<string | null>
+    let reply: AdmitReply
     try {
-      reply = await this.client.igAdmit(k.idem(record.key), k.inflight, k.inflightOwner, k.drain, k.drainStarted, k.upgrade,
-        k.inflightPhase, k.inflightSince, k.inflightCount,
-        record.key, json, record.upstream, req.idempotencyTtlSecs, record.created_at_ms, marker, fingerprintArg(record.fingerprint))
+      reply = await this.scripts.admit({
+        scope: record.key,
+        record: json,
+        upstream: record.upstream,
+        ttlSecs: req.idempotencyTtlSecs,
+        nowMs: record.created_at_ms,
+        marker,
+        fingerprint: fingerprintArg(record.fingerprint)
+      })
       this.failing = false
     } catch (err) {
       // The answer was lost, not necessarily the admission: undo it (only if still ours) once Redis is back.
@@ -541,10 +551,17 @@ export class RedisStore implements Store {
         return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
           k.inflightSince, k.inflightCount, repair.key, '', 0, repair.marker, NO_FINGERPRINT_RAW)
       case 'bind': {
-        const bind = async (record: Submitting | undefined): Promise<number> => await this.client.igBind(
-          k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount,
-          repair.key, repair.id, repair.response, repair.ttl, repair.phase, record?.json ?? '', record?.upstream ?? '',
-          fingerprintArg(record?.fingerprint), record?.createdAtMs ?? '')
+        const bind = async (record: Submitting | undefined): Promise<number> => await this.scripts.bind({
+          scope: repair.key,
+          id: repair.id,
+          response: repair.response,
+          ttlSecs: repair.ttl,
+          phase: repair.phase,
+          record: record?.json ?? '',
+          upstream: record?.upstream ?? '',
+          fingerprint: fingerprintArg(record?.fingerprint),
+          admittedAtMs: record?.createdAtMs ?? ''
+        })
         // The record travels again only in the rare case it went missing (see bind.lua).
         const bound = await bind(undefined)
         if (bound !== 0 || repair.record === undefined) return bound

@@ -13,8 +13,10 @@ type Arg = string | number | Buffer
 
 /** The scripts as client methods: keys first, then arguments (counts per script below). */
 export interface ScriptCommands {
-  igAdmit (...args: Arg[]): Promise<string[]>
-  igBind (...args: Arg[]): Promise<number>
+  /** Variadic keys (a group: ./submission-scripts.ts); one reply per admission. */
+  igAdmit (...args: Arg[]): Promise<Array<Array<string | null>>>
+  /** Variadic keys (a group: ./submission-scripts.ts); one reply per bind. */
+  igBind (...args: Arg[]): Promise<number[]>
   igRelease (...args: Arg[]): Promise<number>
   igMarkUnknown (...args: Arg[]): Promise<number>
   igReregister (...args: Arg[]): Promise<number>
@@ -33,8 +35,8 @@ export interface ScriptCommands {
 export type ScriptedRedis = RedisClient & ScriptCommands
 
 const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number | null]> = [
-  ['igAdmit', 'admit', 9],
-  ['igBind', 'bind', 8],
+  ['igAdmit', 'admit', null],
+  ['igBind', 'bind', null],
   ['igRelease', 'release', 8],
   ['igMarkUnknown', 'mark_unknown', 4],
   ['igReregister', 'reregister', 8],

@@ -1,0 +1,69 @@
+/**
+ * The two scripts every submission runs, admission and bind, sent by group commit (./group-commit.ts): the
+ * admissions (binds) one instance asks for in one event-loop turn are one EVALSHA, keys shared by all of them
+ * named once. What a caller gets back is what a call of its own would have given.
+ */
+import type { StoreKeys } from '../keys.js'
+import { GroupCommit } from './group-commit.js'
+import type { ScriptedRedis } from './scripts.js'
+
+/** At most this many admissions (binds) in one script call (a script holds Redis for its run: ~10 µs each). */
+export const GROUP_MAX_ITEMS = 128
+
+export interface AdmitItem {
+  scope: string
+  record: string
+  upstream: string
+  ttlSecs: number
+  nowMs: number
+  marker: string
+  fingerprint: string
+}
+
+export interface BindItem {
+  scope: string
+  id: string
+  response: string
+  ttlSecs: number
+  phase: string
+  /** The record again, or '' (see bind.lua). */
+  record: string
+  upstream: string
+  fingerprint: string
+  admittedAtMs: number | ''
+}
+
+/** admit.lua's reply for one admission: the kind, then what it carries. */
+export type AdmitReply = Array<string | null>
+
+export class SubmissionScripts {
+  private readonly admits: GroupCommit<AdmitItem, AdmitReply>
+  private readonly binds: GroupCommit<BindItem, number>
+
+  constructor (client: ScriptedRedis, keys: StoreKeys) {
+    const admitKeys = [keys.inflight, keys.inflightOwner, keys.drain, keys.drainStarted, keys.upgrade, keys.inflightPhase, keys.inflightSince, keys.inflightCount]
+    const bindKeys = [keys.inflight, keys.inflightOwner, keys.inflightPhase, keys.inflightBound, keys.inflightIds, keys.inflightSince, keys.inflightCount]
+    this.admits = new GroupCommit(async (items) => {
+      const args: Array<string | number> = [admitKeys.length + items.length, ...admitKeys]
+      for (const item of items) args.push(keys.idem(item.scope))
+      for (const item of items) args.push(item.scope, item.record, item.upstream, item.ttlSecs, item.nowMs, item.marker, item.fingerprint)
+      return await client.igAdmit(...args)
+    }, GROUP_MAX_ITEMS)
+    this.binds = new GroupCommit(async (items) => {
+      const args: Array<string | number> = [bindKeys.length + items.length, ...bindKeys]
+      for (const item of items) args.push(keys.idem(item.scope))
+      for (const item of items) {
+        args.push(item.scope, item.id, item.response, item.ttlSecs, item.phase, item.record, item.upstream, item.fingerprint, item.admittedAtMs)
+      }
+      return await client.igBind(...args)
+    }, GROUP_MAX_ITEMS)
+  }
+
+  async admit (item: AdmitItem): Promise<AdmitReply> {
+    return await this.admits.call(item)
+  }
+
+  async bind (item: BindItem): Promise<number> {
+    return await this.binds.call(item)
+  }
+}
