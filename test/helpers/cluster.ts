@@ -63,6 +63,9 @@ export async function startCluster (t?: Teardown, options: ClusterOptions = {}):
         '--cluster-node-timeout', String(nodeTimeoutMs),
         // A replica that lagged may still take over: the test decides what may be lost (wait_replicas).
         '--cluster-replica-validity-factor', '0',
+        // Redis 7 holds a replica's first full sync 5 s for more replicas to join it (diskless sync); until then
+        // `WAIT 1` answers 0 and every wait_replicas admission is refused. One replica per master: start at once.
+        '--repl-diskless-sync-delay', '0',
         ...(options.args ?? [])
       ]
     }))
@@ -118,6 +121,18 @@ export async function startCluster (t?: Teardown, options: ClusterOptions = {}):
     const until = Date.now() + 30_000
     while (!(await node.cli('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
       if (Date.now() > until) throw new Error(`cluster node ${node.port} never reached cluster_state:ok`)
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+    }
+  }
+  // ... and every master's replica must be in sync: a test of durable admissions (WAIT) starts from there.
+  for (const node of servers) {
+    const until = Date.now() + 30_000
+    for (;;) {
+      const replication = await node.cli('INFO', 'replication')
+      if (!replication.includes('role:master')) break
+      const replicas = [...replication.matchAll(/^slave\d+:.*state=(\w+)/gm)].map((m) => m[1])
+      if (replicas.length > 0 && replicas.every((state) => state === 'online')) break
+      if (Date.now() > until) throw new Error(`cluster node ${node.port}: its replica never came online (${replicas.join(', ') || 'none'})`)
       await new Promise((resolve) => setTimeout(resolve, POLL_MS))
     }
   }
