@@ -3,7 +3,7 @@
  * redis-cli. Everything lives under `intent-gate:{<ns>}:` (one hash slot per namespace, so Redis Cluster and
  * multi-key Lua scripts work). `drain`, `active` and `upgrade` are the operators' (INTERFACE section 4).
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 export function keyPrefix (namespace: string): string {
   return `intent-gate:{${namespace}}:`
@@ -86,7 +86,7 @@ export function storeKeys (namespace: string): StoreKeys {
     ended: `${p}ended`,
     endedId: (id) => `${p}ended:id:${id}`,
     endedIds: (bucket) => `${p}ended:ids:${bucket}`,
-    idem: (scope) => `${p}i:${createHash('sha256').update(scope).digest('base64url').slice(0, 22)}`,
+    idem: (scope) => `${p}i:${hash('sha256', scope, 'base64url').slice(0, 22)}`,
     legacyIdem: (key) => `${p}idem:${key}`,
     lease: (name) => `${p}lease:${name}`,
     leaseFence: (name) => `${p}lease:${name}:fence`,

@@ -137,3 +137,21 @@ t.test(`a burst of more than ${GROUP_MAX_ITEMS} admissions goes out in full grou
   t.equal(await scriptCalls(), 3, 'two full groups and the rest')
   t.equal(await store.inflightCount(), records.length + 1)
 })
+
+t.test('binds in one group: an id given to two keys is counted once; an id whose key ended is taken over', async (t) => {
+  const store = await redisStore(t, redisConfig(redis.url, freshNamespace()))
+  const [first, second, third] = [record(), record(), record()]
+  for (const rec of [first, second, third]) await store.admit({ record: rec, idempotencyTtlSecs: 60 })
+  const ended = record()
+  await store.admit({ record: ended, idempotencyTtlSecs: 60 })
+  await store.bind(ended.key, 'reused', accepted('reused'), 60)
+  await store.release(ended.key, null, 60)
+  await Promise.all([
+    store.bind(first.key, 'shared', accepted('shared'), 60),
+    store.bind(second.key, 'shared', accepted('shared'), 60),
+    store.bind(third.key, 'reused', accepted('reused'), 60)
+  ])
+  t.equal(await store.inflightCount(), 2, 'first and third; second was the same intent as first')
+  t.equal((await store.inflightById('shared'))?.key, first.key)
+  t.equal((await store.inflightById('reused'))?.key, third.key, 'the id now names the key that holds it')
+})

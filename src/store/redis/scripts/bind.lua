@@ -29,8 +29,11 @@ local function bindOne (idemKey, key, id, response, ttl, phase, record, upstream
     redis.call('ZADD', KEYS[6], admittedAt, key)
     redis.call('HINCRBY', KEYS[7], upstream, 1)
   end
-  local other = redis.call('HGET', KEYS[5], id)
-  if other and other ~= key and redis.call('HEXISTS', KEYS[1], other) == 1 then
+  -- The id is new in the common case: HSETNX tracks it in one command; only when it was tracked already is the
+  -- key it names read (no longer inflight: taken over below).
+  local other = key
+  if redis.call('HSETNX', KEYS[5], id, key) == 0 then other = redis.call('HGET', KEYS[5], id) end
+  if other ~= key and redis.call('HEXISTS', KEYS[1], other) == 1 then
     local owner = redis.call('HGET', KEYS[2], key)
     redis.call('HDEL', KEYS[1], key)
     redis.call('HDEL', KEYS[2], key)
