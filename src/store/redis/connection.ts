@@ -58,7 +58,7 @@ export function redisPassword (config: Config['redis'], env: Record<string, stri
 
 /**
  * The scripts the store sends by group commit (./submission-scripts.ts): a group is one write already, and the
- * auto-pipeline would hold it for one more event-loop turn.
+ * auto-pipeline would hold it for one more event-loop turn (a single Redis or Sentinel; see clusterOptions).
  */
 const GROUPED_SCRIPTS = ['igAdmit', 'igBind']
 
@@ -104,8 +104,10 @@ export function clusterOptions (config: Config['redis'], connectionName: string,
     redisOptions: node,
     enableOfflineQueue: false,
     enableReadyCheck: true,
+    // Grouped scripts too: outside the auto-pipeline, ioredis's Cluster refuses a command ("Connection is
+    // closed.") while the slot's node connection is still connecting, which it is at first use and after a
+    // failover; through it they wait for the node. A group then goes out one event-loop turn later.
     enableAutoPipelining: true,
-    autoPipeliningIgnoredCommands: GROUPED_SCRIPTS,
     lazyConnect: true,
     clusterRetryStrategy: reconnectDelay,
     // A command refused with MOVED, ASK or TRYAGAIN never ran: following the redirect is safe.
