@@ -8,7 +8,7 @@ import { StoreUnavailableError } from '../../src/errors.js'
 import { startRedis } from '../helpers/redis.js'
 import { record } from './conformance.js'
 import { freshNamespace, nextReady, redisConfig, redisStore } from './redis-fixture.js'
-import { storeKeys } from '../../src/store/keys.js'
+import { keyPrefix, storeKeys } from '../../src/store/keys.js'
 import { scriptSources } from '../../src/store/redis/scripts.js'
 
 const releaseScript = scriptSources().get('release') as string
@@ -36,6 +36,33 @@ t.test('Redis killed: admit fails fast and health is unavailable; restarted: it 
   t.equal(store.health(), 'ready')
   t.same(await store.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'admitted' })
   t.equal(await store.inflightCount(), 2, 'the records from before the crash are still counted')
+})
+
+t.test('after Redis restarts, a control write reaches the other instance by pub/sub again, not by the poll', async (t) => {
+  const redis = await startRedis(t, { persistence: true })
+  const namespace = freshNamespace()
+  // A minute between polls: only the control channel can bring the change within the test.
+  const slowPoll = redisConfig(redis.url, namespace, { poll_interval_ms: 60_000 })
+  const writer = await redisStore(t, slowPoll)
+  const reader = await redisStore(t, slowPoll)
+  const back = Promise.all([nextReady(writer), nextReady(reader)])
+  await redis.kill()
+  await redis.restart()
+  await back
+  // Both subscribers are back (they reconnect on their own schedule): Redis itself says so.
+  const channel = `${keyPrefix(namespace)}control`
+  while (Number((await redis.cli('PUBSUB', 'NUMSUB', channel)).split('\n')[1]) < 2) await new Promise((resolve) => setTimeout(resolve, 20))
+  const seen = new Promise<void>((resolve) => {
+    const stop = reader.watchControl((state) => {
+      if (state.drain?.reason === 'after the restart') {
+        stop()
+        resolve()
+      }
+    })
+  })
+  await writer.setDrain({ reason: 'after the restart' })
+  await seen
+  t.pass('the reader saw the drain without waiting for its poll')
 })
 
 t.test('a bind and a release that failed while Redis was down are applied when it returns', async (t) => {

@@ -144,7 +144,12 @@ export function keepConnecting (client: RedisClient, closing: () => boolean, onE
   })
 }
 
-export function createRedisClient (config: Config['redis'], connectionName: string, env: Record<string, string | undefined> = process.env): RedisClient {
+/**
+ * @param single options for a single Redis or Sentinel connection only (a Cluster manages its node connections,
+ *   its subscriber's included, itself)
+ */
+export function createRedisClient (config: Config['redis'], connectionName: string, env: Record<string, string | undefined> = process.env,
+  single: Partial<RedisOptions> = {}): RedisClient {
   if (config.cluster_nodes !== undefined) {
     const cluster = new Cluster(config.cluster_nodes.map(parseHostPort), clusterOptions(config, connectionName, env))
     // ioredis connects to a node on its first command and refuses (without sending) the commands that arrive
@@ -152,7 +157,7 @@ export function createRedisClient (config: Config['redis'], connectionName: stri
     cluster.on('+node', (node: Redis) => { node.connect().catch(() => {}) })
     return cluster
   }
-  const options = redisOptions(config, connectionName, env)
+  const options = { ...redisOptions(config, connectionName, env), ...single }
   if (config.sentinels !== undefined) return new Redis(options)
   if (config.url === undefined) throw new Error('store: redis.url, redis.sentinels or redis.cluster_nodes is required for the Redis store')
   return new Redis({ ...urlOptions(config.url), ...options })

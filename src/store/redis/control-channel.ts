@@ -28,7 +28,10 @@ export class ControlChannel {
     onChange: () => void,
     private readonly log: StoreLogger | undefined
   ) {
-    this.subscriber = createRedisClient(config, `${connectionName}:sub`, env)
+    // Subscribed again by the 'ready' listener below. ioredis's own resubscription on reconnect leaves its promise
+    // unhandled: a connection lost again between the ready check and that SUBSCRIBE rejected it, and an unhandled
+    // rejection ends a Node process (a clean-clone test run met it at a teardown).
+    this.subscriber = createRedisClient(config, `${connectionName}:sub`, env, { autoResubscribe: false })
     this.subscriber.on('error', () => {}) // reconnects on its own; the store's main connection reports outages
     this.subscriber.on('message', (channel: string) => { if (channel === this.channel) onChange() })
     this.subscriber.on('ready', () => {
