@@ -9,8 +9,7 @@ import { makeSigner, signIntentV1 } from '../../sandbox/client/index.js'
 t.test('wait_replicas = 1: 202 with the replica, 503 with Retry-After without it, 202 again for the same key', async (t) => {
   const primary = await startRedis(t)
   const replica = await startRedis(t, { args: ['--replicaof', '127.0.0.1', String(primary.port)] })
-  await primary.cli('SET', 'sync', '1')
-  t.equal(await primary.cli('WAIT', '1', '10000'), '1', 'the replica is attached')
+  t.equal(await primary.replicated('sync', 1, 10_000), 1, 'the replica is attached')
   const blue = await startService(t, { versions: '1.0', settleMs: 600_000 })
   const config = gatewayToml({ redisUrl: primary.url, blue: blue.url, reconcileIntervalMs: 600_000 })
     .replace('[redis]\n', '[redis]\nwait_replicas = 1\nwait_timeout_ms = 300\ncommand_timeout_ms = 800\n')
@@ -30,7 +29,7 @@ t.test('wait_replicas = 1: 202 with the replica, 503 with Retry-After without it
   t.equal((await blue.stats()).accepted, 1, 'nothing forwarded')
 
   await replica.restart()
-  t.equal(await primary.cli('WAIT', '1', '10000'), '1', 'the replica is back')
+  t.equal(await primary.replicated('sync', 1, 10_000), 1, 'the replica is back')
   const retried = await request(`${gw.proxyUrl}/intents`, { body: intent, headers: { 'idempotency-key': 'durable-1' } })
   t.equal(retried.status, 202, 'the same key is admitted once the replica is back')
   const stats = await blue.stats()

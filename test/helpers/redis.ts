@@ -191,7 +191,9 @@ function serverArgs (port: number, dir: string, opts: RedisOptions): string[] {
   const persistence = opts.persistence === true
     ? ['--appendonly', 'yes', '--appendfsync', 'always']
     : ['--appendonly', 'no']
-  return ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, ...(opts.args ?? [])]
+  // No diskless-sync delay: Redis 7 holds a replica's first full sync 5 s for more replicas to join it, and a test
+  // with one replica (wait_replicas) would see WAIT answer 0 until then.
+  return ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--repl-diskless-sync-delay', '0', ...persistence, ...(opts.args ?? [])]
 }
 
 /** Starts a redis-server on a free loopback port; with `t`, stops it and removes its dir at teardown. */

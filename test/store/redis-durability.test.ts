@@ -47,8 +47,7 @@ t.test('RDB snapshots configured: not warned', async (t) => {
 t.test('a replica attached: not warned', async (t) => {
   const primary = await startRedis(t)
   await startRedis(t, { args: ['--replicaof', '127.0.0.1', String(primary.port)] })
-  await primary.cli('SET', 'sync', '1')
-  t.equal(await primary.cli('WAIT', '1', '10000'), '1')
+  t.equal(await primary.replicated('sync', 1, 10_000), 1)
   const { warned, durability } = await check(await redisStore(t, redisConfig(primary.url, freshNamespace())))
   t.match(durability, { replicas: 1 })
   t.same(warned, [])

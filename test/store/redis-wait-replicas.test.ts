@@ -15,8 +15,7 @@ const TTL = 3600
 t.test('wait_replicas = 1: admitted only once the replica holds it; refused and undone while it is down', async (t) => {
   const primary = await startRedis(t)
   const replica = await startRedis(t, { args: ['--replicaof', '127.0.0.1', String(primary.port)] })
-  await primary.cli('SET', 'sync', '1')
-  t.equal(await primary.cli('WAIT', '1', '10000'), '1', 'the replica is attached')
+  t.equal(await primary.replicated('sync', 1, 10_000), 1, 'the replica is attached')
   const namespace = freshNamespace()
   const store = await redisStore(t, redisConfig(primary.url, namespace, { wait_replicas: 1, wait_timeout_ms: 300 }))
   const inflight = `${keyPrefix(namespace)}inflight`
@@ -35,7 +34,7 @@ t.test('wait_replicas = 1: admitted only once the replica holds it; refused and 
   t.equal(store.health(), 'ready', 'a missing replica is not a missing Redis')
 
   await replica.restart()
-  t.equal(await primary.cli('WAIT', '1', '10000'), '1', 'the replica is back')
+  t.equal(await primary.replicated('sync', 1, 10_000), 1, 'the replica is back')
   t.same(await store.admit({ record: lonely, idempotencyTtlSecs: TTL }), { kind: 'admitted' }, 'the retry of the same key is admitted')
 })
 
@@ -48,8 +47,7 @@ t.test('wait_replicas = 0 (the default) does not wait: a primary without replica
 t.test('replica down under a stream of admissions: refusals do not hold the connection, reads still answer', async (t) => {
   const primary = await startRedis(t)
   const replica = await startRedis(t, { args: ['--replicaof', '127.0.0.1', String(primary.port)] })
-  await primary.cli('SET', 'sync', '1')
-  t.equal(await primary.cli('WAIT', '1', '10000'), '1')
+  t.equal(await primary.replicated('sync', 1, 10_000), 1)
   const store = await redisStore(t, redisConfig(primary.url, freshNamespace(), { wait_replicas: 1, wait_timeout_ms: 300, command_timeout_ms: 500 }))
   await replica.kill()
   const state = { running: true }
