@@ -63,9 +63,6 @@ export async function startCluster (t?: Teardown, options: ClusterOptions = {}):
         '--cluster-node-timeout', String(nodeTimeoutMs),
         // A replica that lagged may still take over: the test decides what may be lost (wait_replicas).
         '--cluster-replica-validity-factor', '0',
-        // Redis 7 holds a replica's first full sync 5 s for more replicas to join it (diskless sync); until then
-        // `WAIT 1` answers 0 and every wait_replicas admission is refused. One replica per master: start at once.
-        '--repl-diskless-sync-delay', '0',
         ...(options.args ?? [])
       ]
     }))
@@ -124,7 +121,8 @@ export async function startCluster (t?: Teardown, options: ClusterOptions = {}):
       await new Promise((resolve) => setTimeout(resolve, POLL_MS))
     }
   }
-  // ... and every master's replica must be in sync: a test of durable admissions (WAIT) starts from there.
+  // ... and every master's replica must be in sync (startRedis sets no diskless-sync delay): a test of durable
+  // admissions (WAIT) starts from there.
   for (const node of servers) {
     const until = Date.now() + 30_000
     for (;;) {
