@@ -12,6 +12,7 @@ import type { Store } from '../../src/store/types.js'
 import { startCluster } from '../helpers/cluster.js'
 import { record, storeConformance } from './conformance.js'
 import { freshNamespace, operatorKey, redisStore } from './redis-fixture.js'
+import { RedisStore } from '../../src/store/redis/redis-store.js'
 
 const TTL = 3600
 const cluster = await startCluster(t)
@@ -32,6 +33,34 @@ storeConformance(t, {
     const name = operatorKey(namespaces.get(store) as string, key)
     if (value === null) await cluster.cli('DEL', name)
     else await cluster.cli('SET', name, value)
+  }
+})
+
+/**
+ * Every kind of command the store sends: MULTI transactions (with and without the control channel's PUBLISH),
+ * the transaction after a read, grouped and single scripts, plain reads and writes.
+ */
+const FIRST_COMMANDS: Array<[string, (store: Store) => Promise<unknown>]> = [
+  ['setDrain (MULTI SET SET PUBLISH)', async (s) => { await s.setDrain({ reason: 'first command' }) }],
+  ['setDrain off (MULTI DEL PUBLISH)', async (s) => { await s.setDrain(null) }],
+  ['setUpgrade (MULTI SET PUBLISH)', async (s) => { await s.setUpgrade({ id: 'up-first', phase: 'draining' }) }],
+  ['setActive (MULTI SET PUBLISH)', async (s) => { await s.setActive('green') }],
+  ['inflight (MULTI HGETALL x3)', async (s) => await s.inflight()],
+  ['replaceInflight (MULTI DEL HSET ...)', async (s) => { await s.replaceInflight([{ ...record(), id: null, phase: 'submitting' }]) }],
+  ['inflightPage (ZRANGEBYSCORE, then MULTI HMGET x3)', async (s) => await s.inflightPage(10, null)],
+  ['admit (grouped script)', async (s) => await s.admit({ record: record(), idempotencyTtlSecs: TTL })],
+  ['control (script)', async (s) => await s.control()],
+  ['acquireLease (script)', async (s) => await s.acquireLease('first', 'me', 5000)],
+  ['getDoc (GET)', async (s) => await s.getDoc('first')],
+  ['hashSet (HSET)', async (s) => { await s.hashSet('first', { a: 1 }) }]
+]
+
+t.test("a fresh store's first command, of every kind, waits for the slot's node instead of failing", async (t) => {
+  for (const [name, first] of FIRST_COMMANDS) {
+    const store = new RedisStore(clusterConfig(freshNamespace()))
+    t.teardown(async () => await store.close())
+    // Not awaiting store.ready(): the command is sent while the cluster and the namespace's node connect.
+    await t.resolves(first(store), name)
   }
 })
 
@@ -129,4 +158,21 @@ t.test("the namespace's master is SIGKILLed: fail closed, then admit on the prom
   t.equal(store.health(), 'ready')
   t.match(await store.inflightById('before-crash'), { key: before.key }, 'the replicated record survived')
   await master.restart() // back as a replica of the promoted node, for the tests after this one
+})
+
+t.test("after the namespace's master is SIGKILLed and its replica promoted, each store's first command succeeds", async (t) => {
+  const namespace = freshNamespace()
+  const inflightKey = `${keyPrefix(namespace)}inflight`
+  // One connected store per kind of command, so each kind is the first command its store sends after the failover.
+  const stores = await Promise.all(FIRST_COMMANDS.map(async () => await redisStore(t, { ...clusterConfig(namespace), poll_interval_ms: 60_000 })))
+  for (const store of stores) await store.getDoc('warm') // each store's connection to the master is made
+  const master = await cluster.masterOf(inflightKey)
+  await master.kill()
+  const slot = await cluster.slotOf(inflightKey)
+  const promoted = await cluster.waitForMaster(slot, (port) => port !== master.port)
+  t.not(promoted.port, master.port, 'the replica took over')
+  for (const [i, [name, first]] of FIRST_COMMANDS.entries()) {
+    await t.resolves(first(stores[i] as Store), `${name}, on the promoted master`)
+  }
+  await master.restart()
 })

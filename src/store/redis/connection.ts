@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs'
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { Config } from '../../config/schema.js'
 import { ConfigError } from '../../errors.js'
+import { sendWhenNodeReady } from './cluster-send.js'
 
 /** A single Redis (direct or through Sentinel) or a Redis Cluster: the store uses both the same way. */
 export type RedisClient = Redis | Cluster
@@ -26,6 +27,11 @@ const SLOTS_REFRESH_MS = 1000
 
 /** The longest wait between two reconnection attempts. */
 export const MAX_RECONNECT_DELAY_MS = 1000
+
+/** How long one connection attempt may take (a command timeout is too short for a TLS handshake). */
+function connectTimeoutMs (config: Config['redis']): number {
+  return Math.max(config.command_timeout_ms, 1000)
+}
 
 /** 50 ms, 100 ms, 200 ms ... at most 1 s between attempts, forever. */
 export function reconnectDelay (attempt: number): number {
@@ -69,7 +75,7 @@ export function redisOptions (config: Config['redis'], connectionName: string, e
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     commandTimeout: config.command_timeout_ms,
-    connectTimeout: Math.max(config.command_timeout_ms, 1000),
+    connectTimeout: connectTimeoutMs(config),
     retryStrategy: reconnectDelay,
     reconnectOnError: (err) => err.message.startsWith('READONLY') ? 1 : false,
     lazyConnect: true,
@@ -103,10 +109,12 @@ export function clusterOptions (config: Config['redis'], connectionName: string,
   return {
     redisOptions: node,
     enableOfflineQueue: false,
-    enableReadyCheck: true,
-    // Grouped scripts too: outside the auto-pipeline, ioredis's Cluster refuses a command ("Connection is
-    // closed.") while the slot's node connection is still connecting, which it is at first use and after a
-    // failover; through it they wait for the node. A group then goes out one event-loop turn later.
+    // Ready once the slot map is read. ioredis's ready check (CLUSTER INFO) goes to a random node and is refused
+    // while that node connects, which restarts the whole connection; a slot without a master is met per command
+    // instead (CLUSTERDOWN: the gateway answers 503).
+    enableReadyCheck: false,
+    // Grouped scripts too (on a Cluster a group goes out one event-loop turn later than on a single Redis). A
+    // command meeting a node that is still connecting waits for it either way (./cluster-send.ts).
     enableAutoPipelining: true,
     lazyConnect: true,
     clusterRetryStrategy: reconnectDelay,
@@ -117,7 +125,9 @@ export function clusterOptions (config: Config['redis'], connectionName: string,
     // slot. Both fail at once (the gateway answers 503); the slot map refresh finds the promoted replica.
     retryDelayOnFailover: 0,
     retryDelayOnClusterDown: 0,
-    slotsRefreshInterval: SLOTS_REFRESH_MS,
+    // Refreshed by our own timer instead (refreshSlotsPeriodically): ioredis's re-arms itself when a refresh is
+    // still running as the client is closed, and then keeps a closed client's process alive for good.
+    slotsRefreshInterval: 0,
     slotsRefreshTimeout: Math.max(config.command_timeout_ms, 1000),
     // TLS certificates name the host the nodes announce; do not resolve it to an address first.
     dnsLookup: (address, callback) => { callback(null, address) }
@@ -144,6 +154,20 @@ export function keepConnecting (client: RedisClient, closing: () => boolean, onE
   })
 }
 
+/** Reads the slot map every SLOTS_REFRESH_MS from each time the client is ready until it ends. */
+function refreshSlotsPeriodically (cluster: Cluster): void {
+  let timer: NodeJS.Timeout | null = null
+  cluster.on('ready', () => {
+    timer ??= setInterval(() => {
+      if (cluster.status === 'ready') cluster.refreshSlotsCache()
+    }, SLOTS_REFRESH_MS).unref()
+  })
+  cluster.on('end', () => {
+    if (timer !== null) clearInterval(timer)
+    timer = null
+  })
+}
+
 /**
  * @param single options for a single Redis or Sentinel connection only (a Cluster manages its node connections,
  *   its subscriber's included, itself)
@@ -155,6 +179,9 @@ export function createRedisClient (config: Config['redis'], connectionName: stri
     // ioredis connects to a node on its first command and refuses (without sending) the commands that arrive
     // while that connection is being made: connect to each node as soon as the slot map names it instead.
     cluster.on('+node', (node: Redis) => { node.connect().catch(() => {}) })
+    // And a command that still finds its node connecting waits for it (./cluster-send.ts).
+    sendWhenNodeReady(cluster, connectTimeoutMs(config))
+    refreshSlotsPeriodically(cluster)
     return cluster
   }
   const options = { ...redisOptions(config, connectionName, env), ...single }
