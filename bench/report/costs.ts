@@ -60,7 +60,8 @@ export function formatVerifyCost (rows: CaseResult[], verify?: VerifyCost): stri
     const timing = (label: string, t: VerifyCost['gateway']): string => t === null
       ? `  ${label}: n/a (no verifier built in this checkout)`
       : `  ${label}: ${t.error === undefined ? `${num(t.usPerVerify, 1)} us per verify` : `FAILED: ${t.error}`} (${t.name}, ${num(t.iterations)} verifies in process)`
-    lines.push(timing('the gateway\'s verifier', verify.gateway), timing('for scale, @cosmjs/crypto', verify.reference), `  (the bench signs its bodies with ${verify.signer})`)
+    lines.push(timing('the gateway\'s verifier', verify.gateway), timing('a wallet signature (ADR-036, signed by cosmjs amino)', verify.adr036),
+      timing('for scale, @cosmjs/crypto', verify.reference), `  (the bench signs its bodies with ${verify.signer})`)
   }
   const verified = rows.find((r) => r.id === 'submit-verified')
   const client = difference(rows, 'submit-verified', 'submit')

@@ -1,40 +1,19 @@
 /**
- * Canonical bytes and what a signature covers (INTERFACE section 8). Canonical JSON: keys sorted at every level
- * (by UTF-16 code units, JavaScript's default sort), no white space, strings and numbers as JSON.stringify
- * writes them. A client signs SHA-256 of the canonical bytes of its intent without the signature; a translated
+ * Canonical bytes and what a signature covers. Canonical JSON (keys sorted at every level, no white space) is the
+ * client library's (../client/canonical.ts), so what a client signs and what the gateway checks are written by
+ * the same code. A client signs SHA-256 of the canonical bytes of its intent without the signature; a translated
  * intent is verified over the form of its `signed_version`, rebuilt by the reverse steps.
  */
 import { hash } from 'node:crypto'
+import { canonicalJson } from '../client/canonical.js'
 import type { JsonObject, VersionSpec } from './spec.js'
+
+export { canonicalJson }
 
 /** What rebuilding a signed form needs of a catalog (kept structural: the catalog itself verifies with it). */
 export interface FormCatalog {
   spec (version: string): VersionSpec | undefined
   translateIntent (intent: Record<string, unknown>, from: string, to: string): Record<string, unknown>
-}
-
-export function canonicalJson (value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`cannot serialise ${value} as JSON`)
-    const text = JSON.stringify(value)
-    if (text === undefined) throw new TypeError(`cannot serialise a ${typeof value} as JSON`)
-    return text
-  }
-  // Built by concatenation (V8 ropes), not arrays and joins: this runs for every submission's fingerprint.
-  if (Array.isArray(value)) {
-    let out = '['
-    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i] ?? null)
-    return out + ']'
-  }
-  const obj = value as JsonObject
-  const keys = Object.keys(obj).sort()
-  let out = '{'
-  for (const key of keys) {
-    const item = obj[key]
-    if (item === undefined) continue
-    out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(item)
-  }
-  return out + '}'
 }
 
 export function canonicalBytes (value: unknown): Uint8Array {
@@ -56,6 +35,8 @@ export function intentFingerprint (intent: JsonObject): string {
 }
 
 export interface SignedForms {
+  /** How the forms were signed: `secp256k1` (their digest) or `adr036` (a wallet's sign doc wrapping them). */
+  scheme: string
   publicKey: string
   signature: string
   /** The unsigned forms a valid signature may cover, most likely first. */
@@ -87,5 +68,5 @@ export function signedForms (catalog: FormCatalog, version: string, intent: Json
     const { version: _version, ...withoutVersion } = form
     forms.push(withoutVersion)
   }
-  return { publicKey: auth.publicKey, signature: auth.signature, forms }
+  return { scheme: auth.scheme, publicKey: auth.publicKey, signature: auth.signature, forms }
 }

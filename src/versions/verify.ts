@@ -6,7 +6,8 @@
  *   - the signature is 64 bytes `r || s` with low `s` (a high-s twin is a second valid signature of the same
  *     order: refused, so one order has one signature);
  *   - it verifies over SHA-256 of the canonical bytes of the form the client signed (the rebuilt
- *     `signed_version` form for a translated intent).
+ *     `signed_version` form for a translated intent); for `auth.scheme = "adr036"` (a wallet's signArbitrary)
+ *     over SHA-256 of the ADR-036 sign doc wrapping those bytes with the owner as signer (./adr036.ts).
  * libsecp256k1 through the `secp256k1` package's prebuilt binding: about 70 µs a verify on these machines,
  * against about 420 µs for Node's crypto or a WebAssembly build (docs/benchmarks.md). Bech32 through cosmjs.
  */
@@ -14,7 +15,8 @@ import { createHash } from 'node:crypto'
 import { fromBech32 } from '@cosmjs/encoding'
 import secp256k1 from 'secp256k1'
 import { NoTranslationPathError, NotRepresentableError } from '../errors.js'
-import { signedForms, signingDigest, type FormCatalog } from './canonical.js'
+import { adr036Digest } from './adr036.js'
+import { canonicalBytes, signedForms, signingDigest, type FormCatalog } from './canonical.js'
 import type { JsonObject } from './spec.js'
 
 /** Which check failed: stable words for logs, metrics and the 401's detail. */
@@ -49,10 +51,13 @@ export function verifyIntent (catalog: FormCatalog, version: string, intent: Jso
   const ownerCheck = ownerMatches(owner, publicKey)
   if (ownerCheck !== null) return fail('owner', ownerCheck)
 
+  const digestOf = signed.scheme === 'adr036'
+    ? (form: JsonObject) => adr036Digest(canonicalBytes(form), owner)
+    : signingDigest
   for (const form of signed.forms) {
     let ok: boolean
     try {
-      ok = secp256k1.ecdsaVerify(signature, signingDigest(form), publicKey)
+      ok = secp256k1.ecdsaVerify(signature, digestOf(form), publicKey)
     } catch {
       // The binding throws for a key that is not on the curve (or an r/s out of range).
       return fail('public_key', 'the public key is not a point on secp256k1, or the signature is out of range')

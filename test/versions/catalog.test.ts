@@ -42,7 +42,7 @@ t.test('each schema violation of a 2.0 intent is named, nested arrays included',
   }
   const errors = errorsOf('2.0', bad)
   t.same(errors.map((e) => e.field).sort(), ['/auth/public_key', '/auth/scheme', '/inputs/1/chain_id', '/max_solver_fee_bps', '/nonce', '/outputs'])
-  t.match(errors.find((e) => e.field === '/auth/scheme'), { message: 'must be "secp256k1"' })
+  t.match(errors.find((e) => e.field === '/auth/scheme'), { message: 'must be one of "secp256k1", "adr036"' })
 })
 
 t.test('a field name with / or ~ is escaped in the pointer', async (t) => {

@@ -25,8 +25,14 @@ export const OutputV2Schema = Type.Object({
   recipient: Address()
 }, { additionalProperties: false })
 
+/**
+ * `secp256k1`: a raw signature over SHA-256 of the canonical bytes. `adr036`: what a Cosmos wallet's
+ * signArbitrary returns over those bytes (../adr036.ts); it always covers the 2.0 form.
+ */
+export const AUTH_SCHEMES = ['secp256k1', 'adr036'] as const
+
 export const AuthV2Schema = Type.Object({
-  scheme: Type.Literal('secp256k1'),
+  scheme: OneOf(AUTH_SCHEMES),
   public_key: PublicKeyB64(),
   signature: SignatureB64(),
   signed_version: VersionLabel()
@@ -82,6 +88,10 @@ export const spec: VersionSpec = {
     const errors: FieldError[] = []
     if (intent.open_deadline !== undefined && intent.open_deadline > intent.fill_deadline) {
       errors.push({ field: '/open_deadline', message: `must not be after fill_deadline (${intent.fill_deadline})` })
+    }
+    if (intent.auth.scheme === 'adr036' && intent.auth.signed_version !== VERSION) {
+      // A wallet signs the bytes it is given: only the 2.0 form a 2.0 intent carries (1.0 has no adr036).
+      errors.push({ field: '/auth/signed_version', message: `must be "${VERSION}" with auth.scheme "adr036"` })
     }
     return errors
   },

@@ -115,7 +115,9 @@ function whyNotV1 (intent: IntentV2): string[] {
   if (intent.open_deadline !== undefined) reasons.push('1.0 has no open_deadline')
   if (intent.max_solver_fee_bps !== undefined) reasons.push('1.0 has no max_solver_fee_bps')
   if (intent.nonce.length > 16 || Number(intent.nonce) > MAX_SAFE) reasons.push(`nonce ${intent.nonce} is beyond 2^53 - 1, the largest nonce 1.0 carries`)
-  if (intent.auth.signed_version !== V1) {
+  if (intent.auth.scheme === 'adr036') {
+    reasons.push('the signature is a wallet\'s ADR-036 signature (auth.scheme "adr036") over the 2.0 form, and a 1.0 intent carries only a raw secp256k1 signature over 1.0 bytes')
+  } else if (intent.auth.signed_version !== V1) {
     reasons.push(`the signature covers the ${intent.auth.signed_version} form (auth.signed_version), and a signature over 2.0 bytes cannot travel in a 1.0 intent`)
   }
   return reasons
