@@ -71,7 +71,7 @@ export function secp256k1Signer (privateKey: Uint8Array | string, options: Secp2
     } catch (err) {
       throw new SignerError(`not a valid secp256k1 private key: ${(err as Error).message}`)
     }
-    return { address: encoding.toBech32(prefix, crypto.ripemd160(crypto.sha256(pubkey))), publicKey: toBase64(pubkey) }
+    return { address: encoding.toBech32(prefix, crypto.ripemd160(crypto.sha256(pubkey)), 90), publicKey: toBase64(pubkey) }
   }
   return {
     scheme: 'secp256k1',

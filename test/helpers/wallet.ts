@@ -33,7 +33,7 @@ export async function cosmjsWallet (o: { mnemonic?: string, prefix?: string } = 
     mnemonic: wallet.mnemonic,
     address,
     publicKey: toBase64(account.pubkey),
-    getKey: async () => ({ name: 'test', algo: 'secp256k1', pubKey: account.pubkey, address: fromBech32(address).data, bech32Address: address, isNanoLedger: false }),
+    getKey: async () => ({ name: 'test', algo: 'secp256k1', pubKey: account.pubkey, address: fromBech32(address, 90).data, bech32Address: address, isNanoLedger: false }),
     signArbitrary: async (_chainId, signer, data) => await signArbitrary(wallet, signer, data)
   }
 }
