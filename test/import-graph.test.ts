@@ -101,6 +101,23 @@ t.test('src/ never imports sandbox/', async (t) => {
   t.same(edges.filter((e) => !e.to.startsWith('src/')).map((e) => `${e.from} -> ${e.to}`), [])
 })
 
+t.test('the client library (src/client) imports nothing of the server, and nothing Node-only at load', async (t) => {
+  const clientDir = join(srcDir, 'client')
+  const files = readdirSync(clientDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))
+  t.ok(files.includes('index.ts'), 'src/client/index.ts exists')
+  const outside = edges.filter((e) => e.from.startsWith('src/client/') && !e.to.startsWith('src/client/'))
+  t.same(outside.map((e) => `${e.from} -> ${e.to}`), [], 'relative imports stay inside src/client')
+  // Packages: only cosmjs, and only loaded on use (a page signing through a wallet never loads it); no node:
+  // built-ins, so the built files run in a browser as they are.
+  for (const file of files) {
+    const text = readFileSync(join(clientDir, file), 'utf8')
+    const info = ts.preProcessFile(text, true, true)
+    const bare = info.importedFiles.map((i) => i.fileName).filter((f) => !f.startsWith('.'))
+    t.same(bare.filter((f) => !/^@cosmjs\/(crypto|encoding)$/.test(f)), [], `${file} imports no other package or built-in`)
+    for (const name of bare) t.notMatch(text, new RegExp(`^\\s*(import|export)\\b[^(]*'${name}'`, 'm'), `${file} loads ${name} only dynamically`)
+  }
+})
+
 t.test('the cycle finder finds cycles', async (t) => {
   t.same(cycles([['a', 'b'], ['b', 'c'], ['c', 'a'], ['c', 'd']]), [['a', 'b', 'c']])
   t.same(cycles([['a', 'a']]), [['a']])

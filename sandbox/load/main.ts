@@ -9,7 +9,7 @@
  * otherwise, 2 for bad usage.
  */
 import { UsageError } from '../../src/errors.js'
-import { makeSigner, signIntentV1, signIntentV2 } from '../client/index.js'
+import { IntentClient, secp256k1Signer, signIntent, type IntentDraft, type IntentSigner } from '../../src/client/index.js'
 import { parseLoadArgs, type LoadOptions } from './args.js'
 import { emptyCounts, runIntent, type Failure } from './intent-client.js'
 
@@ -30,7 +30,11 @@ export async function main (argv: string[]): Promise<void> {
 }
 
 async function run (o: LoadOptions): Promise<number> {
-  const signer = makeSigner()
+  const signer = secp256k1Signer(globalThis.crypto.getRandomValues(new Uint8Array(32)))
+  const client = new IntentClient({ url: o.target })
+  // Every submission may wait out drains and upgrades for as long as the run may take to finish.
+  const maxWaitMs = o.finishTimeoutSecs * 1000
+  let nonce = 0
   const counts = emptyCounts()
   const failures: Failure[] = []
   const open = new Set<Promise<void>>()
@@ -54,10 +58,8 @@ async function run (o: LoadOptions): Promise<number> {
   const endAt = o.durationSecs === null ? Infinity : startedAt + o.durationSecs * 1000
   for (let i = 0; state.sending && Date.now() < endAt; i++) {
     const deadline = Math.floor(Date.now() / 1000) + DEADLINE_SECS
-    const intent = o.version === '1.0'
-      ? signIntentV1(signer, { deadline })
-      : signIntentV2(signer, { fill_deadline: deadline })
-    const life = runIntent(JSON.stringify(intent), { target: o.target, pollMs: o.pollMs, counts, failures })
+    const intent = await signIntent(signer, await draft(signer, o.version, ++nonce, deadline))
+    const life = runIntent(JSON.stringify(intent), { client, pollMs: o.pollMs, maxWaitMs, counts, failures })
     open.add(life)
     life.then(() => open.delete(life), () => open.delete(life))
     const wait = Math.max(0, startedAt + (i + 1) * intervalMs - Date.now())
@@ -76,4 +78,14 @@ async function run (o: LoadOptions): Promise<number> {
   // Intents still open after the finish timeout keep timers alive; the summary is out, so leave now.
   if (!finished) setImmediate(() => process.exit(1))
   return counts.failed === 0 && finished ? 0 : 1
+}
+
+/** One order of the steady traffic, in `version`: 1 uatom on the Hub for uosmo on Osmosis, to the signer. */
+async function draft (signer: IntentSigner, version: '1.0' | '2.0', nonce: number, deadline: number): Promise<IntentDraft> {
+  const recipient = (await signer.account()).address
+  const input = { chain_id: 'cosmoshub-4', denom: 'uatom', amount: '1000000' }
+  const output = { chain_id: 'osmosis-1', denom: 'uosmo', min_amount: '4500000', recipient }
+  return version === '1.0'
+    ? { version, input, output, deadline, nonce }
+    : { version, origin_chain_id: input.chain_id, inputs: [input], outputs: [output], fill_deadline: deadline, nonce: String(nonce) }
 }

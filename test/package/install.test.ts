@@ -46,7 +46,7 @@ t.test('npm pack, install into an empty folder, serve, admit an intent', async (
   const files = packed?.files.map((f) => f.path) ?? []
   t.same(files.filter((f) => /^(test|bench|dist\/test|dist\/bench|src|sandbox)\//.test(f)), [], 'no tests, bench or TypeScript sources')
   t.same(files.filter((f) => f.endsWith('.map')), [], 'no source maps (their sources are not shipped)')
-  for (const f of ['dist/src/cli/main.js', 'dist/sandbox/cli.js', 'dist/src/store/redis/scripts/admit.lua', 'dist/migrations/001_upgrade_history.sql', 'dist/src/admin/status/public/index.html', 'config/intent-gate.toml']) {
+  for (const f of ['dist/src/client/index.js', 'dist/src/client/index.d.ts', 'dist/src/cli/main.js', 'dist/sandbox/cli.js', 'dist/src/store/redis/scripts/admit.lua', 'dist/migrations/001_upgrade_history.sql', 'dist/src/admin/status/public/index.html', 'config/intent-gate.toml']) {
     t.ok(files.includes(f), `ships ${f}`)
   }
 
@@ -96,6 +96,18 @@ health_interval_ms = 100
   t.equal((await request(`${proxy}/intents/${id}`)).status, 200, 'its status reads through the gateway')
   const inflight = await (await fetch(`${admin}/admin/inflight`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json() as Array<{ id: string }>
   t.same(inflight.map((r) => r.id), [id], 'admitted in the Redis store (through its Lua scripts)')
+
+  // An application importing the client library by the package's name, signing with its own key.
+  const script = `
+    import { IntentClient, secp256k1Signer, signIntent } from 'intent-gate/client'
+    const signer = secp256k1Signer('${'11'.repeat(32)}')
+    const intent = await signIntent(signer, { version: '1.0', input: { chain_id: 'cosmoshub-4', denom: 'uatom', amount: '5' },
+      output: { chain_id: 'osmosis-1', denom: 'uosmo', min_amount: '1', recipient: (await signer.account()).address },
+      deadline: Math.floor(Date.now() / 1000) + 600, nonce: 1 })
+    const answer = await new IntentClient({ url: '${proxy}' }).submit(intent)
+    console.log(JSON.stringify(answer))`
+  const client = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], { cwd: app })
+  t.match(JSON.parse(client.stdout), { httpStatus: 202, status: 'pending', intentId: /^int_/ }, 'intent-gate/client, imported by name, submits a signed intent')
 
   const db = await execFileAsync(process.execPath, [gatewayBin, 'db', 'status', '--config', config], { cwd: app, env: { ...process.env, INTENT_GATE_ADMIN_TOKEN: TEST_TOKEN } })
   t.match(db.stdout, /001/, 'the coordinator applied the shipped migrations')

@@ -1,12 +1,12 @@
-// `intent-gate-sandbox load` (the BUILT dist/sandbox/cli.js) against a scripted intent service: a 503 is retried
-// with the same bytes and Idempotency-Key only after its Retry-After, accepted intents are followed until they
-// end, a refusal other than 503/409 counts as failed (exit 1), and bad flags exit 2 naming the flag.
+// `intent-gate-sandbox load` (the BUILT dist/sandbox/cli.js, submitting through intent-gate/client) against a
+// scripted intent service: a 503 is retried with the same bytes and Idempotency-Key only after its Retry-After,
+// accepted intents are followed until they end, a refusal other than 503/409 counts as failed (exit 1), and bad
+// flags exit 2 naming the flag.
 import t, { type Test } from 'tap'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { SANDBOX_BIN, spawnNode } from '../helpers/gateway.js'
-import { retryAfterSecs } from '../../sandbox/load/intent-client.js'
 
 interface Seen { method: string, url: string, key: string | undefined, body: string, atMs: number }
 
@@ -87,12 +87,4 @@ t.test('bad flags exit 2 naming the flag', async (t) => {
     t.equal(exit.code, 2, args.join(' '))
     t.match(load.stderr(), message)
   }
-})
-
-t.test('Retry-After in seconds or as an HTTP date', async (t) => {
-  t.equal(retryAfterSecs('3'), 3)
-  t.equal(retryAfterSecs(null), 1)
-  t.equal(retryAfterSecs('0'), 1, 'at least one second')
-  t.equal(retryAfterSecs(new Date(10_000 + 4_000).toUTCString(), 10_000), 4)
-  t.equal(retryAfterSecs('soon'), 1)
 })
