@@ -1,9 +1,12 @@
-/** The intents and answers a client handles (the formats 1.0 and 2.0; amounts are base-unit decimal strings). */
+/**
+ * The intents and answers a client handles (the formats 1.0 and 2.0; amounts are base-unit decimal strings). Type
+ * aliases rather than interfaces, so an intent passes wherever a plain JSON object is expected.
+ */
 
-export interface AssetIn { chain_id: string, denom: string, amount: string }
-export interface AssetOut { chain_id: string, denom: string, min_amount: string, recipient: string }
+export type AssetIn = { chain_id: string, denom: string, amount: string }
+export type AssetOut = { chain_id: string, denom: string, min_amount: string, recipient: string }
 
-export interface IntentV1 {
+export type IntentV1 = {
   version: '1.0'
   user: string
   input: AssetIn
@@ -14,7 +17,7 @@ export interface IntentV1 {
   signature: string
 }
 
-export interface AuthV2 {
+export type AuthV2 = {
   /** `secp256k1`: a raw signature over the canonical bytes; `adr036`: a wallet's signArbitrary over them. */
   scheme: 'secp256k1' | 'adr036'
   public_key: string
@@ -22,7 +25,7 @@ export interface AuthV2 {
   signed_version: string
 }
 
-export interface IntentV2 {
+export type IntentV2 = {
   version: '2.0'
   owner: string
   origin_chain_id: string
@@ -42,14 +45,14 @@ export type IntentDraftV2 = Omit<IntentV2, 'auth' | 'owner' | 'version'> & { ver
 export type IntentDraftV1 = Omit<IntentV1, 'public_key' | 'signature' | 'user'> & { user?: string }
 export type IntentDraft = IntentDraftV2 | IntentDraftV1
 
-export interface Fill { solver: string, amount: string, tx_hash: string }
+export type Fill = { solver: string, amount: string, tx_hash: string }
 
 /** `GET <intent_path>/<id>` of a 2.0 intent (a 1.0 intent answers `{id, status, filled_amount, tx_hash}`). */
-export interface IntentStatusV2 { intent_id: string, status: string, fills: Fill[], updated_at: number }
-export interface IntentStatusV1 { id: string, status: string, filled_amount: string, tx_hash: string | null }
+export type IntentStatusV2 = { intent_id: string, status: string, fills: Fill[], updated_at: number }
+export type IntentStatusV1 = { id: string, status: string, filled_amount: string, tx_hash: string | null }
 
 /** What `GET /.well-known/intent-gate/status` says and its event stream repeats on every change. */
-export interface GatewayStatus {
+export type GatewayStatus = {
   accepting: boolean
   mode: string
   retry_after_secs: number | null
