@@ -38,6 +38,18 @@ export class UsageError extends IntentGateError {
   override readonly code = 'IG_ERR_USAGE'
 }
 
+/**
+ * The namespace holds data in a key layout this release cannot share (docs/store.md, "Two releases on one
+ * namespace"): the instance refuses to start (exit 2) and leaves the namespace as it is.
+ */
+export class LayoutMismatchError extends IntentGateError {
+  override readonly code = 'IG_ERR_LAYOUT_MISMATCH'
+  constructor (readonly found: string, readonly writes: number, readonly reads: readonly number[], detail: string) {
+    super(`the namespace is on key layout ${found} (${detail}); this release writes layout ${writes} and reads ${reads.join(', ')}: ` +
+      'start a release that shares layout ' + found + ', or move every instance of the namespace to one that does (docs/store.md)')
+  }
+}
+
 /** The store (Redis) cannot be reached or answered with an error; the gateway fails closed. */
 export class StoreUnavailableError extends IntentGateError {
   override readonly code = 'IG_ERR_STORE_UNAVAILABLE'

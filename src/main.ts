@@ -13,6 +13,7 @@
  */
 import type { Config } from './config/schema.js'
 import { createLogger, type Logger } from './log.js'
+import { LayoutMismatchError } from './errors.js'
 import { createMetrics } from './metrics/index.js'
 import { createStore } from './store/index.js'
 import { createVersionCatalog } from './versions/index.js'
@@ -59,9 +60,13 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     stops.push(async () => { await store.close() })
     // A normal start is ready when it says it listens; a gateway whose Redis is down still starts after a
     // short wait, refuses intents (fail closed) and says so in /readyz until the store answers.
-    if (!await resolvesWithin(store.ready(), STORE_READY_WAIT_MS)) {
+    // A namespace on a key layout this release cannot share ends the start (exit 2), before anything listens.
+    if (!await resolvesWithin(store.ready(), STORE_READY_WAIT_MS, (err) => err instanceof LayoutMismatchError)) {
       logger.warn({ waitedMs: STORE_READY_WAIT_MS }, 'the store is not reachable yet; starting anyway and refusing intents until it is')
-      store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), () => {})
+      store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), (err: unknown) => {
+        // Found once already serving (closed): it stays closed, refusing intents, and says why.
+        if (err instanceof LayoutMismatchError) logger.error({ err }, 'the namespace\'s key layout cannot be shared; refusing intents')
+      })
     }
 
     // The chain side exists only with `[chain] enabled`; without it nothing is pending on IBC. With it, a watcher
@@ -152,12 +157,12 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
 /** How long start-up waits for the store's first answer before listening anyway. */
 const STORE_READY_WAIT_MS = 5000
 
-/** True when `promise` resolves within `ms`; false when it rejects or takes longer. */
-async function resolvesWithin (promise: Promise<unknown>, ms: number): Promise<boolean> {
+/** True when `promise` resolves within `ms`; false when it rejects or takes longer; a rejection `fatal` accepts is thrown. */
+async function resolvesWithin (promise: Promise<unknown>, ms: number, fatal: (err: unknown) => boolean = () => false): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
   try {
-    return await Promise.race([promise.then(() => true, () => false), timeout])
+    return await Promise.race([promise.then(() => true, (err: unknown) => { if (fatal(err)) throw err; return false }), timeout])
   } finally {
     clearTimeout(timer)
   }

@@ -4,13 +4,19 @@
  * 2 bad usage or bad configuration, with a message naming the flag or key.
  */
 import { CommanderError } from 'commander'
-import { ConfigError, IntentGateError, UsageError } from '../errors.js'
+import { ConfigError, IntentGateError, LayoutMismatchError, UsageError } from '../errors.js'
 import { AdminCallError } from '../admin/errors.js'
 import { buildProgram } from './program.js'
+import { versionAnswer } from './version.js'
 
 async function main (argv: string[]): Promise<number> {
   const program = buildProgram()
   try {
+    const version = versionAnswer(argv.slice(2))
+    if (version !== null) {
+      process.stdout.write(version + '\n')
+      return 0
+    }
     await program.parseAsync(argv)
     return 0
   } catch (err) {
@@ -18,7 +24,8 @@ async function main (argv: string[]): Promise<number> {
       // commander already printed the message (and the help); help and --version are not failures.
       return err.exitCode === 0 ? 0 : 2
     }
-    if (err instanceof ConfigError || err instanceof UsageError) {
+    // A namespace this release cannot share is a deployment mistake, like bad configuration (exit 2).
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof LayoutMismatchError) {
       process.stderr.write(`intent-gate: ${err.message}\n`)
       return 2
     }

@@ -30,6 +30,8 @@ export const COMMAND_GROUPS: readonly RegisterCommands[] = [
 export function buildProgram (): Command {
   const program = new Command('intent-gate')
     .description('a drain-aware gateway and upgrade coordinator for intent-settlement systems')
+    // Answered in ./version.ts before parsing; listed here for --help.
+    .addHelpText('after', '\nintent-gate --version [--json]   the release (with --json: the Redis key layouts it writes and reads)')
     .showHelpAfterError()
     // Usage errors are thrown, not exited on, so the caller can give them exit status 2.
     .exitOverride()

@@ -33,7 +33,7 @@ export interface StoreKeys {
   readonly inflightSince: string
   /** Hash: upstream color → how many inflight records it owns (kept by every script that adds or removes one). */
   readonly inflightCount: string
-  /** String: the version of this key layout the namespace was last brought to (see redis/layout.ts). */
+  /** String: the newest key layout written in the namespace (see redis/layout.ts). */
   readonly layout: string
   /** String: a random id set once per namespace's life; missing or changed means Redis lost its data. */
   readonly epoch: string
@@ -53,8 +53,6 @@ export interface StoreKeys {
    * carries a 128-bit hash of the scope, not the scope itself: it is kept for the whole retention.
    */
   idem (scope: string): string
-  /** The first layout's idempotency record, named by the bare key (read by the layout migration only). */
-  legacyIdem (key: string): string
   /** String: `<token> <holder>`, expiring with the lease. */
   lease (name: string): string
   /** Counter: the last fencing token handed out for a lease name. */
@@ -87,7 +85,6 @@ export function storeKeys (namespace: string): StoreKeys {
     endedId: (id) => `${p}ended:id:${id}`,
     endedIds: (bucket) => `${p}ended:ids:${bucket}`,
     idem: (scope) => `${p}i:${hash('sha256', scope, 'base64url').slice(0, 22)}`,
-    legacyIdem: (key) => `${p}idem:${key}`,
     lease: (name) => `${p}lease:${name}`,
     leaseFence: (name) => `${p}lease:${name}:fence`,
     doc: (name) => `${p}doc:${name}`,

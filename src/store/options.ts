@@ -1,4 +1,5 @@
 /** What the composition root hands a store besides its configuration. */
+import type { KeyLayouts } from '../release.js'
 
 /** The slice of a pino logger the store uses. */
 export interface StoreLogger {
@@ -17,6 +18,8 @@ export interface StoreOptions {
   maxIdempotencyEntries?: number
   /** Where `redis.password_env` is read (process.env when absent). */
   env?: Record<string, string | undefined>
+  /** The key layouts the Redis store writes and reads (this release's when absent). */
+  layouts?: KeyLayouts
 }
 
 /** The retention when the composition root does not say (the default of `proxy.idempotency_ttl_secs`). */

@@ -165,8 +165,15 @@ export interface GatewayProcess extends Spawned {
   stop (signal?: NodeJS.Signals): Promise<Exit>
 }
 
+export interface ServeOptions {
+  config: string
+  env?: Record<string, string | undefined>
+  /** Another build's `intent-gate` entry point (a previous release: test/helpers/release.ts); this checkout's by default. */
+  bin?: string
+}
+
 /** Writes `config` to a temp file and runs `intent-gate serve --config <file>` with `env` over the test token. */
-export async function startGateway (t: Teardown, opts: { config: string, env?: Record<string, string | undefined> }): Promise<GatewayProcess> {
+export async function startGateway (t: Teardown, opts: ServeOptions): Promise<GatewayProcess> {
   const p = await spawnServe(t, opts)
   const { proxy, admin } = await firstJsonLine<{ proxy: string, admin: string }>(p, 'intent-gate serve')
   return {
@@ -187,13 +194,14 @@ export async function startGateway (t: Teardown, opts: { config: string, env?: R
 }
 
 /** `intent-gate serve` without waiting for it to listen (for start-up failures). */
-export async function spawnServe (t: Teardown, opts: { config: string, env?: Record<string, string | undefined> }): Promise<Spawned> {
-  assertBuilt(GATEWAY_BIN)
+export async function spawnServe (t: Teardown, opts: ServeOptions): Promise<Spawned> {
+  const bin = opts.bin ?? GATEWAY_BIN
+  assertBuilt(bin)
   const dir = await mkdtemp(path.join(os.tmpdir(), 'intent-gate-gw-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   const file = path.join(dir, 'intent-gate.toml')
   await writeFile(file, opts.config)
-  const p = spawnNode([GATEWAY_BIN, 'serve', '--config', file], {
+  const p = spawnNode([bin, 'serve', '--config', file], {
     INTENT_GATE_ADMIN_TOKEN: TEST_TOKEN,
     INTENT_GATE_COORDINATOR_DATABASE: path.join(dir, 'coordinator.sqlite'),
     INTENT_GATE_CHECKPOINT_CHECKPOINT_DIR: path.join(dir, 'checkpoints'),

@@ -1,73 +1,59 @@
 /**
- * Brings a namespace written by an earlier gateway to this key layout, once, at start (docs/store.md, "Key
- * layout 2"): inflight records keyed by a bare key (a client's Idempotency-Key, or `<owner>:<nonce>`) move to
- * their owner-scoped admission scope (`o:<owner>:k:<key>` / `o:<owner>:n:<nonce>`) with their idempotency
- * record, and the counters and the admission-time index (`inflight:count`, `inflight:since`) are built from the
- * records. Answered idempotency records of ended intents are left as they are: they expire within the retention,
- * and a retry of such an order is forwarded again and answered by the service as a resubmission (section 8).
- *
- * Run every instance of a namespace on one layout: stop (or drain) the old ones before starting the new.
- * Safe to run twice or from two instances at once: each record moves in one script, only if still there.
+ * The namespace's key layout, checked at every connection and never rewritten under running instances
+ * (docs/store.md, "Two releases on one namespace"). The `layout` key names the newest layout anyone writes in
+ * the namespace. An instance shares the namespace when it reads that layout; a release that writes a newer
+ * one raises the mark (only upward, so a rollback to the release before leaves it: that one reads it too).
+ * A namespace without the mark is new (it gets this release's) or holds the first layout's records (bare keys,
+ * from before 0.1.0), which 0.1.0 migrated and this release no longer reads.
  */
+import { LayoutMismatchError } from '../../errors.js'
+import type { KeyLayouts } from '../../release.js'
 import type { StoreKeys } from '../keys.js'
-import { admissionScope, decodeRecord } from '../records.js'
 import type { RedisClient } from './connection.js'
 
-export const LAYOUT_VERSION = '2'
-
-/** Moves one record (hash fields and idempotency record) to its new scope, only while it is still under the old. */
-const MOVE_RECORD = `
--- KEYS: 1 inflight 2 inflight:owner 3 inflight:phase 4 inflight:bound 5 inflight:ids 6 idem:<old> 7 idem:<new>
--- ARGV: 1 old key 2 new scope
-local record = redis.call('HGET', KEYS[1], ARGV[1])
-if not record or redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[2], record)
-redis.call('HDEL', KEYS[1], ARGV[1])
-for i = 2, 4 do
-  local v = redis.call('HGET', KEYS[i], ARGV[1])
-  if v then
-    redis.call('HSET', KEYS[i], ARGV[2], v)
-    redis.call('HDEL', KEYS[i], ARGV[1])
-  end
-end
-local id = redis.call('HGET', KEYS[4], ARGV[2])
-if id then redis.call('HSET', KEYS[5], id, ARGV[2]) end
-if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('RENAME', KEYS[6], KEYS[7]) end
-return 1
+/** Sets the mark to ARGV[2] only while it still says ARGV[1] (another instance may raise it meanwhile). */
+const RAISE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
+return 0
 `
 
-export interface LayoutReport { moved: number, records: number }
+/** How many records of the first layout (before 0.1.0) the check looks through for a bare key. */
+const SCAN_COUNT = 1000
 
-/** Migrates when the namespace is not on this layout yet; resolves at once when it is. */
-export async function migrateLayout (client: RedisClient, k: StoreKeys): Promise<LayoutReport | null> {
-  if (await client.get(k.layout) === LAYOUT_VERSION) return null
-  const records = await client.hgetall(k.inflight)
-  let moved = 0
-  for (const [key, stored] of Object.entries(records)) {
-    // Only records a first-layout gateway wrote (one JSON document, no header line) move.
-    if (key.startsWith('o:') || stored.includes('\n')) continue
-    const scope = scopeOf(key, stored)
-    if (scope === null) continue
-    moved += Number(await client.eval(MOVE_RECORD, 7, k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-      k.legacyIdem(key), k.idem(scope), key, scope))
+/**
+ * Resolves to the namespace's layout once it is one this release shares (marking a new namespace, or raising
+ * the mark to `layouts.writes`); rejects with LayoutMismatchError, having written nothing, when it is not.
+ */
+export async function checkLayout (client: RedisClient, k: StoreKeys, layouts: KeyLayouts): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await client.get(k.layout)
+    if (current === null) {
+      const bare = await firstBareKey(client, k)
+      if (bare !== null) throw new LayoutMismatchError('1', layouts.writes, layouts.reads, `its inflight records are keyed by bare keys, e.g. "${bare}", and no layout is marked; 0.1.0 moves them to layout 2 at start`)
+      if (await client.set(k.layout, String(layouts.writes), 'NX') === 'OK') return layouts.writes
+      continue // another instance marked it first: check what it wrote
+    }
+    const found = /^[1-9][0-9]{0,5}$/.test(current) ? Number(current) : null
+    if (found === null || !layouts.reads.includes(found)) {
+      throw new LayoutMismatchError(JSON.stringify(current).slice(1, -1), layouts.writes, layouts.reads, `the key ${k.layout}`)
+    }
+    if (found >= layouts.writes) return found
+    if (Number(await client.eval(RAISE, 1, k.layout, current, String(layouts.writes))) === 1) return layouts.writes
+    if (attempt > 10) throw new Error('the namespace\'s layout mark keeps changing while this instance checks it')
   }
-  // The counters and the index, from the records as they now are.
-  const [current, owners] = await Promise.all([client.hgetall(k.inflight), client.hgetall(k.inflightOwner)])
-  const tx = client.multi().del(k.inflightSince, k.inflightCount)
-  for (const [key, stored] of Object.entries(current)) {
-    const record = decodeRecord(stored, null, null)
-    tx.zadd(k.inflightSince, record.created_at_ms, key).hincrby(k.inflightCount, owners[key] ?? record.upstream, 1)
-  }
-  tx.set(k.layout, LAYOUT_VERSION)
-  await tx.exec()
-  return { moved, records: Object.keys(current).length }
 }
 
-/** The owner-scoped scope of a first-layout record: its owner and nonce read from the stored intent. */
-function scopeOf (key: string, stored: string): string | null {
-  const intent = decodeRecord(stored, null, null).intent
-  const owner = typeof intent.owner === 'string' ? intent.owner : typeof intent.user === 'string' ? intent.user : null
-  const nonce = intent.nonce === undefined ? null : String(intent.nonce)
-  if (owner === null || nonce === null) return null
-  return admissionScope(owner, key === `${owner}:${nonce}` ? null : key, nonce)
+/** A field of `inflight` that is not an owner-scoped admission scope (`o:...`): the first layout's, or null. */
+async function firstBareKey (client: RedisClient, k: StoreKeys): Promise<string | null> {
+  let cursor = '0'
+  do {
+    // Fields and values alternate (NOVALUES needs Redis 7.4).
+    const [next, entries] = await client.hscan(k.inflight, cursor, 'COUNT', SCAN_COUNT)
+    for (let i = 0; i < entries.length; i += 2) {
+      const field = entries[i] as string
+      if (!field.startsWith('o:')) return field
+    }
+    cursor = next
+  } while (cursor !== '0')
+  return null
 }

@@ -9,7 +9,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Color, Config } from '../../config/schema.js'
-import { InvalidCursorError, StoreUnavailableError } from '../../errors.js'
+import { InvalidCursorError, LayoutMismatchError, StoreUnavailableError } from '../../errors.js'
+import { KEY_LAYOUTS, type KeyLayouts } from '../../release.js'
 import { channels } from '../../observability/channels.js'
 import { readControl, drainValue, parseDrain, parseUpgrade } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
@@ -24,7 +25,7 @@ import { createRedisClient, keepConnecting, MAX_RECONNECT_DELAY_MS, type RedisCl
 import { ControlChannel } from './control-channel.js'
 import { defineScripts, type ScriptedRedis } from './scripts.js'
 import { ReplicaWait } from './replica-wait.js'
-import { LAYOUT_VERSION, migrateLayout } from './layout.js'
+import { checkLayout } from './layout.js'
 import { AdmissionJournal, type JournalEntry } from './admission-journal.js'
 import { RepairQueue } from './repair-queue.js'
 import { isConnectivityError, neverSent } from './redis-errors.js'
@@ -80,11 +81,19 @@ export class RedisStore implements Store {
   /** How long a noticed loss counts as recovering for the whole namespace (see registerAgain). */
   private readonly lossGraceMs: number
   private closed: Promise<void> | null = null
+  /** The key layouts this instance writes and reads (docs/store.md, "Two releases on one namespace"). */
+  readonly layouts: KeyLayouts
+  /**
+   * Whether the namespace's layout is one this instance shares: nothing is admitted until a connection has
+   * checked it, nor while it is one this instance cannot share (then the refusal, kept for health and start).
+   */
+  private layout: 'unchecked' | 'shared' | LayoutMismatchError = 'unchecked'
   private readonly readyPromise: Promise<void>
   private rejectReady: (err: Error) => void = () => {}
 
   constructor (config: Config['redis'], options: StoreOptions = {}) {
     this.keys = storeKeys(config.namespace)
+    this.layouts = options.layouts ?? KEY_LAYOUTS
     this.log = options.logger
     this.endedRetentionSecs = options.endedRetentionSecs ?? DEFAULT_ENDED_RETENTION_SECS
     // Every instance still connected sees the loss at its next reconnection attempt or control poll; twice
@@ -115,12 +124,22 @@ export class RedisStore implements Store {
         if (this.connectedOnce) this.log?.info({}, 'store: Redis connection restored')
         const first = !this.connectedOnce
         this.connectedOnce = true
-        // Every (re)connection checks the key layout: a Redis that came back empty or from an older gateway's data.
-        // After a loss the namespace holds only what instances of this layout register again (registerAgain).
-        this.checkEpoch().then(async (lost) => lost ? null : await migrateLayout(this.client, this.keys)).then((report) => {
-          if (report !== null && report.records > 0) this.log?.info(report, 'store: inflight records brought to key layout 2 (owner-scoped keys, counters)')
+        // Every (re)connection checks the key layout (a Redis that came back with other data, an instance of a
+        // release that cannot share it) and changes nothing it cannot share: the first one before it marks the
+        // epoch. After a loss the namespace holds only what instances register again (registerAgain).
+        const checked = first
+          ? checkLayout(this.client, this.keys, this.layouts).then(async () => { await this.checkEpoch() })
+          : this.checkEpoch().then(async (lost) => { if (!lost) await checkLayout(this.client, this.keys, this.layouts) })
+        checked.then(() => {
+          this.layout = 'shared'
         }, (err: unknown) => {
-          this.log?.error({ err }, 'store: cannot bring the namespace to key layout 2; admissions still work, counts may be off until it succeeds')
+          if (!(err instanceof LayoutMismatchError)) {
+            this.log?.error({ err }, 'store: cannot check the namespace\'s key layout; retried on the next connection')
+            return
+          }
+          this.layout = err
+          if (first) this.rejectReady(err)
+          else this.log?.error({ err }, 'store: the namespace is now on a key layout this instance cannot share; refusing intents')
         }).finally(() => {
           if (first) resolve()
           this.repairs.run().catch(() => {})
@@ -145,6 +164,9 @@ export class RedisStore implements Store {
   async admit (req: AdmitRequest): Promise<AdmitResult> {
     const record = req.record
     checkRecord(record)
+    if (this.layout !== 'shared') {
+      throw new StoreUnavailableError(`store unavailable (admit): ${this.layout === 'unchecked' ? 'the namespace\'s key layout is not checked yet' : this.layout.message}`)
+    }
     const marker = this.markerPrefix + String(++this.admissions)
     const json = encodeRecord(record)
     let reply: AdmitReply
@@ -429,7 +451,7 @@ export class RedisStore implements Store {
   // ---- lifecycle --------------------------------------------------------------------------------------------
 
   health (): StoreHealth {
-    if (this.client.status !== 'ready' || this.failing) return 'unavailable'
+    if (this.client.status !== 'ready' || this.failing || this.layout !== 'shared') return 'unavailable'
     return this.recovery === null ? 'ready' : 'recovering'
   }
 
@@ -502,7 +524,7 @@ export class RedisStore implements Store {
       // The layout key went with the data. Missing, the next connection's layout migration would rebuild the
       // admission-time index and the counters from a snapshot while records are being written, and drop those
       // written in between: invisible to the reconciler, never ended, the drain stuck above zero.
-      await this.client.set(k.layout, LAYOUT_VERSION)
+      await this.client.set(k.layout, String(this.layouts.writes), 'NX')
       await this.client.hset(k.recovering, mark, Date.now() + RECOVERY_MARK_MS)
       if (this.lastGoodActive !== null) await this.client.set(k.active, this.lastGoodActive, 'NX')
       let registered = 0

@@ -1,0 +1,197 @@
+// A rolling update of intent-gate itself, and its rollback, under signed traffic: the previous release's real
+// build (release/previous, built by test/helpers/release.ts) and this checkout's share one Redis namespace.
+//
+// Two previous-release instances take traffic; a new one joins and a previous one leaves (the fleet is mixed);
+// on the mixed fleet an operator swaps blue → green → blue, drains and resumes, and runs a coordinated upgrade to
+// green; the last previous instance is replaced; then a previous-release instance joins the new ones again (the
+// gateway rolled back) and a new one leaves. Throughout: every intent accepted exactly once (each service's own
+// ledger), none forwarded twice, no answer but 2xx or 503/409 with Retry-After, no refused connection; at each
+// quiet point every instance of either release counts the same inflight number as Redis holds; at the end
+// everything settles and the count reaches 0 on both releases.
+//
+// The services settle nothing by themselves: the test settles every inflight intent on its owner (as a chain
+// would) when a drain needs it and at the end, so the counts compared at the quiet points stand still.
+import t from 'tap'
+import { startRedis } from '../helpers/redis.js'
+import { gatewayToml, startGateway, startService, metricValue, waitFor, type ServiceProcess } from '../helpers/gateway.js'
+import { previousRelease } from '../helpers/release.js'
+import { Fleet, Traffic, type Member } from './rolling-fleet.js'
+
+const NS = 'intent-gate:{default}:'
+const RATE_PER_SEC = 5
+
+t.setTimeout(20 * 60_000) // a cold build of the previous release takes minutes on a busy machine; warm, the test takes about a minute
+
+t.test('two releases roll forward and back on one namespace under signed traffic', async (t) => {
+  const previous = await previousRelease()
+  t.comment(`previous release ${previous.version} (${previous.commit.slice(0, 7)}): ${previous.took.cached ? 'cached' : 'built'} in ${Math.round(previous.took.ms)} ms`)
+
+  const began = performance.now()
+  const redis = await startRedis(t)
+  const [blue, green] = await Promise.all([
+    startService(t, { versions: '1.0', settleMs: 600_000 }),
+    startService(t, { versions: '1.0', settleMs: 600_000 })
+  ])
+  const services: Record<string, ServiceProcess> = { blue, green }
+  // Only keys the previous release knows: both releases read this one file.
+  const config = gatewayToml({
+    redisUrl: redis.url,
+    blue: blue.url,
+    green: green.url,
+    greenVersions: ['1.0'],
+    reconcileIntervalMs: 100,
+    extra: '[upgrade]\nmin_upgrade_interval_secs = 0\ndrain_timeout_secs = 180\n'
+  })
+  const fleet = new Fleet()
+  const traffic = new Traffic(fleet, RATE_PER_SEC, String(process.pid))
+  t.teardown(async () => { await traffic.close(); await fleet.close() })
+  const start = async (name: string, release: 'previous' | 'current'): Promise<Member> =>
+    await fleet.add(name, await startGateway(t, { config, bin: release === 'previous' ? previous.gatewayBin : undefined }))
+  const admin = async <T>(m: Member, method: string, route: string, body?: unknown): Promise<{ status: number, body: T }> =>
+    await m.gw.admin<T>(method, route, body)
+  const named = (name: string): Member => {
+    const m = fleet.live().find((x) => x.name === name)
+    if (m === undefined) throw new Error(`no running ${name}`)
+    return m
+  }
+
+  /** Settles every inflight intent on its owner (each once, eight at a time); the reconcilers then end them. */
+  const forced = new Set<string>()
+  const settleAll = async (via: Member): Promise<void> => {
+    const list = await admin<Array<{ id: string | null, upstream: string }>>(via, 'GET', '/admin/inflight')
+    const todo = list.body.filter((r) => r.id !== null && !forced.has(r.id))
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let r = todo.shift(); r !== undefined; r = todo.shift()) {
+        const id = r.id as string
+        const res = await fetch(`${(services[r.upstream] as ServiceProcess).url}/sandbox/intents/${encodeURIComponent(id)}`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'settled' })
+        })
+        await res.text()
+        if (res.status === 200) forced.add(id)
+      }
+    }))
+  }
+  /** While `run` runs, every inflight intent is settled as it comes (a drain or an upgrade waits for them). */
+  const settlingDuring = async <T>(via: () => Member, run: () => Promise<T>): Promise<T> => {
+    const state = { on: true }
+    const loop = (async () => { while (state.on) { await settleAll(via()).catch(() => {}); await new Promise((resolve) => setTimeout(resolve, 100)) } })()
+    try {
+      return await run()
+    } finally {
+      state.on = false
+      await loop
+    }
+  }
+
+  /** Traffic paused and answered: every running instance counts what Redis holds (admin API and /metrics). */
+  const quietPoint = async (label: string): Promise<void> => {
+    await traffic.pause()
+    const held = Number(await redis.cli('HLEN', `${NS}inflight`))
+    const counts = await Promise.all(fleet.live().map(async (m) => {
+      const status = await admin<{ inflight_settlements: number }>(m, 'GET', '/admin/drain/status')
+      const metrics = await (await fetch(`${m.gw.adminUrl}/metrics`)).text()
+      return `${m.name}:${status.body.inflight_settlements}/${String(metricValue(metrics, 'inflight_settlements'))}`
+    }))
+    t.same(counts, fleet.live().map((m) => `${m.name}:${held}/${held}`),
+      `${label} (${Math.round((performance.now() - began) / 1000)} s, ${traffic.count} sent): every instance counts the ${held} inflight intents Redis holds`)
+    traffic.start()
+  }
+  const runFor = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+  const activeOf = async (m: Member): Promise<string> => (await admin<{ active: string }>(m, 'GET', '/admin/upstreams')).body.active
+
+  // Two instances of the previous release, under traffic.
+  await start('previous-1', 'previous')
+  await start('previous-2', 'previous')
+  traffic.start()
+  await runFor(1500)
+  await quietPoint('two previous')
+
+  // The rolling update begins: a new instance joins, a previous one leaves.
+  await start('current-1', 'current')
+  await runFor(1000)
+  t.equal(await fleet.remove('previous-1'), 0, 'previous-1 stopped gracefully')
+  await runFor(1000)
+  await quietPoint('mixed fleet')
+
+  // A swap on the mixed fleet, each way through the other release.
+  t.equal((await admin(named('previous-2'), 'POST', '/admin/upstreams/active', { color: 'green' })).status, 200, 'swap to green through the previous release')
+  await waitFor('both releases route to green', async () => (await activeOf(named('current-1'))) === 'green' ? true : undefined)
+  await runFor(1000)
+  t.equal((await admin(named('current-1'), 'POST', '/admin/upstreams/active', { color: 'blue' })).status, 200, 'swap back to blue through the new release')
+  await waitFor('both releases route to blue', async () => (await activeOf(named('previous-2'))) === 'blue' ? true : undefined)
+  await runFor(500)
+  await quietPoint('after the swaps')
+
+  // A drain on the mixed fleet: started through the new release, seen drained by both, stopped through the previous.
+  t.equal((await admin(named('current-1'), 'POST', '/admin/drain/start', { reason: 'rolling test' })).status, 200, 'drain started')
+  await settlingDuring(() => named('current-1'), async () => {
+    for (const name of ['current-1', 'previous-2']) {
+      let last: unknown = null
+      await waitFor(`${name} drained`, async () => {
+        last = (await admin<{ mode: string }>(named(name), 'GET', '/admin/drain/status')).body
+        return (last as { mode: string }).mode === 'drained' ? true : undefined
+      }, 180_000, 100).catch((err: unknown) => {
+        throw new Error(`${String(err)}; last drain status: ${JSON.stringify(last)}; HLEN and its log: ${named(name).gw.stderr().slice(-1500)}`)
+      })
+    }
+  })
+  t.pass('both releases report the namespace drained')
+  t.equal((await admin(named('previous-2'), 'POST', '/admin/drain/stop')).status, 200, 'drain stopped')
+  await runFor(1000)
+  await quietPoint('after the drain')
+
+  // A coordinated upgrade to green, asked of the previous release; whichever instance leads runs it.
+  const started = await admin<{ id: string }>(named('previous-2'), 'POST', '/admin/upgrade/start', { target_version: '1.0', swap_to: 'green' })
+  t.equal(started.status, 202, `upgrade started: ${JSON.stringify(started.body)}`)
+  // Each instance keeps its own upgrade journal: the one that leads the run reports its end.
+  const ended = await settlingDuring(() => named('current-1'), async () =>
+    await waitFor('the upgrade to end', async () => {
+      for (const m of fleet.live()) {
+        const s = await admin<{ state: string, upgrade_id?: string, error?: string | null }>(m, 'GET', '/admin/upgrade/status')
+        if (s.body.upgrade_id === started.body.id && ['completed', 'rolled_back', 'failed'].includes(s.body.state)) return s.body
+      }
+      return undefined
+    }, 180_000, 100))
+  t.equal(ended.state, 'completed', `the upgrade completed on the mixed fleet ${ended.error ?? ''}`)
+  t.equal(await activeOf(named('previous-2')), 'green', 'the previous release routes to green after it')
+  await runFor(1000)
+  await quietPoint('after the upgrade')
+
+  // The last previous instance is replaced.
+  await start('current-2', 'current')
+  await runFor(1000)
+  t.equal(await fleet.remove('previous-2'), 0, 'previous-2 stopped gracefully')
+  await runFor(1000)
+  await quietPoint('two current')
+
+  // Rolled back: a previous-release instance joins the new ones, and a new one leaves.
+  await start('previous-3', 'previous')
+  await runFor(1000)
+  t.equal(await fleet.remove('current-1'), 0, 'current-1 stopped gracefully')
+  await runFor(1500)
+  await quietPoint('rolled back')
+
+  // Everything settles: the count reaches 0 on both releases.
+  await traffic.pause()
+  await settlingDuring(() => named('current-2'), async () => {
+    for (const m of fleet.live()) {
+      await waitFor(`${m.name} counts 0`, async () => (await admin<{ inflight_settlements: number }>(m, 'GET', '/admin/drain/status')).body.inflight_settlements === 0 ? true : undefined, 180_000, 100)
+    }
+  })
+  t.equal(Number(await redis.cli('HLEN', `${NS}inflight`)), 0, 'nothing inflight in Redis')
+
+  const results = traffic.answered
+  t.ok(results.length > 5 * RATE_PER_SEC, `${results.length} intents sent`)
+  t.same(traffic.violations, [], 'no answer but 2xx, or 503/409 with Retry-After')
+  t.same(traffic.transportErrors, [], 'no refused or broken connection (instances leave the rotation before they stop)')
+  t.same(results.filter((r) => !r.accepted).map((r) => r.key), [], 'every intent accepted')
+  const [blueStats, greenStats] = await Promise.all([blue.stats(), green.stats()])
+  t.equal(blueStats.duplicates + greenStats.duplicates, 0, 'no intent forwarded twice (the services saw no resubmission)')
+  const submissions = (k: string): number => (blueStats.by_key?.[k] ?? 0) + (greenStats.by_key?.[k] ?? 0)
+  t.same(results.filter((r) => submissions(r.ledgerKey) !== 1).map((r) => `${r.ledgerKey}: ${submissions(r.ledgerKey)}`), [],
+    'each intent is in exactly one service ledger, once')
+  t.equal(blueStats.accepted + greenStats.accepted, results.length, 'the services accepted exactly the intents sent')
+  t.ok(greenStats.accepted > 0 && blueStats.accepted > 0, `both colors took intents (blue ${blueStats.accepted}, green ${greenStats.accepted})`)
+  t.comment(`refusals retried: ${traffic.refusals[503]} × 503, ${traffic.refusals[409]} × 409`)
+  for (const m of fleet.live()) t.equal(await fleet.remove(m.name), 0, `${m.name} stopped gracefully`)
+})
