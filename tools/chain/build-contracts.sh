@@ -5,7 +5,7 @@
 #   tools/chain/build-contracts.sh        prints SETTLEMENT_1_0_WASM=... and SETTLEMENT_2_0_WASM=...
 #
 # The only wasm32 standard library this machine can get is Debian's (rustc 1.63 + libstd-rust-dev-wasm32;
-# rustup cannot download targets here). Debian's cargo cannot read crates.io's sparse index, and rustup's cargo
+# rustup cannot download targets here; it links with rust-lld from Debian's lld). Debian's cargo cannot read crates.io's sparse index, and rustup's cargo
 # passes flags rustc 1.63 does not know, so: rustup's cargo vendors the crates of Cargo.lock (pinned to releases
 # that build with 1.63), then Debian's cargo builds offline from that vendor directory with Debian's rustc.
 set -euo pipefail
@@ -20,7 +20,7 @@ WASM_RUSTC="${WASM_RUSTC:-/usr/bin/rustc}"
 log() { printf '[contracts] %s\n' "$*" >&2; }
 
 for tool in "$VENDOR_CARGO" "$WASM_CARGO" "$WASM_RUSTC"; do
-  [[ -x "$tool" ]] || { log "$tool is missing (Debian: apt-get install rustc cargo libstd-rust-dev-wasm32; rustup's cargo vendors)"; exit 1; }
+  [[ -x "$tool" ]] || { log "$tool is missing (Debian: apt-get install rustc cargo libstd-rust-dev-wasm32 lld; rustup's cargo vendors)"; exit 1; }
 done
 [[ -d "$("$WASM_RUSTC" --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ]] || {
   log "no wasm32-unknown-unknown standard library for $WASM_RUSTC (Debian: apt-get install libstd-rust-dev-wasm32)"; exit 1; }

@@ -1,0 +1,125 @@
+// A relayer outage on a real network (two wasmd chains, the Go relayer, the settlement contract on A) seen by a
+// real gateway: N ICS-20 transfers sent while the relayer is stopped are pending N through the admin API and
+// /metrics; an upgrade asked for waits in its drain; once the relayer is started they are acknowledged, pending
+// is 0, and the upgrade goes on to migrate the real contract (1.0 -> 2.0, inflight settlements preserved) and swap,
+// under signed traffic with no intent failed. Then the same with the gateway restarted while the relayer was down
+// and transfers sent while the gateway was away (the restarted watcher reads the heights it missed).
+import t, { type Test } from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { GatewayProcess } from '../helpers/gateway.js'
+import { startRedis } from '../helpers/redis.js'
+import { startService } from '../helpers/gateway.js'
+import { startCoordinatedGateway, statusOf, steadyLoad, untilState, type World } from '../coordinator/helpers/e2e.js'
+import { FINAL_STATES } from '../../src/coordinator/run.js'
+import { startNetwork, type Network } from './network.js'
+import { DENOM, GAS_PRICE } from './wasmd.js'
+
+/** An upper bound only; the waits end on the state. Real blocks and a real relayer on a shared machine take seconds. */
+const SLOW_MS = 300_000
+const FINAL = [...FINAL_STATES]
+const CHECKS = '[health_checks]\npre_checks = ["settlement_store", "contract_state"]\ncheck_timeout_secs = 10'
+const IBC = '\n[ibc]\nchannels = ["channel-0"]\nreconcile_interval_secs = 5\n'
+
+async function world (t: Test, net: Network): Promise<World> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ig-real-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const [redis, blue, green] = await Promise.all([startRedis(t), startService(t, { versions: '1.0' }), startService(t, { versions: '2.0' })])
+  // The coordinator's helpers read these fields of the chain's description.
+  const info = { rpc: net.a.rpc, chain_id: net.a.chainId, settlement_contract: net.contract, gas_price: GAS_PRICE, admin_mnemonic: net.admin.mnemonic }
+  return { redis, blue, green, dir, chain: { info } } as unknown as World
+}
+
+const gateway = async (t: Test, w: World, instance = 'a'): Promise<GatewayProcess> =>
+  await startCoordinatedGateway(t, w, { instance, chain: 'tx_timeout_blocks = 100', extra: CHECKS + IBC })
+
+async function pendingEverywhere (gw: GatewayProcess): Promise<{ admin: number, metric: number | null, drain: number | null }> {
+  const pending = await gw.admin<unknown[]>('GET', '/admin/ibc/pending')
+  const metrics = await (await fetch(`${gw.adminUrl}/metrics`, { headers: { authorization: 'Bearer test-admin-token-0123456789' } })).text()
+  const metric = /^intent_gate_ibc_pending_packets(?:\{[^}]*\})? (\d+)$/m.exec(metrics)
+  const drain = await gw.admin<{ pending_ibc_packets: number | null }>('GET', '/admin/drain/status')
+  return { admin: pending.body.length, metric: metric === null ? null : Number(metric[1]), drain: drain.body.pending_ibc_packets }
+}
+
+async function untilPending (gw: GatewayProcess, n: number): Promise<void> {
+  await untilState(async () => {
+    const p = await pendingEverywhere(gw)
+    return { state: p.admin === n && p.metric === n && p.drain === n ? 'seen' : JSON.stringify(p) }
+  }, ['seen'], SLOW_MS)
+}
+
+async function openSettlements (net: Network, ids: string[]): Promise<void> {
+  const alice = await net.signer('alice')
+  const timeout = Math.floor(Date.now() / 1000) + 3600
+  await alice.client.executeMultiple(alice.address, ids.map((id) => ({ contractAddress: net.contract, msg: { create_settlement: { id, user: alice.address, amount: '5', denom: DENOM, timeout } } })), 'auto')
+}
+
+async function settlementsOf (net: Network, ids: string[]): Promise<unknown[]> {
+  const reader = await net.signer('admin')
+  return await Promise.all(ids.map(async (id) => await reader.client.queryContractSmart(net.contract, { settlement: { id } })))
+}
+
+async function upgradeAcrossAnOutage (t: Test, restartGateway: boolean): Promise<void> {
+  const net = await startNetwork(t)
+  const w = await world(t, net)
+  const ids = ['kept-1', 'kept-2']
+  await openSettlements(net, ids)
+  const before = await settlementsOf(net, ids)
+  let gw = await gateway(t, w)
+  let current = gw
+  const load = steadyLoad(() => [current.proxyUrl])
+
+  // The relayer is linked but stopped: the transfers stay pending.
+  const sent = await net.transfer(3)
+  t.equal(sent.length, 3, `three packets sent: ${sent.join(', ')}`)
+  await untilPending(gw, 3)
+  t.pass('pending 3 through /admin/ibc/pending, /metrics and /admin/drain/status')
+  const listed = (await gw.admin<Array<{ channel: string, port: string, sequence: number }>>('GET', '/admin/ibc/pending')).body
+  t.same(listed.map((p) => `${p.port}/${p.channel}/${p.sequence}`), sent.map((s) => `transfer/channel-0/${s}`), 'the packets the chain sent')
+
+  if (restartGateway) {
+    await gw.stop('SIGTERM')
+    // Two more while the gateway is away: only reading the heights it missed (or the commitments) finds them.
+    const more = await net.transfer(2)
+    await net.a.height().then(async (h) => { while (await net.a.height() < h + 3) await new Promise((resolve) => setTimeout(resolve, 100)) })
+    gw = await gateway(t, w)
+    current = gw
+    await untilPending(gw, 5)
+    t.pass(`the restarted gateway counts 5 pending (2 sent while it was down: ${more.join(', ')})`)
+  }
+
+  const start = await gw.admin('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green', contract: net.codes['2.0'] })
+  t.equal(start.status, 202, JSON.stringify(start.body))
+  await untilState(statusOf(gw), ['draining'], SLOW_MS)
+  // Draining with nothing inflight through the gateway but packets pending: the upgrade waits.
+  const waiting = await untilState(async () => {
+    const s = await statusOf(gw)()
+    const drain = await gw.admin<{ inflight_settlements: number | null, pending_ibc_packets: number | null }>('GET', '/admin/drain/status')
+    return { ...s, state: s.state === 'draining' && drain.body.pending_ibc_packets === (restartGateway ? 5 : 3) && drain.body.inflight_settlements === 0 ? 'waiting on IBC' : s.state }
+  }, ['waiting on IBC'], SLOW_MS)
+  t.equal(waiting.state, 'waiting on IBC', 'drained of intents, still waiting on the pending packets')
+  t.equal((await statusOf(gw)()).state, 'draining', 'the upgrade has not gone past its drain')
+
+  const relayStarted = Date.now()
+  await net.relayer.start()
+  const done = await untilState(statusOf(gw), FINAL, SLOW_MS)
+  t.equal(done.state, 'completed', done.error ?? '')
+  t.comment(`relayer started -> upgrade completed in ${Date.now() - relayStarted} ms`)
+  t.same(await pendingEverywhere(gw), { admin: 0, metric: 0, drain: 0 }, 'nothing pending once the relayer ran')
+  const step = done.steps.find((s) => s.name === 'contract_migration')
+  t.match(step, { status: 'done' }, 'the contract step ran')
+  const reader = await net.signer('admin')
+  t.equal((await reader.client.getContract(net.contract)).codeId, net.codes['2.0'].code_id, 'the real contract runs 2.0')
+  t.same(await settlementsOf(net, ids), before, 'each preserved settlement\'s state is equal before and after')
+  const result = await load.stop()
+  t.same(result.failed, [], `no intent failed (${result.accepted} accepted)`)
+}
+
+t.test('relayer stopped: pending N, an upgrade waits; relayer started: pending 0 and the upgrade migrates the contract', async (t) => {
+  await upgradeAcrossAnOutage(t, false)
+})
+
+t.test('the same with the gateway restarted while the relayer was down', async (t) => {
+  await upgradeAcrossAnOutage(t, true)
+})
