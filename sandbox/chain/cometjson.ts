@@ -7,7 +7,7 @@ import { sha256 } from '@cosmjs/crypto'
 import { fromBase64, toBase64, toHex, toUtf8 } from '@cosmjs/encoding'
 import type { BlockRecord, TxResultJson } from './state.js'
 
-export const COMET_VERSION = '0.38.17'
+export const COMET_VERSION = '0.38.19'
 const EMPTY_HASH = toHex(sha256(new Uint8Array())).toUpperCase()
 const VALIDATOR_PUBKEY = sha256(toUtf8('intent-gate sandbox validator'))
 export const VALIDATOR_ADDRESS = toHex(sha256(VALIDATOR_PUBKEY).slice(0, 20)).toUpperCase()

@@ -200,7 +200,7 @@ export const QUERY_PATHS = Object.keys(HANDLERS)
 
 export function runQuery (path: string, data: Uint8Array, ctx: QueryContext): Uint8Array {
   const handler = HANDLERS[path]
-  if (handler === undefined) throw new AbciError('sdk', SDK.unknownRequest.code, `unknown query path: ${path}: ${SDK.unknownRequest.description}`)
+  if (handler === undefined) throw new AbciError('sdk', SDK.unknownRequest.code, `unknown query path: ${SDK.unknownRequest.description}`)
   try {
     return handler(data, ctx)
   } catch (error) {

@@ -89,7 +89,7 @@ export async function linkChains (t: Teardown, a: WasmdChain, b: WasmdChain, rel
     channelB: 'channel-0',
     start: async () => {
       if (child !== null) return
-      const proc = spawn(rly, ['start', PATH_NAME, '--debug-addr', '', ...h], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const proc = spawn(rly, ['start', PATH_NAME, ...h], { stdio: ['ignore', 'pipe', 'pipe'] })
       child = proc
       const collect = (d: Buffer): void => { output = (output + d.toString()).slice(-200_000) }
       proc.stdout?.on('data', collect)
