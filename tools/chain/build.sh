@@ -20,43 +20,53 @@ CHAIN_CACHE="${CHAIN_CACHE:-$HOME/.cache/intent-gate/chain}"
 export GOTOOLCHAIN="$GO_TOOLCHAIN"
 export GOFLAGS="-buildvcs=false"
 export CGO_ENABLED=1
+# The relayer module carries a go.work; each module is built on its own go.mod.
+export GOWORK=off
 
 log() { printf '[chain build] %s\n' "$*" >&2; }
+
+# A writable copy of a module downloaded from the proxy, built there: `go install module@version` refuses
+# wasmd (its go.mod has replace directives) and, for the relayer, asks the proxy for the module's version list
+# (its deprecation check), which the proxy here refuses (403).
+module_copy() {
+  local module="$1" version="$2" dir work
+  dir="$(cd /tmp && go mod download -json "$module@$version" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
+  [[ -d "$dir" ]] || { log "go mod download gave no directory for $module@$version"; exit 1; }
+  work="$(mktemp -d)"
+  cp -r "$dir/." "$work"
+  chmod -R u+w "$work"
+  echo "$work"
+}
 
 build_wasmd() {
   local out="$CHAIN_CACHE/wasmd-$WASMD_VERSION"
   if [[ -x "$out/bin/wasmd" && -f "$out/bin/libwasmvm.x86_64.so" ]]; then return; fi
-  log "wasmd $WASMD_VERSION: downloading the module"
-  local dir
-  # `go install` refuses a module with replace directives; a writable copy of the module honours them.
-  dir="$(cd /tmp && go mod download -json "github.com/CosmWasm/wasmd@$WASMD_VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
-  [[ -d "$dir" ]] || { log "go mod download gave no directory for wasmd $WASMD_VERSION"; exit 1; }
-  local work
-  work="$(mktemp -d)"
-  trap 'rm -rf "$work"' RETURN
-  cp -r "$dir/." "$work/src"
-  chmod -R u+w "$work/src"
-  cd "$work/src"
   log "wasmd $WASMD_VERSION: building with $GO_TOOLCHAIN (minutes on a cold machine)"
+  local src vm
+  src="$(module_copy github.com/CosmWasm/wasmd "$WASMD_VERSION")"
   local ldflags="-X github.com/cosmos/cosmos-sdk/version.Name=wasm -X github.com/cosmos/cosmos-sdk/version.AppName=wasmd"
   ldflags+=" -X github.com/cosmos/cosmos-sdk/version.Version=${WASMD_VERSION#v}"
-  go build -mod=mod -tags "netgo ledger" -ldflags "$ldflags -r \$ORIGIN" -o "$work/wasmd" ./cmd/wasmd
-  local vm
-  vm="$(go list -m -f '{{.Dir}}' github.com/CosmWasm/wasmvm/v2)"
+  (cd "$src" && go build -mod=mod -tags "netgo ledger" -ldflags "$ldflags -r \$ORIGIN" -o "$src/wasmd.bin" ./cmd/wasmd)
+  vm="$(cd "$src" && go list -m -f '{{.Dir}}' github.com/CosmWasm/wasmvm/v2)"
   mkdir -p "$out/bin.tmp"
-  cp "$work/wasmd" "$out/bin.tmp/wasmd"
+  cp "$src/wasmd.bin" "$out/bin.tmp/wasmd"
   cp "$vm/internal/api/libwasmvm.x86_64.so" "$out/bin.tmp/"
   rm -rf "$out/bin" && mv "$out/bin.tmp" "$out/bin"
-  cd - >/dev/null
+  rm -rf "$src"
 }
 
 build_rly() {
   local out="$CHAIN_CACHE/rly-$RLY_VERSION"
   if [[ -x "$out/bin/rly" ]]; then return; fi
-  log "rly $RLY_VERSION: go install"
-  mkdir -p "$out"
-  (cd /tmp && GOBIN="$out/bin.tmp" go install "github.com/cosmos/relayer/v2@$RLY_VERSION")
+  log "rly $RLY_VERSION: building with $GO_TOOLCHAIN"
+  local src
+  src="$(module_copy github.com/cosmos/relayer/v2 "$RLY_VERSION")"
+  local ldflags="-X github.com/cosmos/relayer/v2/cmd.Version=${RLY_VERSION#v}"
+  (cd "$src" && go build -mod=mod -ldflags "$ldflags" -o "$src/rly.bin" .)
+  mkdir -p "$out/bin.tmp"
+  cp "$src/rly.bin" "$out/bin.tmp/rly"
   rm -rf "$out/bin" && mv "$out/bin.tmp" "$out/bin"
+  rm -rf "$src"
 }
 
 mkdir -p "$CHAIN_CACHE"
