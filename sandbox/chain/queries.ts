@@ -90,7 +90,8 @@ const HANDLERS: Record<string, Handler> = {
     const result = outcome.result
     if (result.code !== 0) {
       throw new AbciError('sdk', SDK.unknownRequest.code,
-        `rpc error: code = Unknown desc = ${result.log} With gas wanted: '${result.gas_wanted}' and gas used: '${result.gas_used}' : ${SDK.unknownRequest.description}`)
+        // wasmd v0.54.9 also puts the Go source line of the failure before "with gas used"; nothing reads it.
+        `rpc error: code = Unknown desc = ${result.log} with gas used: '${result.gas_used}': ${SDK.unknownRequest.description}`)
     }
     return SimulateResponse.encode({
       gasInfo: { gasWanted: BigInt(result.gas_wanted), gasUsed: BigInt(result.gas_used) },

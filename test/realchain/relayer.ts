@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chainBinaries } from './binaries.js'
-import { GAS_PRICE, PREFIX, type ChainAccount, type WasmdChain } from './wasmd.js'
+import { GAS_PRICE, PREFIX, untilHeight, type ChainAccount, type WasmdChain } from './wasmd.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -33,7 +33,12 @@ async function rlyExec (rly: string, args: string[]): Promise<string> {
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr.on('data', (d: Buffer) => { out += d.toString() })
   const [code] = await once(child, 'exit') as [number | null]
-  if (code !== 0) throw new Error(`rly ${args.join(' ')} exited ${String(code)}:\n${out.slice(-4000)}`)
+  if (code !== 0) {
+    if (process.env.RLY_DEBUG_LOG !== undefined) (await import('node:fs')).writeFileSync(process.env.RLY_DEBUG_LOG, out)
+    // The relayer logs progress at length; the reason is in its error lines.
+    const errors = out.split('\n').filter((l) => /error|Error|failed/.test(l)).slice(-20).join('\n')
+    throw new Error(`rly ${args.join(' ')} exited ${String(code)}:\n${errors || out.slice(-4000)}`)
+  }
   return out
 }
 
@@ -68,8 +73,17 @@ export async function linkChains (t: Teardown, a: WasmdChain, b: WasmdChain, rel
     await rlyExec(rly, ['keys', 'restore', chain.chainId, 'relayer', mnemonic, ...h])
   }
   await rlyExec(rly, ['paths', 'new', a.chainId, b.chainId, PATH_NAME, ...h])
-  // Clients, connection and the ICS-20 channel, each a handful of blocks on both chains.
-  await rlyExec(rly, ['transact', 'link', PATH_NAME, '--src-port', 'transfer', '--dst-port', 'transfer', '--version', 'ics20-1', ...h])
+  // Clients, connection and the ICS-20 channel, each a handful of blocks on both chains. One command each:
+  // `rly transact link` (v2.6.0) creates the clients, then starts the connection handshake without their ids
+  // ("identifier cannot be blank"); the separate commands read them back from the path it saved.
+  await rlyExec(rly, ['transact', 'clients', PATH_NAME, ...h])
+  // The next step reads each client with a proof at a height that can precede the client's creation (it was
+  // "light client not found" right after creating them); 10 blocks (2 s) later it is there.
+  await Promise.all([a, b].map(async (c) => await untilHeight(c.rpc, await c.height() + 10)))
+  await rlyExec(rly, ['transact', 'connection', PATH_NAME, ...h])
+  // The same for the connection: read too early, its counterparty id is still blank.
+  await Promise.all([a, b].map(async (c) => await untilHeight(c.rpc, await c.height() + 10)))
+  await rlyExec(rly, ['transact', 'channel', PATH_NAME, '--src-port', 'transfer', '--dst-port', 'transfer', '--order', 'unordered', '--version', 'ics20-1', ...h])
 
   let child: ChildProcess | null = null
   let output = ''
