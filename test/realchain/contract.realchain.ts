@@ -64,8 +64,6 @@ t.test('the settlement contract on wasmd: upload, refused migration, 1.0 -> 2.0 
   ], 'auto')
   await alice.client.execute(alice.address, contractAddress, { advance_settlement: { id: 's-advanced', phase: 'ibc_in_flight' } }, 'auto')
   const ids = ['s-escrow', 's-plain', 's-advanced']
-  // Oldest first, then by id: s-plain and s-advanced share a block (and so a created_at).
-  const inflightOrder = ['s-escrow', 's-advanced', 's-plain']
 
   const { logger } = captureLog()
   const client = createContractClient({
@@ -76,10 +74,13 @@ t.test('the settlement contract on wasmd: upload, refused migration, 1.0 -> 2.0 
   })
   t.teardown(() => client.close())
   t.same(await client.contractVersion(), { contract: 'crates.io:intent-settlement', version: '1.0' }, 'cw2 as the contract set it')
-  t.same((await client.inflightSettlements()).map((s) => s.id), inflightOrder, 'three inflight settlements, oldest first')
   t.equal(await client.codeChecksum(v2.code_id), v2.checksum)
   const query = async (id: string): Promise<unknown> => await a.client.queryContractSmart(contractAddress, { settlement: { id } })
   const before = await Promise.all(ids.map(query))
+  // Oldest first, then by id: created_at is the block time in whole seconds, which 200 ms blocks share.
+  const inflightOrder = (before as Array<{ id: string, created_at: number }>).slice()
+    .sort((x, y) => x.created_at - y.created_at || x.id.localeCompare(y.id)).map((x) => x.id)
+  t.same((await client.inflightSettlements()).map((s) => s.id), inflightOrder, 'three inflight settlements, oldest first')
   t.match(before[0], { id: 's-escrow', phase: 'user_funds_locked', escrow: { denom: DENOM, amount: '1000' } })
   t.match(before[2], { id: 's-advanced', phase: 'ibc_in_flight' })
   t.same((await a.client.getBalance(contractAddress, DENOM)).amount, '1000', 'the escrow is held by the contract')
