@@ -9,10 +9,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
+import { freePort } from '../helpers/redis.js'
 import { chainBinaries } from './binaries.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
@@ -46,17 +46,6 @@ export interface WasmdOptions {
   accounts: string[]
   /** Block time (CometBFT timeout_commit); default 200 ms. */
   blockMs?: number
-}
-
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  server.close()
-  await once(server, 'close')
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
 }
 
 async function exec (bin: string, args: string[], input?: string): Promise<string> {
