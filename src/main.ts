@@ -30,6 +30,9 @@ import { versionsRoutes } from './admin/routes/versions.js'
 import { upgradeRoutes } from './admin/routes/upgrade.js'
 import { checkpointRoutes } from './admin/routes/checkpoints.js'
 import { statusRoutes } from './admin/status/routes.js'
+import { auditRoutes } from './admin/routes/audit.js'
+import type { AuditLog } from './audit/audit-log.js'
+import { noticeControlChanges } from './audit/control-noticer.js'
 import { createContractClient, namedContractClients } from './chain/contract-client.js'
 import { createCoordinatorPart } from './coordinator/index.js'
 import { createIbcWatcher } from './ibc/watcher.js'
@@ -90,7 +93,9 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     stops.push(() => { metrics.close() })
 
     const proxy = createProxy({ config, store, versions, logger })
-    const admin = createAdminServer({ listen: config.admin.listen, token, logger, allowedHosts: config.admin.allowed_hosts })
+    // The audit log lives in the coordinator's SQLite, opened below; no route is served before it exists.
+    let audit: AuditLog | null = null
+    const admin = createAdminServer({ listen: config.admin.listen, token, logger, allowedHosts: config.admin.allowed_hosts, audit: (entry) => audit?.record(entry) })
     admin.register(healthRoutes({
       metrics,
       readiness: {
@@ -127,6 +132,10 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       readyzUrl: () => (adminListening ? `${admin.url()}/readyz` : null)
     })
     stops.push(async () => { await coordinator.close() })
+    audit = coordinator.audit
+    const stopNoticing = noticeControlChanges(store, coordinator.audit, logger)
+    stops.push(stopNoticing)
+    admin.register(auditRoutes({ audit: coordinator.audit }))
     // The upgrade status embeds the drain routes' DrainStatus.
     admin.register(upgradeRoutes({ coordinator: coordinator.coordinator, drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets }) }))
     admin.register(checkpointRoutes({ files: coordinator.files }))

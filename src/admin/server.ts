@@ -25,6 +25,7 @@ import { problemOf, retryAfterOf } from '../http/problem.js'
 import { InvalidAdminRequestError, MethodNotAllowedError } from './errors.js'
 import { hostAllowed, HostNotAllowedError } from './host-check.js'
 import { typeboxValidator } from './schema-errors.js'
+import type { AuditInput, AuditVia } from '../audit/audit-log.js'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
 
@@ -50,6 +51,17 @@ export interface AdminRequest<S extends RouteSchema = RouteSchema> {
   /** The parsed JSON body of POST/PUT (`{}` when empty), checked against `schema.body` when there is one. */
   body: StaticOr<S['body'], unknown>
   requestId: string
+  /** Who asked, for the audit log: the token's id, the door (`x-intent-gate-via`) and the address. */
+  caller: Caller
+}
+
+export interface Caller { actor: string, via: AuditVia, origin: string }
+
+/** The state change a route made, as the audit log records it (the server adds who asked). */
+export interface AuditAction {
+  action: string
+  detail: Record<string, unknown>
+  reason?: string
 }
 
 export interface AdminReply {
@@ -69,6 +81,8 @@ export interface Route<S extends RouteSchema = RouteSchema> {
   path: string
   schema?: S
   handler: (req: AdminRequest<S>) => Promise<AdminReply> | AdminReply
+  /** A route that changes state says what, from its request and successful reply: one audit entry. */
+  audit?: (req: AdminRequest<S>, reply: AdminReply) => AuditAction | null
 }
 
 /** Declares one route with its handler typed from its schemas. */
@@ -91,8 +105,10 @@ export interface AdminServerOptions {
   maxBodyBytes?: number
   /** Host names (port ignored) `/admin/*` and `/status` answer besides loopback names and the listen host. */
   allowedHosts?: readonly string[]
-  /** The API's version in the OpenAPI document (default 1: the contract of INTERFACE section 5). */
+  /** The API's version in the OpenAPI document (default 1). */
   version?: string
+  /** Where the routes' audit entries go. */
+  audit?: (input: AuditInput) => void
 }
 
 export interface AdminServer {
@@ -124,6 +140,8 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
   const logger = options.logger.child({ component: 'admin' })
   const listen = parseListen(options.listen)
+  // The token's id in the audit log: enough to tell tokens apart after a rotation, useless to an attacker.
+  const actor = `token:${expectedDigest.toString('hex').slice(0, 8)}`
 
   const app = Fastify({
     logger: false,
@@ -226,14 +244,18 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
       },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const url = new URL(req.url, 'http://admin.invalid')
-        const result = await r.handler({
+        const request: AdminRequest = {
           method: r.method,
           path: pathOf(req.url),
           params: (req.params ?? {}) as never,
           query: url.searchParams,
           body: (r.method === 'POST' || r.method === 'PUT' ? req.body ?? {} : undefined) as never,
-          requestId: req.id
-        })
+          requestId: req.id,
+          caller: { actor, via: viaOf(req.headers['x-intent-gate-via']), origin: req.ip }
+        }
+        const result = await r.handler(request)
+        const audited = r.audit?.(request, result) ?? null
+        if (audited !== null) options.audit?.({ ...request.caller, ...audited })
         if (result.hijack !== undefined) {
           reply.hijack()
           result.hijack(reply.raw)
@@ -306,6 +328,11 @@ function sendProblemReply (reply: FastifyReply, err: unknown, requestId: string)
   const retryAfter = retryAfterOf(err)
   if (retryAfter !== null) reply.header('retry-after', String(retryAfter))
   reply.code(body.status).header('cache-control', 'no-store').type('application/problem+json').send(Buffer.from(JSON.stringify(body)))
+}
+
+/** The door a caller says it uses; anything else is the API itself. */
+function viaOf (header: string | string[] | undefined): AuditVia {
+  return header === 'cli' || header === 'status' || header === 'demo' ? header : 'admin'
 }
 
 function pathOf (url: string): string {

@@ -94,7 +94,7 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
     if (!req.complete) res.shouldKeepAlive = false
     sendProblem(res, err, requestId, headers)
     publishRequest(res.statusCode, clientVersion, started)
-    if (err instanceof StoreUnavailableError) ctx.logger.warn({ err, request_id: requestId }, 'submission refused: the store cannot be reached')
+    if (err instanceof StoreUnavailableError) ctx.storeRefusals.warn({ err, request_id: requestId })
     else if (!(err instanceof IntentGateError)) ctx.logger.error({ err, request_id: requestId }, 'submission failed')
   }
 }

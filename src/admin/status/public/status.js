@@ -104,23 +104,27 @@
   const token = $('token')
   token.value = sessionStorage.getItem('intent-gate-token') ?? ''
   token.addEventListener('change', () => sessionStorage.setItem('intent-gate-token', token.value))
+  // The reason box goes with every action: the audit log keeps it.
+  const why = () => ($('reason').value ? { reason: $('reason').value } : {})
   const ACTIONS = {
-    'drain-start': () => ['/admin/drain/start', $('reason').value ? { reason: $('reason').value } : {}],
-    'drain-stop': () => ['/admin/drain/stop', {}],
-    'swap-blue': () => ['/admin/upstreams/active', { color: 'blue' }],
-    'swap-green': () => ['/admin/upstreams/active', { color: 'green' }],
-    abort: () => ['/admin/upgrade/abort', {}]
+    'drain-start': () => ['/admin/drain/start', why(), 'Start draining? Every instance refuses new intents (503) until the drain is stopped.'],
+    'drain-stop': () => ['/admin/drain/stop', {}, 'Stop draining? Intents are accepted again (unless an upgrade runs).'],
+    'swap-blue': () => ['/admin/upstreams/active', { color: 'blue', ...why() }, 'Swap to blue? New intents go to blue; inflight ones stay with their owner.'],
+    'swap-green': () => ['/admin/upstreams/active', { color: 'green', ...why() }, 'Swap to green? New intents go to green; inflight ones stay with their owner.'],
+    abort: () => ['/admin/upgrade/abort', why(), 'Abort the upgrade? What was done is rolled back and the previous version resumes.']
   }
   for (const button of document.querySelectorAll('button[data-action]')) {
     button.addEventListener('click', async () => {
       const result = $('result')
       if (token.value === '') { result.className = 'bad'; result.textContent = 'enter the admin token first'; token.focus(); return }
       sessionStorage.setItem('intent-gate-token', token.value)
-      const [path, body] = ACTIONS[button.dataset.action]()
+      const [path, body, question] = ACTIONS[button.dataset.action]()
+      // Every action changes what every instance does: one click is not enough.
+      if (!window.confirm(question)) { result.className = 'muted'; result.textContent = `${button.textContent}: cancelled`; return }
       result.className = 'muted'
       result.textContent = `${button.textContent}…`
       try {
-        const res = await fetch(path, { method: 'POST', headers: { authorization: `Bearer ${token.value}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        const res = await fetch(path, { method: 'POST', headers: { authorization: `Bearer ${token.value}`, 'content-type': 'application/json', 'x-intent-gate-via': 'status' }, body: JSON.stringify(body) })
         const answer = await res.json()
         result.className = res.ok ? 'ok' : 'bad'
         result.textContent = res.ok ? `${button.textContent}: done (${res.status})` : `${button.textContent} refused (${res.status}): ${answer.detail ?? answer.title}`
