@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino'
 import type { RepeatedWarning } from '../repeated-warning.js'
+import type { DrainEstimate } from './drain-estimate.js'
 import type { Config } from '../config/schema.js'
 import type { Store } from '../store/types.js'
 import type { VersionCatalog } from '../versions/types.js'
@@ -19,6 +20,8 @@ export interface ProxyContext {
   readonly logger: Logger
   /** 'submission refused: the store cannot be reached', once per window with a count (an outage refuses every request). */
   readonly storeRefusals: RepeatedWarning
+  /** What an operator's drain has left (Retry-After). */
+  readonly drainEstimate: DrainEstimate
   readonly now: () => number
   readonly upstreams: Upstreams
   readonly control: ControlView

@@ -27,6 +27,7 @@ import { trustedPeers } from '../config/cidr.js'
 import { httpUrlOf, parseListen } from '../config/listen.js'
 import type { Proxy, ProxyAddress, ProxyOptions } from './types.js'
 import { repeatedWarning } from '../repeated-warning.js'
+import { DrainEstimate } from './drain-estimate.js'
 
 /** How often idle keep-alive connections are closed while shutting down (they may turn idle at any moment). */
 const SHUTDOWN_SWEEP_MS = 50
@@ -42,11 +43,12 @@ export function createProxy (options: ProxyOptions): Proxy {
   const tunnels = new UpgradeTunnels(log)
   const hold = new SubmissionHold(store, { holdSecs: config.upgrade.hold_new_intents_secs, maxHeld: config.upgrade.hold_max_intents, recheckMs: config.redis.poll_interval_ms })
   const storeRefusals = repeatedWarning(log, 'submission refused: the store cannot be reached')
-  const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, storeRefusals, now, upstreams, control, hold, policy: () => policy }
+  const drainEstimate = new DrainEstimate(store, now)
+  const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, storeRefusals, drainEstimate, now, upstreams, control, hold, policy: () => policy }
   // What clients are told (/.well-known/intent-gate/*), and the verifying phase's count of answers.
   const notices = new NoticeWatcher(store, config.redis.poll_interval_ms, (err) => log.error({ err }, 'a notice listener threw'))
   const answers = new AnswerTally(store, notices, config.analysis.watch_secs, (err) => log.warn({ err }, 'cannot report the count of answers for the verifying phase'))
-  const statusRoutes = new ClientStatusRoutes(notices, { holdSecs: config.upgrade.hold_new_intents_secs, fallbackRetrySecs: config.proxy.drain_retry_after_secs, now })
+  const statusRoutes = new ClientStatusRoutes(notices, { holdSecs: config.upgrade.hold_new_intents_secs, fallbackRetrySecs: config.proxy.drain_retry_after_secs, maxRetrySecs: config.proxy.drain_retry_after_max_secs, drainLeft: () => drainEstimate.left(), now })
 
   const intentPath = config.proxy.intent_path
   const trustedProxies = config.proxy.trusted_proxies.length === 0 ? null : trustedPeers(config.proxy.trusted_proxies)
@@ -113,6 +115,7 @@ export function createProxy (options: ProxyOptions): Proxy {
       closing = true
       statusRoutes.close()
       storeRefusals.flush()
+      drainEstimate.close()
       const graceMs = config.proxy.shutdown_grace_secs * 1000
       const serverClosed = bound === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
@@ -166,6 +169,7 @@ export function createProxy (options: ProxyOptions): Proxy {
       notices.start()
       answers.start()
       statusRoutes.start()
+      drainEstimate.start()
       upstreams.start()
       reconciler.start()
       await new Promise<void>((resolve, reject) => {

@@ -64,6 +64,9 @@ t.test('the status page', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is
   await until('inflight', '0')
 
   // An action: without the token it asks for it; with it, the admin API stops the drain.
+  const questions: string[] = []
+  let answer = true
+  page.on('dialog', (d) => { questions.push(d.message()); (answer ? d.accept() : d.dismiss()).catch(() => {}) })
   await page.click('button[data-action="drain-stop"]')
   await until('result', 'enter the admin token first')
   step = 'wrong token'
@@ -73,9 +76,7 @@ t.test('the status page', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is
   step = 'after'
   await page.fill('#token', TEST_TOKEN)
   // Every action asks first: declined, nothing is sent; accepted, it is.
-  const questions: string[] = []
-  let answer = false
-  page.on('dialog', (d) => { questions.push(d.message()); (answer ? d.accept() : d.dismiss()).catch(() => {}) })
+  answer = false
   await page.click('button[data-action="drain-stop"]')
   await until('result', 'Stop drain: cancelled')
   t.equal(await redis.cli('EXISTS', 'intent-gate:{default}:drain'), '1', 'a declined action sends nothing')
@@ -86,7 +87,7 @@ t.test('the status page', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is
   t.equal(await redis.cli('EXISTS', 'intent-gate:{default}:drain'), '0', 'the drain key is gone')
   await page.click('button[data-action="swap-green"]')
   await until('active', 'green')
-  t.match(questions, [/^Stop draining\?/, /^Stop draining\?/, /^Swap to green\?/], 'each action asked what it would do')
+  t.match(questions, [/^Stop draining\?/, /^Stop draining\?/, /^Stop draining\?/, /^Swap to green\?/], 'each action asked what it would do')
   const audit = await gw.admin<{ entries: Array<{ via: string, action: string }> }>('GET', '/admin/audit')
   t.same(audit.body.entries.map((e) => [e.via, e.action]), [['status', 'upstreams.swap'], ['status', 'drain.stop'], ['redis', 'drain.start']], 'the page\'s actions and the redis-cli drain in the audit log')
   await page.screenshot({ path: path.join(SHOTS, 'status-page.png'), fullPage: true })
