@@ -80,6 +80,8 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       stops.push(async () => { await watcher.close() })
     }
     const pendingIbcPackets = (): number | null => watcher === null ? 0 : watcher.knownPendingCount()
+    // The proxy is built below; the gauges read it on scrape only.
+    let proxyRef: ReturnType<typeof createProxy> | null = null
     const metrics = createMetrics({
       inflightCount: async () => await store.inflightCount(),
       upgradeState: async () => {
@@ -88,11 +90,20 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
         const mode = drainModeOf(control, busy ? await store.inflightCount() : 0, pendingIbcPackets())
         return { value: upgradeStateValue(control, mode), sinceMs: control.drain?.started_at_ms ?? null }
       },
-      pendingIbcPackets
+      pendingIbcPackets,
+      operator: {
+        activeColor: () => proxyRef?.activeColor() ?? config.proxy.initial_active,
+        upstreamHealth: () => proxyRef?.upstreams.states().map((s) => ({ color: s.color, healthy: s.healthy })) ?? [],
+        drainDeadlineMs: async () => {
+          const drain = (await store.control()).drain
+          return drain?.deadline_secs !== undefined && drain.started_at_ms !== undefined ? drain.started_at_ms + drain.deadline_secs * 1000 : null
+        }
+      }
     })
     stops.push(() => { metrics.close() })
 
     const proxy = createProxy({ config, store, versions, logger })
+    proxyRef = proxy
     // The audit log lives in the coordinator's SQLite, opened below; no route is served before it exists.
     let audit: AuditLog | null = null
     const admin = createAdminServer({ listen: config.admin.listen, token, logger, allowedHosts: config.admin.allowed_hosts, audit: (entry) => audit?.record(entry) })
