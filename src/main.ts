@@ -150,7 +150,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     // The upgrade status embeds the drain routes' DrainStatus.
     admin.register(upgradeRoutes({ coordinator: coordinator.coordinator, drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets }) }))
     admin.register(checkpointRoutes({ files: coordinator.files }))
-    admin.register(statusRoutes({ admin }))
+    admin.register(statusRoutes({ admin, clients: () => proxy.clientStatus(), namespace: config.redis.namespace }))
 
     await proxy.listen()
     stops.push(async () => { await proxy.close() })

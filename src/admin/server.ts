@@ -32,6 +32,8 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
 /** What a route declares about its requests and answers; the OpenAPI document is made from these. */
 export interface RouteSchema {
   summary: string
+  /** The OpenAPI operationId; default: the method and the path in camel case (`GET /admin/drain/status` → `getDrainStatus`). */
+  operationId?: string
   description?: string
   params?: TSchema
   querystring?: TSchema
@@ -235,7 +237,7 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
       url: r.path,
       schema: {
         tags: [group.name],
-        ...(s !== undefined ? { summary: s.summary, ...(s.description !== undefined ? { description: s.description } : {}) } : { hide: true }),
+        ...(s !== undefined ? { summary: s.summary, operationId: s.operationId ?? operationIdOf(r.method, r.path), ...(s.description !== undefined ? { description: s.description } : {}) } : { hide: true }),
         ...(s?.params !== undefined ? { params: s.params } : {}),
         ...(s?.querystring !== undefined ? { querystring: s.querystring } : {}),
         ...(s?.body !== undefined ? { body: s.body } : {}),
@@ -328,6 +330,12 @@ function sendProblemReply (reply: FastifyReply, err: unknown, requestId: string)
   const retryAfter = retryAfterOf(err)
   if (retryAfter !== null) reply.header('retry-after', String(retryAfter))
   reply.code(body.status).header('cache-control', 'no-store').type('application/problem+json').send(Buffer.from(JSON.stringify(body)))
+}
+
+/** `POST /admin/inflight/:id/complete` → `postInflightByIdComplete`: stable, unique per method and path. */
+export function operationIdOf (method: Method, path: string): string {
+  const words = path.split('/').filter((p) => p !== '' && p !== 'admin').flatMap((p) => (p.startsWith(':') ? ['by', p.slice(1)] : p.split(/[^A-Za-z0-9]+/)))
+  return method.toLowerCase() + words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')
 }
 
 /** The door a caller says it uses; anything else is the API itself. */

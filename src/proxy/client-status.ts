@@ -143,7 +143,8 @@ export class ClientStatusRoutes {
     this.streams.clear()
   }
 
-  private current (): ClientStatus {
+  /** What a client asking now is told (the status page shows it). */
+  current (): ClientStatus {
     return clientStatus(this.notices.current(), this.o)
   }
 

@@ -191,6 +191,7 @@ export function createProxy (options: ProxyOptions): Proxy {
     },
     upstreams: { states: () => upstreams.states(), get: (color) => upstreams.get(color) },
     activeColor: () => control.activeColor(),
+    clientStatus: () => statusRoutes.current(),
     controlState: () => control.current(),
     setVersionsPolicy (input: VersionsPolicyInput): void {
       policy = createVersionsPolicy(input, versions.known)

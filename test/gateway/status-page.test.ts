@@ -58,6 +58,25 @@ t.test('the status page', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is
   t.equal(refused.status, 503)
   await until('refusals', /^(?!0\.0$|-$)/)
   await page.screenshot({ path: path.join(SHOTS, 'status-draining.png') })
+
+  // A fresh page during the drain paints from one read, not from the stream's first event: the drain, its
+  // deadline, what clients are told and where this gateway is, within 200 ms of the load event.
+  const fresh: Page = await browser.newPage({ viewport: { width: 1360, height: 900 } })
+  fresh.on('pageerror', (e) => { problems.push(`fresh page error: ${e.message}`) })
+  await fresh.goto(`${gw.adminUrl}/status`, { waitUntil: 'load' })
+  const loadedAt = performance.now()
+  // The page renders its carried snapshot while its script runs, before the load event: nothing to wait for.
+  // (Waiting with a 200 ms timeout measured Chromium's round trips on a loaded machine, not the page.)
+  await fresh.screenshot({ path: path.join(SHOTS, 'status-first-paint.png') })
+  const shotAfter = performance.now() - loadedAt
+  t.comment(`screenshot taken ${shotAfter.toFixed(0)} ms after the load event`)
+  t.equal(await fresh.textContent('#mode'), 'draining', 'painted by the load event')
+  t.match(await fresh.textContent('#told'), /^503 · Retry-After \d+ s$/, 'what clients are told')
+  t.match(await fresh.textContent('#deadline'), /^drain deadline \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(in (9m\d\ds|10m00s)\)$/, 'the drain\'s deadline')
+  t.match(await fresh.textContent('#where'), /^instance \S+( \(leader\))? · namespace default$/, 'which instance and namespace')
+  t.not(await fresh.textContent('#conn'), 'connecting…', 'painted before the stream said anything')
+  await copyFile(path.join(SHOTS, 'status-first-paint.png'), path.join(ROOT, 'docs/status-page-first-paint.png'))
+  await fresh.close()
   const done = await gw.admin('POST', `/admin/inflight/${submitted.body.id as string}/complete`, { status: 'settled' })
   t.equal(done.status, 200)
   await until('mode', 'drained')

@@ -51,6 +51,15 @@
     $('holds').textContent = fmtRate(rate(s, last, 'intent_gate_holds_total'))
     $('requests').textContent = fmtRate(rate(s, last, 'intent_gate_requests_total'))
     $('active').textContent = s.upstreams?.active ?? '-'
+    // Which gateway this is (a fleet has several pages) and what its clients hear right now.
+    const leader = s.upgrade?.leader
+    $('where').textContent = `instance ${leader?.instance ?? '?'}${leader?.is_leader ? ' (leader)' : ''} · namespace ${s.namespace ?? '?'}`
+    const c = s.clients
+    $('told').textContent = c === null || c === undefined ? '-' : c.accepting ? 'accepting' : `503 · Retry-After ${c.retry_after_secs} s`
+    const deadline = d?.deadline ?? null
+    $('deadline').textContent = deadline === null
+      ? (d?.started_at ? 'drain without a deadline' : 'no drain deadline')
+      : `drain deadline ${fmtTime(deadline)} (${deadline > s.at ? `in ${fmtAge(deadline - s.at)}` : `passed ${fmtAge(s.at - deadline)} ago`})`
 
     rows($('upstreams'), s.upstreams?.upstreams ?? [], (u) => {
       const color = cell(u.color, 'color')
@@ -95,6 +104,9 @@
     $('conn').textContent = `live · ${new Date(s.at * 1000).toLocaleTimeString()}`
   }
 
+  // The first paint comes from the snapshot the page carries, not from the stream's first event (a second away).
+  const first = JSON.parse($('first-snapshot')?.textContent ?? 'null')
+  if (first !== null) render(first)
   const events = new EventSource('/status/events')
   events.addEventListener('snapshot', (e) => render(JSON.parse(e.data)))
   events.addEventListener('failure', (e) => { $('conn').textContent = `the gateway could not read its state: ${JSON.parse(e.data).message}` })
