@@ -10,7 +10,9 @@ export const ENV_PREFIX = 'INTENT_GATE_'
 /** The CLI's admin URL when `--admin` is not given. */
 export const ADMIN_URL_ENV = 'INTENT_GATE_ADMIN_URL'
 const OTHER_BINARY_PREFIX = 'INTENT_GATE_SANDBOX_'
-const ALWAYS_KNOWN = ['INTENT_GATE_ADMIN_TOKEN', 'INTENT_GATE_SIGNER_MNEMONIC', ADMIN_URL_ENV]
+// INTENT_GATE_RELEASE_CACHE is the test suite's (where the previous release is kept for the rolling tests): a
+// CI job sets it for everything it runs, gateways included.
+const ALWAYS_KNOWN = ['INTENT_GATE_ADMIN_TOKEN', 'INTENT_GATE_SIGNER_MNEMONIC', ADMIN_URL_ENV, 'INTENT_GATE_RELEASE_CACHE']
 
 /**
  * The problems (one line per variable, naming it and the closest known name) for every `INTENT_GATE_*` variable
