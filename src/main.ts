@@ -30,6 +30,9 @@ import { versionsRoutes } from './admin/routes/versions.js'
 import { upgradeRoutes } from './admin/routes/upgrade.js'
 import { checkpointRoutes } from './admin/routes/checkpoints.js'
 import { statusRoutes } from './admin/status/routes.js'
+import { auditRoutes } from './admin/routes/audit.js'
+import type { AuditLog } from './audit/audit-log.js'
+import { noticeControlChanges } from './audit/control-noticer.js'
 import { createContractClient, namedContractClients } from './chain/contract-client.js'
 import { createCoordinatorPart } from './coordinator/index.js'
 import { createIbcWatcher } from './ibc/watcher.js'
@@ -77,6 +80,8 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       stops.push(async () => { await watcher.close() })
     }
     const pendingIbcPackets = (): number | null => watcher === null ? 0 : watcher.knownPendingCount()
+    // The proxy is built below; the gauges read it on scrape only.
+    let proxyRef: ReturnType<typeof createProxy> | null = null
     const metrics = createMetrics({
       inflightCount: async () => await store.inflightCount(),
       upgradeState: async () => {
@@ -85,12 +90,23 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
         const mode = drainModeOf(control, busy ? await store.inflightCount() : 0, pendingIbcPackets())
         return { value: upgradeStateValue(control, mode), sinceMs: control.drain?.started_at_ms ?? null }
       },
-      pendingIbcPackets
+      pendingIbcPackets,
+      operator: {
+        activeColor: () => proxyRef?.activeColor() ?? config.proxy.initial_active,
+        upstreamHealth: () => proxyRef?.upstreams.states().map((s) => ({ color: s.color, healthy: s.healthy })) ?? [],
+        drainDeadlineMs: async () => {
+          const drain = (await store.control()).drain
+          return drain?.deadline_secs !== undefined && drain.started_at_ms !== undefined ? drain.started_at_ms + drain.deadline_secs * 1000 : null
+        }
+      }
     })
     stops.push(() => { metrics.close() })
 
     const proxy = createProxy({ config, store, versions, logger })
-    const admin = createAdminServer({ listen: config.admin.listen, token, logger, allowedHosts: config.admin.allowed_hosts })
+    proxyRef = proxy
+    // The audit log lives in the coordinator's SQLite, opened below; no route is served before it exists.
+    let audit: AuditLog | null = null
+    const admin = createAdminServer({ listen: config.admin.listen, token, logger, allowedHosts: config.admin.allowed_hosts, audit: (entry) => audit?.record(entry) })
     admin.register(healthRoutes({
       metrics,
       readiness: {
@@ -127,10 +143,14 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       readyzUrl: () => (adminListening ? `${admin.url()}/readyz` : null)
     })
     stops.push(async () => { await coordinator.close() })
+    audit = coordinator.audit
+    const stopNoticing = noticeControlChanges(store, coordinator.audit, logger)
+    stops.push(stopNoticing)
+    admin.register(auditRoutes({ audit: coordinator.audit }))
     // The upgrade status embeds the drain routes' DrainStatus.
     admin.register(upgradeRoutes({ coordinator: coordinator.coordinator, drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets }) }))
     admin.register(checkpointRoutes({ files: coordinator.files }))
-    admin.register(statusRoutes({ admin }))
+    admin.register(statusRoutes({ admin, clients: () => proxy.clientStatus(), namespace: config.redis.namespace }))
 
     await proxy.listen()
     stops.push(async () => { await proxy.close() })

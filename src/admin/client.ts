@@ -1,6 +1,8 @@
 /**
  * The admin API's client, for the CLI's control commands and the demo: one JSON request with the bearer token
- * from `INTENT_GATE_ADMIN_TOKEN`. A problem+json answer becomes an AdminCallError carrying the problem (exit 1);
+ * from `INTENT_GATE_ADMIN_TOKEN` (or the variable the configuration's `admin.token_env` names). Each request
+ * says which door it comes through (`x-intent-gate-via`: `cli`, `demo`...), so the audit log can tell. A
+ * problem+json answer becomes an AdminCallError carrying the problem (exit 1);
  * a missing token or a malformed `--admin` URL is a usage error (exit 2) naming the variable or flag.
  */
 import { UsageError } from '../errors.js'
@@ -16,7 +18,15 @@ export interface AdminClient {
   put<T> (path: string, body: unknown): Promise<T>
 }
 
-export function createAdminClient (adminUrl: string, env: Record<string, string | undefined> = process.env): AdminClient {
+export interface AdminClientOptions {
+  /** The variable holding the token (default INTENT_GATE_ADMIN_TOKEN). */
+  tokenEnv?: string
+  /** The door the audit log records (default `cli`). */
+  via?: string
+}
+
+export function createAdminClient (adminUrl: string, env: Record<string, string | undefined> = process.env, options: AdminClientOptions = {}): AdminClient {
+  const tokenEnv = options.tokenEnv ?? TOKEN_ENV
   let base: URL
   try {
     base = new URL(adminUrl)
@@ -24,8 +34,8 @@ export function createAdminClient (adminUrl: string, env: Record<string, string 
     throw new UsageError(`--admin: '${adminUrl}' is not a URL (e.g. ${DEFAULT_ADMIN_URL})`)
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new UsageError(`--admin: '${adminUrl}' must be an http(s) URL`)
-  const token = env[TOKEN_ENV]
-  if (token === undefined || token === '') throw new UsageError(`${TOKEN_ENV} is not set: the admin API needs its bearer token`)
+  const token = env[tokenEnv]
+  if (token === undefined || token === '') throw new UsageError(`${tokenEnv} is not set: the admin API needs its bearer token`)
 
   async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
     const url = new URL(path, base)
@@ -36,6 +46,7 @@ export function createAdminClient (adminUrl: string, env: Record<string, string 
         headers: {
           authorization: `Bearer ${token as string}`,
           accept: 'application/json',
+          'x-intent-gate-via': options.via ?? 'cli',
           ...(body !== undefined ? { 'content-type': 'application/json' } : {})
         },
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -25,12 +25,15 @@ import { problemOf, retryAfterOf } from '../http/problem.js'
 import { InvalidAdminRequestError, MethodNotAllowedError } from './errors.js'
 import { hostAllowed, HostNotAllowedError } from './host-check.js'
 import { typeboxValidator } from './schema-errors.js'
+import type { AuditInput, AuditVia } from '../audit/audit-log.js'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
 
 /** What a route declares about its requests and answers; the OpenAPI document is made from these. */
 export interface RouteSchema {
   summary: string
+  /** The OpenAPI operationId; default: the method and the path in camel case (`GET /admin/drain/status` → `getDrainStatus`). */
+  operationId?: string
   description?: string
   params?: TSchema
   querystring?: TSchema
@@ -50,6 +53,17 @@ export interface AdminRequest<S extends RouteSchema = RouteSchema> {
   /** The parsed JSON body of POST/PUT (`{}` when empty), checked against `schema.body` when there is one. */
   body: StaticOr<S['body'], unknown>
   requestId: string
+  /** Who asked, for the audit log: the token's id, the door (`x-intent-gate-via`) and the address. */
+  caller: Caller
+}
+
+export interface Caller { actor: string, via: AuditVia, origin: string }
+
+/** The state change a route made, as the audit log records it (the server adds who asked). */
+export interface AuditAction {
+  action: string
+  detail: Record<string, unknown>
+  reason?: string
 }
 
 export interface AdminReply {
@@ -69,6 +83,8 @@ export interface Route<S extends RouteSchema = RouteSchema> {
   path: string
   schema?: S
   handler: (req: AdminRequest<S>) => Promise<AdminReply> | AdminReply
+  /** A route that changes state says what, from its request and successful reply: one audit entry. */
+  audit?: (req: AdminRequest<S>, reply: AdminReply) => AuditAction | null
 }
 
 /** Declares one route with its handler typed from its schemas. */
@@ -91,8 +107,10 @@ export interface AdminServerOptions {
   maxBodyBytes?: number
   /** Host names (port ignored) `/admin/*` and `/status` answer besides loopback names and the listen host. */
   allowedHosts?: readonly string[]
-  /** The API's version in the OpenAPI document (default 1: the contract of INTERFACE section 5). */
+  /** The API's version in the OpenAPI document (default 1). */
   version?: string
+  /** Where the routes' audit entries go. */
+  audit?: (input: AuditInput) => void
 }
 
 export interface AdminServer {
@@ -124,6 +142,8 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
   const logger = options.logger.child({ component: 'admin' })
   const listen = parseListen(options.listen)
+  // The token's id in the audit log: enough to tell tokens apart after a rotation, useless to an attacker.
+  const actor = `token:${expectedDigest.toString('hex').slice(0, 8)}`
 
   const app = Fastify({
     logger: false,
@@ -217,7 +237,7 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
       url: r.path,
       schema: {
         tags: [group.name],
-        ...(s !== undefined ? { summary: s.summary, ...(s.description !== undefined ? { description: s.description } : {}) } : { hide: true }),
+        ...(s !== undefined ? { summary: s.summary, operationId: s.operationId ?? operationIdOf(r.method, r.path), ...(s.description !== undefined ? { description: s.description } : {}) } : { hide: true }),
         ...(s?.params !== undefined ? { params: s.params } : {}),
         ...(s?.querystring !== undefined ? { querystring: s.querystring } : {}),
         ...(s?.body !== undefined ? { body: s.body } : {}),
@@ -226,14 +246,18 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
       },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const url = new URL(req.url, 'http://admin.invalid')
-        const result = await r.handler({
+        const request: AdminRequest = {
           method: r.method,
           path: pathOf(req.url),
           params: (req.params ?? {}) as never,
           query: url.searchParams,
           body: (r.method === 'POST' || r.method === 'PUT' ? req.body ?? {} : undefined) as never,
-          requestId: req.id
-        })
+          requestId: req.id,
+          caller: { actor, via: viaOf(req.headers['x-intent-gate-via']), origin: req.ip }
+        }
+        const result = await r.handler(request)
+        const audited = r.audit?.(request, result) ?? null
+        if (audited !== null) options.audit?.({ ...request.caller, ...audited })
         if (result.hijack !== undefined) {
           reply.hijack()
           result.hijack(reply.raw)
@@ -306,6 +330,17 @@ function sendProblemReply (reply: FastifyReply, err: unknown, requestId: string)
   const retryAfter = retryAfterOf(err)
   if (retryAfter !== null) reply.header('retry-after', String(retryAfter))
   reply.code(body.status).header('cache-control', 'no-store').type('application/problem+json').send(Buffer.from(JSON.stringify(body)))
+}
+
+/** `POST /admin/inflight/:id/complete` → `postInflightByIdComplete`: stable, unique per method and path. */
+export function operationIdOf (method: Method, path: string): string {
+  const words = path.split('/').filter((p) => p !== '' && p !== 'admin').flatMap((p) => (p.startsWith(':') ? ['by', p.slice(1)] : p.split(/[^A-Za-z0-9]+/)))
+  return method.toLowerCase() + words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')
+}
+
+/** The door a caller says it uses; anything else is the API itself. */
+function viaOf (header: string | string[] | undefined): AuditVia {
+  return header === 'cli' || header === 'status' || header === 'demo' ? header : 'admin'
 }
 
 function pathOf (url: string): string {

@@ -11,6 +11,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { ConfigError } from '../errors.js'
 import { ConfigSchema, HEALTH_CHECK_NAMES, type Config } from './schema.js'
 import { parseCidr } from './cidr.js'
+import { unknownEnvProblems } from './env-names.js'
 
 export const DEFAULT_CONFIG_FILE = 'config/intent-gate.toml'
 
@@ -32,6 +33,8 @@ export function loadConfig (options: LoadOptions = {}): Config {
   const env = options.env ?? process.env
   const raw = options.file === undefined ? {} : readToml(options.file)
   const fromEnv = applyEnvOverrides(raw, env)
+  const unknownVariables = unknownEnvProblems(env, knownEnvNames(raw))
+  if (unknownVariables.length > 0) throw new ConfigError(unknownVariables)
   if (!validate(raw)) {
     throw new ConfigError(describeErrors(validate.errors ?? [], fromEnv))
   }
@@ -61,6 +64,16 @@ function readToml (file: string): Record<string, unknown> {
 /** The environment variable that overrides `path` (e.g. ['upstreams', 'blue', 'url'] → INTENT_GATE_UPSTREAMS_BLUE_URL). */
 export function envNameOf (path: readonly string[]): string {
   return 'INTENT_GATE_' + path.map((p) => p.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()).join('_')
+}
+
+/** Every variable name the configuration gives a meaning to: each key's override and the secrets it names. */
+export function knownEnvNames (raw: Record<string, unknown>): string[] {
+  const names = [...leafKeys(ConfigSchema, [])].map(([path]) => envNameOf(path))
+  const named = (section: string, key: string): unknown => (raw[section] as Record<string, unknown> | undefined)?.[key]
+  for (const value of [named('admin', 'token_env'), named('chain', 'signer_mnemonic_env'), named('redis', 'password_env')]) {
+    if (typeof value === 'string' && value !== '') names.push(value)
+  }
+  return names
 }
 
 /** Writes every override it finds into `raw`; returns dotted key → env var name, so errors can name the source. */

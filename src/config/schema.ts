@@ -43,6 +43,8 @@ export const ConfigSchema = Type.Object({
     reconcile_interval_ms: positive(5000),
     /** Retry-After while draining without a deadline (no better estimate exists). */
     drain_retry_after_secs: positive(5),
+    /** The longest Retry-After an operator's drain ever gives (however far its deadline, however slow its decay). */
+    drain_retry_after_max_secs: positive(60),
     /** How long a replayable idempotency record is kept. */
     idempotency_ttl_secs: positive(86400),
     /** Refuse (401) an intent whose owner or signature does not verify, before anything is registered. */

@@ -136,7 +136,12 @@ export class UpgradeCoordinator {
       const now = Date.now()
       if (meta.last_completed_at_ms !== null && now - meta.last_completed_at_ms < minMs) {
         const next = new Date(meta.last_completed_at_ms + minMs).toISOString()
-        throw new UpgradeConflictError(`the last upgrade completed at ${new Date(meta.last_completed_at_ms).toISOString()}; min_upgrade_interval_secs=${this.o.config.upgrade.min_upgrade_interval_secs} allows the next one from ${next}`)
+        const last = new Date(meta.last_completed_at_ms).toISOString()
+        // `force` is the operator saying "I mean it" (an upgrade back after a bad release): the audit log records it.
+        if (request.force !== true) {
+          throw new UpgradeConflictError(`the last upgrade completed at ${last}; min_upgrade_interval_secs=${this.o.config.upgrade.min_upgrade_interval_secs} allows the next one from ${next} (force: true, or --force, starts it anyway)`)
+        }
+        this.log.warn({ last_completed_at: last, min_upgrade_interval_secs: this.o.config.upgrade.min_upgrade_interval_secs }, 'upgrade forced within min_upgrade_interval_secs')
       }
       const fromVersion = meta.protocol_version ?? newestVersion(this.o.upstreams.versionsOf(fromActive)) ?? 'unknown'
       const run: UpgradeRun = {
@@ -274,7 +279,7 @@ export class UpgradeCoordinator {
   private validate (input: unknown): UpgradeRequest {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new UpgradeRequestError('the body must be a JSON object')
     const body = input as Record<string, unknown>
-    const known = ['target_version', 'swap_to', ...CONTRACT_FIELDS, 'drain_timeout_secs', 'force_after_timeout', 'stuck_settlement_action']
+    const known = ['target_version', 'swap_to', ...CONTRACT_FIELDS, 'drain_timeout_secs', 'force_after_timeout', 'stuck_settlement_action', 'force', 'reason']
     for (const key of Object.keys(body)) if (!known.includes(key)) throw new UpgradeRequestError(`${key}: unknown field (known: ${known.join(', ')})`)
     if (typeof body.target_version !== 'string' || !/^\d+\.\d+$/.test(body.target_version)) throw new UpgradeRequestError('target_version: required, a version like "2.0"')
     const request: UpgradeRequest = { target_version: body.target_version }
@@ -295,6 +300,12 @@ export class UpgradeCoordinator {
     if (body.stuck_settlement_action !== undefined && body.stuck_settlement_action !== null) {
       if (!STUCK_ACTIONS.includes(body.stuck_settlement_action as StuckSettlementAction)) throw new UpgradeRequestError(`stuck_settlement_action: must be one of ${STUCK_ACTIONS.join(', ')}`)
       request.stuck_settlement_action = body.stuck_settlement_action as StuckSettlementAction
+    }
+    // `reason` is the audit log's (the admin route records it); the upgrade itself does not need it.
+    if (body.reason !== undefined && body.reason !== null && (typeof body.reason !== 'string' || body.reason.length > 500)) throw new UpgradeRequestError('reason: must be a string of at most 500 characters')
+    if (body.force !== undefined && body.force !== null) {
+      if (typeof body.force !== 'boolean') throw new UpgradeRequestError('force: must be true or false')
+      if (body.force) request.force = true
     }
     return request
   }

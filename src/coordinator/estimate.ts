@@ -13,6 +13,7 @@
  */
 import type { Config } from '../config/schema.js'
 import type { DrainProgress, UpgradeRun, UpgradeState } from './run.js'
+import { InflightDecay } from '../drain/decay.js'
 
 /** What each phase takes when no earlier upgrade measured it (a local system without a chain is faster). */
 const DEFAULT_MS: Partial<Record<UpgradeState, number>> = {
@@ -26,18 +27,15 @@ const DEFAULT_MS: Partial<Record<UpgradeState, number>> = {
 }
 /** The phases until admission resumes, in order. */
 const UNTIL_RESUME: readonly UpgradeState[] = ['pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming']
-const DECAY_WINDOW_MS = 10_000
 const MIN_LEFT_MS = 200
 /** How many earlier upgrades are read for the medians. */
 const HISTORY = 20
 /** A failed upgrade stays drained until an operator acts: no better estimate exists. */
 const FAILED_RETRY_MS = 60_000
 
-interface Sample { at: number, inflight: number }
-
 export class ResumeEstimator {
   private runId: string | null = null
-  private samples: Sample[] = []
+  private readonly decay = new InflightDecay()
   private medians: Map<UpgradeState, number> | null = null
 
   constructor (
@@ -49,11 +47,11 @@ export class ResumeEstimator {
   estimate (run: UpgradeRun, progress: DrainProgress | null, now: number): number {
     if (run.id !== this.runId) {
       this.runId = run.id
-      this.samples = []
+      this.decay.clear()
       this.medians = null
     }
     if (run.state === 'failed') return now + FAILED_RETRY_MS
-    if (progress !== null && run.state === 'draining') this.sample(progress)
+    if (progress !== null && run.state === 'draining') this.decay.sample(progress.at_ms, progress.inflight)
     const current = run.phases.at(-1)
     const elapsed = current === undefined || current.ended_at_ms !== null ? 0 : Math.max(0, now - current.started_at_ms)
     if (run.state === 'rolling_back') return now + Math.max(MIN_LEFT_MS, this.expected('rolling_back') - elapsed)
@@ -71,32 +69,15 @@ export class ResumeEstimator {
 
   private drainLeft (run: UpgradeRun, elapsed: number, now: number): number {
     const deadline = run.drain.deadline_ms ?? now + (run.request.drain_timeout_secs ?? this.config.upgrade.drain_timeout_secs) * 1000
-    const last = this.samples.at(-1)
+    const last = this.decay.last()
     let left: number
     if (last !== undefined && last.inflight === 0) {
       left = 0
     } else {
-      const decay = this.decayLeft()
+      const decay = this.decay.leftMs()
       left = decay ?? Math.max(MIN_LEFT_MS, this.expected('draining') - elapsed)
     }
     return Math.max(0, Math.min(left, deadline - now))
-  }
-
-  /** Time until the inflight count falls below one, from its decay over the last window; null without a decrease. */
-  private decayLeft (): number | null {
-    const last = this.samples.at(-1)
-    const first = this.samples.find((s) => last !== undefined && last.at - s.at <= DECAY_WINDOW_MS)
-    if (last === undefined || first === undefined || last.at === first.at || last.inflight >= first.inflight) return null
-    const tau = (last.at - first.at) / Math.log(first.inflight / last.inflight)
-    return tau * Math.log(last.inflight / 0.5)
-  }
-
-  private sample (progress: DrainProgress): void {
-    const last = this.samples.at(-1)
-    if (last !== undefined && last.at === progress.at_ms) return
-    this.samples.push({ at: progress.at_ms, inflight: progress.inflight })
-    const cutoff = progress.at_ms - DECAY_WINDOW_MS * 2
-    while ((this.samples[0]?.at ?? Infinity) < cutoff) this.samples.shift()
   }
 
   private expected (phase: UpgradeState): number {

@@ -21,6 +21,7 @@ import { UpgradeCoordinator } from './coordinator.js'
 import { defaultMigrationsDir, readMigrations } from './db/migration-files.js'
 import { MigrationRunner } from './db/migration-runner.js'
 import { openDatabase } from './db/open.js'
+import { createAuditLog, type AuditLog } from '../audit/audit-log.js'
 
 export interface CoordinatorPartOptions {
   config: Config
@@ -42,6 +43,8 @@ export interface CoordinatorPartOptions {
 export interface CoordinatorPart {
   coordinator: UpgradeCoordinator
   files: CheckpointFiles
+  /** The audit log, in the same SQLite file. */
+  audit: AuditLog
   start: () => void
   close: () => Promise<void>
 }
@@ -50,7 +53,8 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
   const { config } = o
   const db = openDatabase(config.coordinator.database)
   try {
-    const migrations = new MigrationRunner(db, readMigrations(defaultMigrationsDir()))
+    const migrationFiles = readMigrations(defaultMigrationsDir())
+    const migrations = new MigrationRunner(db, migrationFiles)
     const applied = await migrations.migrate({ drain: { mode: 'stop' } })
     const pending = migrations.status().pending
     if (applied.length > 0) o.logger.info({ applied: applied.map((f) => f.file) }, 'schema migrations applied')
@@ -98,9 +102,15 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
     })
     const c = coordinator
     await c.reassertFlag()
+    const audit = createAuditLog(db, o.logger, () => {
+      // Its migration may wait behind one that needs a drain; an operator's actions cannot wait for that.
+      const file = migrationFiles.find((f) => f.name === 'audit_log')
+      if (file !== undefined && pending.some((p) => p.version === file.version)) db.exec(file.up)
+    })
     return {
       coordinator: c,
       files,
+      audit,
       start: () => { c.start() },
       close: async () => {
         await c.close()

@@ -43,6 +43,8 @@ export interface UpgradeRequest {
   drain_timeout_secs?: number
   force_after_timeout?: boolean
   stuck_settlement_action?: StuckSettlementAction
+  /** Start even within `min_upgrade_interval_secs` of the last completed upgrade (recorded in the audit log). */
+  force?: boolean
 }
 
 export interface PhaseRecord {

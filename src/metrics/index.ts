@@ -15,6 +15,7 @@ import {
   channels, type HoldMessage, type IntentEndedMessage, type RefusalMessage, type SignatureRefusalMessage, type RequestMessage, type TranslationMessage,
   type UpgradeMessage, type UpstreamMessage
 } from '../observability/channels.js'
+import { registerOperatorGauges, type OperatorSources } from './operator-gauges.js'
 
 /** 0 none, 1 draining, 2 upgrading (the seed's); 3 rolling back, 4 failed (the coordinator's additions). */
 export type UpgradeStateValue = 0 | 1 | 2 | 3 | 4
@@ -27,6 +28,8 @@ export interface MetricSources {
   upgradeState: () => Promise<{ value: UpgradeStateValue, sinceMs: number | null }> | { value: UpgradeStateValue, sinceMs: number | null }
   /** Pending IBC packets on the watched channels, null while the watcher cannot know; absent without a watcher. */
   pendingIbcPackets?: () => Promise<number | null> | number | null
+  /** Active color, upstream health, drain deadline (./operator-gauges.ts). */
+  operator?: OperatorSources
 }
 
 export interface Metrics {
@@ -43,6 +46,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export function createMetrics (sources: MetricSources): Metrics {
   const registry = new Registry()
   const registers = [registry]
+  registerOperatorGauges(registry, sources.operator ?? {})
   /** Set while this instance's coordinator runs an upgrade: its start wins over the drain's. */
   let upgradeStartedAtMs: number | null = null
 

@@ -20,6 +20,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { NoticeState, NoticeWatcher } from './notice-watcher.js'
 import { retryAfterSecs } from './retry-after.js'
+import type { DrainLeft } from './drain-estimate.js'
 
 export const STATUS_PATH = '/.well-known/intent-gate/status'
 export const EVENTS_PATH = '/.well-known/intent-gate/events'
@@ -40,6 +41,10 @@ export interface StatusOptions {
   holdSecs: number
   /** `proxy.drain_retry_after_secs`. */
   fallbackRetrySecs: number
+  /** `proxy.drain_retry_after_max_secs`. */
+  maxRetrySecs: number
+  /** What an operator's drain has left. */
+  drainLeft: () => DrainLeft
   now: () => number
 }
 
@@ -73,7 +78,7 @@ export function clientStatus (state: NoticeState, o: StatusOptions): ClientStatu
   const accepting = control.drain === null && flag === null
   const retry = accepting
     ? null
-    : retryAfterSecs({ kind: 'refused', reason: flag !== null ? 'upgrading' : 'draining', drain: control.drain, upgrade: flag }, o.now(), o.fallbackRetrySecs)
+    : retryAfterSecs({ kind: 'refused', reason: flag !== null ? 'upgrading' : 'draining', drain: control.drain, upgrade: flag }, o.now(), { fallbackSecs: o.fallbackRetrySecs, maxSecs: o.maxRetrySecs, drainLeft: o.drainLeft() })
   return { accepting, mode, retry_after_secs: retry, upgrade, drain }
 }
 
@@ -138,7 +143,8 @@ export class ClientStatusRoutes {
     this.streams.clear()
   }
 
-  private current (): ClientStatus {
+  /** What a client asking now is told (the status page shows it). */
+  current (): ClientStatus {
     return clientStatus(this.notices.current(), this.o)
   }
 

@@ -3,6 +3,8 @@
  * Built once by the proxy; handlers hold no state of their own.
  */
 import type { Logger } from 'pino'
+import type { RepeatedWarning } from '../repeated-warning.js'
+import type { DrainEstimate } from './drain-estimate.js'
 import type { Config } from '../config/schema.js'
 import type { Store } from '../store/types.js'
 import type { VersionCatalog } from '../versions/types.js'
@@ -16,6 +18,10 @@ export interface ProxyContext {
   readonly store: Store
   readonly versions: VersionCatalog
   readonly logger: Logger
+  /** 'submission refused: the store cannot be reached', once per window with a count (an outage refuses every request). */
+  readonly storeRefusals: RepeatedWarning
+  /** What an operator's drain has left (Retry-After). */
+  readonly drainEstimate: DrainEstimate
   readonly now: () => number
   readonly upstreams: Upstreams
   readonly control: ControlView

@@ -26,6 +26,8 @@ import { BadRequestTargetError } from '../errors.js'
 import { trustedPeers } from '../config/cidr.js'
 import { httpUrlOf, parseListen } from '../config/listen.js'
 import type { Proxy, ProxyAddress, ProxyOptions } from './types.js'
+import { repeatedWarning } from '../repeated-warning.js'
+import { DrainEstimate } from './drain-estimate.js'
 
 /** How often idle keep-alive connections are closed while shutting down (they may turn idle at any moment). */
 const SHUTDOWN_SWEEP_MS = 50
@@ -40,11 +42,13 @@ export function createProxy (options: ProxyOptions): Proxy {
   const reconciler = new Reconciler({ config, store, versions, upstreams, logger: log, now })
   const tunnels = new UpgradeTunnels(log)
   const hold = new SubmissionHold(store, { holdSecs: config.upgrade.hold_new_intents_secs, maxHeld: config.upgrade.hold_max_intents, recheckMs: config.redis.poll_interval_ms })
-  const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, now, upstreams, control, hold, policy: () => policy }
+  const storeRefusals = repeatedWarning(log, 'submission refused: the store cannot be reached')
+  const drainEstimate = new DrainEstimate(store, now)
+  const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, storeRefusals, drainEstimate, now, upstreams, control, hold, policy: () => policy }
   // What clients are told (/.well-known/intent-gate/*), and the verifying phase's count of answers.
   const notices = new NoticeWatcher(store, config.redis.poll_interval_ms, (err) => log.error({ err }, 'a notice listener threw'))
   const answers = new AnswerTally(store, notices, config.analysis.watch_secs, (err) => log.warn({ err }, 'cannot report the count of answers for the verifying phase'))
-  const statusRoutes = new ClientStatusRoutes(notices, { holdSecs: config.upgrade.hold_new_intents_secs, fallbackRetrySecs: config.proxy.drain_retry_after_secs, now })
+  const statusRoutes = new ClientStatusRoutes(notices, { holdSecs: config.upgrade.hold_new_intents_secs, fallbackRetrySecs: config.proxy.drain_retry_after_secs, maxRetrySecs: config.proxy.drain_retry_after_max_secs, drainLeft: () => drainEstimate.left(), now })
 
   const intentPath = config.proxy.intent_path
   const trustedProxies = config.proxy.trusted_proxies.length === 0 ? null : trustedPeers(config.proxy.trusted_proxies)
@@ -110,6 +114,8 @@ export function createProxy (options: ProxyOptions): Proxy {
     closed ??= (async () => {
       closing = true
       statusRoutes.close()
+      storeRefusals.flush()
+      drainEstimate.close()
       const graceMs = config.proxy.shutdown_grace_secs * 1000
       const serverClosed = bound === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
@@ -140,6 +146,7 @@ export function createProxy (options: ProxyOptions): Proxy {
     destroyed ??= (async () => {
       closing = true
       statusRoutes.close()
+      storeRefusals.flush()
       if (bound !== null) server.close()
       server.closeAllConnections()
       tunnels.destroyAll()
@@ -162,6 +169,7 @@ export function createProxy (options: ProxyOptions): Proxy {
       notices.start()
       answers.start()
       statusRoutes.start()
+      drainEstimate.start()
       upstreams.start()
       reconciler.start()
       await new Promise<void>((resolve, reject) => {
@@ -183,6 +191,7 @@ export function createProxy (options: ProxyOptions): Proxy {
     },
     upstreams: { states: () => upstreams.states(), get: (color) => upstreams.get(color) },
     activeColor: () => control.activeColor(),
+    clientStatus: () => statusRoutes.current(),
     controlState: () => control.current(),
     setVersionsPolicy (input: VersionsPolicyInput): void {
       policy = createVersionsPolicy(input, versions.known)

@@ -94,7 +94,7 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
     if (!req.complete) res.shouldKeepAlive = false
     sendProblem(res, err, requestId, headers)
     publishRequest(res.statusCode, clientVersion, started)
-    if (err instanceof StoreUnavailableError) ctx.logger.warn({ err, request_id: requestId }, 'submission refused: the store cannot be reached')
+    if (err instanceof StoreUnavailableError) ctx.storeRefusals.warn({ err, request_id: requestId })
     else if (!(err instanceof IntentGateError)) ctx.logger.error({ err, request_id: requestId }, 'submission failed')
   }
 }
@@ -211,7 +211,7 @@ function refusalError (ctx: ProxyContext, result: Exclude<AdmitResult, { kind: '
   if (result.kind === 'mismatch') {
     return new IdempotencyKeyReusedError('this owner already used the same idempotency key (or nonce) for another intent; nothing was forwarded')
   }
-  const secs = retryAfterSecs(result, ctx.now(), ctx.proxy.drain_retry_after_secs)
+  const secs = retryAfterSecs(result, ctx.now(), { fallbackSecs: ctx.proxy.drain_retry_after_secs, maxSecs: ctx.proxy.drain_retry_after_max_secs, drainLeft: ctx.drainEstimate.left() })
   if (channels.refusal.hasSubscribers) channels.refusal.publish({ reason: result.reason })
   const why = result.reason === 'upgrading'
     ? `an upgrade is running${result.upgrade !== null ? ` (${result.upgrade.id}, phase ${result.upgrade.phase})` : ''}`

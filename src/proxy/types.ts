@@ -9,6 +9,7 @@ import type { VersionCatalog } from '../versions/types.js'
 import type { UpstreamState, Upstream } from './upstreams.js'
 import type { VersionsPolicy, VersionsPolicyInput } from './versions-policy.js'
 import type { ReconcileReport } from './reconciler.js'
+import type { ClientStatus } from './client-status.js'
 
 export interface ProxyOptions {
   config: Config
@@ -30,6 +31,8 @@ export interface Proxy {
     get (color: Color): Upstream | undefined
   }
   activeColor (): Color
+  /** What a client asking /.well-known/intent-gate/status now is told (mode, Retry-After...). */
+  clientStatus (): ClientStatus
   controlState (): ControlState | null
   setVersionsPolicy (policy: VersionsPolicyInput): void
   versionsPolicy (): VersionsPolicy

@@ -102,6 +102,24 @@ export function drainValue (value: DrainSwitch): string {
   return JSON.stringify(out)
 }
 
+/**
+ * The document every gateway write of `drain` or `active` leaves beside the key, in the same transaction: a
+ * change whose new value matches it was a gateway's own (audited by the instance that made it); any other was
+ * made by hand in Redis. Two releases side by side: the older writes none, so its changes read as by hand.
+ */
+export const CONTROL_WRITE_DOC = 'control:last-write'
+export interface ControlWrite { key: 'drain' | 'active', value: string | null }
+
+/** The write `setDrain(value)` records. */
+export function drainWrite (value: DrainSwitch | null): string {
+  return JSON.stringify({ key: 'drain', value: value === null ? null : drainValue(value) } satisfies ControlWrite)
+}
+
+/** The write `setActive(color)` records. */
+export function activeWrite (color: Color): string {
+  return JSON.stringify({ key: 'active', value: color } satisfies ControlWrite)
+}
+
 /** Same state as far as a listener is concerned. */
 export function sameControl (a: ControlState, b: ControlState): boolean {
   return JSON.stringify(a) === JSON.stringify(b)

@@ -102,3 +102,14 @@ t.test('an unreadable or malformed file is a ConfigError naming the file', async
   t.match(problemsOf(() => loadConfig({ file: join(dir, 'missing.toml'), env: {} }))[0], /missing\.toml: cannot read the configuration file \(ENOENT\)/)
   t.match(problemsOf(() => loadConfig({ file: file('broken.toml', '[proxy\nlisten='), env: {} }))[0], /broken\.toml: not valid TOML/)
 })
+
+t.test('INTENT_GATE_* variables that are no key are refused; the secrets the configuration names by variable are not', async (t) => {
+  const problems = problemsOf(() => loadConfig({
+    file: file('vars.toml', MINIMAL + '[admin]\ntoken_env = "INTENT_GATE_OPS_TOKEN"\n[redis]\npassword_env = "INTENT_GATE_REDIS_SECRET"\n'),
+    env: { INTENT_GATE_REDIS_NAMESPCE: 'x', INTENT_GATE_OPS_TOKEN: 't', INTENT_GATE_REDIS_SECRET: 'p', INTENT_GATE_ADMIN_TOKEN: 't', INTENT_GATE_SIGNER_MNEMONIC: 'm', INTENT_GATE_ADMIN_URL: 'u', INTENT_GATE_SANDBOX_SETTLER_MNEMONIC: 'the other binary\'s' }
+  }))
+  t.same(problems, ['INTENT_GATE_REDIS_NAMESPCE: unknown environment variable (no configuration key has this name; did you mean INTENT_GATE_REDIS_NAMESPACE?)'])
+  const far = problemsOf(() => loadConfig({ file: file('far.toml', MINIMAL), env: { INTENT_GATE_SOMETHING_ELSE_ENTIRELY: '1' } }))
+  t.same(far, ['INTENT_GATE_SOMETHING_ELSE_ENTIRELY: unknown environment variable (no configuration key has this name)'], 'no far-fetched suggestion')
+  t.doesNotThrow(() => loadConfig({ file: file('ok.toml', MINIMAL), env: { INTENT_GATE_UPSTREAMS_BLUE_HEALTH_PATH: '/ready', INTENT_GATE_VERSIONS_ACCEPTED: '1.0' } }))
+})

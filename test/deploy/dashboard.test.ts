@@ -50,6 +50,8 @@ t.test('dashboard and alert rules query only exported metrics', async (t) => {
   const gw = await startGateway(t, { config: gatewayToml({ blue: service.url }) })
   const exported = exportedNames(await (await fetch(`${gw.adminUrl}/metrics`)).text())
   t.ok(exported.has('inflight_settlements'), 'the scrape is the gateway\'s')
+  // Prometheus' own series per scrape target (the gateway-down alert), not the gateway's.
+  exported.add('up')
 
   const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'deploy/grafana/intent-gate.json'), 'utf8')) as { panels: Panel[], title: string }
   const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])])
@@ -73,4 +75,17 @@ t.test('dashboard and alert rules query only exported metrics', async (t) => {
     'intent_gate_upstream_latency_seconds_bucket', 'intent_gate_ibc_pending_packets', 'drain_duration_seconds_sum', 'upgrade_duration_seconds_sum']) {
     t.ok(used.has(name), `the dashboard shows ${name}`)
   }
+  // Issue 28: Node's process metrics, the build, the active color and each upstream's health are exported.
+  for (const name of ['process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds_bucket',
+    'intent_gate_build_info', 'intent_gate_active_color', 'intent_gate_upstream_healthy', 'intent_gate_drain_deadline_timestamp_seconds']) {
+    t.ok(exported.has(name), `${name} is exported`)
+  }
+  const scrape = await (await fetch(`${gw.adminUrl}/metrics`)).text()
+  t.match(scrape, /^intent_gate_build_info\{version="\d+\.\d+\.\d+",node="\d+\.\d+\.\d+"\} 1$/m)
+  t.match(scrape, /^intent_gate_active_color\{color="blue"\} 1$/m)
+  t.match(scrape, /^intent_gate_active_color\{color="green"\} 0$/m)
+  // Every query of the dashboard filters by its job and namespace variables.
+  const vars = (dashboard as unknown as { templating: { list: Array<{ name: string }> } }).templating.list.map((v) => v.name)
+  t.match(vars, ['datasource', 'job', 'namespace'])
+  for (const q of queries.filter((q) => q.where.startsWith('panel'))) t.match(q.expr, /job=~"\$job",namespace=~"\$namespace"/, `${q.where} filters by job and namespace`)
 })

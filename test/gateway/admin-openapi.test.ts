@@ -52,6 +52,13 @@ t.test('the admin API\'s OpenAPI document', async (t) => {
     }
     const start = doc.paths['/admin/drain/start']?.post
     t.ok(start?.requestBody !== undefined, 'request bodies are described')
+    // Client generators name their methods after operationIds: every operation has one, each different.
+    const ids = operations.map(({ op }) => (op as { operationId?: string }).operationId)
+    t.ok(ids.every((id) => typeof id === 'string' && /^[a-z]+[A-Za-z0-9]*$/.test(id)), 'every operation has an operationId')
+    t.equal(new Set(ids).size, ids.length, 'operationIds are unique')
+    t.equal((doc.paths['/admin/drain/status']?.get as { operationId?: string }).operationId, 'getDrainStatus')
+    const upgrade = JSON.stringify((doc.paths['/admin/upgrade/start']?.post as { requestBody?: unknown }).requestBody)
+    for (const field of ['force_contract_version', 'force', 'reason', 'rollback']) t.match(upgrade, `"${field}"`, `upgrade start documents ${field}`)
   })
 
   t.test('docs/admin-api.md names exactly the routes the gateway serves', async (t) => {

@@ -61,6 +61,23 @@ t.test('a bad environment override names the key and the variable', async (t) =>
   t.match(p.stderr(), /proxy\.shutdown_grace_secs.*INTENT_GATE_PROXY_SHUTDOWN_GRACE_SECS/)
 })
 
+t.test('an unknown INTENT_GATE_* variable (a misspelt key) refuses to start, naming it and the key it resembles', async (t) => {
+  const p = await spawnServe(t, {
+    config: gatewayToml({ blue: 'http://127.0.0.1:1' }),
+    env: { INTENT_GATE_REDIS_NAMESPCE: 'x', INTENT_GATE_PROXY_LISTN: '0.0.0.0:80', INTENT_GATE_ADMIN_URL: 'http://127.0.0.1:9090', INTENT_GATE_SIGNER_MNEMONIC: 'not read without a chain' }
+  })
+  t.same(await p.exited, { code: 2, signal: null })
+  t.match(p.stderr(), /INTENT_GATE_PROXY_LISTN: unknown environment variable .*did you mean INTENT_GATE_PROXY_LISTEN\?/)
+  t.match(p.stderr(), /INTENT_GATE_REDIS_NAMESPCE: unknown environment variable .*did you mean INTENT_GATE_REDIS_NAMESPACE\?/)
+  t.notMatch(p.stderr(), /INTENT_GATE_ADMIN_URL|INTENT_GATE_SIGNER_MNEMONIC/, 'variables that are not keys but are read are fine')
+  t.equal(p.stdout(), '', 'nothing printed as listening')
+
+  // The CLI refuses it too, before calling anything.
+  const cli = spawnNode([GATEWAY_BIN, 'drain', 'status', '--admin', 'http://127.0.0.1:1'], { INTENT_GATE_ADMIN_TOKEN: 'x', INTENT_GATE_ADMIN_URl: 'http://127.0.0.1:1' })
+  t.same(await cli.exited, { code: 2, signal: null })
+  t.match(cli.stderr(), /INTENT_GATE_ADMIN_URl: unknown environment variable .*did you mean INTENT_GATE_ADMIN_URL\?/)
+})
+
 t.test('an unknown health check name: no start, the key and the known names said', async (t) => {
   const config = gatewayToml({ blue: 'http://127.0.0.1:1' }) + '\n[health_checks]\npre_checks = ["settlement_stor"]\n'
   const p = await spawnServe(t, { config })

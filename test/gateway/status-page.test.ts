@@ -58,12 +58,34 @@ t.test('the status page', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is
   t.equal(refused.status, 503)
   await until('refusals', /^(?!0\.0$|-$)/)
   await page.screenshot({ path: path.join(SHOTS, 'status-draining.png') })
+
+  // A fresh page during the drain paints from one read, not from the stream's first event: the drain, its
+  // deadline, what clients are told and where this gateway is, within 200 ms of the load event.
+  const fresh: Page = await browser.newPage({ viewport: { width: 1360, height: 900 } })
+  fresh.on('pageerror', (e) => { problems.push(`fresh page error: ${e.message}`) })
+  await fresh.goto(`${gw.adminUrl}/status`, { waitUntil: 'load' })
+  const loadedAt = performance.now()
+  // The page renders its carried snapshot while its script runs, before the load event: nothing to wait for.
+  // (Waiting with a 200 ms timeout measured Chromium's round trips on a loaded machine, not the page.)
+  await fresh.screenshot({ path: path.join(SHOTS, 'status-first-paint.png') })
+  const shotAfter = performance.now() - loadedAt
+  t.comment(`screenshot taken ${shotAfter.toFixed(0)} ms after the load event`)
+  t.equal(await fresh.textContent('#mode'), 'draining', 'painted by the load event')
+  t.match(await fresh.textContent('#told'), /^503 · Retry-After \d+ s$/, 'what clients are told')
+  t.match(await fresh.textContent('#deadline'), /^drain deadline \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(in (9m\d\ds|10m00s)\)$/, 'the drain\'s deadline')
+  t.match(await fresh.textContent('#where'), /^instance \S+( \(leader\))? · namespace default$/, 'which instance and namespace')
+  t.not(await fresh.textContent('#conn'), 'connecting…', 'painted before the stream said anything')
+  await copyFile(path.join(SHOTS, 'status-first-paint.png'), path.join(ROOT, 'docs/status-page-first-paint.png'))
+  await fresh.close()
   const done = await gw.admin('POST', `/admin/inflight/${submitted.body.id as string}/complete`, { status: 'settled' })
   t.equal(done.status, 200)
   await until('mode', 'drained')
   await until('inflight', '0')
 
   // An action: without the token it asks for it; with it, the admin API stops the drain.
+  const questions: string[] = []
+  let answer = true
+  page.on('dialog', (d) => { questions.push(d.message()); (answer ? d.accept() : d.dismiss()).catch(() => {}) })
   await page.click('button[data-action="drain-stop"]')
   await until('result', 'enter the admin token first')
   step = 'wrong token'
@@ -72,12 +94,21 @@ t.test('the status page', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is
   await until('result', /refused \(401\)/)
   step = 'after'
   await page.fill('#token', TEST_TOKEN)
+  // Every action asks first: declined, nothing is sent; accepted, it is.
+  answer = false
+  await page.click('button[data-action="drain-stop"]')
+  await until('result', 'Stop drain: cancelled')
+  t.equal(await redis.cli('EXISTS', 'intent-gate:{default}:drain'), '1', 'a declined action sends nothing')
+  answer = true
   await page.click('button[data-action="drain-stop"]')
   await until('result', /Stop drain: done \(200\)/)
   await until('mode', 'active')
   t.equal(await redis.cli('EXISTS', 'intent-gate:{default}:drain'), '0', 'the drain key is gone')
   await page.click('button[data-action="swap-green"]')
   await until('active', 'green')
+  t.match(questions, [/^Stop draining\?/, /^Stop draining\?/, /^Stop draining\?/, /^Swap to green\?/], 'each action asked what it would do')
+  const audit = await gw.admin<{ entries: Array<{ via: string, action: string }> }>('GET', '/admin/audit')
+  t.same(audit.body.entries.map((e) => [e.via, e.action]), [['status', 'upstreams.swap'], ['status', 'drain.stop'], ['redis', 'drain.start']], 'the page\'s actions and the redis-cli drain in the audit log')
   await page.screenshot({ path: path.join(SHOTS, 'status-page.png'), fullPage: true })
   await copyFile(path.join(SHOTS, 'status-page.png'), path.join(ROOT, 'docs/status-page.png'))
 

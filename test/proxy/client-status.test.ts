@@ -13,7 +13,7 @@ t.test('status on connect, an event per change, keep-alive comments, ended on cl
   const notices = new NoticeWatcher(store, 1000, (err) => { throw err })
   notices.start()
   t.teardown(() => { notices.stop() })
-  const routes = new ClientStatusRoutes(notices, { holdSecs: 10, fallbackRetrySecs: 5, now: Date.now }, 100)
+  const routes = new ClientStatusRoutes(notices, { holdSecs: 10, fallbackRetrySecs: 5, maxRetrySecs: 60, drainLeft: () => ({ kind: 'unknown', ms: 0 }), now: Date.now }, 100)
   routes.start()
   const server = http.createServer((req, res) => {
     if (!routes.handle(req, res)) { res.writeHead(404); res.end() }

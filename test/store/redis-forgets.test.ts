@@ -66,3 +66,20 @@ t.test('a flushed namespace is noticed without a reconnection, and recovering() 
   await waitFor(async () => !await store.recovering(), 'done')
   t.equal(await store.inflightCount(), 5)
 })
+
+t.test('the active color holds through a Redis loss: its missing key is the loss, not proxy.initial_active', async (t) => {
+  const redis = await startRedis(t)
+  const config = redisConfig(redis.url, freshNamespace())
+  const store = await redisStore(t, config)
+  await store.setActive('green')
+  // Every state the gateway's ControlView would hear; a null active there means proxy.initial_active (blue).
+  const heard: Array<string | null> = []
+  t.teardown(store.watchControl((s) => { heard.push(s.active) }))
+  await waitFor(async () => heard.length > 0, 'the first state')
+  for (let i = 0; i < 5; i++) await store.admit({ record: record(), idempotencyTtlSecs: TTL })
+  await redis.cli('FLUSHALL')
+  await waitFor(async () => await redis.cli('GET', `intent-gate:{${config.namespace}}:active`) === 'green', 'the recovery set the last good color again')
+  await waitFor(async () => !await store.recovering(), 'done')
+  t.same([...new Set(heard)], ['green'], 'never unset, so never initial_active, while the key was missing')
+  t.equal((await store.control()).active, 'green')
+})

@@ -57,7 +57,12 @@ export function drainRoutes (deps: DrainRoutesDeps): RouteGroup {
             ...(reason !== undefined ? { reason } : {})
           })
           return { body: await readDrainStatus(deps) }
-        }
+        },
+        audit: (req) => ({
+          action: 'drain.start',
+          detail: { deadline_secs: req.body.deadline_secs ?? null },
+          ...(req.body.reason !== undefined ? { reason: req.body.reason } : {})
+        })
       }),
       route({
         method: 'POST',
@@ -66,7 +71,8 @@ export function drainRoutes (deps: DrainRoutesDeps): RouteGroup {
         handler: async () => {
           await deps.store.setDrain(null)
           return { body: await readDrainStatus(deps) }
-        }
+        },
+        audit: () => ({ action: 'drain.stop', detail: {} })
       })
     ]
   }

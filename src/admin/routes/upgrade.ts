@@ -26,7 +26,13 @@ const UpgradeRequestSchema = Type.Object({
   target_version: Type.String({ description: 'the protocol version after the upgrade' }),
   swap_to: Type.Optional(Type.Union([Type.Literal('blue'), Type.Literal('green')])),
   contract: Type.Optional(ContractTarget),
-  contracts: Type.Optional(Type.Array(Type.Intersect([Type.Object({ name: Type.String() }), ContractTarget]))),
+  contracts: Type.Optional(Type.Array(Type.Intersect([Type.Object({
+    name: Type.String({ description: '`settlement` or a name of [chain.contracts]' }),
+    rollback: Type.Optional(Type.Object({ code_id: Type.Integer({ minimum: 1 }), checksum: Type.String() }, { description: 'the code a revert migrates to (one whose migrate accepts coming down); default: the contract\'s old code' }))
+  }), ContractTarget]))),
+  force_contract_version: Type.Optional(Type.Boolean({ description: 'migrate even when a target version is not newer than the contract\'s cw2 version' })),
+  force: Type.Optional(Type.Boolean({ description: 'start even within upgrade.min_upgrade_interval_secs of the last completed upgrade (recorded in the audit log)' })),
+  reason: Type.Optional(Type.String({ maxLength: 500, description: 'why (the audit log keeps it)' })),
   at: Type.Optional(Type.String({ description: 'RFC 3339: schedule it' })),
   drain_timeout_secs: Type.Optional(Type.Integer({ minimum: 0 })),
   force_after_timeout: Type.Optional(Type.Boolean()),
@@ -150,6 +156,15 @@ export function upgradeRoutes (deps: UpgradeRoutesDeps): RouteGroup {
         handler: async (req) => {
           const run = await deps.coordinator.requestUpgrade(req.body)
           return { status: 202, body: { id: run.id, state: run.state, target_version: run.request.target_version, swap: { from: run.from_active, to: run.to_active } } }
+        },
+        audit: (req, reply) => {
+          const body = req.body as { target_version?: string, force?: boolean, at?: string, reason?: string }
+          const started = reply.body as { id: string, state: string, swap: { from: string, to: string } }
+          return {
+            action: 'upgrade.start',
+            detail: { upgrade_id: started.id, state: started.state, target_version: body.target_version, swap: started.swap, force: body.force === true, ...(body.at !== undefined ? { at: body.at } : {}) },
+            ...(typeof body.reason === 'string' ? { reason: body.reason } : {})
+          }
         }
       },
       {
@@ -174,10 +189,19 @@ export function upgradeRoutes (deps: UpgradeRoutesDeps): RouteGroup {
       {
         method: 'POST',
         path: '/admin/upgrade/abort',
-        schema: { summary: 'Abort the upgrade: roll back what was done, resume the previous version (a scheduled one is cancelled)', response: { 202: Accepted } },
+        schema: {
+          summary: 'Abort the upgrade: roll back what was done, resume the previous version (a scheduled one is cancelled)',
+          body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500, description: 'why (the audit log keeps it)' })) }, { additionalProperties: false }),
+          response: { 202: Accepted }
+        },
         handler: async () => {
           const run = await deps.coordinator.abort()
           return { status: 202, body: { id: run.id, state: run.state, abort_requested: true } }
+        },
+        audit: (req, reply) => {
+          const aborted = reply.body as { id: string, state: string }
+          const reason = (req.body as { reason?: string }).reason
+          return { action: 'upgrade.abort', detail: { upgrade_id: aborted.id, state: aborted.state }, ...(reason !== undefined ? { reason } : {}) }
         }
       }
     ]

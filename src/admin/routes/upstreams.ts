@@ -83,7 +83,8 @@ export function upstreamsRoutes (deps: UpstreamsRoutesDeps): RouteGroup {
           summary: 'A blue-green swap: the color that receives new intents (inflight ones keep their owner)',
           body: Type.Object({
             color: ColorSchema,
-            force: Type.Optional(Type.Boolean({ description: 'swap to an unhealthy upstream, or while an upgrade runs' }))
+            force: Type.Optional(Type.Boolean({ description: 'swap to an unhealthy upstream, or while an upgrade runs' })),
+            reason: Type.Optional(Type.String({ maxLength: 500, description: 'why (the audit log keeps it)' }))
           }, { additionalProperties: false }),
           response: { 200: Type.Object({ active: ColorSchema, previous: ColorSchema, forced: Type.Boolean() }) }
         },
@@ -92,7 +93,7 @@ export function upstreamsRoutes (deps: UpstreamsRoutesDeps): RouteGroup {
           if (deps.proxy.upstreams.get(color) === undefined) {
             const fields = new BodyFields(req.body)
             fields.fail('color', `no [upstreams.${color}] section is configured`)
-            fields.done(['color', 'force'])
+            fields.done(['color', 'force', 'reason'])
           }
           const target: Color = color
           const previous = deps.proxy.activeColor()
@@ -109,6 +110,10 @@ export function upstreamsRoutes (deps: UpstreamsRoutesDeps): RouteGroup {
           }
           await deps.store.setActive(target)
           return { body: { active: target, previous, forced: force } }
+        },
+        audit: (req, reply) => {
+          const { active, previous, forced } = reply.body as { active: Color, previous: Color, forced: boolean }
+          return { action: 'upstreams.swap', detail: { from: previous, to: active, forced }, ...(req.body.reason !== undefined ? { reason: req.body.reason } : {}) }
         }
       })
     ]

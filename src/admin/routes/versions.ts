@@ -69,7 +69,8 @@ export function versionsRoutes (deps: VersionsRoutesDeps): RouteGroup {
             throw new InvalidAdminRequestError(err.problems.join('; '), err.problems.map(fieldOfProblem), { cause: err })
           }
           return { body: view(deps.proxy.versionsPolicy()) }
-        }
+        },
+        audit: (req) => ({ action: 'versions.policy', detail: { accepted: req.body.accepted, default: req.body.default, deprecated: Object.keys(req.body.deprecated ?? {}) } })
       })
     ]
   }

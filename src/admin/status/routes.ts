@@ -5,6 +5,8 @@
  *   GET /status/assets/:file its script, style and uPlot (served from the package: no CDN)
  *   GET /status/events       Server-Sent Events: one snapshot a second of what the admin API and /metrics answer
  *
+ * The page carries its first snapshot (a JSON data block, not a script: the CSP stays `script-src 'self'`), so it
+ * paints from that one read at once instead of showing "connecting" until the stream's first event.
  * A snapshot is read through the admin server's own routes (drain status, upstreams, upgrade status, IBC
  * pending, checkpoints, /metrics), so the page shows exactly what the API and Prometheus see.
  */
@@ -40,6 +42,10 @@ const COUNTERS = ['intent_gate_refusals_total', 'intent_gate_holds_total', 'inte
 
 export interface StatusRoutesDeps {
   admin: Pick<AdminServer, 'local'>
+  /** What clients of the proxy are told now (mode, Retry-After): /.well-known/intent-gate/status. */
+  clients?: () => unknown
+  /** `[redis] namespace`: which fleet this page belongs to. */
+  namespace?: string
   /** How often the event stream sends a snapshot. */
   intervalMs?: number
 }
@@ -52,7 +58,7 @@ export function sumCounter (metrics: string, name: string): number {
   return total
 }
 
-export async function snapshot (admin: Pick<AdminServer, 'local'>): Promise<Record<string, unknown>> {
+export async function snapshot (admin: Pick<AdminServer, 'local'>, extra: Pick<StatusRoutesDeps, 'clients' | 'namespace'> = {}): Promise<Record<string, unknown>> {
   const entries = await Promise.all(Object.entries(SOURCES).map(async ([name, path]) => {
     const r = await admin.local(path)
     return [name, r.status === 200 ? r.body : null] as const
@@ -60,6 +66,8 @@ export async function snapshot (admin: Pick<AdminServer, 'local'>): Promise<Reco
   const metrics = (await admin.local('/metrics')).text
   return {
     at: Date.now() / 1000,
+    namespace: extra.namespace ?? null,
+    clients: extra.clients?.() ?? null,
     ...Object.fromEntries(entries),
     counters: Object.fromEntries(COUNTERS.map((c) => [c, sumCounter(metrics, c)]))
   }
@@ -79,7 +87,7 @@ export function statusRoutes (deps: StatusRoutesDeps): RouteGroup {
         method: 'GET',
         path: '/status',
         schema: { summary: 'The status page: a live view of drain, upstreams, inflight intents, refusals and holds, IBC, the upgrade and checkpoints', response: { 200: Type.String({ description: 'text/html' }) } },
-        handler: () => ({ raw: { contentType: 'text/html; charset=utf-8', text: page() }, headers: { 'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'" } })
+        handler: async () => ({ raw: { contentType: 'text/html; charset=utf-8', text: await withFirstSnapshot(page(), deps) }, headers: { 'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'" } })
       }),
       route({
         method: 'GET',
@@ -95,19 +103,29 @@ export function statusRoutes (deps: StatusRoutesDeps): RouteGroup {
         method: 'GET',
         path: '/status/events',
         schema: { summary: 'Server-Sent Events: a snapshot (drain, upstreams, upgrade, IBC, checkpoints, counters) every second', response: { 200: Type.String({ description: 'text/event-stream' }) } },
-        handler: () => ({ hijack: (res: ServerResponse) => { stream(res, deps.admin, intervalMs) } })
+        handler: () => ({ hijack: (res: ServerResponse) => { stream(res, deps, intervalMs) } })
       })
     ]
   }
 }
 
-function stream (res: ServerResponse, admin: Pick<AdminServer, 'local'>, intervalMs: number): void {
+/** The page with a snapshot in `<script type="application/json" id="first-snapshot">` (nothing when it fails). */
+async function withFirstSnapshot (html: Buffer, deps: StatusRoutesDeps): Promise<string> {
+  let data = 'null'
+  try {
+    // `<` escaped: the JSON cannot end the data block early, whatever a reason or an error text says.
+    data = JSON.stringify(await snapshot(deps.admin, deps)).replace(/</g, '\\u003c')
+  } catch {}
+  return html.toString('utf8').replace('<!-- first snapshot -->', `<script type="application/json" id="first-snapshot">${data}</script>`)
+}
+
+function stream (res: ServerResponse, deps: StatusRoutesDeps, intervalMs: number): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' })
   let open = true
   let timer: NodeJS.Timeout | null = null
   const send = async (): Promise<void> => {
     try {
-      const data = await snapshot(admin)
+      const data = await snapshot(deps.admin, deps)
       if (open) res.write(`event: snapshot\ndata: ${JSON.stringify(data)}\n\n`)
     } catch (err) {
       if (open) res.write(`event: failure\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`)

@@ -1,6 +1,6 @@
 /**
  * `intent-gate upgrade start|status|abort` through the admin API. `status --watch` draws a live progress bar of
- * the phases and of the inflight count falling, and exits 0 when the upgrade completed, 1 when it rolled back or
+ * the phases and of the inflight count falling on a terminal (plain lines, one per change, when piped), and exits 0 when the upgrade completed, 1 when it rolled back or
  * failed.
  */
 import { InvalidArgumentError, type Command } from 'commander'
@@ -57,8 +57,39 @@ export function printUpgradeStatus (out: Output, s: UpgradeStatusBody): void {
   if (s.steps.length > 0) out.write('\n' + table(['step', 'status'], s.steps.map((st) => [st.name, st.status])))
 }
 
-/** Redraws two bars until the upgrade ends; resolves with the final status. */
-async function watch (client: AdminClient, intervalMs: number): Promise<UpgradeStatusBody> {
+/** What `--watch` shows of one status: the phase line and the inflight line (with how far the drain got). */
+interface WatchView {
+  phasePct: number
+  phaseText: string
+  drainDone: number
+  drainTotal: number
+  drainText: string
+}
+
+function watchView (status: UpgradeStatusBody): WatchView {
+  const index = FORWARD_PHASES.indexOf(status.state)
+  const phaseText = index >= 0 ? `${index + 1}/${FORWARD_PHASES.length} ${status.state}` : status.state
+  const stillDraining = status.state === 'pre_checks' || status.state === 'draining'
+  // null: the gateway cannot vouch for the count right now (its store is registering records again).
+  const inflight = status.inflight_count
+  const initial = Math.max(status.drain?.initial_inflight ?? 0, stillDraining ? inflight ?? 0 : 0, 1)
+  const view = {
+    phasePct: status.progress_pct,
+    phaseText: `${phaseText} (${status.progress_pct}%)${status.error !== null && !FINAL.has(status.state) ? ' - ' + status.error.slice(0, 60) : ''}`,
+    drainTotal: initial
+  }
+  if (stillDraining) {
+    return { ...view, drainDone: initial - (inflight ?? initial), drainText: `${inflight ?? 'unknown'} inflight, ${status.drain_status.pending_ibc_packets ?? 'unknown'} IBC packets pending` }
+  }
+  // Past the drain the count is the new version's traffic (or the stuck intents a forced drain left).
+  const left = status.drain?.forced === true ? ` (forced: ${status.drain.stuck_settlement_action ?? ''})` : ''
+  return { ...view, drainDone: initial, drainText: `drained${left}; ${status.inflight_count} inflight now` }
+}
+
+interface WatchRenderer { show: (view: WatchView) => void, stop: () => void }
+
+/** A terminal: two live bars redrawn in place. */
+function barsRenderer (): WatchRenderer {
   const bars = new cliProgress.MultiBar({
     clearOnComplete: false,
     hideCursor: true,
@@ -66,32 +97,44 @@ async function watch (client: AdminClient, intervalMs: number): Promise<UpgradeS
     barsize: 30,
     forceRedraw: true
   }, cliProgress.Presets.shades_classic)
-  let status = await client.get<UpgradeStatusBody>('/admin/upgrade/status')
   const phaseBar = bars.create(100, 0, { label: 'phases  ', detail: '' })
   const drainBar = bars.create(1, 0, { label: 'inflight', detail: '' })
+  return {
+    show (v) {
+      phaseBar.update(v.phasePct, { detail: v.phaseText })
+      drainBar.setTotal(v.drainTotal)
+      drainBar.update(v.drainDone, { detail: v.drainText })
+    },
+    stop: () => { bars.stop() }
+  }
+}
+
+/** Not a terminal (a pipe, a log file, CI): one plain timestamped line whenever what it says changes. */
+function linesRenderer (out: Output): WatchRenderer {
+  let last = ''
+  return {
+    show (v) {
+      const line = `phase ${v.phaseText}; ${v.drainText}`
+      if (line === last) return
+      last = line
+      out.write(`${new Date().toISOString()} ${line}`)
+    },
+    stop: () => {}
+  }
+}
+
+/** Shows the upgrade until it ends; resolves with the final status. */
+async function watch (client: AdminClient, intervalMs: number, renderer: WatchRenderer): Promise<UpgradeStatusBody> {
+  let status = await client.get<UpgradeStatusBody>('/admin/upgrade/status')
   try {
     for (;;) {
-      const index = FORWARD_PHASES.indexOf(status.state)
-      const phaseText = index >= 0 ? `${index + 1}/${FORWARD_PHASES.length} ${status.state}` : status.state
-      phaseBar.update(status.progress_pct, { detail: `${phaseText} (${status.progress_pct}%)${status.error !== null && !FINAL.has(status.state) ? ' - ' + status.error.slice(0, 60) : ''}` })
-      const stillDraining = status.state === 'pre_checks' || status.state === 'draining'
-      // null: the gateway cannot vouch for the count right now (its store is registering records again).
-      const inflight = status.inflight_count
-      const initial = Math.max(status.drain?.initial_inflight ?? 0, stillDraining ? inflight ?? 0 : 0, 1)
-      drainBar.setTotal(initial)
-      if (stillDraining) {
-        drainBar.update(initial - (inflight ?? initial), { detail: `${inflight ?? 'unknown'} inflight, ${status.drain_status.pending_ibc_packets ?? 'unknown'} IBC packets pending` })
-      } else {
-        // Past the drain the count is the new version's traffic (or the stuck intents a forced drain left).
-        const left = status.drain?.forced === true ? ` (forced: ${status.drain.stuck_settlement_action ?? ''})` : ''
-        drainBar.update(initial, { detail: `drained${left}; ${status.inflight_count} inflight now` })
-      }
+      renderer.show(watchView(status))
       if (FINAL.has(status.state)) break
       await new Promise((resolve) => setTimeout(resolve, intervalMs))
       status = await client.get<UpgradeStatusBody>('/admin/upgrade/status')
     }
   } finally {
-    bars.stop()
+    renderer.stop()
   }
   return status
 }
@@ -111,8 +154,10 @@ export function registerUpgradeCommands (program: Command): void {
     .option('--at <rfc3339>', 'schedule it: state `scheduled` until then (e.g. 2026-12-01T03:00:00Z); `upgrade abort` cancels it')
     .option('--drain-timeout-secs <n>', 'override upgrade.drain_timeout_secs', nonNegativeInteger('--drain-timeout-secs'))
     .option('--force-after-timeout', 'carry on when the drain times out (stuck settlements: see --stuck-settlement-action)')
+    .option('--force', 'start even within upgrade.min_upgrade_interval_secs of the last one (recorded in the audit log)')
+    .option('--reason <text>', 'why (the audit log keeps it)')
     .option('--stuck-settlement-action <action>', 'with --force-after-timeout: preserve, refund_and_cancel or extend_timeout (default)')
-    .action(async (opts: ControlOptions & { targetVersion: string, swapTo?: string, codeId?: number, codeChecksum?: string, contract?: ContractFlag[], rollbackCode?: ContractFlag[], forceContractVersion?: boolean, drainTimeoutSecs?: number, forceAfterTimeout?: boolean, stuckSettlementAction?: string, at?: string }) => {
+    .action(async (opts: ControlOptions & { targetVersion: string, swapTo?: string, codeId?: number, codeChecksum?: string, contract?: ContractFlag[], rollbackCode?: ContractFlag[], forceContractVersion?: boolean, drainTimeoutSecs?: number, forceAfterTimeout?: boolean, stuckSettlementAction?: string, at?: string, force?: boolean, reason?: string }) => {
       if (opts.at !== undefined && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(opts.at) || Number.isNaN(Date.parse(opts.at)))) {
         throw new UsageError(`--at must be an RFC 3339 time with a zone, e.g. 2026-12-01T03:00:00Z (got '${opts.at}')`)
       }
@@ -132,7 +177,9 @@ export function registerUpgradeCommands (program: Command): void {
         ...(opts.drainTimeoutSecs !== undefined ? { drain_timeout_secs: opts.drainTimeoutSecs } : {}),
         ...(opts.forceAfterTimeout === true ? { force_after_timeout: true } : {}),
         ...(opts.stuckSettlementAction !== undefined ? { stuck_settlement_action: opts.stuckSettlementAction } : {}),
-        ...(opts.at !== undefined ? { at: opts.at } : {})
+        ...(opts.at !== undefined ? { at: opts.at } : {}),
+        ...(opts.force === true ? { force: true } : {}),
+        ...(opts.reason !== undefined ? { reason: opts.reason } : {})
       }
       const started = await client.post<{ id: string, state: string, swap: { from: string, to: string } }>('/admin/upgrade/start', body)
       out.write(out.json ? JSON.stringify(started) : `upgrade ${started.id} started (${started.state}); follow it with: intent-gate upgrade status --watch`)
@@ -148,7 +195,8 @@ export function registerUpgradeCommands (program: Command): void {
         printUpgradeStatus(out, await client.get<UpgradeStatusBody>('/admin/upgrade/status'))
         return
       }
-      const final = await watch(client, opts.intervalMs)
+      // cli-progress draws only on a terminal; elsewhere it printed its template (`{label}`) as is.
+      const final = await watch(client, opts.intervalMs, process.stdout.isTTY ? barsRenderer() : linesRenderer(out))
       printUpgradeStatus(out, final)
       if (final.state !== 'completed' && final.state !== 'idle') {
         throw new UpgradeEndedError(`upgrade ${final.upgrade_id ?? ''} ended ${final.state}${final.error !== null ? `: ${final.error}` : ''}`)
@@ -157,9 +205,10 @@ export function registerUpgradeCommands (program: Command): void {
 
   controlCommand(upgrade.command('abort'))
     .description('abort the running upgrade: what was done is rolled back and the old version resumes')
-    .action(async (opts: ControlOptions) => {
+    .option('--reason <text>', 'why (the audit log keeps it)')
+    .action(async (opts: ControlOptions & { reason?: string }) => {
       const { client, out } = controlContext(opts)
-      const r = await client.post<{ id: string, state: string }>('/admin/upgrade/abort')
+      const r = await client.post<{ id: string, state: string }>('/admin/upgrade/abort', opts.reason !== undefined ? { reason: opts.reason } : {})
       out.write(out.json ? JSON.stringify(r) : `abort of upgrade ${r.id} requested (it was ${r.state}); follow the rollback with: intent-gate upgrade status --watch`)
     })
 }

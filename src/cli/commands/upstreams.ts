@@ -43,9 +43,10 @@ export function registerUpstreamsCommands (program: Command): void {
     .description('make COLOR the active upstream (new intents go there; inflight ones stay with their owner)')
     .addArgument(new Argument('<color>', 'the upstream to activate').choices(COLORS))
     .option('--force', 'swap even when COLOR is unhealthy or an upgrade is running')
-    .action(async (color: string, opts: ControlOptions & { force?: boolean }) => {
+    .option('--reason <text>', 'why (the audit log keeps it)')
+    .action(async (color: string, opts: ControlOptions & { force?: boolean, reason?: string }) => {
       const { client, out } = controlContext(opts)
-      const result = await client.post<{ active: string, previous: string, forced: boolean }>('/admin/upstreams/active', { color, force: opts.force === true })
+      const result = await client.post<{ active: string, previous: string, forced: boolean }>('/admin/upstreams/active', { color, force: opts.force === true, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) })
       out.write(out.json ? JSON.stringify(result) : `active upstream: ${result.active} (was ${result.previous})${result.forced ? ', forced' : ''}`)
     })
 }

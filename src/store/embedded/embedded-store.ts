@@ -8,7 +8,7 @@
  */
 import type { Color, Config } from '../../config/schema.js'
 import { InvalidCursorError } from '../../errors.js'
-import { drainValue, readControl, type RawControl } from '../control.js'
+import { activeWrite, CONTROL_WRITE_DOC, drainValue, drainWrite, readControl, type RawControl } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
 import { ENDED_LOG_CAP } from '../keys.js'
 import { checkRecord, emptyCounts, NO_FINGERPRINT } from '../records.js'
@@ -256,6 +256,7 @@ export class EmbeddedStore implements Store {
       this.raw.drain = drainValue(value)
       this.raw.drainStarted ??= String(Date.now())
     }
+    this.docs.set(CONTROL_WRITE_DOC, drainWrite(value))
     this.watcher.check()
   }
 
@@ -266,6 +267,7 @@ export class EmbeddedStore implements Store {
 
   async setActive (color: Color): Promise<void> {
     this.raw.active = color
+    this.docs.set(CONTROL_WRITE_DOC, activeWrite(color))
     this.watcher.check()
   }
 

@@ -12,7 +12,7 @@ import type { Color, Config } from '../../config/schema.js'
 import { InvalidCursorError, LayoutMismatchError, StoreUnavailableError } from '../../errors.js'
 import { KEY_LAYOUTS, type KeyLayouts } from '../../release.js'
 import { channels } from '../../observability/channels.js'
-import { readControl, drainValue, parseDrain, parseUpgrade } from '../control.js'
+import { readControl, drainValue, parseDrain, parseUpgrade, CONTROL_WRITE_DOC, drainWrite, activeWrite } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
 import { storeKeys, ENDED_BUCKETS, ENDED_LOG_CAP, endedBucketSecs, type StoreKeys } from '../keys.js'
 import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse, endedAtSecsOf } from '../records.js'
@@ -368,7 +368,11 @@ export class RedisStore implements Store {
     if (this.epoch !== null && epoch !== this.epoch && this.recovery === null) {
       this.checkEpoch().catch((err: unknown) => this.log?.error({ err }, 'store: cannot compare the namespace epoch'))
     }
-    const state = readControl({ drain, drainStarted, upgrade, active }, this.lastGoodActive)
+    // A Redis that lost its data has no `active` until this instance's recovery sets the last good one again:
+    // meanwhile the key's absence means the loss, not `proxy.initial_active` (which made the active color flap
+    // green -> blue -> green for the few hundred ms the recovery took).
+    const lost = this.lastGoodActive !== null && ((this.epoch !== null && epoch !== this.epoch) || this.recovery !== null)
+    const state = readControl({ drain, drainStarted, upgrade, active: active ?? (lost ? this.lastGoodActive : null) }, this.lastGoodActive)
     if (state.active !== null) this.lastGoodActive = state.active
     this.reportInvalid(state)
     return state
@@ -384,6 +388,7 @@ export class RedisStore implements Store {
       const tx = this.client.multi()
       if (value === null) tx.del(k.drain, k.drainStarted)
       else tx.set(k.drain, drainValue(value)).set(k.drainStarted, Date.now(), 'NX')
+      tx.set(k.doc(CONTROL_WRITE_DOC), drainWrite(value))
       unwrapMulti(await this.controlChannel.publishIn(tx).exec())
     })
     this.watcher.check()
@@ -399,7 +404,8 @@ export class RedisStore implements Store {
   }
 
   async setActive (color: Color): Promise<void> {
-    await this.call('setActive', async () => unwrapMulti(await this.controlChannel.publishIn(this.client.multi().set(this.keys.active, color)).exec()))
+    const tx = this.client.multi().set(this.keys.active, color).set(this.keys.doc(CONTROL_WRITE_DOC), activeWrite(color))
+    await this.call('setActive', async () => unwrapMulti(await this.controlChannel.publishIn(tx).exec()))
     this.watcher.check()
   }
 

@@ -51,6 +51,15 @@
     $('holds').textContent = fmtRate(rate(s, last, 'intent_gate_holds_total'))
     $('requests').textContent = fmtRate(rate(s, last, 'intent_gate_requests_total'))
     $('active').textContent = s.upstreams?.active ?? '-'
+    // Which gateway this is (a fleet has several pages) and what its clients hear right now.
+    const leader = s.upgrade?.leader
+    $('where').textContent = `instance ${leader?.instance ?? '?'}${leader?.is_leader ? ' (leader)' : ''} · namespace ${s.namespace ?? '?'}`
+    const c = s.clients
+    $('told').textContent = c === null || c === undefined ? '-' : c.accepting ? 'accepting' : `503 · Retry-After ${c.retry_after_secs} s`
+    const deadline = d?.deadline ?? null
+    $('deadline').textContent = deadline === null
+      ? (d?.started_at ? 'drain without a deadline' : 'no drain deadline')
+      : `drain deadline ${fmtTime(deadline)} (${deadline > s.at ? `in ${fmtAge(deadline - s.at)}` : `passed ${fmtAge(s.at - deadline)} ago`})`
 
     rows($('upstreams'), s.upstreams?.upstreams ?? [], (u) => {
       const color = cell(u.color, 'color')
@@ -95,6 +104,9 @@
     $('conn').textContent = `live · ${new Date(s.at * 1000).toLocaleTimeString()}`
   }
 
+  // The first paint comes from the snapshot the page carries, not from the stream's first event (a second away).
+  const first = JSON.parse($('first-snapshot')?.textContent ?? 'null')
+  if (first !== null) render(first)
   const events = new EventSource('/status/events')
   events.addEventListener('snapshot', (e) => render(JSON.parse(e.data)))
   events.addEventListener('failure', (e) => { $('conn').textContent = `the gateway could not read its state: ${JSON.parse(e.data).message}` })
@@ -104,23 +116,27 @@
   const token = $('token')
   token.value = sessionStorage.getItem('intent-gate-token') ?? ''
   token.addEventListener('change', () => sessionStorage.setItem('intent-gate-token', token.value))
+  // The reason box goes with every action: the audit log keeps it.
+  const why = () => ($('reason').value ? { reason: $('reason').value } : {})
   const ACTIONS = {
-    'drain-start': () => ['/admin/drain/start', $('reason').value ? { reason: $('reason').value } : {}],
-    'drain-stop': () => ['/admin/drain/stop', {}],
-    'swap-blue': () => ['/admin/upstreams/active', { color: 'blue' }],
-    'swap-green': () => ['/admin/upstreams/active', { color: 'green' }],
-    abort: () => ['/admin/upgrade/abort', {}]
+    'drain-start': () => ['/admin/drain/start', why(), 'Start draining? Every instance refuses new intents (503) until the drain is stopped.'],
+    'drain-stop': () => ['/admin/drain/stop', {}, 'Stop draining? Intents are accepted again (unless an upgrade runs).'],
+    'swap-blue': () => ['/admin/upstreams/active', { color: 'blue', ...why() }, 'Swap to blue? New intents go to blue; inflight ones stay with their owner.'],
+    'swap-green': () => ['/admin/upstreams/active', { color: 'green', ...why() }, 'Swap to green? New intents go to green; inflight ones stay with their owner.'],
+    abort: () => ['/admin/upgrade/abort', why(), 'Abort the upgrade? What was done is rolled back and the previous version resumes.']
   }
   for (const button of document.querySelectorAll('button[data-action]')) {
     button.addEventListener('click', async () => {
       const result = $('result')
       if (token.value === '') { result.className = 'bad'; result.textContent = 'enter the admin token first'; token.focus(); return }
       sessionStorage.setItem('intent-gate-token', token.value)
-      const [path, body] = ACTIONS[button.dataset.action]()
+      const [path, body, question] = ACTIONS[button.dataset.action]()
+      // Every action changes what every instance does: one click is not enough.
+      if (!window.confirm(question)) { result.className = 'muted'; result.textContent = `${button.textContent}: cancelled`; return }
       result.className = 'muted'
       result.textContent = `${button.textContent}…`
       try {
-        const res = await fetch(path, { method: 'POST', headers: { authorization: `Bearer ${token.value}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        const res = await fetch(path, { method: 'POST', headers: { authorization: `Bearer ${token.value}`, 'content-type': 'application/json', 'x-intent-gate-via': 'status' }, body: JSON.stringify(body) })
         const answer = await res.json()
         result.className = res.ok ? 'ok' : 'bad'
         result.textContent = res.ok ? `${button.textContent}: done (${res.status})` : `${button.textContent} refused (${res.status}): ${answer.detail ?? answer.title}`
