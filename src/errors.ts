@@ -65,6 +65,18 @@ export class BadRequestError extends IntentGateError {
   }
 }
 
+/**
+ * A body another conforming JSON parser could read differently (duplicate keys, invalid UTF-8, a lone surrogate,
+ * a number not written as a plain integer): refused rather than verified in one reading and forwarded in another.
+ */
+export class AmbiguousJsonError extends BadRequestError {
+  override readonly code = 'IG_ERR_AMBIGUOUS_JSON'
+  override readonly problem = { status: 400, type: 'ambiguous-json', title: 'Ambiguous JSON' }
+  constructor (readonly reason: string, message: string, errors: ReadonlyArray<{ field: string, message: string }>) {
+    super(message, errors)
+  }
+}
+
 /** A version that is not (or no longer) in `versions.accepted`. */
 export class VersionUnsupportedError extends IntentGateError {
   override readonly code = 'IG_ERR_VERSION_UNSUPPORTED'

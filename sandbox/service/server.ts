@@ -19,6 +19,7 @@ import type { JsonObject } from '../../src/versions/spec.js'
 import { STATUSES_V2, type StatusV2 } from '../../src/versions/schemas/v2_0.js'
 import { Ledger, type LedgerEntry, type Refusal } from './ledger.js'
 import type { Progress, Settler } from './settler.js'
+import { parseStrictJson, StrictJsonError } from '../../src/versions/strict-json.js'
 import { verifyIntent } from '../../src/versions/verify.js'
 
 const MAX_BODY_BYTES = 1024 * 1024
@@ -211,12 +212,16 @@ export class IntentService {
     req.on('end', () => {
       if (done) return
       done = true
-      const text = Buffer.concat(chunks).toString('utf8')
-      if (text === '') return this.guarded(res, () => handle(undefined))
+      const raw = Buffer.concat(chunks)
+      if (raw.length === 0) return this.guarded(res, () => handle(undefined))
       let body: unknown
       try {
-        body = JSON.parse(text)
+        // The gateway's own reader: a body two parsers could read differently is refused here as there.
+        body = parseStrictJson(raw)
       } catch (err) {
+        if (err instanceof StrictJsonError && err.reason !== 'syntax' && err.reason !== 'too_deep') {
+          return this.refuse(res, 'invalid_json', { status: 400, type: 'ambiguous-json', title: 'Ambiguous JSON', detail: err.message, reason: err.reason, field: err.pointer })
+        }
         return this.refuse(res, 'invalid_json', { status: 400, type: 'invalid-json', title: 'Body is not JSON', detail: (err as Error).message })
       }
       this.guarded(res, () => handle(body))

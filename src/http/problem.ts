@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import {
-  BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError, DuplicateInProgressError,
+  AmbiguousJsonError, BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError, DuplicateInProgressError,
   UpstreamOutcomeUnknownError
 } from '../errors.js'
 
@@ -32,6 +32,7 @@ export function problemOf (err: unknown, requestId: string): ProblemBody {
   const { status, type, title } = err.problem
   const body: ProblemBody = { type: `${PROBLEM_PREFIX}${type}`, title, status, detail: publicDetail(err), request_id: requestId }
   if (err instanceof BadRequestError && err.errors.length > 0) body.errors = err.errors
+  if (err instanceof AmbiguousJsonError) body.reason = err.reason
   if (err instanceof VersionUnsupportedError) {
     body.version = err.version
     body.accepted = err.accepted

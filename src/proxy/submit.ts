@@ -14,15 +14,17 @@
  * the exchange runs to its end even if the client goes away, so the record is always bound, released or
  * marked unknown.
  */
+import { hash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
-  BadRequestError, DrainingError, DuplicateInProgressError, IdempotencyKeyReusedError, IntentGateError, NoTranslationPathError,
+  AmbiguousJsonError, BadRequestError, DrainingError, DuplicateInProgressError, IdempotencyKeyReusedError, IntentGateError, NoTranslationPathError,
   SignatureInvalidError, StoreUnavailableError, UpstreamError, UpstreamOutcomeUnknownError, VersionUnsupportedError
 } from '../errors.js'
 import { channels, type RefusalMessage } from '../observability/channels.js'
 import { admissionScope } from '../store/records.js'
 import type { AdmitResult, InflightRecord, StoredResponse } from '../store/types.js'
-import { intentFingerprint } from '../versions/canonical.js'
+import { canonicalJson } from '../versions/canonical.js'
+import { parseStrictJson, StrictJsonError } from '../versions/strict-json.js'
 import type { IntentIdentity } from '../versions/types.js'
 import { ClientClosedError, readBody } from './body.js'
 import { versionHeaders, type ProxyContext } from './context.js'
@@ -39,8 +41,8 @@ const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
 interface Target {
   upstream: Upstream
   version: string
-  /** The body as sent upstream: the client's own bytes when no translation (and no default version) applies. */
-  payload: Buffer | string
+  /** The body as sent upstream: the compact form of what was verified (translated when the owner needs it). */
+  payload: string
   intent: Record<string, unknown>
 }
 
@@ -51,6 +53,8 @@ interface Checked {
   identity: IntentIdentity
   scope: string
   clientKey: string | null
+  /** The intent's canonical JSON: what was verified, what is forwarded and stored, what the fingerprint hashes. */
+  canonical: string
   fingerprint: string
 }
 
@@ -66,10 +70,10 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
     if (!policy.isAccepted(version)) throw new VersionUnsupportedError(version, policy.accepted)
     clientVersion = version
     const checked = check(ctx, req, version, body)
-    let target = targetOf(ctx, raw, body as Record<string, unknown>, checked.intent, version)
+    let target = targetOf(ctx, checked)
     // Held while a coordinated upgrade runs (./hold.ts); admitted after it, to the active upstream of that moment.
     const admitted = await ctx.hold.admitOrHold(res, async (again) => {
-      if (again) target = targetOf(ctx, raw, body as Record<string, unknown>, checked.intent, version)
+      if (again) target = targetOf(ctx, checked)
       return await admit(ctx, checked, target)
     })
     if (admitted.kind === 'replay') {
@@ -108,17 +112,20 @@ function check (ctx: ProxyContext, req: IncomingMessage, version: string, body: 
   const { identity, intent } = checked
   checkDeadline(ctx, version, identity.deadline)
   if (ctx.proxy.verify_signatures) {
-    const verdict = ctx.versions.verifySignature(version, intent)
+    const versionSent = (body as Record<string, unknown>)['version'] !== undefined
+    const verdict = ctx.versions.verifySignature(version, intent, versionSent)
     if (!verdict.ok) throw new SignatureInvalidError(`the intent does not verify (${verdict.check}): ${verdict.reason}`, verdict.check)
   }
   const clientKey = clientKeyOf(req)
+  const canonical = canonicalJson(intent)
   return {
     version,
     intent,
     identity,
     scope: admissionScope(identity.owner, clientKey, identity.nonce),
     clientKey,
-    fingerprint: intentFingerprint(intent)
+    canonical,
+    fingerprint: hash('sha256', canonical, 'hex')
   }
 }
 
@@ -136,11 +143,16 @@ function checkDeadline (ctx: ProxyContext, version: string, deadline: number): v
   }
 }
 
+/** One reading or none (../versions/strict-json.ts): what is verified is what every parser behind reads. */
 function parseJson (raw: Buffer): unknown {
   try {
-    return JSON.parse(raw.toString('utf8'))
+    return parseStrictJson(raw)
   } catch (err) {
-    throw new BadRequestError(`the body is not valid JSON: ${(err as Error).message}`, [{ field: '', message: 'is not valid JSON' }])
+    if (!(err instanceof StrictJsonError)) throw err
+    if (err.reason === 'syntax' || err.reason === 'too_deep') {
+      throw new BadRequestError(`the body is not valid JSON: ${err.message}`, [{ field: err.pointer, message: 'is not valid JSON' }])
+    }
+    throw new AmbiguousJsonError(err.reason, `the body could be read more than one way (${err.reason}): ${err.message}`, [{ field: err.pointer, message: err.message }])
   }
 }
 
@@ -164,26 +176,26 @@ function clientKeyOf (req: IncomingMessage): string | null {
   return given
 }
 
-/** Picks the owner (the active color) and the body it gets: translated when it does not take the client's version. */
-function targetOf (ctx: ProxyContext, raw: Buffer, body: Record<string, unknown>, intent: Record<string, unknown>, version: string): Target {
+/**
+ * Picks the owner (the active color) and the body it gets: the canonical form of the verified intent (its version
+ * explicit: the upstream's own default may differ), translated when the owner does not take the client's version.
+ * Never the client's bytes: padding is not stored, and no other spelling of the same intent reaches the service.
+ */
+function targetOf (ctx: ProxyContext, checked: Checked): Target {
+  const { version, intent } = checked
   const upstream = ctx.control.upstream()
   const target = ctx.versions.targetVersion(version, upstream.config.versions)
   if (target === null) throw new NoTranslationPathError(version, upstream.config.versions.join('|'))
   if (target !== version) {
     const translated = ctx.versions.translateIntent(intent, version, target)
     if (channels.translation.hasSubscribers) channels.translation.publish({ from: version, to: target, kind: 'intent' })
-    return { upstream, version: target, payload: JSON.stringify(translated), intent: translated }
+    return { upstream, version: target, payload: canonicalJson(translated), intent: translated }
   }
-  if (body.version === undefined) {
-    // The default version applied: say so explicitly, the upstream's own default may differ.
-    const explicit = { version, ...intent }
-    return { upstream, version, payload: JSON.stringify(explicit), intent: explicit }
-  }
-  return { upstream, version, payload: raw, intent }
+  return { upstream, version, payload: checked.canonical, intent }
 }
 
 async function admit (ctx: ProxyContext, checked: Checked, target: Target): Promise<AdmitResult> {
-  const payload = typeof target.payload === 'string' ? target.payload : target.payload.toString('utf8')
+  const payload = target.payload
   try {
     return await ctx.store.admit({
       record: {
@@ -325,6 +337,7 @@ const REFUSAL_REASONS = new Map<string, RefusalMessage['reason']>([
   ['IG_ERR_STORE_UNAVAILABLE', 'store_unavailable'],
   ['IG_ERR_DUPLICATE_IN_PROGRESS', 'duplicate_in_progress'],
   ['IG_ERR_BAD_REQUEST', 'invalid'],
+  ['IG_ERR_AMBIGUOUS_JSON', 'ambiguous_json'],
   ['IG_ERR_VERSION_UNSUPPORTED', 'version_unsupported'],
   ['IG_ERR_PAYLOAD_TOO_LARGE', 'too_large'],
   ['IG_ERR_NOT_REPRESENTABLE', 'invalid'],
