@@ -77,6 +77,24 @@ export class AmbiguousJsonError extends BadRequestError {
   }
 }
 
+/** Past `max_event_streams` (overall or per client address) on either port: try again later. */
+export class TooManyStreamsError extends IntentGateError {
+  override readonly code = 'IG_ERR_TOO_MANY_STREAMS'
+  override readonly problem = { status: 503, type: 'too-many-streams', title: 'Too many event streams' }
+  constructor (message: string, readonly retryAfterSecs: number) {
+    super(message)
+  }
+}
+
+/** One owner holds `proxy.max_keys_per_owner` idempotency keys already: nothing was registered or forwarded. */
+export class OwnerKeyLimitError extends IntentGateError {
+  override readonly code = 'IG_ERR_OWNER_KEY_LIMIT'
+  override readonly problem = { status: 429, type: 'owner-key-limit', title: 'Too many idempotency keys for this owner' }
+  constructor (message: string, readonly retryAfterSecs: number) {
+    super(message)
+  }
+}
+
 /** A version that is not (or no longer) in `versions.accepted`. */
 export class VersionUnsupportedError extends IntentGateError {
   override readonly code = 'IG_ERR_VERSION_UNSUPPORTED'

@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http'
 import {
   AmbiguousJsonError, BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError, DuplicateInProgressError,
-  UpstreamOutcomeUnknownError
+  OwnerKeyLimitError, TooManyStreamsError, UpstreamOutcomeUnknownError
 } from '../errors.js'
 
 export const PROBLEM_PREFIX = 'urn:intent-gate:problem:'
@@ -57,6 +57,7 @@ export function retryAfterOf (err: unknown): number | null {
   if (err instanceof UpstreamOutcomeUnknownError) return err.retryAfterSecs
   if (err instanceof StoreUnavailableError) return STORE_RETRY_AFTER_SECS
   if (err instanceof DuplicateInProgressError) return 1
+  if (err instanceof TooManyStreamsError || err instanceof OwnerKeyLimitError) return err.retryAfterSecs
   return null
 }
 

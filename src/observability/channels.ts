@@ -34,6 +34,9 @@ export type UpgradeMessage =
 /** The IBC watcher's pending packets after each applied height or reconciliation (`height` null before the first). */
 export interface IbcPendingMessage { pending: number, stale: number, height: number | null }
 
+/** An event stream opened or closed, or was refused past its cap (`max_event_streams[_per_peer]`), on either port. */
+export interface StreamMessage { port: 'proxy' | 'admin', event: 'opened' | 'closed' | 'refused' }
+
 /** The store noticed that Redis lost its data; `journaled` records of this instance are registered again. */
 export interface StoreDataLostMessage { journaled: number }
 
@@ -47,5 +50,6 @@ export const channels = {
   intentEnded: diagnostics.channel('intent-gate:inflight:ended'),
   storeDataLost: diagnostics.channel('intent-gate:store:data-lost'),
   upgrade: diagnostics.channel('intent-gate:upgrade:event'),
-  ibcPending: diagnostics.channel('intent-gate:ibc:pending')
+  ibcPending: diagnostics.channel('intent-gate:ibc:pending'),
+  stream: diagnostics.channel('intent-gate:http:stream')
 } as const

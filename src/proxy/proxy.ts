@@ -19,7 +19,8 @@ import { handleSubmit } from './submit.js'
 import { handleStatus } from './status.js'
 import { passThrough, UpgradeTunnels } from './passthrough.js'
 import type { ProxyContext } from './context.js'
-import { dropForwardedHeaders, peerTrusted, requestIdOf } from './headers.js'
+import { clientAddress, dropForwardedHeaders, peerTrusted, requestIdOf } from './headers.js'
+import { StreamLimit } from '../http/stream-limit.js'
 import { sendProblem } from '../http/problem.js'
 import { routeOf } from './route.js'
 import { BadRequestTargetError } from '../errors.js'
@@ -44,10 +45,11 @@ export function createProxy (options: ProxyOptions): Proxy {
   // What clients are told (/.well-known/intent-gate/*), and the verifying phase's count of answers.
   const notices = new NoticeWatcher(store, config.redis.poll_interval_ms, (err) => log.error({ err }, 'a notice listener threw'))
   const answers = new AnswerTally(store, notices, config.analysis.watch_secs, (err) => log.warn({ err }, 'cannot report the count of answers for the verifying phase'))
-  const statusRoutes = new ClientStatusRoutes(notices, { holdSecs: config.upgrade.hold_new_intents_secs, fallbackRetrySecs: config.proxy.drain_retry_after_secs, now })
-
   const intentPath = config.proxy.intent_path
   const trustedProxies = config.proxy.trusted_proxies.length === 0 ? null : trustedPeers(config.proxy.trusted_proxies)
+  const streamLimit = new StreamLimit(config.proxy.max_event_streams, config.proxy.max_event_streams_per_peer, 'proxy')
+  const statusRoutes = new ClientStatusRoutes(notices, { holdSecs: config.upgrade.hold_new_intents_secs, fallbackRetrySecs: config.proxy.drain_retry_after_secs, now },
+    streamLimit, (req) => clientAddress(req, trustedProxies))
   const timeoutMs = config.proxy.upstream_timeout_ms
   let closing = false
   // Submissions and status reads talk to the store after the client may be gone; close() waits for them.

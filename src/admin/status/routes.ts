@@ -6,14 +6,19 @@
  *   GET /status/events       Server-Sent Events: one snapshot a second of what the admin API and /metrics answer
  *
  * A snapshot is read through the admin server's own routes (drain status, upstreams, upgrade status, IBC
- * pending, checkpoints, /metrics), so the page shows exactly what the API and Prometheus see.
+ * pending, checkpoints, /metrics), so the page shows exactly what the API and Prometheus see. It is built once
+ * per interval for all readers (./hub.ts); without the token a reader gets the public part (./public-view.ts).
+ * Streams are capped overall and per client address (`[admin] max_event_streams`, `_per_peer`): beyond, 503.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { ServerResponse } from 'node:http'
 import { Type } from '@sinclair/typebox'
 import { NotFoundError } from '../../errors.js'
+import { StreamLimit } from '../../http/stream-limit.js'
 import { route, type AdminServer, type RouteGroup } from '../server.js'
+import { SnapshotHub } from './hub.js'
+import { publicSnapshot } from './public-view.js'
 
 const require = createRequire(import.meta.url)
 const PUBLIC = new URL('./public/', import.meta.url)
@@ -42,6 +47,9 @@ export interface StatusRoutesDeps {
   admin: Pick<AdminServer, 'local'>
   /** How often the event stream sends a snapshot. */
   intervalMs?: number
+  /** `[admin] max_event_streams` and `max_event_streams_per_peer`. */
+  maxStreams?: number
+  maxStreamsPerPeer?: number
 }
 
 export function sumCounter (metrics: string, name: string): number {
@@ -71,6 +79,8 @@ function read (file: URL | string): Buffer {
 
 export function statusRoutes (deps: StatusRoutesDeps): RouteGroup {
   const intervalMs = deps.intervalMs ?? 1000
+  const hub = new SnapshotHub(async () => await snapshot(deps.admin), publicSnapshot, intervalMs)
+  const limit = new StreamLimit(deps.maxStreams ?? 64, deps.maxStreamsPerPeer ?? 4, 'admin')
   const page = (): Buffer => read(new URL('index.html', PUBLIC))
   return {
     name: 'status',
@@ -94,30 +104,21 @@ export function statusRoutes (deps: StatusRoutesDeps): RouteGroup {
       route({
         method: 'GET',
         path: '/status/events',
-        schema: { summary: 'Server-Sent Events: a snapshot (drain, upstreams, upgrade, IBC, checkpoints, counters) every second', response: { 200: Type.String({ description: 'text/event-stream' }) } },
-        handler: () => ({ hijack: (res: ServerResponse) => { stream(res, deps.admin, intervalMs) } })
+        schema: {
+          summary: 'Server-Sent Events: a snapshot (drain, upstreams, upgrade, IBC, counters; with the token also upstream URLs and errors, history, checkpoints) every second',
+          response: { 200: Type.String({ description: 'text/event-stream' }) }
+        },
+        handler: (req) => {
+          const release = limit.acquire(req.peer)
+          return {
+            hijack: (res: ServerResponse) => {
+              res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+              res.write('retry: 2000\n\n')
+              hub.add(res, req.authorized, release)
+            }
+          }
+        }
       })
     ]
   }
-}
-
-function stream (res: ServerResponse, admin: Pick<AdminServer, 'local'>, intervalMs: number): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' })
-  let open = true
-  let timer: NodeJS.Timeout | null = null
-  const send = async (): Promise<void> => {
-    try {
-      const data = await snapshot(admin)
-      if (open) res.write(`event: snapshot\ndata: ${JSON.stringify(data)}\n\n`)
-    } catch (err) {
-      if (open) res.write(`event: failure\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`)
-    }
-    if (open) timer = setTimeout(() => { send().catch(() => {}) }, intervalMs)
-  }
-  res.on('close', () => {
-    open = false
-    if (timer !== null) clearTimeout(timer)
-  })
-  res.write('retry: 2000\n\n')
-  send().catch(() => {})
 }
