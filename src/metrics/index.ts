@@ -12,7 +12,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import {
-  channels, type HoldMessage, type IntentEndedMessage, type RefusalMessage, type SignatureRefusalMessage, type StreamMessage, type RequestMessage, type TranslationMessage,
+  channels, type HoldMessage, type IntentEndedMessage, type RefusalMessage, type SignatureRefusalMessage, type StreamMessage, type HoldSizeMessage, type RequestMessage, type TranslationMessage,
   type UpgradeMessage, type UpstreamMessage
 } from '../observability/channels.js'
 
@@ -165,6 +165,16 @@ export function createMetrics (sources: MetricSources): Metrics {
     labelNames: ['check'] as const,
     registers
   })
+  const held = new Gauge({
+    name: 'intent_gate_held_submissions',
+    help: 'Submissions held right now during an upgrade (at most [upgrade] hold_max_intents)',
+    registers
+  })
+  const heldBytes = new Gauge({
+    name: 'intent_gate_held_bytes',
+    help: 'Bytes of the compact bodies held right now during an upgrade (at most [upgrade] hold_max_bytes)',
+    registers
+  })
   const streams = new Gauge({
     name: 'intent_gate_event_streams',
     help: 'Open event streams, by port (proxy: /.well-known/intent-gate/events; admin: /status/events)',
@@ -204,6 +214,11 @@ export function createMetrics (sources: MetricSources): Metrics {
       const h = m as HoldMessage
       holds.inc({ outcome: h.event })
       if (h.event !== 'full') holdWait.observe(h.waitedMs / 1000)
+    }],
+    [channels.holdSize, (m) => {
+      const h = m as HoldSizeMessage
+      held.set(h.held)
+      heldBytes.set(h.bytes)
     }],
     [channels.stream, (m) => {
       const s = m as StreamMessage

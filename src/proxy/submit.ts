@@ -17,7 +17,7 @@
 import { hash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
-  AmbiguousJsonError, BadRequestError, DrainingError, DuplicateInProgressError, IdempotencyKeyReusedError, IntentGateError, NoTranslationPathError,
+  AmbiguousJsonError, BadRequestError, OwnerKeyLimitError, DrainingError, DuplicateInProgressError, IdempotencyKeyReusedError, IntentGateError, NoTranslationPathError,
   SignatureInvalidError, StoreUnavailableError, UpstreamError, UpstreamOutcomeUnknownError, VersionUnsupportedError
 } from '../errors.js'
 import { channels, type RefusalMessage } from '../observability/channels.js'
@@ -69,13 +69,14 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
     const version = versionOf(body, policy.default)
     if (!policy.isAccepted(version)) throw new VersionUnsupportedError(version, policy.accepted)
     clientVersion = version
-    const checked = check(ctx, req, version, body)
+    const checked = check(ctx, req, version, body, raw.length)
     let target = targetOf(ctx, checked)
     // Held while a coordinated upgrade runs (./hold.ts); admitted after it, to the active upstream of that moment.
+    // What waits in the hold is `checked` and `target`: the compact form, never the client's bytes (below).
     const admitted = await ctx.hold.admitOrHold(res, async (again) => {
       if (again) target = targetOf(ctx, checked)
       return await admit(ctx, checked, target)
-    })
+    }, checked.canonical.length)
     if (admitted.kind === 'replay') {
       replay(res, policy, admitted.response, requestId)
       publishRequest(admitted.response.status, version, started)
@@ -104,7 +105,7 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
 }
 
 /** Validation, deadline bounds and verification: every refusal that needs no store, in the contract's order. */
-function check (ctx: ProxyContext, req: IncomingMessage, version: string, body: unknown): Checked {
+function check (ctx: ProxyContext, req: IncomingMessage, version: string, body: unknown, rawLength: number): Checked {
   const checked = ctx.versions.validateIntent(version, body)
   if (!checked.ok) {
     throw new BadRequestError(`the intent is not valid for version ${version}: ${checked.errors.map((e) => `${e.field === '' ? '(body)' : e.field} ${e.message}`).join('; ')}`, checked.errors)
@@ -117,10 +118,18 @@ function check (ctx: ProxyContext, req: IncomingMessage, version: string, body: 
     if (!verdict.ok) throw new SignatureInvalidError(`the intent does not verify (${verdict.check}): ${verdict.reason}`, verdict.check)
   }
   const clientKey = clientKeyOf(req)
-  const canonical = canonicalJson(intent)
+  let canonical = canonicalJson(intent)
+  let compact = intent
+  if (rawLength > canonical.length * 1.25) {
+    // Padded: the parsed strings are slices of the whole decoded body, which they would keep alive while the
+    // submission is held or forwarded. Read back from the canonical form, they keep only that (a few µs, and only
+    // for padded bodies; this also flattens the canonical rope).
+    compact = JSON.parse(canonical) as Record<string, unknown>
+    canonical = JSON.stringify(compact)
+  }
   return {
     version,
-    intent,
+    intent: compact,
     identity,
     scope: admissionScope(identity.owner, clientKey, identity.nonce),
     clientKey,
@@ -210,7 +219,8 @@ async function admit (ctx: ProxyContext, checked: Checked, target: Target): Prom
         payload,
         intent: target.intent
       },
-      idempotencyTtlSecs: ctx.proxy.idempotency_ttl_secs
+      idempotencyTtlSecs: ctx.proxy.idempotency_ttl_secs,
+      ownerKeys: { owner: checked.identity.owner, max: ctx.proxy.max_keys_per_owner }
     })
   } catch (err) {
     if (err instanceof StoreUnavailableError) throw err
@@ -222,6 +232,10 @@ function refusalError (ctx: ProxyContext, result: Exclude<AdmitResult, { kind: '
   if (result.kind === 'in_progress') return new DuplicateInProgressError('a submission with the same idempotency key is still in progress; retry shortly')
   if (result.kind === 'mismatch') {
     return new IdempotencyKeyReusedError('this owner already used the same idempotency key (or nonce) for another intent; nothing was forwarded')
+  }
+  if (result.kind === 'owner_limit') {
+    return new OwnerKeyLimitError(`this owner holds ${ctx.proxy.max_keys_per_owner} idempotency keys already (proxy.max_keys_per_owner), each kept ` +
+      `${ctx.proxy.idempotency_ttl_secs} s; nothing was registered or forwarded: retry a key already used, or a new one in ${result.retryAfterSecs} s`, result.retryAfterSecs)
   }
   const secs = retryAfterSecs(result, ctx.now(), ctx.proxy.drain_retry_after_secs)
   if (channels.refusal.hasSubscribers) channels.refusal.publish({ reason: result.reason })
@@ -343,7 +357,8 @@ const REFUSAL_REASONS = new Map<string, RefusalMessage['reason']>([
   ['IG_ERR_NOT_REPRESENTABLE', 'invalid'],
   ['IG_ERR_NO_TRANSLATION_PATH', 'invalid'],
   ['IG_ERR_SIGNATURE_INVALID', 'signature_invalid'],
-  ['IG_ERR_IDEMPOTENCY_KEY_REUSED', 'idempotency_key_reused']
+  ['IG_ERR_IDEMPOTENCY_KEY_REUSED', 'idempotency_key_reused'],
+  ['IG_ERR_OWNER_KEY_LIMIT', 'owner_key_limit']
 ])
 
 function publishRefusal (err: unknown): void {
