@@ -31,6 +31,8 @@ export interface IntentServiceOptions {
   versions: readonly string[]
   settler: Settler
   verify: boolean
+  /** Answer `/sandbox/*` to requests that came through a proxy too (`--sandbox-routes-through-proxy`). */
+  controlThroughProxy?: boolean
   now?: () => number
 }
 
@@ -58,6 +60,12 @@ export class IntentService {
     if (path.startsWith('/intents/') && req.method === 'GET') return this.status(decodeURIComponent(path.slice('/intents/'.length)), res)
     if (path === '/healthz' && req.method === 'GET') {
       return send(res, this.healthy ? 200 : 503, { status: this.healthy ? 'ok' : 'unhealthy', versions: this.options.versions })
+    }
+    // The control routes let anyone cancel any intent or switch the service unhealthy: they answer callers that
+    // reach the service directly (tests, the demo), not requests the gateway passed through (it always sets
+    // X-Forwarded-For), unless --sandbox-routes-through-proxy says otherwise.
+    if (path.startsWith('/sandbox/') && req.headers['x-forwarded-for'] !== undefined && this.options.controlThroughProxy !== true) {
+      return problem(res, { status: 404, type: 'not-found', title: 'Not found', detail: 'the /sandbox/* control routes answer direct callers only (start the service with --sandbox-routes-through-proxy to allow them through a proxy)' })
     }
     if (path === '/sandbox/stats' && req.method === 'GET') return send(res, 200, this.ledger.stats(!url.includes('keys=0')))
     if (path === '/sandbox/health' && req.method === 'POST') return this.withBody(req, res, (body) => this.setHealth(body, res))

@@ -87,7 +87,18 @@ export function createProxy (options: ProxyOptions): Proxy {
     tunnels.handle(req, socket, head, control.upstream())
   }
 
-  const server = http.createServer({ keepAlive: true }, onRequest)
+  // Slow clients cost a socket each: a request head must arrive within headers_timeout_ms (slowloris) and the whole
+  // request within request_timeout_ms (slow bodies), checked every second rather than Node's default 30 s; an idle
+  // keep-alive connection goes after keep_alive_timeout_ms; past max_connections new ones are closed at once, so
+  // descriptors stay for upstreams, Redis and the admin port. Streams and tunnels are past their request: unaffected.
+  const server = http.createServer({
+    keepAlive: true,
+    headersTimeout: config.proxy.headers_timeout_ms,
+    requestTimeout: Math.max(config.proxy.request_timeout_ms, config.proxy.headers_timeout_ms),
+    keepAliveTimeout: config.proxy.keep_alive_timeout_ms,
+    connectionsCheckingInterval: 1000
+  }, onRequest)
+  server.maxConnections = config.proxy.max_connections
   server.on('upgrade', onUpgrade)
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
