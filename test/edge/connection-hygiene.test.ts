@@ -66,6 +66,7 @@ t.test('the sample service control routes are off the proxy path; the CLI escape
   t.equal(started.code, 0, started.stderr)
   const status = await runCli(['drain', 'status', '--admin', edge.gw.adminUrl], env)
   t.equal(status.code, 0, status.stderr)
+  // eslint-disable-next-line no-control-regex -- looking for control characters is the point
   t.notOk(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/.test(status.stdout + started.stdout), 'no control character reaches the terminal')
   t.match(status.stdout, /reason\s+maintenance\\x1b\]0;owned\\x07\\x1b\[2J\\x9b31m\\u202egnp\.exe$/m, 'each one shown as an escape')
   const refusal = await request(`${edge.gw.proxyUrl}/intents`, { body: signIntentV1(makeSigner()) })
