@@ -65,6 +65,36 @@ export class BadRequestError extends IntentGateError {
   }
 }
 
+/**
+ * A body another conforming JSON parser could read differently (duplicate keys, invalid UTF-8, a lone surrogate,
+ * a number not written as a plain integer): refused rather than verified in one reading and forwarded in another.
+ */
+export class AmbiguousJsonError extends BadRequestError {
+  override readonly code = 'IG_ERR_AMBIGUOUS_JSON'
+  override readonly problem = { status: 400, type: 'ambiguous-json', title: 'Ambiguous JSON' }
+  constructor (readonly reason: string, message: string, errors: ReadonlyArray<{ field: string, message: string }>) {
+    super(message, errors)
+  }
+}
+
+/** Past `max_event_streams` (overall or per client address) on either port: try again later. */
+export class TooManyStreamsError extends IntentGateError {
+  override readonly code = 'IG_ERR_TOO_MANY_STREAMS'
+  override readonly problem = { status: 503, type: 'too-many-streams', title: 'Too many event streams' }
+  constructor (message: string, readonly retryAfterSecs: number) {
+    super(message)
+  }
+}
+
+/** One owner holds `proxy.max_keys_per_owner` idempotency keys already: nothing was registered or forwarded. */
+export class OwnerKeyLimitError extends IntentGateError {
+  override readonly code = 'IG_ERR_OWNER_KEY_LIMIT'
+  override readonly problem = { status: 429, type: 'owner-key-limit', title: 'Too many idempotency keys for this owner' }
+  constructor (message: string, readonly retryAfterSecs: number) {
+    super(message)
+  }
+}
+
 /** A version that is not (or no longer) in `versions.accepted`. */
 export class VersionUnsupportedError extends IntentGateError {
   override readonly code = 'IG_ERR_VERSION_UNSUPPORTED'

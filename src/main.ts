@@ -19,6 +19,7 @@ import { createStore } from './store/index.js'
 import { createVersionCatalog } from './versions/index.js'
 import { createProxy } from './proxy/index.js'
 import { createAdminServer } from './admin/server.js'
+import { createProbeListener } from './admin/probes.js'
 import { adminToken } from './admin/token.js'
 import { drainModeOf, upgradeStateValue } from './drain/status.js'
 import { healthRoutes } from './admin/routes/health.js'
@@ -47,6 +48,8 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly proxyUrl: string
   readonly adminUrl: string
+  /** The probe listener's URL (`[admin] probes_listen`), or null when there is none. */
+  readonly probesUrl: string | null
   /** Graceful stop in reverse start order; idempotent. */
   close (): Promise<void>
   /** Immediate stop: open exchanges are aborted; idempotent. */
@@ -150,18 +153,25 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     // The upgrade status embeds the drain routes' DrainStatus.
     admin.register(upgradeRoutes({ coordinator: coordinator.coordinator, drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets }) }))
     admin.register(checkpointRoutes({ files: coordinator.files }))
-    admin.register(statusRoutes({ admin, clients: () => proxy.clientStatus(), namespace: config.redis.namespace }))
+    admin.register(statusRoutes({ admin, clients: () => proxy.clientStatus(), namespace: config.redis.namespace, maxStreams: config.admin.max_event_streams, maxStreamsPerPeer: config.admin.max_event_streams_per_peer }))
 
     await proxy.listen()
     stops.push(async () => { await proxy.close() })
     await admin.listen()
     stops.push(async () => { await admin.close() })
     adminListening = true
+    let probesUrl: string | null = null
+    if (config.admin.probes_listen !== '') {
+      const probes = createProbeListener(config.admin.probes_listen, admin)
+      probesUrl = await probes.listen()
+      stops.push(async () => { await probes.close() })
+    }
     coordinator.start()
 
     return {
       proxyUrl: proxy.url(),
       adminUrl: admin.url(),
+      probesUrl,
       close: async () => { await stops.stopAll() },
       destroy: async () => {
         await proxy.destroy()
@@ -228,7 +238,7 @@ export async function runServe (options: ServeOptions): Promise<number> {
   const env = options.env ?? process.env
   const logger = createLogger({ level: config.log.level })
   const gateway = await startGateway({ config, env, logger })
-  process.stdout.write(JSON.stringify({ proxy: gateway.proxyUrl, admin: gateway.adminUrl }) + '\n')
+  process.stdout.write(JSON.stringify({ proxy: gateway.proxyUrl, admin: gateway.adminUrl, ...(gateway.probesUrl === null ? {} : { probes: gateway.probesUrl }) }) + '\n')
   logger.info({ proxy: gateway.proxyUrl, admin: gateway.adminUrl }, 'intent-gate listening')
 
   return await new Promise<number>((resolve) => {

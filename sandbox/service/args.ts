@@ -1,6 +1,6 @@
 /**
  * The sample service's command line: `service --listen HOST:PORT --versions 1.0[,2.0] [--settle-ms N]
- * [--chain-rpc URL] [--no-verify]`. Bad usage is reported naming the flag (exit status 2).
+ * [--chain-rpc URL] [--no-verify] [--sandbox-routes-through-proxy]`. Bad usage is reported naming the flag (exit status 2).
  */
 import { parseArgs } from 'node:util'
 import { UsageError } from '../../src/errors.js'
@@ -15,6 +15,8 @@ export interface ServiceOptions {
   chainRpc: string | null
   /** Skip signature checks (benchmarks only: a check costs about a millisecond of CPU). */
   verify: boolean
+  /** Answer the `/sandbox/*` control routes also to requests that came through a proxy (never by default). */
+  controlThroughProxy: boolean
 }
 
 export const DEFAULT_SETTLE_MS = 200
@@ -31,7 +33,8 @@ export function parseServiceArgs (argv: readonly string[], known: readonly strin
         versions: { type: 'string' },
         'settle-ms': { type: 'string' },
         'chain-rpc': { type: 'string' },
-        'no-verify': { type: 'boolean' }
+        'no-verify': { type: 'boolean' },
+        'sandbox-routes-through-proxy': { type: 'boolean' }
       }
     }))
   } catch (err) {
@@ -62,6 +65,7 @@ export function parseServiceArgs (argv: readonly string[], known: readonly strin
     versions: known.filter((v) => versions.includes(v)),
     settleMs,
     chainRpc,
-    verify: values['no-verify'] !== true
+    verify: values['no-verify'] !== true,
+    controlThroughProxy: values['sandbox-routes-through-proxy'] === true
   }
 }

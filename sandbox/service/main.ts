@@ -24,7 +24,7 @@ export async function main (argv: string[]): Promise<void> {
     process.exitCode = 2
     return
   }
-  const service = new IntentService({ catalog, versions: options.versions, settler, verify: options.verify })
+  const service = new IntentService({ catalog, versions: options.versions, settler, verify: options.verify, controlThroughProxy: options.controlThroughProxy })
   service.server.listen(options.port, options.host)
   await once(service.server, 'listening')
   const { port } = service.server.address() as AddressInfo

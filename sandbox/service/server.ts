@@ -19,6 +19,7 @@ import type { JsonObject } from '../../src/versions/spec.js'
 import { STATUSES_V2, type StatusV2 } from '../../src/versions/schemas/v2_0.js'
 import { Ledger, type LedgerEntry, type Refusal } from './ledger.js'
 import type { Progress, Settler } from './settler.js'
+import { parseStrictJson, StrictJsonError } from '../../src/versions/strict-json.js'
 import { verifyIntent } from '../../src/versions/verify.js'
 
 const MAX_BODY_BYTES = 1024 * 1024
@@ -30,6 +31,8 @@ export interface IntentServiceOptions {
   versions: readonly string[]
   settler: Settler
   verify: boolean
+  /** Answer `/sandbox/*` to requests that came through a proxy too (`--sandbox-routes-through-proxy`). */
+  controlThroughProxy?: boolean
   now?: () => number
 }
 
@@ -57,6 +60,12 @@ export class IntentService {
     if (path.startsWith('/intents/') && req.method === 'GET') return this.status(decodeURIComponent(path.slice('/intents/'.length)), res)
     if (path === '/healthz' && req.method === 'GET') {
       return send(res, this.healthy ? 200 : 503, { status: this.healthy ? 'ok' : 'unhealthy', versions: this.options.versions })
+    }
+    // The control routes let anyone cancel any intent or switch the service unhealthy: they answer callers that
+    // reach the service directly (tests, the demo), not requests the gateway passed through (it always sets
+    // X-Forwarded-For), unless --sandbox-routes-through-proxy says otherwise.
+    if (path.startsWith('/sandbox/') && req.headers['x-forwarded-for'] !== undefined && this.options.controlThroughProxy !== true) {
+      return problem(res, { status: 404, type: 'not-found', title: 'Not found', detail: 'the /sandbox/* control routes answer direct callers only (start the service with --sandbox-routes-through-proxy to allow them through a proxy)' })
     }
     if (path === '/sandbox/stats' && req.method === 'GET') return send(res, 200, this.ledger.stats(!url.includes('keys=0')))
     if (path === '/sandbox/health' && req.method === 'POST') return this.withBody(req, res, (body) => this.setHealth(body, res))
@@ -211,12 +220,16 @@ export class IntentService {
     req.on('end', () => {
       if (done) return
       done = true
-      const text = Buffer.concat(chunks).toString('utf8')
-      if (text === '') return this.guarded(res, () => handle(undefined))
+      const raw = Buffer.concat(chunks)
+      if (raw.length === 0) return this.guarded(res, () => handle(undefined))
       let body: unknown
       try {
-        body = JSON.parse(text)
+        // The gateway's own reader: a body two parsers could read differently is refused here as there.
+        body = parseStrictJson(raw)
       } catch (err) {
+        if (err instanceof StrictJsonError && err.reason !== 'syntax' && err.reason !== 'too_deep') {
+          return this.refuse(res, 'invalid_json', { status: 400, type: 'ambiguous-json', title: 'Ambiguous JSON', detail: err.message, reason: err.reason, field: err.pointer })
+        }
         return this.refuse(res, 'invalid_json', { status: 400, type: 'invalid-json', title: 'Body is not JSON', detail: (err as Error).message })
       }
       this.guarded(res, () => handle(body))

@@ -55,6 +55,10 @@ export interface AdminRequest<S extends RouteSchema = RouteSchema> {
   requestId: string
   /** Who asked, for the audit log: the token's id, the door (`x-intent-gate-via`) and the address. */
   caller: Caller
+  /** The client's address (the socket's peer). */
+  peer: string
+  /** Whether the request carried the right bearer token (open routes may show more with it). */
+  authorized: boolean
 }
 
 export interface Caller { actor: string, via: AuditVia, origin: string }
@@ -117,6 +121,8 @@ export interface AdminServer {
   register (group: RouteGroup): void
   /** One GET through this server's own routes, with the token (the status page reads what the API answers). */
   local (path: string): Promise<{ status: number, body: unknown, text: string }>
+  /** One open GET (no token) through this server's routes: what the probe listener (./probes.ts) answers. */
+  probe (path: string): Promise<{ status: number, contentType: string, body: string }>
   listen (): Promise<{ host: string, port: number }>
   url (): string
   close (): Promise<void>
@@ -220,9 +226,13 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
   })
 
   function authorize (authorization: string | undefined): void {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')
-    if (m === null) throw new UnauthorizedError('an Authorization: Bearer <token> header is required on /admin/* routes')
-    if (!timingSafeEqual(digest(m[1] as string), expectedDigest)) throw new UnauthorizedError('the bearer token is not valid')
+    if (bearerOf(authorization) === null) throw new UnauthorizedError('an Authorization: Bearer <token> header is required on /admin/* routes')
+    if (!tokenMatches(authorization)) throw new UnauthorizedError('the bearer token is not valid')
+  }
+
+  function tokenMatches (authorization: string | undefined): boolean {
+    const given = bearerOf(authorization)
+    return given !== null && timingSafeEqual(digest(given), expectedDigest)
   }
 
   function add (instance: typeof app, group: RouteGroup, r: Route): void {
@@ -253,7 +263,9 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
           query: url.searchParams,
           body: (r.method === 'POST' || r.method === 'PUT' ? req.body ?? {} : undefined) as never,
           requestId: req.id,
-          caller: { actor, via: viaOf(req.headers['x-intent-gate-via']), origin: req.ip }
+          caller: { actor, via: viaOf(req.headers['x-intent-gate-via']), origin: req.ip },
+          peer: req.socket.remoteAddress ?? '',
+          authorized: req.headers.authorization !== undefined && tokenMatches(req.headers.authorization)
         }
         const result = await r.handler(request)
         const audited = r.audit?.(request, result) ?? null
@@ -287,6 +299,10 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
         body = JSON.parse(res.body)
       } catch {}
       return { status: res.statusCode, body, text: res.body }
+    },
+    async probe (path) {
+      const res = await app.inject({ method: 'GET', url: path, headers: { host: '127.0.0.1' } })
+      return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? 'text/plain'), body: res.body }
     },
     async listen () {
       // Added in a plugin loaded after @fastify/swagger, whose onRoute hook collects them for the document.
@@ -362,6 +378,10 @@ function matchSegments (pattern: string[], actual: string[]): Record<string, str
     }
   }
   return params
+}
+
+function bearerOf (authorization: string | undefined): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1] ?? null
 }
 
 function digest (value: string): Buffer {

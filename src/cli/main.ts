@@ -8,6 +8,7 @@ import { ConfigError, IntentGateError, LayoutMismatchError, UsageError } from '.
 import { AdminCallError } from '../admin/errors.js'
 import { buildProgram } from './program.js'
 import { versionAnswer } from './version.js'
+import { terminalSafe } from './output.js'
 
 async function main (argv: string[]): Promise<number> {
   const program = buildProgram()
@@ -26,20 +27,20 @@ async function main (argv: string[]): Promise<number> {
     }
     // A namespace this release cannot share is a deployment mistake, like bad configuration (exit 2).
     if (err instanceof ConfigError || err instanceof UsageError || err instanceof LayoutMismatchError) {
-      process.stderr.write(`intent-gate: ${err.message}\n`)
+      process.stderr.write(`intent-gate: ${terminalSafe(err.message, true)}\n`)
       return 2
     }
     if (err instanceof AdminCallError) {
       if (argv.includes('--json') && err.body !== null && typeof err.body === 'object') process.stdout.write(JSON.stringify(err.body) + '\n')
-      process.stderr.write(`intent-gate: ${err.message}\n`)
+      process.stderr.write(`intent-gate: ${terminalSafe(err.message, true)}\n`)
       return 1
     }
     // Every other deliberate error (a refused migration, a corrupt checkpoint...) is the operation failing: exit 1.
     if (err instanceof IntentGateError) {
-      process.stderr.write(`intent-gate: ${err.message}\n`)
+      process.stderr.write(`intent-gate: ${terminalSafe(err.message, true)}\n`)
       return 1
     }
-    process.stderr.write(`intent-gate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+    process.stderr.write(`intent-gate: ${terminalSafe(err instanceof Error ? (err.stack ?? err.message) : String(err), true)}\n`)
     return 1
   }
 }

@@ -9,11 +9,30 @@ export interface Output {
 }
 
 export function consoleOutput (json: boolean): Output {
-  return { json, write: (text) => { process.stdout.write(text.endsWith('\n') ? text : text + '\n') } }
+  return { json, write: (text) => { const safe = terminalSafe(text, true); process.stdout.write(safe.endsWith('\n') ? safe : safe + '\n') } }
+}
+
+// C0 controls, DEL, C1 controls, and the bidirectional overrides and isolates (text that reorders what follows).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+
+/**
+ * Operator text (a drain reason, an upgrade's error, a problem's detail) as it may reach a terminal: control
+ * characters shown as escapes (`\x1b`, `\u202e`), never sent raw, so nobody who can set a drain reason can move the
+ * cursor, rewrite earlier lines or retitle the window of whoever runs the CLI. `keepLines`: newlines (and tabs) of
+ * the CLI's own layout stay.
+ */
+export function terminalSafe (text: string, keepLines = false): string {
+  return text.replace(CONTROL, (c) => {
+    if (keepLines && (c === '\n' || c === '\t')) return c
+    const code = c.charCodeAt(0)
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  })
 }
 
 /** A table with a header row; columns padded to their widest cell. */
-export function table (headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+export function table (headers: readonly string[], rawRows: ReadonlyArray<readonly string[]>): string {
+  const rows = rawRows.map((r) => r.map((c) => terminalSafe(c)))
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()
   return [line(headers), ...rows.map(line)].join('\n')
@@ -22,7 +41,7 @@ export function table (headers: readonly string[], rows: ReadonlyArray<readonly 
 /** Aligned `label  value` lines. */
 export function keyValues (pairs: ReadonlyArray<readonly [string, string]>): string {
   const width = Math.max(...pairs.map(([k]) => k.length))
-  return pairs.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')
+  return pairs.map(([k, v]) => `${k.padEnd(width)}  ${terminalSafe(v)}`).join('\n')
 }
 
 /** Unix seconds → ISO time, or `-`. */

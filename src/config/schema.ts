@@ -52,13 +52,34 @@ export const ConfigSchema = Type.Object({
     /** A deadline further ahead than this is refused (400): such an intent would hold every later drain. */
     max_intent_lifetime_secs: positive(604800),
     /** CIDRs of proxies in front of the gateway whose X-Forwarded-* headers are kept (and extended). */
-    trusted_proxies: Type.Array(Type.String({ pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$' }), { default: [] })
+    trusted_proxies: Type.Array(Type.String({ pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$' }), { default: [] }),
+    /** A client must send its request head within this (slowloris); 408 and the connection closed. */
+    headers_timeout_ms: positive(10000),
+    /** A client must send its whole request, body included, within this (slow bodies); 408 and closed. */
+    request_timeout_ms: positive(30000),
+    /** A keep-alive connection idle this long is closed. */
+    keep_alive_timeout_ms: positive(5000),
+    /** Open client connections at most; beyond, new ones are closed at once (keep it under the descriptor limit). */
+    max_connections: positive(4000),
+    /** Open `/.well-known/intent-gate/events` streams at most, overall and per client address; beyond, 503. */
+    max_event_streams: positive(1000),
+    max_event_streams_per_peer: positive(8),
+    /** Idempotency keys one owner may hold at once (each kept `idempotency_ttl_secs`); beyond, 429. */
+    max_keys_per_owner: positive(1000)
   }),
   admin: section({
     listen: listen('127.0.0.1:9090'),
     token_env: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', default: 'INTENT_GATE_ADMIN_TOKEN' }),
     /** Host names (port ignored) /admin/* and /status answer besides loopback names and the listen address. */
-    allowed_hosts: Type.Array(Type.String({ pattern: '^[A-Za-z0-9.:_\\[\\]-]+$' }), { default: [] })
+    allowed_hosts: Type.Array(Type.String({ pattern: '^[A-Za-z0-9.:_\\[\\]-]+$' }), { default: [] }),
+    /**
+     * A second listener with only /healthz, /readyz and /metrics (for the kubelet and Prometheus), so `listen`
+     * can stay on loopback. Empty: none.
+     */
+    probes_listen: Type.String({ pattern: '^$|^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]{1,5}$', default: '', description: 'HOST:PORT or empty' }),
+    /** Open `/status/events` streams at most, overall and per client address; beyond, 503. */
+    max_event_streams: positive(64),
+    max_event_streams_per_peer: positive(4)
   }),
   redis: section({
     /** Unset: the embedded single-instance store. */
@@ -130,7 +151,9 @@ export const ConfigSchema = Type.Object({
     /** During a coordinated upgrade a new submission waits this long for it to end before 503 (0: refuse at once). */
     hold_new_intents_secs: secs(10),
     /** At most this many submissions held at once per instance; beyond, 503 at once. */
-    hold_max_intents: positive(10000)
+    hold_max_intents: positive(10000),
+    /** At most this many bytes of held submissions (their compact bodies) per instance; beyond, 503 at once. */
+    hold_max_bytes: positive(64 * 1024 * 1024)
   }),
   /** The verifying phase: after resuming, the new version's answers are watched. */
   analysis: section({

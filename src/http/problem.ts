@@ -6,8 +6,8 @@
  */
 import type { ServerResponse } from 'node:http'
 import {
-  BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError, DuplicateInProgressError,
-  UpstreamOutcomeUnknownError
+  AmbiguousJsonError, BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError, DuplicateInProgressError,
+  OwnerKeyLimitError, TooManyStreamsError, UpstreamOutcomeUnknownError
 } from '../errors.js'
 
 export const PROBLEM_PREFIX = 'urn:intent-gate:problem:'
@@ -32,6 +32,7 @@ export function problemOf (err: unknown, requestId: string): ProblemBody {
   const { status, type, title } = err.problem
   const body: ProblemBody = { type: `${PROBLEM_PREFIX}${type}`, title, status, detail: publicDetail(err), request_id: requestId }
   if (err instanceof BadRequestError && err.errors.length > 0) body.errors = err.errors
+  if (err instanceof AmbiguousJsonError) body.reason = err.reason
   if (err instanceof VersionUnsupportedError) {
     body.version = err.version
     body.accepted = err.accepted
@@ -56,6 +57,7 @@ export function retryAfterOf (err: unknown): number | null {
   if (err instanceof UpstreamOutcomeUnknownError) return err.retryAfterSecs
   if (err instanceof StoreUnavailableError) return STORE_RETRY_AFTER_SECS
   if (err instanceof DuplicateInProgressError) return 1
+  if (err instanceof TooManyStreamsError || err instanceof OwnerKeyLimitError) return err.retryAfterSecs
   return null
 }
 

@@ -12,7 +12,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import {
-  channels, type HoldMessage, type IntentEndedMessage, type RefusalMessage, type SignatureRefusalMessage, type RequestMessage, type TranslationMessage,
+  channels, type HoldMessage, type IntentEndedMessage, type RefusalMessage, type SignatureRefusalMessage, type StreamMessage, type HoldSizeMessage, type RequestMessage, type TranslationMessage,
   type UpgradeMessage, type UpstreamMessage
 } from '../observability/channels.js'
 import { registerOperatorGauges, type OperatorSources } from './operator-gauges.js'
@@ -169,6 +169,28 @@ export function createMetrics (sources: MetricSources): Metrics {
     labelNames: ['check'] as const,
     registers
   })
+  const held = new Gauge({
+    name: 'intent_gate_held_submissions',
+    help: 'Submissions held right now during an upgrade (at most [upgrade] hold_max_intents)',
+    registers
+  })
+  const heldBytes = new Gauge({
+    name: 'intent_gate_held_bytes',
+    help: 'Bytes of the compact bodies held right now during an upgrade (at most [upgrade] hold_max_bytes)',
+    registers
+  })
+  const streams = new Gauge({
+    name: 'intent_gate_event_streams',
+    help: 'Open event streams, by port (proxy: /.well-known/intent-gate/events; admin: /status/events)',
+    labelNames: ['port'] as const,
+    registers
+  })
+  const streamRefusals = new Counter({
+    name: 'intent_gate_stream_refusals_total',
+    help: 'Event streams refused (503) past max_event_streams or max_event_streams_per_peer, by port',
+    labelNames: ['port'] as const,
+    registers
+  })
   const ended = new Counter({
     name: 'intent_gate_intents_ended_total',
     help: 'Inflight intents that ended, by terminal status and by what saw it (response, reconciler, admin, chain, expiry)',
@@ -196,6 +218,17 @@ export function createMetrics (sources: MetricSources): Metrics {
       const h = m as HoldMessage
       holds.inc({ outcome: h.event })
       if (h.event !== 'full') holdWait.observe(h.waitedMs / 1000)
+    }],
+    [channels.holdSize, (m) => {
+      const h = m as HoldSizeMessage
+      held.set(h.held)
+      heldBytes.set(h.bytes)
+    }],
+    [channels.stream, (m) => {
+      const s = m as StreamMessage
+      if (s.event === 'opened') streams.inc({ port: s.port })
+      else if (s.event === 'closed') streams.dec({ port: s.port })
+      else streamRefusals.inc({ port: s.port })
     }],
     [channels.intentEnded, (m) => {
       const e = m as IntentEndedMessage

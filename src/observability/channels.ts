@@ -12,12 +12,14 @@ export interface UpstreamMessage { upstream: string, route: 'submit' | 'status' 
 /** A body translated between versions. */
 export interface TranslationMessage { from: string, to: string, kind: 'intent' | 'submit_response' | 'status_response' }
 /** A submission refused before forwarding. */
-export interface RefusalMessage { reason: 'draining' | 'upgrading' | 'store_unavailable' | 'duplicate_in_progress' | 'invalid' | 'version_unsupported' | 'too_large' | 'signature_invalid' | 'idempotency_key_reused' }
+export interface RefusalMessage { reason: 'draining' | 'upgrading' | 'store_unavailable' | 'duplicate_in_progress' | 'invalid' | 'ambiguous_json' | 'version_unsupported' | 'too_large' | 'signature_invalid' | 'idempotency_key_reused' | 'owner_key_limit' }
 /** A submission refused because its owner or signature did not verify; `check` names the failed check. */
 export interface SignatureRefusalMessage { check: string }
 /** A submission held during an upgrade left the hold: admitted (`released`), refused, timed out, gone, or never
  * held because the hold was full. */
 export interface HoldMessage { event: 'released' | 'refused' | 'expired' | 'gone' | 'full', waitedMs: number }
+/** What the hold holds now (published whenever a submission enters or leaves it). */
+export interface HoldSizeMessage { held: number, bytes: number }
 /** An inflight intent ended (terminal status seen, reconciled, expired, reported by the service or the chain). */
 export interface IntentEndedMessage { id: string, status: string, via: 'response' | 'reconciler' | 'admin' | 'chain' | 'expiry' }
 
@@ -34,6 +36,9 @@ export type UpgradeMessage =
 /** The IBC watcher's pending packets after each applied height or reconciliation (`height` null before the first). */
 export interface IbcPendingMessage { pending: number, stale: number, height: number | null }
 
+/** An event stream opened or closed, or was refused past its cap (`max_event_streams[_per_peer]`), on either port. */
+export interface StreamMessage { port: 'proxy' | 'admin', event: 'opened' | 'closed' | 'refused' }
+
 /** The store noticed that Redis lost its data; `journaled` records of this instance are registered again. */
 export interface StoreDataLostMessage { journaled: number }
 
@@ -44,8 +49,10 @@ export const channels = {
   refusal: diagnostics.channel('intent-gate:proxy:refusal'),
   signatureRefused: diagnostics.channel('intent-gate:proxy:signature-refused'),
   hold: diagnostics.channel('intent-gate:proxy:hold'),
+  holdSize: diagnostics.channel('intent-gate:proxy:hold-size'),
   intentEnded: diagnostics.channel('intent-gate:inflight:ended'),
   storeDataLost: diagnostics.channel('intent-gate:store:data-lost'),
   upgrade: diagnostics.channel('intent-gate:upgrade:event'),
-  ibcPending: diagnostics.channel('intent-gate:ibc:pending')
+  ibcPending: diagnostics.channel('intent-gate:ibc:pending'),
+  stream: diagnostics.channel('intent-gate:http:stream')
 } as const

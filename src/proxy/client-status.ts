@@ -21,6 +21,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { NoticeState, NoticeWatcher } from './notice-watcher.js'
 import { retryAfterSecs } from './retry-after.js'
 import type { DrainLeft } from './drain-estimate.js'
+import { requestIdOf } from './headers.js'
+import { sendProblem } from '../http/problem.js'
+import type { StreamLimit } from '../http/stream-limit.js'
 
 export const STATUS_PATH = '/.well-known/intent-gate/status'
 export const EVENTS_PATH = '/.well-known/intent-gate/events'
@@ -89,7 +92,15 @@ export class ClientStatusRoutes {
   private heartbeat: NodeJS.Timeout | null = null
   private off: (() => void) | null = null
 
-  constructor (private readonly notices: NoticeWatcher, private readonly o: StatusOptions, private readonly heartbeatMs = HEARTBEAT_MS) {}
+  constructor (
+    private readonly notices: NoticeWatcher,
+    private readonly o: StatusOptions,
+    /** Caps open event streams overall and per client address (`proxy.max_event_streams[_per_peer]`). */
+    private readonly limit: StreamLimit,
+    /** The client's address: the socket's peer, or the forwarded client behind a trusted proxy. */
+    private readonly peerOf: (req: IncomingMessage) => string,
+    private readonly heartbeatMs = HEARTBEAT_MS
+  ) {}
 
   start (): void {
     if (this.off !== null) return
@@ -117,14 +128,27 @@ export class ClientStatusRoutes {
       res.end(req.method === 'HEAD' ? undefined : body)
       return true
     }
+    let release: () => void = () => {}
+    if (req.method !== 'HEAD') {
+      try {
+        release = this.limit.acquire(this.peerOf(req))
+      } catch (err) {
+        sendProblem(res, err, requestIdOf(req))
+        return true
+      }
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' })
     if (req.method === 'HEAD') {
       res.end()
       return true
     }
+    // Every stream gets the same bytes: the status is serialised once per change (broadcast), not per reader.
     res.write(`retry: 1000\n\n${event(this.current())}`)
     this.streams.add(res)
-    res.once('close', () => { this.streams.delete(res) })
+    res.once('close', () => {
+      this.streams.delete(res)
+      release()
+    })
     return true
   }
 

@@ -33,6 +33,15 @@ export function peerTrusted (req: IncomingMessage, trusted: BlockList | null): b
   return trusted.check(address, address.includes(':') ? 'ipv6' : 'ipv4')
 }
 
+/** The client's address: the peer's, or behind a trusted proxy the last address it appended to X-Forwarded-For. */
+export function clientAddress (req: IncomingMessage, trusted: BlockList | null): string {
+  const peer = req.socket.remoteAddress ?? ''
+  if (!peerTrusted(req, trusted)) return peer
+  const forwarded = req.headers['x-forwarded-for']
+  const last = typeof forwarded === 'string' ? forwarded.slice(forwarded.lastIndexOf(',') + 1).trim() : ''
+  return last === '' ? peer : last
+}
+
 /**
  * Removes the client's own X-Forwarded-For/-Proto/-Host (INTERFACE section 3: from a peer that is not a trusted
  * proxy they are not the truth), so every path that forwards the request (submissions, status reads, the

@@ -4,8 +4,9 @@
  * again the moment the `upgrade` key disappears (the store's control watch: Redis pub/sub beside the poll, or the
  * embedded store's own writes). A held submission is not inflight, so the drain it waits for can finish.
  *
- * Bounded: at most `hold_max_intents` wait per instance (beyond, the refusal stands at once); each costs its body
- * (at most `proxy.max_body_bytes`), one timer and one entry in a Set. A client that goes away while held is
+ * Bounded: at most `hold_max_intents` wait per instance, holding at most `hold_max_bytes` of compact bodies
+ * (beyond either, the refusal stands at once); each costs its canonical body (not the client's bytes: the caller
+ * holds only the compact form), one timer and one entry in a Set. A client that goes away while held is
  * dropped at once: its timer cleared, its entry removed. An operator's drain (`drain` key) is never held.
  */
 import type { ServerResponse } from 'node:http'
@@ -18,6 +19,8 @@ export interface HoldOptions {
   holdSecs: number
   /** `[upgrade] hold_max_intents` per instance. */
   maxHeld: number
+  /** `[upgrade] hold_max_bytes` per instance: the sum of the held submissions' compact bodies. */
+  maxHeldBytes: number
   /** `redis.poll_interval_ms`: how soon to try again when this instance has not seen the upgrade's flag yet. */
   recheckMs: number
 }
@@ -31,6 +34,7 @@ const NOT_HELD_PHASES = new Set(['failed'])
 
 export class SubmissionHold {
   private readonly waiters = new Set<Waiter>()
+  private heldBytes = 0
   private unwatch: (() => void) | null = null
   private upgrading = false
   private stopped = false
@@ -57,6 +61,11 @@ export class SubmissionHold {
     return this.waiters.size
   }
 
+  /** The bytes of compact bodies held right now. */
+  bytes (): number {
+    return this.heldBytes
+  }
+
   enabled (): boolean {
     return this.options.holdSecs > 0
   }
@@ -67,13 +76,24 @@ export class SubmissionHold {
    * `attempt(true)` means a retry after the hold: the caller picks the (possibly new) active upstream again.
    * Throws ClientClosedError when the client went away while held.
    */
-  async admitOrHold (res: ServerResponse, attempt: (again: boolean) => Promise<AdmitResult>): Promise<AdmitResult> {
-    let result = await attempt(false)
+  async admitOrHold (res: ServerResponse, attempt: (again: boolean) => Promise<AdmitResult>, bytes = 0): Promise<AdmitResult> {
+    const result = await attempt(false)
     if (!this.holdable(result)) return result
-    if (this.waiters.size >= this.options.maxHeld) {
+    if (this.waiters.size >= this.options.maxHeld || this.heldBytes + bytes > this.options.maxHeldBytes) {
       publish('full', 0)
       return result
     }
+    this.heldBytes += bytes
+    try {
+      return await this.hold(res, attempt, result)
+    } finally {
+      this.heldBytes -= bytes
+      this.publishSize()
+    }
+  }
+
+  private async hold (res: ServerResponse, attempt: (again: boolean) => Promise<AdmitResult>, first: AdmitResult): Promise<AdmitResult> {
+    let result = first
     const started = performance.now()
     const deadline = started + this.options.holdSecs * 1000
     for (;;) {
@@ -119,6 +139,7 @@ export class SubmissionHold {
       }
       res.once('close', onGone)
       this.waiters.add(waiter)
+      this.publishSize()
     })
   }
 
@@ -127,6 +148,10 @@ export class SubmissionHold {
     this.upgrading = upgrading
     // Only the end of the upgrade (or an operator's drain, which refuses at once) is worth another admission.
     if (!upgrading || state.drain !== null) this.wakeAll('changed')
+  }
+
+  private publishSize (): void {
+    if (channels.holdSize.hasSubscribers) channels.holdSize.publish({ held: this.waiters.size, bytes: this.heldBytes })
   }
 
   private wakeAll (why: Wake): void {

@@ -19,7 +19,8 @@ import { handleSubmit } from './submit.js'
 import { handleStatus } from './status.js'
 import { passThrough, UpgradeTunnels } from './passthrough.js'
 import type { ProxyContext } from './context.js'
-import { dropForwardedHeaders, peerTrusted, requestIdOf } from './headers.js'
+import { clientAddress, dropForwardedHeaders, peerTrusted, requestIdOf } from './headers.js'
+import { StreamLimit } from '../http/stream-limit.js'
 import { sendProblem } from '../http/problem.js'
 import { routeOf } from './route.js'
 import { BadRequestTargetError } from '../errors.js'
@@ -41,17 +42,18 @@ export function createProxy (options: ProxyOptions): Proxy {
   const control = new ControlView(store, upstreams, config.proxy.initial_active, log)
   const reconciler = new Reconciler({ config, store, versions, upstreams, logger: log, now })
   const tunnels = new UpgradeTunnels(log)
-  const hold = new SubmissionHold(store, { holdSecs: config.upgrade.hold_new_intents_secs, maxHeld: config.upgrade.hold_max_intents, recheckMs: config.redis.poll_interval_ms })
+  const hold = new SubmissionHold(store, { holdSecs: config.upgrade.hold_new_intents_secs, maxHeld: config.upgrade.hold_max_intents, maxHeldBytes: config.upgrade.hold_max_bytes, recheckMs: config.redis.poll_interval_ms })
   const storeRefusals = repeatedWarning(log, 'submission refused: the store cannot be reached')
   const drainEstimate = new DrainEstimate(store, now)
   const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, storeRefusals, drainEstimate, now, upstreams, control, hold, policy: () => policy }
   // What clients are told (/.well-known/intent-gate/*), and the verifying phase's count of answers.
   const notices = new NoticeWatcher(store, config.redis.poll_interval_ms, (err) => log.error({ err }, 'a notice listener threw'))
   const answers = new AnswerTally(store, notices, config.analysis.watch_secs, (err) => log.warn({ err }, 'cannot report the count of answers for the verifying phase'))
-  const statusRoutes = new ClientStatusRoutes(notices, { holdSecs: config.upgrade.hold_new_intents_secs, fallbackRetrySecs: config.proxy.drain_retry_after_secs, maxRetrySecs: config.proxy.drain_retry_after_max_secs, drainLeft: () => drainEstimate.left(), now })
-
   const intentPath = config.proxy.intent_path
   const trustedProxies = config.proxy.trusted_proxies.length === 0 ? null : trustedPeers(config.proxy.trusted_proxies)
+  const streamLimit = new StreamLimit(config.proxy.max_event_streams, config.proxy.max_event_streams_per_peer, 'proxy')
+  const statusRoutes = new ClientStatusRoutes(notices, { holdSecs: config.upgrade.hold_new_intents_secs, fallbackRetrySecs: config.proxy.drain_retry_after_secs,
+    maxRetrySecs: config.proxy.drain_retry_after_max_secs, drainLeft: () => drainEstimate.left(), now }, streamLimit, (req) => clientAddress(req, trustedProxies))
   const timeoutMs = config.proxy.upstream_timeout_ms
   let closing = false
   // Submissions and status reads talk to the store after the client may be gone; close() waits for them.
@@ -89,7 +91,18 @@ export function createProxy (options: ProxyOptions): Proxy {
     tunnels.handle(req, socket, head, control.upstream())
   }
 
-  const server = http.createServer({ keepAlive: true }, onRequest)
+  // Slow clients cost a socket each: a request head must arrive within headers_timeout_ms (slowloris) and the whole
+  // request within request_timeout_ms (slow bodies), checked every second rather than Node's default 30 s; an idle
+  // keep-alive connection goes after keep_alive_timeout_ms; past max_connections new ones are closed at once, so
+  // descriptors stay for upstreams, Redis and the admin port. Streams and tunnels are past their request: unaffected.
+  const server = http.createServer({
+    keepAlive: true,
+    headersTimeout: config.proxy.headers_timeout_ms,
+    requestTimeout: Math.max(config.proxy.request_timeout_ms, config.proxy.headers_timeout_ms),
+    keepAliveTimeout: config.proxy.keep_alive_timeout_ms,
+    connectionsCheckingInterval: 1000
+  }, onRequest)
+  server.maxConnections = config.proxy.max_connections
   server.on('upgrade', onUpgrade)
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {

@@ -14,15 +14,17 @@
  * the exchange runs to its end even if the client goes away, so the record is always bound, released or
  * marked unknown.
  */
+import { hash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
-  BadRequestError, DrainingError, DuplicateInProgressError, IdempotencyKeyReusedError, IntentGateError, NoTranslationPathError,
+  AmbiguousJsonError, BadRequestError, OwnerKeyLimitError, DrainingError, DuplicateInProgressError, IdempotencyKeyReusedError, IntentGateError, NoTranslationPathError,
   SignatureInvalidError, StoreUnavailableError, UpstreamError, UpstreamOutcomeUnknownError, VersionUnsupportedError
 } from '../errors.js'
 import { channels, type RefusalMessage } from '../observability/channels.js'
 import { admissionScope } from '../store/records.js'
 import type { AdmitResult, InflightRecord, StoredResponse } from '../store/types.js'
-import { intentFingerprint } from '../versions/canonical.js'
+import { canonicalJson } from '../versions/canonical.js'
+import { parseStrictJson, StrictJsonError } from '../versions/strict-json.js'
 import type { IntentIdentity } from '../versions/types.js'
 import { ClientClosedError, readBody } from './body.js'
 import { versionHeaders, type ProxyContext } from './context.js'
@@ -39,8 +41,8 @@ const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
 interface Target {
   upstream: Upstream
   version: string
-  /** The body as sent upstream: the client's own bytes when no translation (and no default version) applies. */
-  payload: Buffer | string
+  /** The body as sent upstream: the compact form of what was verified (translated when the owner needs it). */
+  payload: string
   intent: Record<string, unknown>
 }
 
@@ -51,6 +53,8 @@ interface Checked {
   identity: IntentIdentity
   scope: string
   clientKey: string | null
+  /** The intent's canonical JSON: what was verified, what is forwarded and stored, what the fingerprint hashes. */
+  canonical: string
   fingerprint: string
 }
 
@@ -65,13 +69,14 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
     const version = versionOf(body, policy.default)
     if (!policy.isAccepted(version)) throw new VersionUnsupportedError(version, policy.accepted)
     clientVersion = version
-    const checked = check(ctx, req, version, body)
-    let target = targetOf(ctx, raw, body as Record<string, unknown>, checked.intent, version)
+    const checked = check(ctx, req, version, body, raw.length)
+    let target = targetOf(ctx, checked)
     // Held while a coordinated upgrade runs (./hold.ts); admitted after it, to the active upstream of that moment.
+    // What waits in the hold is `checked` and `target`: the compact form, never the client's bytes (below).
     const admitted = await ctx.hold.admitOrHold(res, async (again) => {
-      if (again) target = targetOf(ctx, raw, body as Record<string, unknown>, checked.intent, version)
+      if (again) target = targetOf(ctx, checked)
       return await admit(ctx, checked, target)
-    })
+    }, checked.canonical.length)
     if (admitted.kind === 'replay') {
       replay(res, policy, admitted.response, requestId)
       publishRequest(admitted.response.status, version, started)
@@ -100,7 +105,7 @@ export async function handleSubmit (ctx: ProxyContext, req: IncomingMessage, res
 }
 
 /** Validation, deadline bounds and verification: every refusal that needs no store, in the contract's order. */
-function check (ctx: ProxyContext, req: IncomingMessage, version: string, body: unknown): Checked {
+function check (ctx: ProxyContext, req: IncomingMessage, version: string, body: unknown, rawLength: number): Checked {
   const checked = ctx.versions.validateIntent(version, body)
   if (!checked.ok) {
     throw new BadRequestError(`the intent is not valid for version ${version}: ${checked.errors.map((e) => `${e.field === '' ? '(body)' : e.field} ${e.message}`).join('; ')}`, checked.errors)
@@ -108,17 +113,28 @@ function check (ctx: ProxyContext, req: IncomingMessage, version: string, body: 
   const { identity, intent } = checked
   checkDeadline(ctx, version, identity.deadline)
   if (ctx.proxy.verify_signatures) {
-    const verdict = ctx.versions.verifySignature(version, intent)
+    const versionSent = (body as Record<string, unknown>)['version'] !== undefined
+    const verdict = ctx.versions.verifySignature(version, intent, versionSent)
     if (!verdict.ok) throw new SignatureInvalidError(`the intent does not verify (${verdict.check}): ${verdict.reason}`, verdict.check)
   }
   const clientKey = clientKeyOf(req)
+  let canonical = canonicalJson(intent)
+  let compact = intent
+  if (rawLength > canonical.length * 1.25) {
+    // Padded: the parsed strings are slices of the whole decoded body, which they would keep alive while the
+    // submission is held or forwarded. Read back from the canonical form, they keep only that (a few µs, and only
+    // for padded bodies; this also flattens the canonical rope).
+    compact = JSON.parse(canonical) as Record<string, unknown>
+    canonical = JSON.stringify(compact)
+  }
   return {
     version,
-    intent,
+    intent: compact,
     identity,
     scope: admissionScope(identity.owner, clientKey, identity.nonce),
     clientKey,
-    fingerprint: intentFingerprint(intent)
+    canonical,
+    fingerprint: hash('sha256', canonical, 'hex')
   }
 }
 
@@ -136,11 +152,16 @@ function checkDeadline (ctx: ProxyContext, version: string, deadline: number): v
   }
 }
 
+/** One reading or none (../versions/strict-json.ts): what is verified is what every parser behind reads. */
 function parseJson (raw: Buffer): unknown {
   try {
-    return JSON.parse(raw.toString('utf8'))
+    return parseStrictJson(raw)
   } catch (err) {
-    throw new BadRequestError(`the body is not valid JSON: ${(err as Error).message}`, [{ field: '', message: 'is not valid JSON' }])
+    if (!(err instanceof StrictJsonError)) throw err
+    if (err.reason === 'syntax' || err.reason === 'too_deep') {
+      throw new BadRequestError(`the body is not valid JSON: ${err.message}`, [{ field: err.pointer, message: 'is not valid JSON' }])
+    }
+    throw new AmbiguousJsonError(err.reason, `the body could be read more than one way (${err.reason}): ${err.message}`, [{ field: err.pointer, message: err.message }])
   }
 }
 
@@ -164,26 +185,26 @@ function clientKeyOf (req: IncomingMessage): string | null {
   return given
 }
 
-/** Picks the owner (the active color) and the body it gets: translated when it does not take the client's version. */
-function targetOf (ctx: ProxyContext, raw: Buffer, body: Record<string, unknown>, intent: Record<string, unknown>, version: string): Target {
+/**
+ * Picks the owner (the active color) and the body it gets: the canonical form of the verified intent (its version
+ * explicit: the upstream's own default may differ), translated when the owner does not take the client's version.
+ * Never the client's bytes: padding is not stored, and no other spelling of the same intent reaches the service.
+ */
+function targetOf (ctx: ProxyContext, checked: Checked): Target {
+  const { version, intent } = checked
   const upstream = ctx.control.upstream()
   const target = ctx.versions.targetVersion(version, upstream.config.versions)
   if (target === null) throw new NoTranslationPathError(version, upstream.config.versions.join('|'))
   if (target !== version) {
     const translated = ctx.versions.translateIntent(intent, version, target)
     if (channels.translation.hasSubscribers) channels.translation.publish({ from: version, to: target, kind: 'intent' })
-    return { upstream, version: target, payload: JSON.stringify(translated), intent: translated }
+    return { upstream, version: target, payload: canonicalJson(translated), intent: translated }
   }
-  if (body.version === undefined) {
-    // The default version applied: say so explicitly, the upstream's own default may differ.
-    const explicit = { version, ...intent }
-    return { upstream, version, payload: JSON.stringify(explicit), intent: explicit }
-  }
-  return { upstream, version, payload: raw, intent }
+  return { upstream, version, payload: checked.canonical, intent }
 }
 
 async function admit (ctx: ProxyContext, checked: Checked, target: Target): Promise<AdmitResult> {
-  const payload = typeof target.payload === 'string' ? target.payload : target.payload.toString('utf8')
+  const payload = target.payload
   try {
     return await ctx.store.admit({
       record: {
@@ -198,7 +219,8 @@ async function admit (ctx: ProxyContext, checked: Checked, target: Target): Prom
         payload,
         intent: target.intent
       },
-      idempotencyTtlSecs: ctx.proxy.idempotency_ttl_secs
+      idempotencyTtlSecs: ctx.proxy.idempotency_ttl_secs,
+      ownerKeys: { owner: checked.identity.owner, max: ctx.proxy.max_keys_per_owner }
     })
   } catch (err) {
     if (err instanceof StoreUnavailableError) throw err
@@ -210,6 +232,10 @@ function refusalError (ctx: ProxyContext, result: Exclude<AdmitResult, { kind: '
   if (result.kind === 'in_progress') return new DuplicateInProgressError('a submission with the same idempotency key is still in progress; retry shortly')
   if (result.kind === 'mismatch') {
     return new IdempotencyKeyReusedError('this owner already used the same idempotency key (or nonce) for another intent; nothing was forwarded')
+  }
+  if (result.kind === 'owner_limit') {
+    return new OwnerKeyLimitError(`this owner holds ${ctx.proxy.max_keys_per_owner} idempotency keys already (proxy.max_keys_per_owner), each kept ` +
+      `${ctx.proxy.idempotency_ttl_secs} s; nothing was registered or forwarded: retry a key already used, or a new one in ${result.retryAfterSecs} s`, result.retryAfterSecs)
   }
   const secs = retryAfterSecs(result, ctx.now(), { fallbackSecs: ctx.proxy.drain_retry_after_secs, maxSecs: ctx.proxy.drain_retry_after_max_secs, drainLeft: ctx.drainEstimate.left() })
   if (channels.refusal.hasSubscribers) channels.refusal.publish({ reason: result.reason })
@@ -325,12 +351,14 @@ const REFUSAL_REASONS = new Map<string, RefusalMessage['reason']>([
   ['IG_ERR_STORE_UNAVAILABLE', 'store_unavailable'],
   ['IG_ERR_DUPLICATE_IN_PROGRESS', 'duplicate_in_progress'],
   ['IG_ERR_BAD_REQUEST', 'invalid'],
+  ['IG_ERR_AMBIGUOUS_JSON', 'ambiguous_json'],
   ['IG_ERR_VERSION_UNSUPPORTED', 'version_unsupported'],
   ['IG_ERR_PAYLOAD_TOO_LARGE', 'too_large'],
   ['IG_ERR_NOT_REPRESENTABLE', 'invalid'],
   ['IG_ERR_NO_TRANSLATION_PATH', 'invalid'],
   ['IG_ERR_SIGNATURE_INVALID', 'signature_invalid'],
-  ['IG_ERR_IDEMPOTENCY_KEY_REUSED', 'idempotency_key_reused']
+  ['IG_ERR_IDEMPOTENCY_KEY_REUSED', 'idempotency_key_reused'],
+  ['IG_ERR_OWNER_KEY_LIMIT', 'owner_key_limit']
 ])
 
 function publishRefusal (err: unknown): void {

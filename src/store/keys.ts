@@ -53,6 +53,12 @@ export interface StoreKeys {
    * carries a 128-bit hash of the scope, not the scope itself: it is kept for the whole retention.
    */
   idem (scope: string): string
+  /**
+   * Sorted set per owner: the admission scopes the owner holds, scored by when their idempotency record expires
+   * (ms); `proxy.max_keys_per_owner` caps its size. The name carries a hash of the owner; it expires with its
+   * newest member.
+   */
+  ownerKeys (owner: string): string
   /** String: `<token> <holder>`, expiring with the lease. */
   lease (name: string): string
   /** Counter: the last fencing token handed out for a lease name. */
@@ -85,6 +91,7 @@ export function storeKeys (namespace: string): StoreKeys {
     endedId: (id) => `${p}ended:id:${id}`,
     endedIds: (bucket) => `${p}ended:ids:${bucket}`,
     idem: (scope) => `${p}i:${hash('sha256', scope, 'base64url').slice(0, 22)}`,
+    ownerKeys: (owner) => `${p}ok:${hash('sha256', owner, 'base64url').slice(0, 22)}`,
     lease: (name) => `${p}lease:${name}`,
     leaseFence: (name) => `${p}lease:${name}:fence`,
     doc: (name) => `${p}doc:${name}`,

@@ -90,6 +90,11 @@ export interface AdmitRequest {
   record: Omit<InflightRecord, 'id' | 'phase'>
   /** Idempotency retention (`proxy.idempotency_ttl_secs`). */
   idempotencyTtlSecs: number
+  /**
+   * At most `max` idempotency keys (scopes) per `owner` at once (`proxy.max_keys_per_owner`): a new key past it is
+   * refused (`owner_limit`); a key the owner already holds is answered as usual. Absent: no cap.
+   */
+  ownerKeys?: { owner: string, max: number }
 }
 
 export type AdmitResult =
@@ -103,6 +108,8 @@ export type AdmitResult =
   | { kind: 'replay', response: StoredResponse }
   /** The same key with another intent (another fingerprint): 422, nothing forwarded. */
   | { kind: 'mismatch' }
+  /** The owner holds `ownerKeys.max` keys already; the oldest expires in `retryAfterSecs`. Nothing registered. */
+  | { kind: 'owner_limit', retryAfterSecs: number }
   /**
    * The same key's first submission has an unknown outcome: it is still inflight, owned by `record.upstream`.
    * Forward `record.payload` to that owner again (the service answers a resubmission with what it has).

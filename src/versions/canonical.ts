@@ -48,9 +48,10 @@ export interface SignedForms {
  * (`signed_version` differs from `version`) the signed version's form is rebuilt through the catalog; when that
  * version cannot express the intent, no form exists and the signature cannot be valid (NotRepresentableError
  * propagates). Because a body without `version` is read as the default and the gateway then makes the version
- * explicit, a form with `version` is also tried without it.
+ * explicit, a form with `version` is also tried without it, unless `versionSent` says which the client sent
+ * (the gateway knows, from the body itself: one form, one verify, even for a bad signature).
  */
-export function signedForms (catalog: FormCatalog, version: string, intent: JsonObject): SignedForms {
+export function signedForms (catalog: FormCatalog, version: string, intent: JsonObject, versionSent?: boolean): SignedForms {
   const spec = catalog.spec(version)
   if (spec === undefined) throw new TypeError(`unknown version ${version}`)
   const auth = spec.auth(intent)
@@ -66,7 +67,9 @@ export function signedForms (catalog: FormCatalog, version: string, intent: Json
   const forms = [form]
   if (form['version'] !== undefined) {
     const { version: _version, ...withoutVersion } = form
-    forms.push(withoutVersion)
+    // Only the client's own form is known to be one of the two: a translated one's was rebuilt.
+    if (versionSent === false && signedSpec === spec) forms[0] = withoutVersion
+    else if (versionSent !== true || signedSpec !== spec) forms.push(withoutVersion)
   }
   return { scheme: auth.scheme, publicKey: auth.publicKey, signature: auth.signature, forms }
 }

@@ -103,8 +103,8 @@ export class VersionCatalogImpl implements Catalog {
     return out
   }
 
-  verifySignature (version: string, intent: Record<string, unknown>): SignatureVerdict {
-    return verifyIntent(this, version, intent)
+  verifySignature (version: string, intent: Record<string, unknown>, versionSent?: boolean): SignatureVerdict {
+    return verifyIntent(this, version, intent, versionSent)
   }
 
   deadlineField (version: string): string {

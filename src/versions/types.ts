@@ -53,9 +53,10 @@ export interface VersionCatalog {
   translateStatusResponse (body: unknown, from: string, to: string): unknown
   /**
    * Checks the owner's address and the signature of a valid intent (./verify.ts): secp256k1 over the canonical
-   * bytes of the form the client signed, low s. Pure; about 70 µs.
+   * bytes of the form the client signed, low s. Pure; about 70 µs. `versionSent`: whether the body as received
+   * carried `version` (then exactly one form is checked); unknown, both spellings are tried.
    */
-  verifySignature (version: string, intent: Record<string, unknown>): SignatureVerdict
+  verifySignature (version: string, intent: Record<string, unknown>, versionSent?: boolean): SignatureVerdict
   /** JSON pointer of the intent's deadline field in `version` (`/deadline` in 1.0, `/fill_deadline` in 2.0). */
   deadlineField (version: string): string
   /** Reads the intent id out of a 2xx submission response in `version` (`intent_id` in 2.0, `id` in 1.0). */

@@ -27,15 +27,18 @@ export type Verdict = { ok: true } | { ok: false, check: VerifyFailure, reason: 
 /** Half the order of secp256k1, big-endian: a low-s signature has s <= this. */
 const HALF_ORDER = Buffer.from('7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0', 'hex')
 
-/** Checks owner, encoding and signature of a schema-valid `version` intent. Pure: no I/O, no state. */
-export function verifyIntent (catalog: FormCatalog, version: string, intent: JsonObject): Verdict {
+/**
+ * Checks owner, encoding and signature of a schema-valid `version` intent. Pure: no I/O, no state. `versionSent`
+ * (whether the body as received carried `version`) picks the one signed form to check; unknown, both are tried.
+ */
+export function verifyIntent (catalog: FormCatalog, version: string, intent: JsonObject, versionSent?: boolean): Verdict {
   const claimed = catalog.spec(version)?.auth(intent).signedVersion
   if (claimed !== undefined && catalog.spec(claimed) === undefined) {
     return fail('signed_form', `the signature claims the ${claimed} form, a version this gateway does not know`)
   }
   let signed
   try {
-    signed = signedForms(catalog, version, intent)
+    signed = signedForms(catalog, version, intent, versionSent)
   } catch (err) {
     if (err instanceof NotRepresentableError) return fail('signed_form', `the signature claims the ${err.to} form, which this intent does not have: ${err.reason}`)
     if (err instanceof NoTranslationPathError) return fail('signed_form', `the signature claims the ${err.to} form, which this intent cannot be brought to`)

@@ -1,7 +1,7 @@
 // Checkpoint files: written atomically with a SHA-256, compressed past the threshold, any flipped byte caught by
 // validate, old ones pruned after retention, and 100,000 inflight intents written and validated in seconds.
 import t from 'tap'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { CheckpointFiles } from '../../src/coordinator/checkpoint/files.js'
@@ -103,4 +103,27 @@ t.test('100,000 inflight intents are written and validated in seconds', async (t
   t.comment(`write ${r.write_ms} ms, validate ${r.validate_ms} ms, ${(r.bytes / 1048576).toFixed(1)} MiB`)
   t.ok(r.write_ms < 10_000, `write took ${r.write_ms} ms`)
   t.ok(r.validate_ms < 10_000, `validate took ${r.validate_ms} ms`)
+})
+
+t.test('links planted in the checkpoint directory are never followed', async (t) => {
+  const d = dir(t)
+  const outside = dir(t)
+  const victim = path.join(outside, 'victim.txt')
+  writeFileSync(victim, 'keep me')
+  const files = new CheckpointFiles({ dir: d, compressThresholdBytes: 100 * 1024 * 1024 })
+  // The temporary names the writer used before (`<file>.tmp-<pid>`) and the final names, all links to the victim.
+  for (const name of [`ckpt-l.json.tmp-${process.pid}`, `ckpt-l.meta.json.tmp-${process.pid}`]) symlinkSync(victim, path.join(d, name))
+  const meta = files.write(sampleCheckpoint(5, 'ckpt-l'))
+  t.equal(readFileSync(victim, 'utf8'), 'keep me', 'the write went to a fresh file, not through a link')
+  t.same(files.validate('ckpt-l'), { id: 'ckpt-l', valid: true, problems: [] })
+  t.ok(lstatSync(path.join(d, meta.file)).isFile())
+
+  // A checkpoint's body replaced by a link: read refuses it (ELOOP) rather than reading the link's target.
+  rmSync(path.join(d, meta.file))
+  symlinkSync(victim, path.join(d, meta.file))
+  const result = files.validate('ckpt-l')
+  t.equal(result.valid, false)
+  t.match(result.problems[0], /cannot be read/)
+  symlinkSync(victim, path.join(d, 'ckpt-m.meta.json'))
+  t.throws(() => files.meta('ckpt-m'), /cannot read its meta file/, 'a meta file that is a link is not read')
 })

@@ -80,16 +80,19 @@ t.test('the pod: intent service as native sidecar, gateway drained by its preSto
   const config = loadConfigText(toml)
   t.ok(pod.terminationGracePeriodSeconds >= deadline + config.proxy.shutdown_grace_secs + 10,
     `grace ${String(pod.terminationGracePeriodSeconds)} s covers the drain (${deadline} s) and the shutdown (${config.proxy.shutdown_grace_secs} s)`)
-  t.same(gateway.readinessProbe.httpGet, { path: '/readyz', port: 'admin' })
-  t.same(gateway.livenessProbe.httpGet, { path: '/healthz', port: 'admin' })
+  t.same(gateway.readinessProbe.httpGet, { path: '/readyz', port: 'probes' })
+  t.same(gateway.livenessProbe.httpGet, { path: '/healthz', port: 'probes' })
 
   const ports = Object.fromEntries((gateway.ports as Array<{ name: string, containerPort: number }>).map((p) => [p.name, p.containerPort]))
-  t.equal(ports.admin, Number(config.admin.listen.split(':').pop()), 'the admin port is admin.listen\'s')
+  t.match(config.admin.listen, /^127\.0\.0\.1:/, 'the admin API listens on loopback only')
+  t.notOk('admin' in ports, 'and is not a container port')
+  t.equal(ports.probes, Number(config.admin.probes_listen.split(':').pop()), 'the probes port is admin.probes_listen\'s')
+  t.equal(deployment.spec.template.metadata.annotations['prometheus.io/port'], String(ports.probes), 'Prometheus scrapes the probe listener')
   t.equal(ports.proxy, Number(config.proxy.listen.split(':').pop()), 'the proxy port is proxy.listen\'s')
   t.equal(find('Service').spec.ports[0].targetPort, 'proxy', 'the Service sends clients to the proxy')
   // The hook runs with the CLI's default admin URL, which must be where this configuration listens.
   t.notOk(hook.includes('--admin'))
-  t.equal(new URL(DEFAULT_ADMIN_URL).port, String(ports.admin), 'the CLI\'s default --admin reaches admin.listen')
+  t.equal(new URL(DEFAULT_ADMIN_URL).port, config.admin.listen.split(':').pop(), 'the CLI\'s default --admin reaches admin.listen')
 
   const env = Object.fromEntries((gateway.env as Array<{ name: string, valueFrom: { secretKeyRef: { name: string, key: string } } }>).map((e) => [e.name, e.valueFrom.secretKeyRef]))
   for (const ref of Object.values(env)) {
@@ -126,16 +129,25 @@ t.test('the hook and the probes work against a gateway run from the ConfigMap', 
     env: {
       INTENT_GATE_PROXY_LISTEN: '127.0.0.1:0',
       INTENT_GATE_ADMIN_LISTEN: '127.0.0.1:0',
+      INTENT_GATE_ADMIN_PROBES_LISTEN: '127.0.0.1:0',
       INTENT_GATE_UPSTREAMS_BLUE_URL: service.url,
       INTENT_GATE_COORDINATOR_DATABASE: path.join(dir, 'intent-gate.sqlite'),
       INTENT_GATE_CHECKPOINT_CHECKPOINT_DIR: path.join(dir, 'checkpoints')
     }
   })
-  // The kubelet probes the pod's address: its Host header is that address, not a loopback name.
-  const podHost = { host: '10.244.1.17:9090' }
+  // The kubelet probes the pod's address on the probe listener: its Host header is that address.
+  const podHost = { host: '10.244.1.17:9091' }
+  const probes = gw.probesUrl as string
+  t.ok(probes, 'the ConfigMap starts the probe listener')
   for (const probe of [gateway.startupProbe, gateway.readinessProbe, gateway.livenessProbe]) {
-    const r = await request(`${gw.adminUrl}${probe.httpGet.path as string}`, { headers: podHost })
+    const r = await request(`${probes}${probe.httpGet.path as string}`, { headers: podHost })
     t.equal(r.status, 200, `${probe.httpGet.path as string} answers the kubelet`)
+  }
+  const metrics = await fetch(`${probes}/metrics`, { headers: podHost })
+  t.equal(metrics.status, 200, 'Prometheus scrapes /metrics there')
+  t.match(await metrics.text(), /^inflight_settlements /m)
+  for (const path of ['/status', '/status/events', '/admin/drain/status', '/admin/openapi.json']) {
+    t.equal((await request(`${probes}${path}`, { headers: { ...podHost, authorization: `Bearer ${TEST_TOKEN}` } })).status, 404, `${path} is not on the probe listener`)
   }
   const hook = gateway.lifecycle.preStop.exec.command as string[]
   const cli = spawnNode([GATEWAY_BIN, ...hook.slice(1), '--admin', gw.adminUrl], { INTENT_GATE_ADMIN_TOKEN: TEST_TOKEN })

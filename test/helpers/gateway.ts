@@ -160,6 +160,8 @@ ${o.extra ?? ''}
 export interface GatewayProcess extends Spawned {
   readonly proxyUrl: string
   readonly adminUrl: string
+  /** The probe listener (`[admin] probes_listen`), or null when the configuration has none. */
+  readonly probesUrl: string | null
   /** One admin API call with the test token; resolves to status and parsed body. */
   admin<T = unknown> (method: string, path: string, body?: unknown): Promise<{ status: number, body: T, headers: Headers }>
   stop (signal?: NodeJS.Signals): Promise<Exit>
@@ -175,11 +177,12 @@ export interface ServeOptions {
 /** Writes `config` to a temp file and runs `intent-gate serve --config <file>` with `env` over the test token. */
 export async function startGateway (t: Teardown, opts: ServeOptions): Promise<GatewayProcess> {
   const p = await spawnServe(t, opts)
-  const { proxy, admin } = await firstJsonLine<{ proxy: string, admin: string }>(p, 'intent-gate serve')
+  const { proxy, admin, probes } = await firstJsonLine<{ proxy: string, admin: string, probes?: string }>(p, 'intent-gate serve')
   return {
     ...p,
     proxyUrl: proxy,
     adminUrl: admin,
+    probesUrl: probes ?? null,
     admin: async (method, route, body) => {
       const res = await fetch(`${admin}${route}`, {
         method,

@@ -6,6 +6,7 @@ import t from 'tap'
 import { EmbeddedStore } from '../../src/store/index.js'
 import { NoticeWatcher } from '../../src/proxy/notice-watcher.js'
 import { ClientStatusRoutes, type ClientStatus } from '../../src/proxy/client-status.js'
+import { StreamLimit } from '../../src/http/stream-limit.js'
 
 t.test('status on connect, an event per change, keep-alive comments, ended on close', async (t) => {
   const store = new EmbeddedStore()
@@ -13,7 +14,10 @@ t.test('status on connect, an event per change, keep-alive comments, ended on cl
   const notices = new NoticeWatcher(store, 1000, (err) => { throw err })
   notices.start()
   t.teardown(() => { notices.stop() })
-  const routes = new ClientStatusRoutes(notices, { holdSecs: 10, fallbackRetrySecs: 5, maxRetrySecs: 60, drainLeft: () => ({ kind: 'unknown', ms: 0 }), now: Date.now }, 100)
+  // One stream per address: the test's second stream from 127.0.0.1 is past the cap.
+  const limit = new StreamLimit(10, 1, 'proxy')
+  const routes = new ClientStatusRoutes(notices, { holdSecs: 10, fallbackRetrySecs: 5, maxRetrySecs: 60, drainLeft: () => ({ kind: 'unknown', ms: 0 }), now: Date.now },
+    limit, (req) => req.socket.remoteAddress ?? '', 100)
   routes.start()
   const server = http.createServer((req, res) => {
     if (!routes.handle(req, res)) { res.writeHead(404); res.end() }
@@ -60,8 +64,16 @@ t.test('status on connect, an event per change, keep-alive comments, ended on cl
   t.same(plain, events()[2], 'the JSON route says the same')
   t.equal((await fetch(`${url}/.well-known/intent-gate/status`, { method: 'POST' })).status, 405)
 
+  const second = await fetch(`${url}/.well-known/intent-gate/events`)
+  t.equal(second.status, 503, 'a second stream from the same address is past max_event_streams_per_peer')
+  t.equal(second.headers.get('retry-after'), '10')
+  t.equal(second.headers.get('content-type'), 'application/problem+json')
+  t.match(await second.json(), { type: 'urn:intent-gate:problem:too-many-streams' })
+  t.equal((await fetch(`${url}/.well-known/intent-gate/status`)).status, 200, 'the plain status still answers')
+
   t.equal(routes.size(), 1)
   routes.close()
   await until(() => false)
   t.equal(routes.size(), 0, 'closing ends every stream')
+  t.equal(limit.size(), 0, 'and gives their slots back')
 })

@@ -299,11 +299,15 @@ function suite (t: Test, kind: StoreKind): void {
     t.equal(record?.version, '1.0')
     t.equal(record?.upstream_version, '2.0')
 
-    // A body without `version` is the default (1.0) and is forwarded with its version said explicitly.
-    const { version: _v, ...bare } = signIntentV1(signer)
+    // A body without `version` is the default (1.0) and is forwarded with its version said explicitly. Its
+    // signature covers the body as sent (without `version`): the one form the gateway checks.
+    const bare = signIntentV1(signer, { version: undefined })
     const r2 = await call(client, 'POST', '/intents', bare)
     t.equal(r2.status, 202)
     t.equal(r2.headers['intent-version'], '1.0')
+    const { version: _v, ...strippedAfterSigning } = signIntentV1(signer)
+    const r3 = await call(client, 'POST', '/intents', strippedAfterSigning)
+    t.equal(r3.status, 401, 'a signature over a `version` the body does not carry covers something not sent')
   })
 
   t.test('a 2.0 intent that 1.0 cannot express is refused with 422 before admission when the owner takes only 1.0', async (t) => {

@@ -7,6 +7,7 @@ import { Secp256k1Signature } from '@cosmjs/crypto'
 import { canonicalJson, createVersionCatalog } from '../../src/versions/index.js'
 import { makeSigner, signIntentV1, signIntentV2 } from '../../sandbox/client/index.js'
 import { verifyIntent } from '../../src/versions/verify.js'
+import { signedForms } from '../../src/versions/canonical.js'
 
 const catalog = createVersionCatalog()
 const signer = makeSigner()
@@ -75,4 +76,18 @@ t.test('a signer from a mnemonic derives the Cosmos address and signs valid inte
   const fromWords = await signerFromMnemonic(mnemonic)
   t.match(fromWords.address, /^cosmos1[02-9ac-hj-np-z]{38}$/)
   t.same(verifyIntent(catalog, '2.0', signIntentV2(fromWords)), { ok: true })
+})
+
+t.test('knowing whether the body carried `version`, one form is checked: a bad signature costs one verify', async (t) => {
+  const intent = signIntentV1(signer)
+  t.equal(signedForms(catalog, '1.0', intent, true).forms.length, 1, 'sent with version: that form only')
+  t.notOk('version' in (signedForms(catalog, '1.0', intent, false).forms[0] as object), 'sent without: that form only')
+  t.equal(signedForms(catalog, '1.0', intent, false).forms.length, 1)
+  t.equal(signedForms(catalog, '1.0', intent).forms.length, 2, 'a verifier that cannot know (the service behind) tries both')
+  const up = catalog.translateIntent(intent, '1.0', '2.0')
+  t.equal(signedForms(catalog, '2.0', up, true).forms.length, 2, 'a rebuilt form may have been signed either way')
+  t.same(verifyIntent(catalog, '1.0', intent, true), { ok: true })
+  t.match(verifyIntent(catalog, '1.0', intent, false), { ok: false, check: 'signature' })
+  const bare = signIntentV1(signer, { version: undefined })
+  t.same(verifyIntent(catalog, '1.0', { version: '1.0', ...bare }, false), { ok: true })
 })

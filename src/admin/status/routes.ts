@@ -8,14 +8,19 @@
  * The page carries its first snapshot (a JSON data block, not a script: the CSP stays `script-src 'self'`), so it
  * paints from that one read at once instead of showing "connecting" until the stream's first event.
  * A snapshot is read through the admin server's own routes (drain status, upstreams, upgrade status, IBC
- * pending, checkpoints, /metrics), so the page shows exactly what the API and Prometheus see.
+ * pending, checkpoints, /metrics), so the page shows exactly what the API and Prometheus see. It is built once
+ * per interval for all readers (./hub.ts); without the token a reader gets the public part (./public-view.ts).
+ * Streams are capped overall and per client address (`[admin] max_event_streams`, `_per_peer`): beyond, 503.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { ServerResponse } from 'node:http'
 import { Type } from '@sinclair/typebox'
 import { NotFoundError } from '../../errors.js'
+import { StreamLimit } from '../../http/stream-limit.js'
 import { route, type AdminServer, type RouteGroup } from '../server.js'
+import { SnapshotHub } from './hub.js'
+import { publicSnapshot } from './public-view.js'
 
 const require = createRequire(import.meta.url)
 const PUBLIC = new URL('./public/', import.meta.url)
@@ -48,6 +53,9 @@ export interface StatusRoutesDeps {
   namespace?: string
   /** How often the event stream sends a snapshot. */
   intervalMs?: number
+  /** `[admin] max_event_streams` and `max_event_streams_per_peer`. */
+  maxStreams?: number
+  maxStreamsPerPeer?: number
 }
 
 export function sumCounter (metrics: string, name: string): number {
@@ -79,6 +87,8 @@ function read (file: URL | string): Buffer {
 
 export function statusRoutes (deps: StatusRoutesDeps): RouteGroup {
   const intervalMs = deps.intervalMs ?? 1000
+  const hub = new SnapshotHub(async () => await snapshot(deps.admin, deps), publicSnapshot, intervalMs)
+  const limit = new StreamLimit(deps.maxStreams ?? 64, deps.maxStreamsPerPeer ?? 4, 'admin')
   const page = (): Buffer => read(new URL('index.html', PUBLIC))
   return {
     name: 'status',
@@ -87,7 +97,7 @@ export function statusRoutes (deps: StatusRoutesDeps): RouteGroup {
         method: 'GET',
         path: '/status',
         schema: { summary: 'The status page: a live view of drain, upstreams, inflight intents, refusals and holds, IBC, the upgrade and checkpoints', response: { 200: Type.String({ description: 'text/html' }) } },
-        handler: async () => ({ raw: { contentType: 'text/html; charset=utf-8', text: await withFirstSnapshot(page(), deps) }, headers: { 'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'" } })
+        handler: async (req) => ({ raw: { contentType: 'text/html; charset=utf-8', text: await withFirstSnapshot(page(), deps, req.authorized) }, headers: { 'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'" } })
       }),
       route({
         method: 'GET',
@@ -102,40 +112,33 @@ export function statusRoutes (deps: StatusRoutesDeps): RouteGroup {
       route({
         method: 'GET',
         path: '/status/events',
-        schema: { summary: 'Server-Sent Events: a snapshot (drain, upstreams, upgrade, IBC, checkpoints, counters) every second', response: { 200: Type.String({ description: 'text/event-stream' }) } },
-        handler: () => ({ hijack: (res: ServerResponse) => { stream(res, deps, intervalMs) } })
+        schema: {
+          summary: 'Server-Sent Events: a snapshot (drain, upstreams, upgrade, IBC, counters; with the token also upstream URLs and errors, history, checkpoints) every second',
+          response: { 200: Type.String({ description: 'text/event-stream' }) }
+        },
+        handler: (req) => {
+          const release = limit.acquire(req.peer)
+          return {
+            hijack: (res: ServerResponse) => {
+              res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+              res.write('retry: 2000\n\n')
+              hub.add(res, req.authorized, release)
+            }
+          }
+        }
       })
     ]
   }
 }
 
 /** The page with a snapshot in `<script type="application/json" id="first-snapshot">` (nothing when it fails). */
-async function withFirstSnapshot (html: Buffer, deps: StatusRoutesDeps): Promise<string> {
+async function withFirstSnapshot (html: Buffer, deps: StatusRoutesDeps, authorized: boolean): Promise<string> {
   let data = 'null'
   try {
+    // Without the token, the same public view as the stream's (./public-view.ts).
+    const full = await snapshot(deps.admin, deps)
     // `<` escaped: the JSON cannot end the data block early, whatever a reason or an error text says.
-    data = JSON.stringify(await snapshot(deps.admin, deps)).replace(/</g, '\\u003c')
+    data = JSON.stringify(authorized ? full : publicSnapshot(full)).replace(/</g, '\\u003c')
   } catch {}
   return html.toString('utf8').replace('<!-- first snapshot -->', `<script type="application/json" id="first-snapshot">${data}</script>`)
-}
-
-function stream (res: ServerResponse, deps: StatusRoutesDeps, intervalMs: number): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' })
-  let open = true
-  let timer: NodeJS.Timeout | null = null
-  const send = async (): Promise<void> => {
-    try {
-      const data = await snapshot(deps.admin, deps)
-      if (open) res.write(`event: snapshot\ndata: ${JSON.stringify(data)}\n\n`)
-    } catch (err) {
-      if (open) res.write(`event: failure\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`)
-    }
-    if (open) timer = setTimeout(() => { send().catch(() => {}) }, intervalMs)
-  }
-  res.on('close', () => {
-    open = false
-    if (timer !== null) clearTimeout(timer)
-  })
-  res.write('retry: 2000\n\n')
-  send().catch(() => {})
 }

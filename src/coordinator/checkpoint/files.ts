@@ -4,8 +4,8 @@
  * directory); the meta last, so a checkpoint exists only once its body is complete. Validation re-hashes the body
  * and parses it, so any flipped byte is caught.
  */
-import { createHash } from 'node:crypto'
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { CheckpointCorruptError, CheckpointNotFoundError } from '../errors.js'
@@ -75,7 +75,7 @@ export class CheckpointFiles {
     assertId(id)
     let text: string
     try {
-      text = readFileSync(path.join(this.options.dir, `${id}.meta.json`), 'utf8')
+      text = readNoFollow(path.join(this.options.dir, `${id}.meta.json`)).toString('utf8')
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CheckpointNotFoundError(`no checkpoint '${id}' in ${this.options.dir}`)
       throw new CheckpointCorruptError(`checkpoint ${id}: cannot read its meta file: ${(err as Error).message}`, { cause: err })
@@ -112,7 +112,7 @@ export class CheckpointFiles {
     const meta = this.meta(id)
     let body: Buffer
     try {
-      body = readFileSync(path.join(this.options.dir, meta.file))
+      body = readNoFollow(path.join(this.options.dir, meta.file))
     } catch (err) {
       throw new CheckpointCorruptError(`checkpoint ${id}: its body ${meta.file} cannot be read: ${(err as Error).message}`, { cause: err })
     }
@@ -147,8 +147,10 @@ export class CheckpointFiles {
 
   private writeAtomic (name: string, data: Buffer): void {
     const final = path.join(this.options.dir, name)
-    const tmp = `${final}.tmp-${process.pid}`
-    const fd = openSync(tmp, 'w', 0o600)
+    // A fresh name, created exclusively and never through a link: a file or symlink planted in the directory under
+    // a predictable name cannot redirect the write (or truncate what it points to); it fails instead.
+    const tmp = `${final}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
     try {
       let offset = 0
       while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset)
@@ -159,6 +161,16 @@ export class CheckpointFiles {
     renameSync(tmp, final)
     const dirFd = openSync(this.options.dir, 'r')
     try { fsyncSync(dirFd) } finally { closeSync(dirFd) }
+  }
+}
+
+/** A file's bytes, refusing (ELOOP) when the name is a symbolic link: a planted link cannot make us read elsewhere. */
+function readNoFollow (file: string): Buffer {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+  try {
+    return readFileSync(fd)
+  } finally {
+    closeSync(fd)
   }
 }
 

@@ -43,6 +43,8 @@ export class EmbeddedStore implements Store {
   private readonly idempotency = new Map<string, IdempotencyEntry>()
   /** Admission key → record (id and phase included). */
   private readonly records = new Map<string, InflightRecord>()
+  /** Owner → the admission scopes it holds → when each one's idempotency record expires (ms). */
+  private readonly ownerKeys = new Map<string, Map<string, number>>()
   /** Intent id → admission key. */
   private readonly ids = new Map<string, string>()
   private readonly endings: EndedIntent[] = []
@@ -88,6 +90,17 @@ export class EmbeddedStore implements Store {
       if (this.raw.drain !== null) this.raw.drainStarted ??= String(Date.now())
       const state = readControl(this.raw, this.lastGoodActive)
       return { kind: 'refused', reason: state.upgrade !== null ? 'upgrading' : 'draining', drain: state.drain, upgrade: state.upgrade }
+    }
+    if (req.ownerKeys !== undefined) {
+      const now = Date.now()
+      let held = this.ownerKeys.get(req.ownerKeys.owner)
+      if (held === undefined) this.ownerKeys.set(req.ownerKeys.owner, held = new Map())
+      for (const [scope, expires] of held) if (expires <= now) held.delete(scope)
+      if (held.size >= req.ownerKeys.max) {
+        const oldest = Math.min(...held.values())
+        return { kind: 'owner_limit', retryAfterSecs: Math.max(1, Math.ceil((oldest - now) / 1000)) }
+      }
+      held.set(record.key, now + req.idempotencyTtlSecs * 1000)
     }
     // Kept as given (optional fields absent stay absent), like the Redis store reads it back.
     this.records.set(record.key, { ...structuredClone(record), id: null, phase: 'submitting' })
@@ -379,6 +392,10 @@ export class EmbeddedStore implements Store {
     for (const [key, entry] of this.idempotency) if (entry.expiresAtMs <= now) this.idempotency.delete(key)
     for (const [id, entry] of this.endedRoutes) if (entry.expiresAtMs <= now) this.endedRoutes.delete(id)
     for (const [name, lease] of this.leases) if (lease.expiresAtMs <= now) this.leases.delete(name)
+    for (const [owner, held] of this.ownerKeys) {
+      for (const [scope, expires] of held) if (expires <= now) held.delete(scope)
+      if (held.size === 0) this.ownerKeys.delete(owner)
+    }
   }
 }
 

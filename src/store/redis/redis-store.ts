@@ -178,7 +178,9 @@ export class RedisStore implements Store {
         ttlSecs: req.idempotencyTtlSecs,
         nowMs: record.created_at_ms,
         marker,
-        fingerprint: fingerprintArg(record.fingerprint)
+        fingerprint: fingerprintArg(record.fingerprint),
+        owner: req.ownerKeys?.owner ?? '',
+        maxOwnerKeys: req.ownerKeys?.max ?? 0
       })
       this.failing = false
     } catch (err) {
@@ -199,6 +201,7 @@ export class RedisStore implements Store {
         return { kind: 'admitted' }
       case 'in_progress': return { kind: 'in_progress' }
       case 'mismatch': return { kind: 'mismatch' }
+      case 'owner_limit': return { kind: 'owner_limit', retryAfterSecs: Math.max(1, Math.ceil((Number(upgradeRaw) - record.created_at_ms) / 1000)) }
       case 'replay': return { kind: 'replay', response: decodeResponse(upgradeRaw as string) }
       case 'unknown': {
         // { 'unknown', record, owner, phase }: the record names its owner; the owner hash is the truth if they differ.

@@ -18,6 +18,9 @@ export interface AdmitItem {
   nowMs: number
   marker: string
   fingerprint: string
+  /** The owner whose keys are capped, and the cap (0: none). */
+  owner: string
+  maxOwnerKeys: number
 }
 
 export interface BindItem {
@@ -44,9 +47,9 @@ export class SubmissionScripts {
     const admitKeys = [keys.inflight, keys.inflightOwner, keys.drain, keys.drainStarted, keys.upgrade, keys.inflightPhase, keys.inflightSince, keys.inflightCount]
     const bindKeys = [keys.inflight, keys.inflightOwner, keys.inflightPhase, keys.inflightBound, keys.inflightIds, keys.inflightSince, keys.inflightCount]
     this.admits = new GroupCommit(async (items) => {
-      const args: Array<string | number> = [admitKeys.length + items.length, ...admitKeys]
-      for (const item of items) args.push(keys.idem(item.scope))
-      for (const item of items) args.push(item.scope, item.record, item.upstream, item.ttlSecs, item.nowMs, item.marker, item.fingerprint)
+      const args: Array<string | number> = [admitKeys.length + 2 * items.length, ...admitKeys]
+      for (const item of items) args.push(keys.idem(item.scope), keys.ownerKeys(item.owner))
+      for (const item of items) args.push(item.scope, item.record, item.upstream, item.ttlSecs, item.nowMs, item.marker, item.fingerprint, item.maxOwnerKeys)
       return await client.igAdmit(...args)
     }, GROUP_MAX_ITEMS)
     this.binds = new GroupCommit(async (items) => {

@@ -107,15 +107,53 @@
   // The first paint comes from the snapshot the page carries, not from the stream's first event (a second away).
   const first = JSON.parse($('first-snapshot')?.textContent ?? 'null')
   if (first !== null) render(first)
-  const events = new EventSource('/status/events')
-  events.addEventListener('snapshot', (e) => render(JSON.parse(e.data)))
-  events.addEventListener('failure', (e) => { $('conn').textContent = `the gateway could not read its state: ${JSON.parse(e.data).message}` })
-  events.onerror = () => { $('conn').textContent = 'reconnecting…' }
+  // Without the token the stream carries the public view (no upstream URLs or errors, no history or
+  // checkpoints); with it, the full one. EventSource cannot send a header, so with a token the stream is read
+  // through fetch.
+  const onEvent = (name, data) => {
+    if (name === 'snapshot') render(JSON.parse(data))
+    if (name === 'failure') $('conn').textContent = `the gateway could not read its state: ${JSON.parse(data).message}`
+  }
+  let stop = () => {}
+  function connect (secret) {
+    stop()
+    if (secret === '') {
+      const events = new EventSource('/status/events')
+      events.addEventListener('snapshot', (e) => onEvent('snapshot', e.data))
+      events.addEventListener('failure', (e) => onEvent('failure', e.data))
+      events.onerror = () => { $('conn').textContent = 'reconnecting…' }
+      stop = () => events.close()
+      return
+    }
+    const abort = new AbortController()
+    stop = () => abort.abort()
+    const retry = () => { if (!abort.signal.aborted) { $('conn').textContent = 'reconnecting…'; setTimeout(() => connect(secret), 2000) } }
+    fetch('/status/events', { headers: { authorization: `Bearer ${secret}` }, signal: abort.signal }).then(async (res) => {
+      if (!res.ok) { retry(); return }
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
+      let buffer = ''
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        buffer += value
+        let end
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const name = /^event: (.*)$/m.exec(block)?.[1]
+          const data = /^data: (.*)$/m.exec(block)?.[1]
+          if (name !== undefined && data !== undefined) onEvent(name, data)
+        }
+      }
+      retry()
+    }).catch(retry)
+  }
 
   // Actions: the admin API itself, with the operator's token.
   const token = $('token')
   token.value = sessionStorage.getItem('intent-gate-token') ?? ''
-  token.addEventListener('change', () => sessionStorage.setItem('intent-gate-token', token.value))
+  token.addEventListener('change', () => { sessionStorage.setItem('intent-gate-token', token.value); connect(token.value) })
+  connect(token.value)
   // The reason box goes with every action: the audit log keeps it.
   const why = () => ($('reason').value ? { reason: $('reason').value } : {})
   const ACTIONS = {

@@ -8,16 +8,18 @@
 -- SHA-256 of the client's canonical intent in base64url (32 characters), or 32 `-` where it is not known (then
 -- any intent matches). Values of the first layout (`in_progress:...`, or a response's JSON) are still read.
 -- KEYS: 1 inflight  2 inflight:owner  3 drain  4 drain:started  5 upgrade  6 inflight:phase  7 inflight:since
---       8 inflight:count, then idem:<scope> of each admission in turn
--- ARGV, 7 per admission: scope, record, owning upstream, idempotency TTL (s), now (ms), marker, fingerprint
+--       8 inflight:count, then idem:<scope> and ok:<owner> of each admission in turn
+-- ARGV, 8 per admission: scope, record, owning upstream, idempotency TTL (s), now (ms), marker, fingerprint,
+--       the most keys the owner may hold (0: no cap)
 -- Returns one reply per admission: { 'admitted' } | { 'in_progress' } | { 'mismatch' } | { 'replay', response } |
---   { 'unknown', record, owner, phase } | { 'upgrading' | 'draining', upgrade, drain, drain:started }
+--   { 'unknown', record, owner, phase } | { 'upgrading' | 'draining', upgrade, drain, drain:started } |
+--   { 'owner_limit', when the owner's oldest key expires (ms) }
 local NOFP = string.rep('-', 32)
 local SHARED = 8
-local PER = 7
+local PER = 8
 local flags = nil
 
-local function admitOne (idemKey, scope, record, upstream, ttl, now, marker, fp)
+local function admitOne (idemKey, ownerKey, scope, record, upstream, ttl, now, marker, fp, maxKeys)
   local idem = redis.call('GET', idemKey)
   if idem then
     local state = string.sub(idem, 1, 1)
@@ -57,6 +59,19 @@ local function admitOne (idemKey, scope, record, upstream, ttl, now, marker, fp)
   if flags.upgrade then return { 'upgrading', flags.upgrade, flags.drain, flags.started } end
   if flags.drain then return { 'draining', false, flags.drain, flags.started } end
 
+  -- One owner, many keys: each kept for the TTL. Past the cap a new key is refused; keys the owner holds (the
+  -- idempotency check above) are still answered. Expired members are dropped first.
+  local cap = tonumber(maxKeys)
+  if cap > 0 then
+    redis.call('ZREMRANGEBYSCORE', ownerKey, '-inf', now)
+    if redis.call('ZCARD', ownerKey) >= cap then
+      return { 'owner_limit', redis.call('ZRANGE', ownerKey, 0, 0, 'WITHSCORES')[2] }
+    end
+    local expires = tonumber(now) + tonumber(ttl) * 1000
+    redis.call('ZADD', ownerKey, expires, scope)
+    redis.call('PEXPIREAT', ownerKey, expires)
+  end
+
   redis.call('HSET', KEYS[1], scope, record)
   redis.call('HSET', KEYS[2], scope, upstream)
   redis.call('ZADD', KEYS[7], now, scope)
@@ -66,8 +81,9 @@ local function admitOne (idemKey, scope, record, upstream, ttl, now, marker, fp)
 end
 
 local replies = {}
-for i = 1, #KEYS - SHARED do
+for i = 1, (#KEYS - SHARED) / 2 do
   local a = (i - 1) * PER
-  replies[i] = admitOne(KEYS[SHARED + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
+  local k = SHARED + (i - 1) * 2
+  replies[i] = admitOne(KEYS[k + 1], KEYS[k + 2], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8])
 end
 return replies
