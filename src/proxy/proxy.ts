@@ -52,8 +52,13 @@ export function createProxy (options: ProxyOptions): Proxy {
   const intentPath = config.proxy.intent_path
   const trustedProxies = config.proxy.trusted_proxies.length === 0 ? null : trustedPeers(config.proxy.trusted_proxies)
   const streamLimit = new StreamLimit(config.proxy.max_event_streams, config.proxy.max_event_streams_per_peer, 'proxy')
-  const statusRoutes = new ClientStatusRoutes(notices, { holdSecs: config.upgrade.hold_new_intents_secs, fallbackRetrySecs: config.proxy.drain_retry_after_secs,
-    maxRetrySecs: config.proxy.drain_retry_after_max_secs, drainLeft: () => drainEstimate.left(), now }, streamLimit, (req) => clientAddress(req, trustedProxies))
+  const statusRoutes = new ClientStatusRoutes(notices, {
+    holdSecs: config.upgrade.hold_new_intents_secs,
+    fallbackRetrySecs: config.proxy.drain_retry_after_secs,
+    maxRetrySecs: config.proxy.drain_retry_after_max_secs,
+    drainLeft: () => drainEstimate.left(),
+    now
+  }, streamLimit, (req) => clientAddress(req, trustedProxies))
   const timeoutMs = config.proxy.upstream_timeout_ms
   let closing = false
   // Submissions and status reads talk to the store after the client may be gone; close() waits for them.
