@@ -32,6 +32,8 @@ import { statusRoutes } from './admin/status/routes.js'
 import { createContractClient, namedContractClients } from './chain/contract-client.js'
 import { createCoordinatorPart } from './coordinator/index.js'
 import { createIbcWatcher } from './ibc/watcher.js'
+import { AdmissionGate } from './proxy/admission-gate.js'
+import { runStartReads, type StartReads } from './instance/start-reads.js'
 
 export interface GatewayOptions {
   config: Config
@@ -57,12 +59,16 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
   try {
     const store = createStore(config.redis, { logger: logger.child({ component: 'store' }), endedRetentionSecs: config.proxy.idempotency_ttl_secs, env })
     stops.push(async () => { await store.close() })
-    // A normal start is ready when it says it listens; a gateway whose Redis is down still starts after a
-    // short wait, refuses intents (fail closed) and says so in /readyz until the store answers.
-    if (!await resolvesWithin(store.ready(), STORE_READY_WAIT_MS)) {
-      logger.warn({ waitedMs: STORE_READY_WAIT_MS }, 'the store is not reachable yet; starting anyway and refusing intents until it is')
-      store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), () => {})
-    }
+    // A store that is not up yet is waited for, closed (INTERFACE section 3, *Starting before its store*): the
+    // gate refuses submissions (503 store-unavailable) and /readyz says what it waits for until the start-up
+    // reads below succeeded; only bad configuration ends the process.
+    const gate = new AdmissionGate()
+    let startReads: StartReads | null = null
+    gate.waitFor('store', () => {
+      if (store.health() === 'unavailable') return `the store (${store.kind}) cannot be reached yet`
+      return startReads?.done() === true ? null : 'reading the coordinator\'s state from the store'
+    })
+    store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), () => {})
 
     // The chain side exists only with `[chain] enabled`; without it nothing is pending on IBC. With it, a watcher
     // that cannot read the chain or has not caught up does not know: null, never 0 (INTERFACE section 5).
@@ -72,6 +78,11 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       stops.push(async () => { await watcher.close() })
     }
     const pendingIbcPackets = (): number | null => watcher === null ? 0 : watcher.knownPendingCount()
+    // Without one reading of the chain nothing pending on IBC is known: admitting would start inflight work no
+    // drain can account for. Once read, a chain lost later leaves admission alone (the drain says unknown).
+    if (watcher !== null) {
+      gate.waitFor('chain', () => watcher.knownPendingCount() !== null ? null : `waiting for the chain RPC at ${config.chain.rpc_url} (${watcher.state().reason ?? 'not read yet'})`)
+    }
     const metrics = createMetrics({
       inflightCount: async () => await store.inflightCount(),
       upgradeState: async () => {
@@ -84,16 +95,18 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     })
     stops.push(() => { metrics.close() })
 
-    const proxy = createProxy({ config, store, versions, logger })
+    const proxy = createProxy({ config, store, versions, logger, gate })
     const admin = createAdminServer({ listen: config.admin.listen, token, logger, allowedHosts: config.admin.allowed_hosts })
     admin.register(healthRoutes({
       metrics,
       readiness: {
         store: () => {
           const health = store.health()
-          if (health === 'ready') return null
-          return health === 'recovering' ? 'Redis lost its data: this instance is registering its inflight intents again' : 'the store cannot be reached'
+          if (health === 'recovering') return 'Redis lost its data: this instance is registering its inflight intents again'
+          if (health === 'unavailable') return 'the store cannot be reached'
+          return gate.waiting().store ?? null
         },
+        chain: () => gate.waiting().chain ?? null,
         proxy: () => (proxy.address() === null ? 'the proxy is not listening' : null)
       }
     }))
@@ -132,7 +145,17 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     await admin.listen()
     stops.push(async () => { await admin.close() })
     adminListening = true
-    coordinator.start()
+    startReads = runStartReads({
+      storeReady: async () => { await store.ready() },
+      reads: [coordinator.reassertFlag],
+      onDone: () => {
+        logger.info('start-up reads done; the coordinator contends for leadership')
+        coordinator.start()
+      },
+      logger
+    })
+    const reads = startReads
+    stops.push(() => { reads.close() })
 
     return {
       proxyUrl: proxy.url(),
@@ -146,20 +169,6 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
   } catch (err) {
     await stops.stopAll()
     throw err
-  }
-}
-
-/** How long start-up waits for the store's first answer before listening anyway. */
-const STORE_READY_WAIT_MS = 5000
-
-/** True when `promise` resolves within `ms`; false when it rejects or takes longer. */
-async function resolvesWithin (promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
-  try {
-    return await Promise.race([promise.then(() => true, () => false), timeout])
-  } finally {
-    clearTimeout(timer)
   }
 }
 

@@ -4,7 +4,8 @@
  * (src/admin/routes/upgrade.ts, checkpoints.ts), registered by src/main.ts over `coordinator` and `files`.
  *
  *   const part = await createCoordinatorPart({ config, store, logger, catalog, contract, ibc, readyzUrl })
- *   admin.register(upgradeRoutes({ coordinator: part.coordinator, drainStatus })); part.start(); ... await part.close()
+ *   admin.register(upgradeRoutes({ coordinator: part.coordinator, drainStatus }))
+ *   await part.reassertFlag(); part.start(); ... await part.close()   // once the store answers
  */
 import type { Config } from '../config/schema.js'
 import type { ContractClient } from '../chain/contract-client.js'
@@ -42,6 +43,11 @@ export interface CoordinatorPartOptions {
 export interface CoordinatorPart {
   coordinator: UpgradeCoordinator
   files: CheckpointFiles
+  /**
+   * Reads the store and sets a running upgrade's flag again if the store lost it: run before anything is
+   * admitted (the composition root retries it while the store cannot answer).
+   */
+  reassertFlag: () => Promise<void>
   start: () => void
   close: () => Promise<void>
 }
@@ -97,10 +103,10 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
       ...(o.instanceId !== undefined ? { instanceId: o.instanceId } : {})
     })
     const c = coordinator
-    await c.reassertFlag()
     return {
       coordinator: c,
       files,
+      reassertFlag: async () => { await c.reassertFlag() },
       start: () => { c.start() },
       close: async () => {
         await c.close()

@@ -26,6 +26,7 @@ import { BadRequestTargetError } from '../errors.js'
 import { trustedPeers } from '../config/cidr.js'
 import { httpUrlOf, parseListen } from '../config/listen.js'
 import type { Proxy, ProxyAddress, ProxyOptions } from './types.js'
+import { AdmissionGate } from './admission-gate.js'
 
 /** How often idle keep-alive connections are closed while shutting down (they may turn idle at any moment). */
 const SHUTDOWN_SWEEP_MS = 50
@@ -40,7 +41,8 @@ export function createProxy (options: ProxyOptions): Proxy {
   const reconciler = new Reconciler({ config, store, versions, upstreams, logger: log, now })
   const tunnels = new UpgradeTunnels(log)
   const hold = new SubmissionHold(store, { holdSecs: config.upgrade.hold_new_intents_secs, maxHeld: config.upgrade.hold_max_intents, recheckMs: config.redis.poll_interval_ms })
-  const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, now, upstreams, control, hold, policy: () => policy }
+  const gate = options.gate ?? new AdmissionGate()
+  const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, now, upstreams, control, hold, gate, policy: () => policy }
   // What clients are told (/.well-known/intent-gate/*), and the verifying phase's count of answers.
   const notices = new NoticeWatcher(store, config.redis.poll_interval_ms, (err) => log.error({ err }, 'a notice listener threw'))
   const answers = new AnswerTally(store, notices, config.analysis.watch_secs, (err) => log.warn({ err }, 'cannot report the count of answers for the verifying phase'))
@@ -120,9 +122,12 @@ export function createProxy (options: ProxyOptions): Proxy {
       clearInterval(sweep)
       clearTimeout(graceTimer)
       if (outcome === 'timeout') {
-        log.warn({ grace_secs: config.proxy.shutdown_grace_secs, tunnels: tunnels.size() }, 'shutdown grace ended; closing the remaining connections')
+        log.warn({ grace_secs: config.proxy.shutdown_grace_secs, tunnels: tunnels.size(), submissions: handlersRunning }, 'shutdown grace ended; closing the remaining connections')
         server.closeAllConnections()
         tunnels.destroyAll()
+        // A submission still waiting for its upstream ends now: the call is aborted after its body was sent, so
+        // its record stays in the store marked unknown, owned by that upstream (any instance's reconciler ends it).
+        await upstreams.destroy()
       }
       control.stop()
       hold.stop()
@@ -190,6 +195,9 @@ export function createProxy (options: ProxyOptions): Proxy {
     },
     versionsPolicy: () => policy,
     reconcileOnce: async () => await reconciler.runOnce(),
+    stopHolding: () => { hold.stop() },
+    openExchanges: () => handlersRunning + tunnels.size(),
+    held: () => hold.size(),
     close,
     destroy
   }

@@ -183,6 +183,7 @@ function targetOf (ctx: ProxyContext, raw: Buffer, body: Record<string, unknown>
 }
 
 async function admit (ctx: ProxyContext, checked: Checked, target: Target): Promise<AdmitResult> {
+  ctx.gate.check()
   const payload = typeof target.payload === 'string' ? target.payload : target.payload.toString('utf8')
   try {
     return await ctx.store.admit({
@@ -323,6 +324,7 @@ function publishRequest (status: number, version: string | null, started: number
 
 const REFUSAL_REASONS = new Map<string, RefusalMessage['reason']>([
   ['IG_ERR_STORE_UNAVAILABLE', 'store_unavailable'],
+  ['IG_ERR_INSTANCE_LEAVING', 'instance_leaving'],
   ['IG_ERR_DUPLICATE_IN_PROGRESS', 'duplicate_in_progress'],
   ['IG_ERR_BAD_REQUEST', 'invalid'],
   ['IG_ERR_VERSION_UNSUPPORTED', 'version_unsupported'],
