@@ -198,6 +198,7 @@ export function createProxy (options: ProxyOptions): Proxy {
     stopHolding: () => { hold.stop() },
     openExchanges: () => handlersRunning + tunnels.size(),
     held: () => hold.size(),
+    abandonExchanges: async () => { await upstreams.destroy() },
     close,
     destroy
   }

@@ -14,6 +14,7 @@ export type { StoreOptions, StoreLogger } from './options.js'
 export { storeKeys, keyPrefix } from './keys.js'
 export { RedisStore } from './redis/redis-store.js'
 export { EmbeddedStore } from './embedded/embedded-store.js'
+export { LAYOUT_VERSION } from './redis/layout.js'
 
 export function createStore (config: Config['redis'], options: StoreOptions = {}): Store {
   if (config.url !== undefined || config.sentinels !== undefined || config.cluster_nodes !== undefined) {
