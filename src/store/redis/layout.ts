@@ -7,7 +7,8 @@
  * and a retry of such an order is forwarded again and answered by the service as a resubmission (section 8).
  *
  * Run every instance of a namespace on one layout: stop (or drain) the old ones before starting the new.
- * Safe to run twice or from two instances at once: each record moves in one script, only if still there.
+ * Safe to run twice or from two instances at once: each record moves in one script, only if still there, and the
+ * counters and the index are rebuilt in one script, beside admissions that other instances make meanwhile.
  */
 import type { StoreKeys } from '../keys.js'
 import { admissionScope, decodeRecord } from '../records.js'
@@ -36,6 +37,31 @@ if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('RENAME', KEYS[6], KEYS[7]
 return 1
 `
 
+/**
+ * Rebuilds the per-owner counters from the records present now, adds a missing admission-time entry for each
+ * (an entry already there, written by an admission, is kept), and marks the layout, atomically. ARGV after the
+ * layout: key, admitted at (ms), owner, per record as read before; a record admitted since carries its own
+ * owner entry and index entry (admit.lua writes both).
+ */
+const REBUILD_INDEX = `
+-- KEYS: 1 inflight 2 inflight:owner 3 inflight:since 4 inflight:count 5 layout; ARGV: 1 layout, then key, ms, owner triples
+local hint = {}
+for i = 2, #ARGV, 3 do hint[ARGV[i]] = { ARGV[i + 1], ARGV[i + 2] } end
+redis.call('DEL', KEYS[4])
+local keys = redis.call('HKEYS', KEYS[1])
+for _, key in ipairs(keys) do
+  local h = hint[key]
+  local owner = redis.call('HGET', KEYS[2], key) or (h and h[2])
+  if owner then redis.call('HINCRBY', KEYS[4], owner, 1) end
+  if h then redis.call('ZADD', KEYS[3], 'NX', h[1], key) end
+end
+for _, key in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+  if redis.call('HEXISTS', KEYS[1], key) == 0 then redis.call('ZREM', KEYS[3], key) end
+end
+redis.call('SET', KEYS[5], ARGV[1])
+return #keys
+`
+
 export interface LayoutReport { moved: number, records: number }
 
 /** Migrates when the namespace is not on this layout yet; resolves at once when it is. */
@@ -51,16 +77,16 @@ export async function migrateLayout (client: RedisClient, k: StoreKeys): Promise
     moved += Number(await client.eval(MOVE_RECORD, 7, k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
       k.legacyIdem(key), k.idem(scope), key, scope))
   }
-  // The counters and the index, from the records as they now are.
-  const [current, owners] = await Promise.all([client.hgetall(k.inflight), client.hgetall(k.inflightOwner)])
-  const tx = client.multi().del(k.inflightSince, k.inflightCount)
-  for (const [key, stored] of Object.entries(current)) {
+  // The counters and the index, from the records as they are at that moment: one script, so an admission by
+  // another instance (started at the same time, on this layout already) can never fall between a snapshot and
+  // its rewrite and lose its index entry or its count.
+  const current = await client.hgetall(k.inflight)
+  const hints = Object.entries(current).flatMap(([key, stored]) => {
     const record = decodeRecord(stored, null, null)
-    tx.zadd(k.inflightSince, record.created_at_ms, key).hincrby(k.inflightCount, owners[key] ?? record.upstream, 1)
-  }
-  tx.set(k.layout, LAYOUT_VERSION)
-  await tx.exec()
-  return { moved, records: Object.keys(current).length }
+    return [key, String(record.created_at_ms), record.upstream]
+  })
+  const count = Number(await client.eval(REBUILD_INDEX, 5, k.inflight, k.inflightOwner, k.inflightSince, k.inflightCount, k.layout, LAYOUT_VERSION, ...hints))
+  return { moved, records: count }
 }
 
 /** The owner-scoped scope of a first-layout record: its owner and nonce read from the stored intent. */
