@@ -178,22 +178,31 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     admin.register(checkpointRoutes({ files: coordinator.files }))
     admin.register(statusRoutes({ admin }))
 
-    await proxy.listen()
-    stops.push(async () => { await proxy.close() })
-    await admin.listen()
-    stops.push(async () => { await admin.close() })
-    adminListening = true
+    let readsDone: () => void = () => {}
+    const readsFinished = new Promise<void>((resolve) => { readsDone = resolve })
     startReads = runStartReads({
       storeReady: async () => { await store.ready() },
       reads: [coordinator.reassertFlag],
       onDone: () => {
         logger.info('start-up reads done; the coordinator contends for leadership')
         coordinator.start()
+        readsDone()
       },
       logger
     })
     const reads = startReads
     stops.push(() => { reads.close() })
+    // A store that answers at once makes a start that is open when it says it listens; one that does not is
+    // waited for this long, then the gateway listens closed (and opens by itself once the reads are done).
+    if (!await resolvesWithin(readsFinished, STORE_READY_WAIT_MS)) {
+      logger.warn({ waitedMs: STORE_READY_WAIT_MS }, 'the store is not reachable yet; listening closed (503 store-unavailable, /readyz says why) until it is')
+    }
+
+    await proxy.listen()
+    stops.push(async () => { await proxy.close() })
+    await admin.listen()
+    stops.push(async () => { await admin.close() })
+    adminListening = true
 
     return {
       proxyUrl: proxy.url(),
@@ -209,6 +218,20 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
   } catch (err) {
     await stops.stopAll()
     throw err
+  }
+}
+
+/** How long start-up waits for the store's first answer (and the start-up reads) before listening closed. */
+const STORE_READY_WAIT_MS = 5000
+
+/** True when `promise` resolves within `ms`; false when it rejects or takes longer. */
+async function resolvesWithin (promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  try {
+    return await Promise.race([promise.then(() => true, () => false), timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
 
