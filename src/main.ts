@@ -76,7 +76,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     }
 
     // The chain side exists only with `[chain] enabled`; without it nothing is pending on IBC. With it, a watcher
-    // that cannot read the chain or has not caught up does not know: null, never 0 (INTERFACE section 5).
+    // that cannot read the chain or has not caught up does not know: null, never 0 (docs/specification.md section 5).
     const watcher = config.chain.enabled ? createIbcWatcher({ config, store, logger }) : null
     if (watcher !== null) {
       await watcher.start()

@@ -98,7 +98,7 @@ async function swapTo (color: 'blue' | 'green', gateway: Gateway, redis: BenchRe
   const text = await res.text()
   if (res.ok) return 'admin'
   if (res.status !== 404) throw new Error(`the admin API refused the swap to ${color}: ${res.status} ${text}`)
-  // The admin route is not there (yet): the Redis key is the other way INTERFACE section 4 gives operators.
+  // The admin route is not there (yet): the Redis key is the other way docs/specification.md section 4 gives operators.
   await execFileAsync('redis-cli', ['-h', '127.0.0.1', '-p', String(redis.port), 'SET', `intent-gate:{${namespace}}:active`, color])
   return 'redis'
 }

@@ -2,7 +2,7 @@
  * The chaos run's figures, from the clients' outcomes and the sample services' ledgers (`by_key`: submissions
  * per `<owner>:<nonce>`), and how they are printed: a table, or one JSON line.
  *
- * A service creates one intent per owner and nonce and answers a repeated submission with it (INTERFACE section
+ * A service creates one intent per owner and nonce and answers a repeated submission with it (docs/specification.md section
  * 8), so "accepted twice" can only mean two services holding one order. An order a service saw more than once was
  * resent to its owner (an outcome that was unknown, resolved by the client's retry or the reconciler): counted,
  * as the price of never guessing, not as a failure.

@@ -23,7 +23,7 @@ function bech32Like (hrp: string): string {
   return `${hrp}1${[...bytes].map((b) => BECH32_CHARS[b % 32]).join('')}`
 }
 
-/** A version 1.0 intent (INTERFACE section 8) around a nonce. */
+/** A version 1.0 intent (docs/specification.md section 8) around a nonce. */
 export function intentV1Template (): BodyTemplate {
   const publicKey = Buffer.concat([Buffer.from([2]), randomBytes(32)]).toString('base64')
   const intent = {

@@ -4,7 +4,7 @@
  * the load generator walks through. One key signs them all (the gateway verifies each; nothing is cached by key).
  *
  * Signing goes through the `secp256k1` package when it is installed (libsecp256k1, or its elliptic fallback: both
- * give low-s signatures), else through @cosmjs/crypto; either way the bodies are the form INTERFACE section 8
+ * give low-s signatures), else through @cosmjs/crypto; either way the bodies are the form docs/specification.md section 8
  * says a client signs.
  */
 import { createWriteStream } from 'node:fs'

@@ -1,5 +1,5 @@
 /**
- * The bench's intent service: the sample service's HTTP shapes (INTERFACE section 8) without its signature
+ * The bench's intent service: the sample service's HTTP shapes (docs/specification.md section 8) without its signature
  * check (secp256k1 in JavaScript would make the backend the bottleneck; the bench measures the gateway). It
  * still refuses a version it does not accept with 400, so a translated case that was not translated fails
  * loudly instead of looking fast.

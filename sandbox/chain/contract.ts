@@ -1,7 +1,7 @@
 /**
- * The settlement contract, modelled in TypeScript with the semantics of the seed's CosmWasm contract
+ * The settlement contract, modelled in TypeScript with the semantics of the design's CosmWasm contract
  * ("Contract Migration Support"): settlements move through phases, inflight ones can be extended, refunded or
- * completed, and `migrate` takes the seed's MigrateMsg. Messages are JSON in snake_case, externally tagged
+ * completed, and `migrate` takes the design's MigrateMsg. Messages are JSON in snake_case, externally tagged
  * as cw_serde writes them. Pure functions over the contract's storage: the wasm module (wasm.ts) runs them
  * on a copy and keeps the result only when the message succeeds.
  */
@@ -127,7 +127,7 @@ export function query (storage: ContractStorage, msg: unknown): unknown {
   }
 }
 
-/** The seed's `migrate` entry point: MigrateMsg { new_version, config?: MigrationConfig }. */
+/** The design's `migrate` entry point (docs/design.md): MigrateMsg { new_version, config?: MigrationConfig }. */
 export function migrate (storage: ContractStorage, env: ContractEnv, msg: unknown): ContractResponse {
   const parsed = parseMigrateMsg(msg)
   const inflight = inflightSettlements(storage)

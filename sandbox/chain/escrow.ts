@@ -1,8 +1,8 @@
 /**
- * The escrow contract (the seed's second contract), modelled like the settlement contract: a user locks coins
+ * The escrow contract (the design's second contract), modelled like the settlement contract: a user locks coins
  * (sent with the execute message) for a recipient until a timeout; the owner or the config admin releases them to
  * the recipient, or refunds them to the owner (anyone may refund once the timeout passed). `migrate` takes the
- * seed's MigrateMsg. Pure functions over the contract's storage; wasm.ts moves the coins the response asks for.
+ * design's MigrateMsg. Pure functions over the contract's storage; wasm.ts moves the coins the response asks for.
  */
 import { ContractError } from './errors.js'
 import type { ContractEnv } from './contract.js'
@@ -109,7 +109,7 @@ export function queryEscrow (storage: EscrowStorage, msg: unknown): unknown {
   }
 }
 
-/** The seed's MigrateMsg, applied to locked escrows (refund_and_cancel refunds them). */
+/** The design's MigrateMsg, applied to locked escrows (refund_and_cancel refunds them). */
 export function migrateEscrow (storage: EscrowStorage, env: ContractEnv, msg: unknown): EscrowResponse {
   if (!isObject(msg)) throw parseError('MigrateMsg', 'expected struct MigrateMsg')
   const newVersion = requireString(msg, 'new_version', 'MigrateMsg')

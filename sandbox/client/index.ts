@@ -1,6 +1,6 @@
 /**
  * A wallet in miniature for tests, the bench and the demo: a real secp256k1 key (the `@cosmjs/crypto` a Cosmos
- * wallet uses) that builds and signs valid 1.0 and 2.0 intents as INTERFACE section 8 says: SHA-256 over the
+ * wallet uses) that builds and signs valid 1.0 and 2.0 intents as docs/specification.md section 8 says: SHA-256 over the
  * canonical bytes of the intent without its signature, 64-byte low-s `r || s`, base64.
  */
 import { Bip39, EnglishMnemonic, Random, Secp256k1, Slip10, Slip10Curve, ripemd160, sha256, stringToPath } from '@cosmjs/crypto'

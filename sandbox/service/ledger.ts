@@ -1,7 +1,7 @@
 /**
  * The sample service's memory: accepted intents by id, by (owner, nonce) and by (owner, Idempotency-Key), and
  * the counts tests assert exactly-once delivery with. A repeated (owner, nonce) or (owner, key) with the same
- * signed order is the same intent (idempotent, INTERFACE section 8); with another order it is a reused nonce or
+ * signed order is the same intent (idempotent, docs/specification.md section 8); with another order it is a reused nonce or
  * a reused key. Keys are per owner, so one owner's key can never name another owner's intent.
  */
 import { randomBytes } from 'node:crypto'

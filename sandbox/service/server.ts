@@ -1,7 +1,7 @@
 /**
  * The sample intent service over plain node:http (it is the backend of the proxy benchmark, so nothing on the
  * request path but parsing, validation and the signature check). Routes:
- *   POST /intents, GET /intents/<id>    INTERFACE section 8, for the versions it serves natively
+ *   POST /intents, GET /intents/<id>    docs/specification.md section 8, for the versions it serves natively
  *   GET /healthz                        200, or 503 after `POST /sandbox/health {"healthy": false}`
  *   GET /sandbox/stats[?keys=0]         {accepted, duplicates, refused, by_key} for exactly-once assertions
  *   POST /sandbox/health                {"healthy": bool, "refuse_intents"?: bool}

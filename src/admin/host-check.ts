@@ -1,5 +1,5 @@
 /**
- * The admin port's answer to DNS rebinding (INTERFACE section 5): `/admin/*` and `/status` answer only a Host
+ * The admin port's answer to DNS rebinding (docs/specification.md section 5): `/admin/*` and `/status` answer only a Host
  * (port ignored) that is a loopback name, the listen address, or in `[admin] allowed_hosts`. A web page an
  * operator visits cannot then drive the admin API or read the status page through a name it controls that
  * resolves to 127.0.0.1. `/healthz`, `/readyz` and `/metrics` stay open to any Host (kubelets and Prometheus

@@ -1,6 +1,6 @@
 /**
  * The settlement contract client over cosmjs: reads (inflight settlements, the cw2 version, code id and admin,
- * a code's checksum) and the two writes the coordinator needs: `migrate` (MsgMigrateContract with the seed's
+ * a code's checksum) and the two writes the coordinator needs: `migrate` (MsgMigrateContract with the design's
  * MigrateMsg) and `extendTimeout` (one MsgExecuteContract per settlement, batched into few transactions).
  *
  * Every refusal that can be decided locally happens BEFORE anything is signed: a malformed MigrateMsg, a code id

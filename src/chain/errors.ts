@@ -30,7 +30,7 @@ export class SignerUnavailableError extends IntentGateError {
   }
 }
 
-/** A MigrateMsg that does not have the seed's shape (refused before anything is sent). */
+/** A MigrateMsg that does not have the design's shape (refused before anything is sent). */
 export class InvalidMigrateMsgError extends IntentGateError {
   override readonly code = 'IG_ERR_INVALID_MIGRATE_MSG'
   override readonly problem = { status: 400, type: 'invalid-request', title: 'Invalid request' }

@@ -1,5 +1,5 @@
 /**
- * The seed's MigrateMsg, MigrationConfig and StuckSettlementAction as the JSON `cw_serde` reads: snake_case
+ * The design's MigrateMsg, MigrationConfig and StuckSettlementAction as the JSON `cw_serde` reads: snake_case
  * fields, unit enum variants as strings, `ExtendTimeout { additional_seconds }` as an externally tagged object.
  * Validated here so a malformed message is refused before anything is sent.
  */
@@ -38,7 +38,7 @@ export function parseStuckAction (value: unknown, field = 'config.stuck_settleme
   throw new InvalidMigrateMsgError(field, `must be "preserve", "refund_and_cancel" or {"extend_timeout": {"additional_seconds": N}}, got ${JSON.stringify(value)}`)
 }
 
-/** Checks a whole MigrateMsg and returns a copy holding only the seed's fields. */
+/** Checks a whole MigrateMsg and returns a copy holding only the design's fields. */
 export function parseMigrateMsg (value: unknown): MigrateMsg {
   if (!isObject(value)) throw new InvalidMigrateMsgError('(root)', 'must be an object')
   const unknown = Object.keys(value).filter((k) => k !== 'new_version' && k !== 'config')
@@ -61,7 +61,7 @@ export function parseMigrateMsg (value: unknown): MigrateMsg {
   return { new_version: value.new_version, config: result }
 }
 
-/** The name the seed's contract reports for an action (`stuck_settlement_action` attribute). */
+/** The name the design's contract reports for an action (`stuck_settlement_action` attribute). */
 export function stuckActionName (action: StuckSettlementAction): 'preserve' | 'refund_and_cancel' | 'extend_timeout' {
   return typeof action === 'string' ? action : 'extend_timeout'
 }

@@ -1,5 +1,5 @@
 /**
- * How a command ends badly. Exit status (INTERFACE section 1): 1 when the operation failed or was refused,
+ * How a command ends badly. Exit status (docs/specification.md section 1): 1 when the operation failed or was refused,
  * 2 for bad usage or configuration (UsageError and ConfigError from src/errors.ts, commander's own errors).
  */
 import { IntentGateError } from '../errors.js'

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `intent-gate` binary. Exit status (INTERFACE section 1): 0 done; 1 the operation failed or was refused;
+ * The `intent-gate` binary. Exit status (docs/specification.md section 1): 0 done; 1 the operation failed or was refused;
  * 2 bad usage or bad configuration, with a message naming the flag or key.
  */
 import { CommanderError } from 'commander'

@@ -1,5 +1,5 @@
 /**
- * Runs one upgrade through the seed's `execute_upgrade` phases, from wherever its record says it is: pre-checks,
+ * Runs one upgrade through the upgrade phases of docs/design.md, from wherever its record says it is: pre-checks,
  * drain, wait for drain, checkpoint, migration steps, post-checks, resume; or rollback (steps reverted in reverse,
  * checkpoint restored) and resume on the old version. Every state change is journaled before it takes effect.
  * A step found `applying` after a restart is never run again: the upgrade rolls back instead (reverts are
@@ -167,7 +167,7 @@ export class UpgradeExecutor {
       ])
       this.progress = { inflight, pending_ibc: pending, at_ms: Date.now() }
       // Zero only counts when it is known: a watcher that cannot read the chain, or a store registering its
-      // records again after Redis lost them, is not "nothing pending" (INTERFACE section 5).
+      // records again after Redis lost them, is not "nothing pending" (docs/specification.md section 5).
       const known = !recovering && (this.deps.ibc?.knownPendingCount?.() ?? 0) !== null
       if (inflight === 0 && pending === 0 && known) break
       if (Date.now() >= (run.drain.deadline_ms as number)) {

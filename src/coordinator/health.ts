@@ -1,6 +1,6 @@
 /**
- * The seed's HealthChecker: the checks named in `[health_checks]`, each bounded by `check_timeout_secs`. Only
- * `healthy` passes (the seed's `is_upgrade_safe`). A check that is not healthy yet is asked again (every 250 ms)
+ * The design's health checker (docs/design.md): the checks named in `[health_checks]`, each bounded by `check_timeout_secs`. Only
+ * `healthy` passes (the design's "upgrade is safe"). A check that is not healthy yet is asked again (every 250 ms)
  * until it is or its `check_timeout_secs` is spent, so a part still settling after a restart (the IBC watcher
  * catching up a few blocks) does not roll an upgrade back; the last answer is reported with its reason.
  */

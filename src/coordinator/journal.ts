@@ -99,7 +99,7 @@ export class UpgradeJournal {
     await this.store.setDoc(META_DOC, meta)
   }
 
-  /** Records the contract's inflight settlements of a checkpoint (the seed's inflight_checkpoints table). */
+  /** Records the contract's inflight settlements of a checkpoint (the design's inflight_checkpoints table). */
   recordCheckpointSettlements (checkpointId: string, at: number, settlements: Array<Record<string, unknown>>): void {
     const insert = this.db.prepare(`INSERT OR REPLACE INTO inflight_checkpoints
       (id, settlement_id, phase, user_funds_locked, solver_funds_locked, ibc_sequence, checkpoint_time, checkpoint_ref)

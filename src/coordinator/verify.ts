@@ -1,5 +1,5 @@
 /**
- * The verifying phase (`[analysis]`, INTERFACE section 6): after resuming, the new version serves live traffic
+ * The verifying phase (`[analysis]`, docs/specification.md section 6): after resuming, the new version serves live traffic
  * while every instance counts the new upstream's answers to client requests (2xx-4xx answered, 5xx and
  * transport failures failed; src/proxy/answer-tally.ts) and reports its count to the store hash
  * `analysis:<upgrade id>`. The leader sums the reports:

@@ -1,5 +1,5 @@
 /**
- * The seed's DrainStatus, computed from the shared control state and the exact counts: one function, used by
+ * The DrainStatus of docs/design.md, computed from the shared control state and the exact counts: one function, used by
  * the admin route and (through `upgradeStateValue`) by the `upgrade_state` metric, so both always agree. It
  * depends on nothing but the control state's type, so the admin API, the composition root, the CLI and the demo
  * all take it from here.
@@ -50,7 +50,7 @@ export function drainModeOf (control: ControlState, inflight: number | null, pen
 }
 
 /**
- * `upgrade_state`: the seed's 0 none, 1 draining (drained included), 2 upgrading (resuming included); and, as
+ * `upgrade_state`: the design's 0 none, 1 draining (drained included), 2 upgrading (resuming included); and, as
  * the coordinator defines them, 3 rolling back and 4 failed (a rollback that could not finish: still drained).
  */
 export function upgradeStateValue (control: ControlState, mode: DrainMode): 0 | 1 | 2 | 3 | 4 {

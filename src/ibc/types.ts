@@ -60,7 +60,7 @@ export interface IbcWatcher {
   /**
    * The pending count when the watcher can vouch for it, else null: it receives no blocks (the chain cannot be
    * read), has not reconciled with the chain's commitments yet, or lags behind the chain. Unknown is not zero:
-   * the drain status shows null and mode `unknown` (INTERFACE section 5), never `drained`.
+   * the drain status shows null and mode `unknown` (docs/specification.md section 5), never `drained`.
    */
   knownPendingCount (): number | null
   state (): IbcWatcherState

@@ -5,9 +5,9 @@
  * pending IBC packets) are read on scrape from callbacks the composition root passes in, so a scrape always
  * shows the store's truth rather than this instance's guess.
  *
- * The seed's names keep their meaning: `upgrade_state` is 0 none, 1 draining (an operator drain or an upgrade's
+ * The design's names (docs/design.md) keep their meaning: `upgrade_state` is 0 none, 1 draining (an operator drain or an upgrade's
  * pre-check/drain phases, drained included), 2 upgrading (an upgrade past its drain); two values are added for
- * the coordinator's states the seed did not name: 3 rolling back, 4 failed (rollback could not finish).
+ * the coordinator's states the design did not name: 3 rolling back, 4 failed (rollback could not finish).
  */
 import diagnostics from 'node:diagnostics_channel'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
@@ -17,7 +17,7 @@ import {
 } from '../observability/channels.js'
 import { registerOperatorGauges, type OperatorSources } from './operator-gauges.js'
 
-/** 0 none, 1 draining, 2 upgrading (the seed's); 3 rolling back, 4 failed (the coordinator's additions). */
+/** 0 none, 1 draining, 2 upgrading (the design's); 3 rolling back, 4 failed (the coordinator's additions). */
 export type UpgradeStateValue = 0 | 1 | 2 | 3 | 4
 
 /** What the gauges read on every scrape. Each may throw or reject: the gauge then keeps its last value. */

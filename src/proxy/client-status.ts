@@ -1,5 +1,5 @@
 /**
- * Telling clients (INTERFACE section 3), on the proxy port, open:
+ * Telling clients (docs/specification.md section 3), on the proxy port, open:
  *
  *   GET /.well-known/intent-gate/status   the status object, JSON
  *   GET /.well-known/intent-gate/events   Server-Sent Events: `event: status` with the same object on connect and on

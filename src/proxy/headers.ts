@@ -43,7 +43,7 @@ export function clientAddress (req: IncomingMessage, trusted: BlockList | null):
 }
 
 /**
- * Removes the client's own X-Forwarded-For/-Proto/-Host (INTERFACE section 3: from a peer that is not a trusted
+ * Removes the client's own X-Forwarded-For/-Proto/-Host (docs/specification.md section 3: from a peer that is not a trusted
  * proxy they are not the truth), so every path that forwards the request (submissions, status reads, the
  * pass-through, WebSocket tunnels) sets the gateway's own. Costs one scan of the raw headers; a request without
  * such headers is not touched.

@@ -1,5 +1,5 @@
 /**
- * The hold (INTERFACE section 3, "Holding during an upgrade"): a submission that arrives while a coordinated upgrade
+ * The hold (docs/specification.md section 3, "Holding during an upgrade"): a submission that arrives while a coordinated upgrade
  * runs waits here, neither registered nor forwarded, for up to `[upgrade] hold_new_intents_secs`, and is admitted
  * again the moment the `upgrade` key disappears (the store's control watch: Redis pub/sub beside the poll, or the
  * embedded store's own writes). A held submission is not inflight, so the drain it waits for can finish.

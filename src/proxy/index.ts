@@ -1,5 +1,5 @@
 /**
- * The proxy: intent-gate's data path (INTERFACE section 3). One listener serves three routes:
+ * The proxy: intent-gate's data path (docs/specification.md section 3). One listener serves three routes:
  *   POST <intent_path>       the submission handler (body limit, JSON, version, validation, idempotency, atomic
  *                            admission in the store, translation, forward to the active color, bind or release)
  *   GET  <intent_path>/<id>  the status read, routed to the upstream that owns the intent

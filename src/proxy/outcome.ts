@@ -1,7 +1,7 @@
 /**
  * One forward of an admitted intent to its owner, and what its answer does to the record. The submission path
  * and the reconciler both go through here, so a client's answer and a reconciler's resend can never disagree on
- * what an upstream's answer means (INTERFACE section 3):
+ * what an upstream's answer means (docs/specification.md section 3):
  *
  *   2xx with an intent id   bind (the answer is kept for replays); a terminal status also ends the intent
  *   5xx, 401/403/408/409/429 release and forget the key (a retry goes through)

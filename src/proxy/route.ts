@@ -1,5 +1,5 @@
 /**
- * Which route a request target is (INTERFACE section 3): only the origin-form `<intent_path>` is a submission
+ * Which route a request target is (docs/specification.md section 3): only the origin-form `<intent_path>` is a submission
  * and `<intent_path>/<id>` a status read. A target in absolute or asterisk form, or a path that only normalises
  * to one of those two (a trailing slash, repeated slashes, dot segments, `;` parameters, percent-encoded
  * characters), is refused with 400 whatever the method: passed through, it would reach the intent service's

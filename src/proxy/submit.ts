@@ -138,7 +138,7 @@ function check (ctx: ProxyContext, req: IncomingMessage, version: string, body: 
   }
 }
 
-/** A deadline that passed cannot settle; one too far ahead would hold every later drain (INTERFACE section 3). */
+/** A deadline that passed cannot settle; one too far ahead would hold every later drain (docs/specification.md section 3). */
 function checkDeadline (ctx: ProxyContext, version: string, deadline: number): void {
   const field = ctx.versions.deadlineField(version)
   const nowSecs = Math.floor(ctx.now() / 1000)

@@ -18,7 +18,7 @@ export { EmbeddedStore } from './embedded/embedded-store.js'
 export function createStore (config: Config['redis'], options: StoreOptions = {}): Store {
   if (config.url !== undefined || config.sentinels !== undefined || config.cluster_nodes !== undefined) {
     const store = new RedisStore(config, options)
-    // Once, at start: a Redis that forgets on restart is worth a warning (INTERFACE section 4).
+    // Once, at start: a Redis that forgets on restart is worth a warning (docs/specification.md section 4).
     store.ready().then(async () => await warnIfVolatile(store.redis, storeKeys(config.namespace).drain, options.logger), () => {})
     return store
   }

@@ -1,7 +1,7 @@
 /**
  * The store's key names, shared by both implementations' documentation and by tests that poke Redis with
  * redis-cli. Everything lives under `intent-gate:{<ns>}:` (one hash slot per namespace, so Redis Cluster and
- * multi-key Lua scripts work). `drain`, `active` and `upgrade` are the operators' (INTERFACE section 4).
+ * multi-key Lua scripts work). `drain`, `active` and `upgrade` are the operators' (docs/specification.md section 4).
  */
 import { hash } from 'node:crypto'
 

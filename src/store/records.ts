@@ -11,7 +11,7 @@ import { COLORS } from '../config/schema.js'
 export const NO_FINGERPRINT = '-'.repeat(64)
 
 /**
- * The admission scope of an intent (INTERFACE section 3: keys are scoped by owner, and a client's key can never
+ * The admission scope of an intent (docs/specification.md section 3: keys are scoped by owner, and a client's key can never
  * stand for another intent's owner and nonce): `o:<owner>:k:<key>` for a client's Idempotency-Key, and
  * `o:<owner>:n:<nonce>` for an order sent without one. Owners are bech32 (no `:`), so the two never meet.
  */

@@ -4,7 +4,7 @@
  * (test/store/conformance.ts) runs against both.
  *
  * Keys (Redis): everything under `intent-gate:{<ns>}:` so one namespace is one hash slot. Operators use
- * `drain`, `active` and `upgrade` (INTERFACE section 4); the rest is the gateway's own.
+ * `drain`, `active` and `upgrade` (docs/specification.md section 4); the rest is the gateway's own.
  * Times are Unix milliseconds inside the store; the admin API shows seconds.
  */
 import type { Color } from '../config/schema.js'
@@ -45,7 +45,7 @@ export type IntentPhase = 'submitting' | 'unknown' | string
 /** One inflight intent, registered before it is forwarded. */
 export interface InflightRecord {
   /**
-   * The admission scope, one per owner and key (INTERFACE section 3): `o:<owner>:k:<Idempotency-Key>` for a
+   * The admission scope, one per owner and key (docs/specification.md section 3): `o:<owner>:k:<Idempotency-Key>` for a
    * client's key, `o:<owner>:n:<nonce>` for an order without one (see `admissionScope`). Records admitted by
    * the first layout carry the bare key.
    */
@@ -210,13 +210,13 @@ export interface IntentStore {
   /** The most recent endings, newest first. */
   ended (limit: number): Promise<EndedIntent[]>
   /**
-   * True while some instance registers its records again after the store lost its data (INTERFACE section 4):
+   * True while some instance registers its records again after the store lost its data (docs/specification.md section 4):
    * the inflight count cannot be believed yet, so the drain status is `unknown` and upgrades are refused.
    */
   recovering (): Promise<boolean>
 }
 
-/** The operator keys every instance reads (INTERFACE section 4). */
+/** The operator keys every instance reads (docs/specification.md section 4). */
 export interface ControlStore {
   /** Reads `drain`, `upgrade`, `active` now. */
   control (): Promise<ControlState>

@@ -41,7 +41,7 @@ export interface VersionSpec {
 }
 
 /**
- * One translation between two versions, in the shape of the seed's `Migration` trait. Each migrate function
+ * One translation between two versions, in the shape of the design's migration (docs/design.md, *Version migrator*). Each migrate function
  * takes a body valid in `from` (the caller validated it) and returns one valid in `to`; it may share nested
  * objects with its input (bodies are treated as immutable), and throws NotRepresentableError when `to` cannot
  * express the intent.

@@ -1,5 +1,5 @@
 /**
- * Migrates the gateway's stored inflight intents to another version during an upgrade (the seed's
+ * Migrates the gateway's stored inflight intents to another version during an upgrade (the design's
  * `migrate_inflight`). Plain data in, plain data out: the coordinator reads the records from the store, calls
  * this, writes back what it returns. It stops at the first intent the target version cannot express, so the
  * caller can roll back the ones already migrated (each step here is reversible).

@@ -67,5 +67,5 @@ export interface VersionCatalog {
 
 export type SignatureVerdict = { ok: true } | { ok: false, check: string, reason: string }
 
-/** Statuses after which an intent is no longer inflight (INTERFACE section "Words"). */
+/** Statuses after which an intent is no longer inflight (docs/specification.md, *Words*). */
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['settled', 'refunded', 'cancelled', 'expired', 'failed'])

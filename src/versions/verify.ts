@@ -1,5 +1,5 @@
 /**
- * Who signed an intent, checked as INTERFACE section 3 and 8 say, by the gateway before it registers anything
+ * Who signed an intent, checked as docs/specification.md sections 3 and 8 say, by the gateway before it registers anything
  * and by the sample service behind it (one implementation, so the two can never disagree):
  *   - the owner (`user` in 1.0, `owner` in 2.0) is the bech32 encoding, under any prefix, of
  *     RIPEMD-160(SHA-256(the 33-byte compressed public key)), as Cosmos SDK accounts are;

@@ -1,5 +1,5 @@
 // Bad input to the contract client: an unreachable RPC (typed error naming the URL), a missing or invalid
-// mnemonic (the variable is named, its value never shown), and MigrateMsgs or checksums without the seed's shape
+// mnemonic (the variable is named, its value never shown), and MigrateMsgs or checksums without the design's shape
 // (the field is named) — all refused before anything is sent.
 import t from 'tap'
 import { createContractClient } from '../../src/chain/contract-client.js'
@@ -44,7 +44,7 @@ t.test('the mnemonic: a missing variable or a bad value is refused naming the va
   t.notMatch(JSON.stringify(badErr), /horse|zebra/)
 })
 
-t.test('a MigrateMsg without the seed\'s shape is refused naming the field, before any chain call', async (t) => {
+t.test('a MigrateMsg without the design\'s shape is refused naming the field, before any chain call', async (t) => {
   const c = client(`http://127.0.0.1:${await freePort()}`, {})
   const cases: Array<[unknown, string]> = [
     [null, '(root)'],
@@ -65,7 +65,7 @@ t.test('a MigrateMsg without the seed\'s shape is refused naming the field, befo
   await t.rejects(c.extendTimeout(['a'], -5), { code: 'IG_ERR_INVALID_MIGRATE_MSG', field: 'additional_seconds' })
 })
 
-t.test('a valid MigrateMsg keeps exactly the seed\'s fields', async (t) => {
+t.test('a valid MigrateMsg keeps exactly the design\'s fields', async (t) => {
   t.same(parseMigrateMsg({ new_version: '2.0' }), { new_version: '2.0' })
   t.same(parseMigrateMsg({ new_version: '2.0', config: null }), { new_version: '2.0' })
   t.same(parseMigrateMsg({ new_version: '2.0', config: { preserve_inflight: false, stuck_settlement_action: { extend_timeout: { additional_seconds: 60 } }, new_config: { ibc_timeout_secs: 900 } } }),

@@ -1,7 +1,7 @@
 // The settlement contract's migration end to end against the local chain, through the contract client (cosmjs):
 // refusals decided before anything is sent (wrong checksum, unknown code, a signer that is not the admin: the
 // signer's sequence does not move), the chain's own refusals (inflight settlements without preserve_inflight; a
-// non-admin MsgMigrateContract sent anyway), and each stuck_settlement_action doing what the seed says.
+// non-admin MsgMigrateContract sent anyway), and each stuck_settlement_action doing what docs/design.md says.
 import t, { type Test } from 'tap'
 import { CosmWasmClient } from '@cosmjs/cosmwasm-stargate'
 import { TxBody, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
@@ -89,7 +89,7 @@ t.test('with inflight settlements and preserve_inflight false the chain refuses'
   t.same(await s.client.contractVersion(), { contract: 'crates.io:intent-settlement', version: '1.0' })
 })
 
-t.test('preserve_inflight true with preserve: settlements survive unchanged, the version is new, the events carry the seed\'s attributes', async (t) => {
+t.test('preserve_inflight true with preserve: settlements survive unchanged, the version is new, the events carry the design\'s attributes', async (t) => {
   const s = await setup(t)
   const inflight = await withInflight(t, s, ['keep-1', 'keep-2'])
   const result = await s.client.migrate(2, s.chain.info.checksums['2.0'] as string, {

@@ -31,7 +31,7 @@ t.test('defaults fill every section the file leaves out, and the result is froze
   t.equal(c.redis.namespace, 'default')
   t.equal(c.redis.url, undefined, 'no url means the embedded store')
   t.same(c.upstreams.blue?.versions, ['1.0'])
-  t.equal(c.upgrade.drain_timeout_secs, 1800, "the seed's defaults")
+  t.equal(c.upgrade.drain_timeout_secs, 1800, "the design's defaults")
   t.equal(c.rollback.max_rollback_attempts, 3)
   t.same(c.health_checks.pre_checks, ['settlement_store', 'ibc_relayer', 'contract_state'])
   t.ok(Object.isFrozen(c.proxy))

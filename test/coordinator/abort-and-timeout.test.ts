@@ -1,5 +1,5 @@
 // Abort in each phase (rolls back what was done, resumes the old version), and the drain timeout: without
-// force it aborts and resumes; with force_after_timeout each stuck_settlement_action does what the seed says.
+// force it aborts and resumes; with force_after_timeout each stuck_settlement_action does what docs/design.md says.
 import t from 'tap'
 import { admitIntent, CHECKSUM_2, gate, harness, type Harness } from './helpers/harness.js'
 import { STORE_KINDS } from './helpers/stores.js'

@@ -24,7 +24,7 @@ function repoMigrationsCopy (t: Teardown): string {
 const tables = (db: ReturnType<typeof openDatabase>): string[] =>
   (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name)
 
-t.test('the repository migrations apply in order, create the seed tables, and roll back to nothing', async (t) => {
+t.test('the repository migrations apply in order, create the design tables, and roll back to nothing', async (t) => {
   const dir = tempDir(t)
   const db = openDatabase(path.join(dir, 'nested', 'state.sqlite'))
   t.teardown(() => db.close())

@@ -1,6 +1,6 @@
 // GET /admin/openapi.json of a running gateway: a valid OpenAPI 3.1 document (checked against the OpenAPI
 // schemas), describing every admin route with its schemas; docs/admin-api.md names exactly the routes the
-// gateway serves; the live answers match their documented response schemas; and the Host rule of INTERFACE
+// gateway serves; the live answers match their documented response schemas; and the Host rule of docs/specification.md
 // section 5 (admin routes and the status page only under this listener's names, probes under any).
 import t from 'tap'
 import { readFileSync } from 'node:fs'

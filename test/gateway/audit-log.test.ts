@@ -1,4 +1,4 @@
-// The audit log through every door (INTERFACE section 5, GET /admin/audit), with real processes: the CLI (token
+// The audit log through every door (docs/specification.md section 5, GET /admin/audit), with real processes: the CLI (token
 // from the variable --config's admin.token_env names, URL from INTENT_GATE_ADMIN_URL), the admin API, the status
 // page's calls, and keys changed by hand with redis-cli. Also `upgrade start --force` past
 // min_upgrade_interval_secs, and `upgrade status --watch` piped (plain lines, no template left in them).

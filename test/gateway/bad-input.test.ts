@@ -1,4 +1,4 @@
-// Bad input answered as INTERFACE says: oversized 413, not JSON 400 (neither reaches the upstream nor is
+// Bad input answered as docs/specification.md section 3 says: oversized 413, not JSON 400 (neither reaches the upstream nor is
 // registered), no token 401 on admin routes, and a bad configuration or a missing token env var refusing to
 // start with exit status 2 and a message naming the key or variable.
 import t from 'tap'

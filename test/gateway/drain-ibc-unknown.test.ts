@@ -1,4 +1,4 @@
-// Unknown is not zero (issue 9, INTERFACE section 5): with the local chain node killed the IBC watcher cannot see
+// Unknown is not zero (issue 9, docs/specification.md section 5): with the local chain node killed the IBC watcher cannot see
 // the chain, so `drain start` answers pending_ibc_packets null and mode "unknown", never `drained` (before, it
 // answered `{"mode":"drained","pending_ibc_packets":0}`). /metrics says the same: the pending gauge is NaN and
 // intent_gate_ibc_pending_known is 0. Once the chain is back and the watcher caught up, the drain is `drained`.

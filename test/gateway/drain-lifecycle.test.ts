@@ -1,6 +1,6 @@
 // A drain from start to `drained`: started through the admin API with a deadline and a reason, refusing new
 // intents with a Retry-After bounded by that deadline, `draining` while intents are inflight, `drained` once the last
-// one settles, and `active` again after stop. The seed's metrics follow.
+// one settles, and `active` again after stop. The design's metrics follow.
 import t from 'tap'
 import { startRedis } from '../helpers/redis.js'
 import { gatewayToml, metricValue, request, startGateway, startService, waitFor } from '../helpers/gateway.js'

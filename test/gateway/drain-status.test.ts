@@ -1,4 +1,4 @@
-// The DrainStatus computation: mode from the switches and the counts, the seed's upgrade_state values, and the
+// The DrainStatus computation: mode from the switches and the counts, the design's upgrade_state values, and the
 // times an operator reads (start, deadline, oldest age) in Unix seconds.
 import t from 'tap'
 import { buildDrainStatus, drainModeOf, upgradeStateValue } from '../../src/drain/status.js'
@@ -21,7 +21,7 @@ t.test('mode', async (t) => {
   t.equal(drainModeOf(control({ drain: null, upgrade: { id: 'u', phase: 'migrating' } }), 3, 0), 'upgrading', 'the upgrade key wins')
 })
 
-t.test('upgrade_state keeps the seed values and adds rollback and failure', async (t) => {
+t.test('upgrade_state keeps the design values and adds rollback and failure', async (t) => {
   const value = (c: ControlState, inflight = 0): number => upgradeStateValue(c, drainModeOf(c, inflight, 0))
   t.equal(value(control()), 0)
   t.equal(value(control({ drain: {} }), 3), 1)

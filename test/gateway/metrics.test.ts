@@ -62,7 +62,7 @@ t.test('state gauges are read on scrape and keep their last value when a source 
   t.equal(sample(text, 'upgrade_start_time'), 1_700_000_000, 'start time kept after the drain ends')
 })
 
-t.test('upgrade events feed the seed metrics', async (t) => {
+t.test('upgrade events feed the design metrics', async (t) => {
   let state: { value: UpgradeStateValue, sinceMs: number | null } = { value: 1, sinceMs: 5_000 }
   const metrics = createMetrics({ inflightCount: () => 0, upgradeState: () => state })
   t.teardown(metrics.close)
@@ -81,7 +81,7 @@ t.test('upgrade events feed the seed metrics', async (t) => {
   t.equal(sample(text, 'upgrade_duration_seconds_count'), 2)
 })
 
-t.test('every metric of INTERFACE section 7 is exposed from the first scrape', async (t) => {
+t.test('every metric of docs/specification.md section 7 is exposed from the first scrape', async (t) => {
   const metrics = createMetrics({ inflightCount: () => 0, upgradeState: () => ({ value: 0, sinceMs: null }) })
   t.teardown(metrics.close)
   const text = await metrics.text()

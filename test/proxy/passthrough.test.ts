@@ -1,5 +1,5 @@
 /**
- * Pass-through (INTERFACE section 3, "everything else"): headers as a reverse proxy should set them, bodies both
+ * Pass-through (docs/specification.md section 3, "everything else"): headers as a reverse proxy should set them, bodies both
  * ways, WebSocket upgrades that survive a swap, client aborts that leave no upstream socket behind, and an
  * upstream dying mid-body that ends the client's response instead of leaving it hanging.
  */

@@ -1,5 +1,5 @@
 /**
- * Submissions through the proxy (INTERFACE section 3): bind on 2xx, release and replay below 500 (but 401, 403,
+ * Submissions through the proxy (docs/specification.md section 3): bind on 2xx, release and replay below 500 (but 401, 403,
  * 408, 409, 429), release and forget at 500+ and when nothing reached the upstream, outcome unknown (kept with
  * the owner) on a timeout, 409 while in progress, 503 while draining or without a store, the refusals that never
  * reach the backend (413, 400, version-unsupported, 401 signature-invalid), and idempotency keys.

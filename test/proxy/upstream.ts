@@ -1,6 +1,6 @@
 /**
  * A small intent service for the proxy's tests (node:http on port 0): it answers submissions in its own version
- * (1.0 or 2.0, INTERFACE section 8), serves statuses the test sets, echoes what it received on other routes, and
+ * (1.0 or 2.0, docs/specification.md section 8), serves statuses the test sets, echoes what it received on other routes, and
  * can misbehave on purpose (fail, stall, die mid-body). It counts its open sockets so tests can see leaks.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'

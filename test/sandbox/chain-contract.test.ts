@@ -50,7 +50,7 @@ t.test('raw keys as cw-storage-plus lays them out', async (t) => {
   t.equal(rawGet(storage, new TextEncoder().encode('nothing')), undefined)
 })
 
-t.test('migrate: the seed MigrateMsg, refused and applied', async (t) => {
+t.test('migrate: the design MigrateMsg, refused and applied', async (t) => {
   const storage = fresh()
   t.throws(() => migrate(storage, env(ADMIN), { new_version: '2.0', config: { preserve_inflight: false, stuck_settlement_action: 'preserve' } }), /Cannot migrate: 1 inflight settlements exist/)
   t.throws(() => migrate(storage, env(ADMIN), { new_version: '2.0', config: { preserve_inflight: true, stuck_settlement_action: 'shred' } }), /unknown variant "shred", expected one of `preserve`, `refund_and_cancel`, `extend_timeout`/)

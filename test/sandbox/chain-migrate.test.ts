@@ -1,9 +1,9 @@
 /**
- * Migrating the settlement contract on the local chain with SigningCosmWasmClient.migrate and the seed's
+ * Migrating the settlement contract on the local chain with SigningCosmWasmClient.migrate and the design's
  * MigrateMsg: a sender that is not the admin and an unknown code id are refused as wasmd refuses them;
  * inflight settlements with preserve_inflight false refuse the migration; with it true they survive
  * unchanged while the cw2 version, code id and history move on; each stuck_settlement_action does what
- * the seed says.
+ * docs/design.md says.
  */
 import t from 'tap'
 import type { SigningCosmWasmClient } from '@cosmjs/cosmwasm-stargate'
@@ -11,7 +11,7 @@ import { FEE, createSettlementMsg, mnemonicOf, signingClient, startChain } from 
 
 interface Settlement { id: string, phase: string, timeout: number }
 
-t.test('migrate follows wasmd and the seed MigrateMsg', async (t) => {
+t.test('migrate follows wasmd and the design MigrateMsg', async (t) => {
   const chain = await startChain(t, ['--block-ms', '100'])
   const { info } = chain
   const contract = info.settlement_contract
@@ -44,7 +44,7 @@ t.test('migrate follows wasmd and the seed MigrateMsg', async (t) => {
 
   const preserved = await admin.migrate(adminAddress, contract, info.code_ids['2.0']!, migrateMsg('preserve'), FEE)
   const wasm = preserved.events.find(event => event.type === 'wasm')
-  t.match(Object.fromEntries(wasm!.attributes.map(a => [a.key, a.value])), { _contract_address: contract, action: 'migrate', from_version: '1.0', to_version: '2.0', preserved_inflight: '1' }, 'the seed attributes')
+  t.match(Object.fromEntries(wasm!.attributes.map(a => [a.key, a.value])), { _contract_address: contract, action: 'migrate', from_version: '1.0', to_version: '2.0', preserved_inflight: '1' }, 'the design attributes')
   t.ok(preserved.events.some(event => event.type === 'migrate' && event.attributes.some(a => a.key === 'code_id' && a.value === String(info.code_ids['2.0']))))
   t.same(await inflight(), before, 'preserve: the inflight settlements are unchanged')
   t.equal(await version(admin), '2.0', 'the cw2 version is the new one')

@@ -1,5 +1,5 @@
 // The sample service answers a resubmission under the same Idempotency-Key from the same owner with the intent it
-// has (INTERFACE section 8), even when nothing else ties the two requests together; another order under that key
+// has (docs/specification.md section 8), even when nothing else ties the two requests together; another order under that key
 // is 422 idempotency-key-reused; the same key from another owner is that owner's own key. Build first.
 import t from 'tap'
 import { makeSigner, signIntentV1, signIntentV2 } from '../../sandbox/client/index.js'

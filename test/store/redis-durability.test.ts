@@ -1,5 +1,5 @@
 /**
- * The start-up warning about a Redis that can lose its data on a restart (INTERFACE section 4), on real
+ * The start-up warning about a Redis that can lose its data on a restart (docs/specification.md section 4), on real
  * redis-servers: none persisting and without replicas (warned), AOF, RDB snapshots, a replica (not warned), and
  * CONFIG disabled as on managed Redis (read from INFO; warned, saying RDB could not be checked).
  */

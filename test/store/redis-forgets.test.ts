@@ -1,5 +1,5 @@
 /**
- * A Redis that forgets (INTERFACE section 4): restarted without persistence, or a namespace flushed, under
+ * A Redis that forgets (docs/specification.md section 4): restarted without persistence, or a namespace flushed, under
  * inflight intents. The instances notice (the namespace epoch is gone), report it, and register what they
  * admitted again; until every instance is done the store says `recovering` (so the drain status is `unknown`
  * and upgrades are refused); afterwards the counts are exact again and the intents end as usual.

@@ -94,7 +94,7 @@ const nearlyV1 = fc.record({
 
 export const intentV2 = fc.oneof(nearlyV1, anyV2)
 
-/** INTERFACE section 8's list of what 1.0 can express, written out independently of the step. */
+/** docs/specification.md section 8's list of what 1.0 can express, written out independently of the step. */
 export function expressibleInV1 (intent: Record<string, any>): string[] {
   const broken: string[] = []
   if (intent['inputs'].length !== 1) broken.push('input')

@@ -1,5 +1,5 @@
 /**
- * Drain routes: the seed's DrainStatus, and the drain switch (the same Redis `drain` key operators SET by hand,
+ * Drain routes: the DrainStatus of docs/design.md, and the drain switch (the same Redis `drain` key operators SET by hand,
  * so the admin API, redis-cli and every gateway instance agree on one switch).
  *
  *   GET  /admin/drain/status
@@ -35,7 +35,7 @@ export function drainRoutes (deps: DrainRoutesDeps): RouteGroup {
       route({
         method: 'GET',
         path: '/admin/drain/status',
-        schema: { summary: 'The seed\'s DrainStatus: mode, inflight settlements, pending IBC packets, oldest inflight age', response: { 200: DrainStatusSchema } },
+        schema: { summary: 'The DrainStatus: mode, inflight settlements, pending IBC packets, oldest inflight age', response: { 200: DrainStatusSchema } },
         handler: async () => ({ body: await readDrainStatus(deps) })
       }),
       route({

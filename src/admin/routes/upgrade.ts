@@ -3,7 +3,7 @@
  *
  *   POST /admin/upgrade/start  {target_version, swap_to?, contract?: {code_id, checksum, migrate_msg?},
  *                               drain_timeout_secs?, force_after_timeout?, stuck_settlement_action?}  → 202 {id, ...}
- *   GET  /admin/upgrade/status → the seed's UpgradeStatus plus `phases` (start, end, outcome) and `steps`
+ *   GET  /admin/upgrade/status → the design's UpgradeStatus plus `phases` (start, end, outcome) and `steps`
  *   POST /admin/upgrade/abort  → 202: the leader rolls back what was done and resumes the old version
  *
  * Any instance answers; the leader (which may be another instance) acts.
@@ -170,7 +170,7 @@ export function upgradeRoutes (deps: UpgradeRoutesDeps): RouteGroup {
       {
         method: 'GET',
         path: '/admin/upgrade/status',
-        schema: { summary: 'The seed\'s UpgradeStatus with the upgrade id, its phases and the resume estimate', response: { 200: UpgradeStatusSchema } },
+        schema: { summary: 'The UpgradeStatus with the upgrade id, its phases and the resume estimate', response: { 200: UpgradeStatusSchema } },
         handler: async () => ({ body: await readUpgradeStatus(deps) })
       },
       {

@@ -1,5 +1,5 @@
 /**
- * The status page on the admin port (INTERFACE section 5):
+ * The status page on the admin port (docs/specification.md section 5):
  *
  *   GET /status              the page (read-only without the token; its actions ask for it and call /admin/*)
  *   GET /status/assets/:file its script, style and uPlot (served from the package: no CDN)

@@ -1,6 +1,6 @@
 /**
  * `intent-gate drain start [--deadline-secs N] [--reason TEXT] [--wait]`, `drain stop`, `drain status`: the drain
- * switch and the seed's DrainStatus through the admin API. `--wait` polls the status until the mode is `drained`
+ * switch and the design's DrainStatus through the admin API. `--wait` polls the status until the mode is `drained`
  * (exit 0) or the drain's deadline passes (exit 1): what a Kubernetes preStop hook runs.
  */
 import type { Command } from 'commander'

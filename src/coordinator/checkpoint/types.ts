@@ -1,5 +1,5 @@
 /**
- * The seed's SystemCheckpoint in TypeScript: everything needed to put the system back as it was before an
+ * The design's SystemCheckpoint (docs/design.md) in TypeScript: everything needed to put the system back as it was before an
  * upgrade touched it, and to prove nothing was lost (inflight intents, pending packets, the contract's settlements).
  */
 import type { Color } from '../../config/schema.js'

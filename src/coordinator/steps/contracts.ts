@@ -36,7 +36,7 @@ export function stepNameOf (contract: string): string {
   return contract === SETTLEMENT ? 'contract_migration' : `contract_migration:${contract}`
 }
 
-/** The MigrateMsg sent forward: the request's own, or the seed's with the target version. */
+/** The MigrateMsg sent forward: the request's own, or the design's with the target version. */
 function forwardMsg (target: NamedContractTarget, targetVersion: string, action: StuckSettlementAction, extendSecs: number): Record<string, unknown> {
   return target.migrate_msg ?? migrateMsg(targetVersion, action, extendSecs)
 }

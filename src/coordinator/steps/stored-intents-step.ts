@@ -1,5 +1,5 @@
 /**
- * Step: the stored inflight records' version migration (the seed's Procedure 3, "convert remaining intents").
+ * Step: the stored inflight records' version migration (docs/design.md, protocol version upgrade: "convert remaining intents").
  * Each record the migrator changes is rewritten in place; revert puts back the checkpoint's copy of every record
  * that is still inflight.
  */

@@ -1,6 +1,6 @@
 /**
  * What this instance admitted and has not seen end, kept in the process (it must outlive Redis, not the
- * gateway): enough to register each record again when Redis comes back without its data (INTERFACE section 4),
+ * gateway): enough to register each record again when Redis comes back without its data (docs/specification.md section 4),
  * and to register a record again at bind when a failover lost it. Bounded: beyond `max` entries the oldest are
  * forgotten (and counted), so a long run cannot grow it without limit.
  *

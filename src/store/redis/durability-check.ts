@@ -1,6 +1,6 @@
 /**
  * At start, a warning when the namespace's Redis can lose its data on a restart: no AOF, no RDB snapshots and no
- * replica (INTERFACE section 4). Read with `CONFIG GET appendonly` / `save`, falling back to `INFO persistence`
+ * replica (docs/specification.md section 4). Read with `CONFIG GET appendonly` / `save`, falling back to `INFO persistence`
  * where CONFIG is disabled or not permitted (managed Redis): then only AOF can be seen, and the warning says so.
  * The replicas are read from `INFO replication`. The commands travel in one pipeline with a read of a namespace
  * key, so on a Cluster they reach the namespace's master. Best effort: a failure of the check is only logged.

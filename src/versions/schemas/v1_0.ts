@@ -1,5 +1,5 @@
 /**
- * Intent format 1.0 (INTERFACE section 8): one asset in, one out, a numeric nonce, the signature at the top.
+ * Intent format 1.0 (docs/specification.md section 8): one asset in, one out, a numeric nonce, the signature at the top.
  * Intents are strict (a field 1.0 does not know is refused: it would be signed, and no translation could carry
  * it); responses are lenient (extra fields from a service are ignored).
  */

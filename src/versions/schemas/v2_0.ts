@@ -1,5 +1,5 @@
 /**
- * Intent format 2.0 (INTERFACE section 8): several assets, an origin chain, two deadlines, a fee bound, and an
+ * Intent format 2.0 (docs/specification.md section 8): several assets, an origin chain, two deadlines, a fee bound, and an
  * `auth` block whose `signed_version` says which version's canonical bytes the signature covers.
  */
 import { Type, type Static } from '@sinclair/typebox'

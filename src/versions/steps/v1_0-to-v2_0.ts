@@ -1,5 +1,5 @@
 /**
- * Translation 1.0 <-> 2.0 (INTERFACE section 8). Upward every 1.0 intent has a 2.0 form that carries the 1.0
+ * Translation 1.0 <-> 2.0 (docs/specification.md section 8). Upward every 1.0 intent has a 2.0 form that carries the 1.0
  * signature (`auth.signed_version = "1.0"`); downward only the 2.0 intents that 1.0 can express translate, and
  * the rest are refused with the reasons, never cut to fit. Responses translate both ways (the upstream's
  * version to the client's); they are not reversible in general (1.0 has one `pending` for four 2.0 stages).
