@@ -65,7 +65,7 @@ export const ConfigSchema = Type.Object({
     max_event_streams: positive(1000),
     max_event_streams_per_peer: positive(8),
     /** Idempotency keys one owner may hold at once (each kept `idempotency_ttl_secs`); beyond, 429. */
-    max_keys_per_owner: positive(1000)
+    max_keys_per_owner: positive(100_000)
   }),
   admin: section({
     listen: listen('127.0.0.1:9090'),
