@@ -32,8 +32,9 @@ for (const kind of STORE_KINDS) {
     t.same(done.phases.map((p) => p.phase), ['pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming', 'completed'])
     t.ok(done.phases.every((p) => p.outcome === 'ok' && p.ended_at_ms !== null && p.ended_at_ms >= p.started_at_ms), 'each phase with start, end and outcome')
     t.same(done.steps.map((s) => [s.name, s.status]), [['schema_migrations', 'applied'], ['contract_migration', 'applied'], ['blue_green_swap', 'applied']])
-    t.same(done.steps[0]?.detail?.applied, ['003_stored_intent_migrations.sql'], 'the requires_drain migration waited for the drain')
-    t.equal(h.runner.current(), 3)
+    // 004 (the audit log) comes after 003 in order, so it is recorded with it.
+    t.same(done.steps[0]?.detail?.applied, ['003_stored_intent_migrations.sql', '004_audit_log.sql'], 'the requires_drain migration waited for the drain')
+    t.equal(h.runner.current(), 4)
     t.equal((await store.control()).active, 'green')
     t.equal((await store.control()).upgrade, null, 'the flag is gone: admission resumes')
     t.equal(h.contract?.codeId, 2)

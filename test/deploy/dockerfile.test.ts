@@ -69,9 +69,11 @@ t.test('the final stage: binaries on PATH, non-root, tini, health check', async 
 
   const healthcheck = allArgs(final, 'HEALTHCHECK')[0] ?? ''
   const gateway = podSpec.containers.find((c: { name: string }) => c.name === 'intent-gate')
-  const adminPort = gateway.ports.find((p: { name: string }) => p.name === 'admin').containerPort as number
-  t.ok(healthcheck.includes(`http://127.0.0.1:${adminPort}${gateway.livenessProbe.httpGet.path as string}`), 'HEALTHCHECK asks what the liveness probe asks')
-  t.match(allArgs(final, 'EXPOSE')[0], new RegExp(`\\b${adminPort}\\b`))
+  // The admin port is on loopback in every shipped config; the kubelet asks the probes listener the same path.
+  const adminListen = /\[admin\]\nlisten = "127\.0\.0\.1:(\d+)"/.exec(read('config/intent-gate.toml'))?.[1]
+  t.ok(healthcheck.includes(`http://127.0.0.1:${adminListen ?? '?'}${gateway.livenessProbe.httpGet.path as string}`), 'HEALTHCHECK asks the loopback admin port what the liveness probe asks')
+  const probesPort = gateway.ports.find((p: { name: string }) => p.name === 'probes').containerPort as number
+  t.match(allArgs(final, 'EXPOSE')[0], new RegExp(`\\b${probesPort}\\b`), 'the probes port is exposed')
 
   // The pod's commands exist in this image.
   const sidecar = podSpec.initContainers[0].command as string[]
