@@ -23,6 +23,11 @@ export class InflightDecay {
     while ((this.samples[0]?.at ?? Infinity) < cutoff) this.samples.shift()
   }
 
+  /** How many readings are kept. */
+  get count (): number {
+    return this.samples.length
+  }
+
   /** The latest reading, or undefined. */
   last (): InflightSample | undefined {
     return this.samples.at(-1)

@@ -8,6 +8,8 @@ import type { Store } from '../store/types.js'
 import { InflightDecay } from '../drain/decay.js'
 
 const SAMPLE_MS = 1000
+/** Readings before the decay's rate is believed (see left()). */
+const MIN_READINGS = 3
 
 export interface DrainLeft {
   /** `drained`: nothing inflight (the drain waits for its operator); `falling`: ms left by the decay; `unknown`: no decrease seen yet. */
@@ -42,7 +44,9 @@ export class DrainEstimate {
   left (): DrainLeft {
     const last = this.decay.last()
     if (last !== undefined && last.inflight === 0) return { kind: 'drained', ms: 0 }
-    const ms = this.decay.linearLeftMs()
+    // Two readings a second apart often see one settlement where the next second sees four: a rate from a single
+    // interval told clients 11 s for a drain 3 s from done. It takes two intervals to be worth more than the fallback.
+    const ms = this.decay.count < MIN_READINGS ? null : this.decay.linearLeftMs()
     return ms === null ? { kind: 'unknown', ms: 0 } : { kind: 'falling', ms: Math.max(0, ms - (this.now() - (last?.at ?? this.now()))) }
   }
 

@@ -16,8 +16,8 @@ const pick = (from: unknown, keys: readonly string[]): Json | null => {
   return out
 }
 
-// The drain's reason is public on the proxy port too (`/.well-known/intent-gate/status`).
-const DRAIN = ['mode', 'inflight_settlements', 'pending_ibc_packets', 'oldest_inflight_age_secs', 'reason'] as const
+// The drain's reason and deadline are public on the proxy port too (`/.well-known/intent-gate/status`).
+const DRAIN = ['mode', 'inflight_settlements', 'pending_ibc_packets', 'oldest_inflight_age_secs', 'started_at', 'deadline', 'reason'] as const
 const UPSTREAMS = ['active', 'store'] as const
 const UPSTREAM = ['color', 'versions', 'active', 'healthy', 'health', 'last_check_at', 'last_check_latency_ms', 'inflight'] as const
 const UPGRADE = ['upgrade_id', 'state', 'from_version', 'target_version', 'progress_pct', 'estimated_completion', 'estimated_resume_at'] as const
