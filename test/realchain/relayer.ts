@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chainBinaries } from './binaries.js'
-import { GAS_PRICE, PREFIX, untilHeight, type ChainAccount, type WasmdChain } from './wasmd.js'
+import { GAS_PRICE, PREFIX, terminate, untilHeight, type ChainAccount, type WasmdChain } from './wasmd.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -90,12 +90,7 @@ export async function linkChains (t: Teardown, a: WasmdChain, b: WasmdChain, rel
   const stop = async (): Promise<void> => {
     const proc = child
     child = null
-    if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return
-    const exited = once(proc, 'exit')
-    proc.kill('SIGTERM')
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
-    await exited
-    clearTimeout(timer)
+    await terminate(proc)
   }
   t.teardown(stop)
   return {

@@ -135,12 +135,7 @@ export async function startWasmd (t: Teardown, options: WasmdOptions): Promise<W
   const stop = async (): Promise<void> => {
     const proc = child
     child = null
-    if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return
-    const exited = once(proc, 'exit')
-    proc.kill('SIGTERM')
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
-    await exited
-    clearTimeout(timer)
+    await terminate(proc)
   }
   t.teardown(stop)
   await launch()
@@ -181,4 +176,14 @@ export async function untilHeight (rpc: string, height: number, limitMs = 120_00
     if (Date.now() > deadline) throw new Error(`${rpc} did not reach height ${height} within ${limitMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
+}
+
+/** Stops a chain program: SIGTERM, then SIGKILL if it has not exited within 10 s (a node flushing its state). */
+export async function terminate (proc: ChildProcess | null): Promise<void> {
+  if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return
+  const exited = once(proc, 'exit')
+  proc.kill('SIGTERM')
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(timer)
 }
