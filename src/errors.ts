@@ -23,6 +23,11 @@ export class IntentGateError extends Error {
     super(message, options)
     this.name = new.target.name
   }
+
+  /** Members the problem body carries besides type, title, status, detail and request_id (none by default). */
+  problemMembers (): Record<string, unknown> {
+    return {}
+  }
 }
 
 /** A configuration file or environment override that cannot be used; lists every problem at once. */
@@ -135,6 +140,12 @@ export class DrainingError extends IntentGateError {
   constructor (message: string, readonly retryAfterSecs: number) {
     super(message)
   }
+}
+
+/** This instance is leaving the fleet (`instance leave`, SIGTERM) and its grace ended: retry on another instance. */
+export class InstanceLeavingError extends IntentGateError {
+  override readonly code = 'IG_ERR_INSTANCE_LEAVING'
+  override readonly problem = { status: 503, type: 'instance-leaving', title: 'This instance is leaving: retry on another' }
 }
 
 /** A duplicate submission while the first with the same key is still in progress. */

@@ -37,6 +37,8 @@ import { noticeControlChanges } from './audit/control-noticer.js'
 import { createContractClient, namedContractClients } from './chain/contract-client.js'
 import { createCoordinatorPart } from './coordinator/index.js'
 import { createIbcWatcher } from './ibc/watcher.js'
+import { AdmissionGate } from './proxy/admission-gate.js'
+import { runStartReads, type StartReads } from './instance/start-reads.js'
 
 export interface GatewayOptions {
   config: Config
@@ -64,11 +66,20 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
   try {
     const store = createStore(config.redis, { logger: logger.child({ component: 'store' }), endedRetentionSecs: config.proxy.idempotency_ttl_secs, env })
     stops.push(async () => { await store.close() })
-    // A normal start is ready when it says it listens; a gateway whose Redis is down still starts after a
-    // short wait, refuses intents (fail closed) and says so in /readyz until the store answers.
-    // A namespace on a key layout this release cannot share ends the start (exit 2), before anything listens.
+    // A store that is not up yet is waited for, closed (INTERFACE section 3, *Starting before its store*): the
+    // gate refuses submissions (503 store-unavailable) and /readyz says what it waits for until the start-up
+    // reads below succeeded; only bad configuration ends the process.
+    const gate = new AdmissionGate()
+    let startReads: StartReads | null = null
+    gate.waitFor('store', () => {
+      if (store.health() === 'unavailable') return `the store (${store.kind}) cannot be reached yet`
+      return startReads?.done() === true ? null : 'reading the coordinator\'s state from the store'
+    })
+    // A store that answers at once makes a start that is open when it says it listens; one that does not is
+    // waited for this long, then the gateway listens closed. A namespace on a key layout this release cannot
+    // share ends the start (exit 2), before anything listens.
     if (!await resolvesWithin(store.ready(), STORE_READY_WAIT_MS, (err) => err instanceof LayoutMismatchError)) {
-      logger.warn({ waitedMs: STORE_READY_WAIT_MS }, 'the store is not reachable yet; starting anyway and refusing intents until it is')
+      logger.warn({ waitedMs: STORE_READY_WAIT_MS }, 'the store is not reachable yet; listening closed (503 store-unavailable, /readyz says why) until it is')
       store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), (err: unknown) => {
         // Found once already serving (closed): it stays closed, refusing intents, and says why.
         if (err instanceof LayoutMismatchError) logger.error({ err }, 'the namespace\'s key layout cannot be shared; refusing intents')
@@ -85,6 +96,11 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     const pendingIbcPackets = (): number | null => watcher === null ? 0 : watcher.knownPendingCount()
     // The proxy is built below; the gauges read it on scrape only.
     let proxyRef: ReturnType<typeof createProxy> | null = null
+    // Without one reading of the chain nothing pending on IBC is known: admitting would start inflight work no
+    // drain can account for. Once read, a chain lost later leaves admission alone (the drain says unknown).
+    if (watcher !== null) {
+      gate.waitFor('chain', () => watcher.knownPendingCount() !== null ? null : `waiting for the chain RPC at ${config.chain.rpc_url} (${watcher.state().reason ?? 'not read yet'})`)
+    }
     const metrics = createMetrics({
       inflightCount: async () => await store.inflightCount(),
       upgradeState: async () => {
@@ -105,7 +121,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     })
     stops.push(() => { metrics.close() })
 
-    const proxy = createProxy({ config, store, versions, logger })
+    const proxy = createProxy({ config, store, versions, logger, gate })
     proxyRef = proxy
     // The audit log lives in the coordinator's SQLite, opened below; no route is served before it exists.
     let audit: AuditLog | null = null
@@ -115,9 +131,11 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       readiness: {
         store: () => {
           const health = store.health()
-          if (health === 'ready') return null
-          return health === 'recovering' ? 'Redis lost its data: this instance is registering its inflight intents again' : 'the store cannot be reached'
+          if (health === 'recovering') return 'Redis lost its data: this instance is registering its inflight intents again'
+          if (health === 'unavailable') return 'the store cannot be reached'
+          return gate.waiting().store ?? null
         },
+        chain: () => gate.waiting().chain ?? null,
         proxy: () => (proxy.address() === null ? 'the proxy is not listening' : null)
       }
     }))
@@ -166,7 +184,17 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       probesUrl = await probes.listen()
       stops.push(async () => { await probes.close() })
     }
-    coordinator.start()
+    startReads = runStartReads({
+      storeReady: async () => { await store.ready() },
+      reads: [coordinator.reassertFlag],
+      onDone: () => {
+        logger.info('start-up reads done; the coordinator contends for leadership')
+        coordinator.start()
+      },
+      logger
+    })
+    const reads = startReads
+    stops.push(() => { reads.close() })
 
     return {
       proxyUrl: proxy.url(),

@@ -4,7 +4,8 @@
  * (src/admin/routes/upgrade.ts, checkpoints.ts), registered by src/main.ts over `coordinator` and `files`.
  *
  *   const part = await createCoordinatorPart({ config, store, logger, catalog, contract, ibc, readyzUrl })
- *   admin.register(upgradeRoutes({ coordinator: part.coordinator, drainStatus })); part.start(); ... await part.close()
+ *   admin.register(upgradeRoutes({ coordinator: part.coordinator, drainStatus }))
+ *   await part.reassertFlag(); part.start(); ... await part.close()   // once the store answers
  */
 import type { Config } from '../config/schema.js'
 import type { ContractClient } from '../chain/contract-client.js'
@@ -45,6 +46,11 @@ export interface CoordinatorPart {
   files: CheckpointFiles
   /** The audit log, in the same SQLite file. */
   audit: AuditLog
+  /**
+   * Reads the store and sets a running upgrade's flag again if the store lost it: run before anything is
+   * admitted (the composition root retries it while the store cannot answer).
+   */
+  reassertFlag: () => Promise<void>
   start: () => void
   close: () => Promise<void>
 }
@@ -101,7 +107,6 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
       ...(o.instanceId !== undefined ? { instanceId: o.instanceId } : {})
     })
     const c = coordinator
-    await c.reassertFlag()
     const audit = createAuditLog(db, o.logger, () => {
       // Its migration may wait behind one that needs a drain; an operator's actions cannot wait for that.
       const file = migrationFiles.find((f) => f.name === 'audit_log')
@@ -111,6 +116,7 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
       coordinator: c,
       files,
       audit,
+      reassertFlag: async () => { await c.reassertFlag() },
       start: () => { c.start() },
       close: async () => {
         await c.close()

@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http'
 import {
   AmbiguousJsonError, BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError, DuplicateInProgressError,
-  OwnerKeyLimitError, TooManyStreamsError, UpstreamOutcomeUnknownError
+  OwnerKeyLimitError, TooManyStreamsError, UpstreamOutcomeUnknownError, InstanceLeavingError
 } from '../errors.js'
 
 export const PROBLEM_PREFIX = 'urn:intent-gate:problem:'
@@ -30,7 +30,7 @@ export function problemOf (err: unknown, requestId: string): ProblemBody {
     return { type: `${PROBLEM_PREFIX}internal`, title: 'Internal error', status: 500, detail: 'the gateway failed to handle the request', request_id: requestId }
   }
   const { status, type, title } = err.problem
-  const body: ProblemBody = { type: `${PROBLEM_PREFIX}${type}`, title, status, detail: publicDetail(err), request_id: requestId }
+  const body: ProblemBody = { ...err.problemMembers(), type: `${PROBLEM_PREFIX}${type}`, title, status, detail: publicDetail(err), request_id: requestId }
   if (err instanceof BadRequestError && err.errors.length > 0) body.errors = err.errors
   if (err instanceof AmbiguousJsonError) body.reason = err.reason
   if (err instanceof VersionUnsupportedError) {
@@ -58,6 +58,7 @@ export function retryAfterOf (err: unknown): number | null {
   if (err instanceof StoreUnavailableError) return STORE_RETRY_AFTER_SECS
   if (err instanceof DuplicateInProgressError) return 1
   if (err instanceof TooManyStreamsError || err instanceof OwnerKeyLimitError) return err.retryAfterSecs
+  if (err instanceof InstanceLeavingError) return 1
   return null
 }
 

@@ -12,7 +12,7 @@ export interface UpstreamMessage { upstream: string, route: 'submit' | 'status' 
 /** A body translated between versions. */
 export interface TranslationMessage { from: string, to: string, kind: 'intent' | 'submit_response' | 'status_response' }
 /** A submission refused before forwarding. */
-export interface RefusalMessage { reason: 'draining' | 'upgrading' | 'store_unavailable' | 'duplicate_in_progress' | 'invalid' | 'ambiguous_json' | 'version_unsupported' | 'too_large' | 'signature_invalid' | 'idempotency_key_reused' | 'owner_key_limit' }
+export interface RefusalMessage { reason: 'draining' | 'upgrading' | 'store_unavailable' | 'instance_leaving' | 'duplicate_in_progress' | 'invalid' | 'ambiguous_json' | 'version_unsupported' | 'too_large' | 'signature_invalid' | 'idempotency_key_reused' | 'owner_key_limit' }
 /** A submission refused because its owner or signature did not verify; `check` names the failed check. */
 export interface SignatureRefusalMessage { check: string }
 /** A submission held during an upgrade left the hold: admitted (`released`), refused, timed out, gone, or never

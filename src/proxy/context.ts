@@ -11,6 +11,7 @@ import type { VersionCatalog } from '../versions/types.js'
 import type { ControlView } from './control.js'
 import type { SubmissionHold } from './hold.js'
 import type { Upstreams } from './upstreams.js'
+import type { AdmissionGate } from './admission-gate.js'
 import type { VersionsPolicy } from './versions-policy.js'
 
 export interface ProxyContext {
@@ -27,6 +28,8 @@ export interface ProxyContext {
   readonly control: ControlView
   /** Submissions waiting for a coordinated upgrade to end (`[upgrade] hold_new_intents_secs`). */
   readonly hold: SubmissionHold
+  /** This instance's own door: starting, leaving (./admission-gate.ts). */
+  readonly gate: AdmissionGate
   /** The `[versions]` policy in force (changes at run time). */
   policy (): VersionsPolicy
 }

@@ -29,6 +29,7 @@ import { httpUrlOf, parseListen } from '../config/listen.js'
 import type { Proxy, ProxyAddress, ProxyOptions } from './types.js'
 import { repeatedWarning } from '../repeated-warning.js'
 import { DrainEstimate } from './drain-estimate.js'
+import { AdmissionGate } from './admission-gate.js'
 
 /** How often idle keep-alive connections are closed while shutting down (they may turn idle at any moment). */
 const SHUTDOWN_SWEEP_MS = 50
@@ -45,7 +46,8 @@ export function createProxy (options: ProxyOptions): Proxy {
   const hold = new SubmissionHold(store, { holdSecs: config.upgrade.hold_new_intents_secs, maxHeld: config.upgrade.hold_max_intents, maxHeldBytes: config.upgrade.hold_max_bytes, recheckMs: config.redis.poll_interval_ms })
   const storeRefusals = repeatedWarning(log, 'submission refused: the store cannot be reached')
   const drainEstimate = new DrainEstimate(store, now)
-  const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, storeRefusals, drainEstimate, now, upstreams, control, hold, policy: () => policy }
+  const gate = options.gate ?? new AdmissionGate()
+  const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, storeRefusals, drainEstimate, now, upstreams, control, hold, gate, policy: () => policy }
   // What clients are told (/.well-known/intent-gate/*), and the verifying phase's count of answers.
   const notices = new NoticeWatcher(store, config.redis.poll_interval_ms, (err) => log.error({ err }, 'a notice listener threw'))
   const answers = new AnswerTally(store, notices, config.analysis.watch_secs, (err) => log.warn({ err }, 'cannot report the count of answers for the verifying phase'))
@@ -144,9 +146,12 @@ export function createProxy (options: ProxyOptions): Proxy {
       clearInterval(sweep)
       clearTimeout(graceTimer)
       if (outcome === 'timeout') {
-        log.warn({ grace_secs: config.proxy.shutdown_grace_secs, tunnels: tunnels.size() }, 'shutdown grace ended; closing the remaining connections')
+        log.warn({ grace_secs: config.proxy.shutdown_grace_secs, tunnels: tunnels.size(), submissions: handlersRunning }, 'shutdown grace ended; closing the remaining connections')
         server.closeAllConnections()
         tunnels.destroyAll()
+        // A submission still waiting for its upstream ends now: the call is aborted after its body was sent, so
+        // its record stays in the store marked unknown, owned by that upstream (any instance's reconciler ends it).
+        await upstreams.destroy()
       }
       control.stop()
       hold.stop()
@@ -217,6 +222,9 @@ export function createProxy (options: ProxyOptions): Proxy {
     },
     versionsPolicy: () => policy,
     reconcileOnce: async () => await reconciler.runOnce(),
+    stopHolding: () => { hold.stop() },
+    openExchanges: () => handlersRunning + tunnels.size(),
+    held: () => hold.size(),
     close,
     destroy
   }

@@ -204,6 +204,7 @@ function targetOf (ctx: ProxyContext, checked: Checked): Target {
 }
 
 async function admit (ctx: ProxyContext, checked: Checked, target: Target): Promise<AdmitResult> {
+  ctx.gate.check()
   const payload = target.payload
   try {
     return await ctx.store.admit({
@@ -349,6 +350,7 @@ function publishRequest (status: number, version: string | null, started: number
 
 const REFUSAL_REASONS = new Map<string, RefusalMessage['reason']>([
   ['IG_ERR_STORE_UNAVAILABLE', 'store_unavailable'],
+  ['IG_ERR_INSTANCE_LEAVING', 'instance_leaving'],
   ['IG_ERR_DUPLICATE_IN_PROGRESS', 'duplicate_in_progress'],
   ['IG_ERR_BAD_REQUEST', 'invalid'],
   ['IG_ERR_AMBIGUOUS_JSON', 'ambiguous_json'],

@@ -10,6 +10,7 @@ import type { UpstreamState, Upstream } from './upstreams.js'
 import type { VersionsPolicy, VersionsPolicyInput } from './versions-policy.js'
 import type { ReconcileReport } from './reconciler.js'
 import type { ClientStatus } from './client-status.js'
+import type { AdmissionGate } from './admission-gate.js'
 
 export interface ProxyOptions {
   config: Config
@@ -18,6 +19,8 @@ export interface ProxyOptions {
   logger: Logger
   /** Clock in Unix ms (tests); Date.now by default. */
   now?: () => number
+  /** This instance's own door (start conditions, leaving); always open when absent. */
+  gate?: AdmissionGate
 }
 
 export interface ProxyAddress { host: string, port: number }
@@ -37,6 +40,12 @@ export interface Proxy {
   setVersionsPolicy (policy: VersionsPolicyInput): void
   versionsPolicy (): VersionsPolicy
   reconcileOnce (): Promise<ReconcileReport>
+  /** The instance leaves: held submissions are answered now (503 with Retry-After) and no new one is held. */
+  stopHolding (): void
+  /** Submissions, status reads and WebSocket tunnels still open. */
+  openExchanges (): number
+  /** Submissions held for a coordinated upgrade right now. */
+  held (): number
   close (): Promise<void>
   destroy (): Promise<void>
 }

@@ -1,5 +1,5 @@
 // The shipped config/intent-gate.toml: it loads, it says exactly the schema's defaults (plus the two example
-// upstreams, which have none), and it mentions every key the schema knows, so the file cannot fall behind it.
+// upstreams, which have none, and the chain off so the file runs as shipped without a chain to read), and it mentions every key the schema knows, so the file cannot fall behind it.
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import type { TSchema } from '@sinclair/typebox'
@@ -15,10 +15,12 @@ t.test('the shipped file loads and equals the schema defaults', async (t) => {
     env: {
       INTENT_GATE_UPSTREAMS_BLUE_URL: 'http://127.0.0.1:7001',
       INTENT_GATE_UPSTREAMS_GREEN_URL: 'http://127.0.0.1:7002',
-      INTENT_GATE_UPSTREAMS_GREEN_VERSIONS: '2.0'
+      INTENT_GATE_UPSTREAMS_GREEN_VERSIONS: '2.0',
+      INTENT_GATE_CHAIN_ENABLED: 'false'
     }
   })
   t.same(fromFile, defaults)
+  t.equal(loadConfig({ env: { INTENT_GATE_UPSTREAMS_BLUE_URL: 'http://127.0.0.1:7001' } }).chain.enabled, true, 'the chain is on by default; the file turns it off')
   t.equal(fromFile.redis.url, undefined, 'no redis url: the embedded store is the default')
 })
 

@@ -16,6 +16,14 @@ export type ReadinessCheck = () => string | null
 export class NotReadyError extends IntentGateError {
   override readonly code = 'IG_ERR_NOT_READY'
   override readonly problem = { status: 503, type: 'not-ready', title: 'Not ready' }
+  /** Each failing check by name, with what it waits for: what a kubelet's log and an operator read. */
+  constructor (readonly waitingFor: Record<string, string>) {
+    super(Object.entries(waitingFor).map(([name, reason]) => `${name}: ${reason}`).join('; '))
+  }
+
+  override problemMembers (): Record<string, unknown> {
+    return { waiting_for: this.waitingFor }
+  }
 }
 
 export interface HealthRoutesDeps {
@@ -38,16 +46,14 @@ export function healthRoutes (deps: HealthRoutesDeps): RouteGroup {
         method: 'GET',
         path: '/readyz',
         schema: {
-          summary: 'Readiness: 200 when the store answers and the proxy listens; 503 not-ready naming each failing check (any Host)',
+          summary: 'Readiness: 200 when this instance admits intents; 503 not-ready with `waiting_for` naming each failing check and what it waits for (any Host)',
           response: { 200: Type.Object({ status: Type.Literal('ready'), checks: Type.Array(Type.String()) }) }
         },
         handler: () => {
           const failing = Object.entries(deps.readiness)
             .map(([name, check]) => [name, check()] as const)
             .filter(([, reason]) => reason !== null)
-          if (failing.length > 0) {
-            throw new NotReadyError(failing.map(([name, reason]) => `${name}: ${String(reason)}`).join('; '))
-          }
+          if (failing.length > 0) throw new NotReadyError(Object.fromEntries(failing) as Record<string, string>)
           return { body: { status: 'ready', checks: Object.keys(deps.readiness) } }
         }
       },
