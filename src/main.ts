@@ -39,6 +39,11 @@ import { createCoordinatorPart } from './coordinator/index.js'
 import { createIbcWatcher } from './ibc/watcher.js'
 import { AdmissionGate } from './proxy/admission-gate.js'
 import { runStartReads, type StartReads } from './instance/start-reads.js'
+import { instanceIdBeside } from './instance/release.js'
+import { KEY_LAYOUTS, RELEASE_VERSION } from './release.js'
+import { Registration } from './instance/registration.js'
+import { InstanceLeave } from './instance/leave.js'
+import { instancesRoutes } from './admin/routes/instances.js'
 
 export interface GatewayOptions {
   config: Config
@@ -56,6 +61,10 @@ export interface Gateway {
   close (): Promise<void>
   /** Immediate stop: open exchanges are aborted; idempotent. */
   destroy (): Promise<void>
+  /** This instance leaves the fleet (src/instance/leave.ts); resolves once it has left. Idempotent. */
+  leave (): Promise<void>
+  /** A leave under way stops waiting (a second signal). */
+  hurryLeave (): void
 }
 
 export async function startGateway (options: GatewayOptions): Promise<Gateway> {
@@ -64,8 +73,13 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
   const versions = createVersionCatalog()
   const stops = new StopStack(logger)
   try {
-    const store = createStore(config.redis, { logger: logger.child({ component: 'store' }), endedRetentionSecs: config.proxy.idempotency_ttl_secs, env })
+    const instanceId = instanceIdBeside(config.coordinator.database)
+    const store = createStore(config.redis, { logger: logger.child({ component: 'store' }), endedRetentionSecs: config.proxy.idempotency_ttl_secs, env, instanceId })
     stops.push(async () => { await store.close() })
+    // The fleet's registry: refreshed while the process runs (and retried while the store is down).
+    const registration = new Registration({ store, id: instanceId, version: RELEASE_VERSION, layout: String(KEY_LAYOUTS.writes), logger: logger.child({ component: 'instance' }) })
+    registration.start()
+    stops.push(async () => { await registration.deregister() })
     // A store that is not up yet is waited for, closed (INTERFACE section 3, *Starting before its store*): the
     // gate refuses submissions (503 store-unavailable) and /readyz says what it waits for until the start-up
     // reads below succeeded; only bad configuration ends the process.
@@ -117,6 +131,13 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
           const drain = (await store.control()).drain
           return drain?.deadline_secs !== undefined && drain.started_at_ms !== undefined ? drain.started_at_ms + drain.deadline_secs * 1000 : null
         }
+      },
+      instanceStates: () => {
+        const fleet = registration.fleet()
+        if (fleet === null) return null
+        const states = { serving: 0, leaving: 0, gone: 0 }
+        for (const r of fleet) states[r.state]++
+        return states
       }
     })
     stops.push(() => { metrics.close() })
@@ -136,6 +157,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
           return gate.waiting().store ?? null
         },
         chain: () => gate.waiting().chain ?? null,
+        instance: () => (gate.isLeaving() ? `leaving the fleet (${leave.status().state}); the other instances admit` : null),
         proxy: () => (proxy.address() === null ? 'the proxy is not listening' : null)
       }
     }))
@@ -144,6 +166,22 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     admin.register(ibcRoutes({ watcher }))
     admin.register(upstreamsRoutes({ proxy, store }))
     admin.register(versionsRoutes({ proxy }))
+    const leave = new InstanceLeave({
+      gate,
+      proxy,
+      pendingWrites: () => store.pendingRepairs(),
+      flushWrites: async () => { await store.flushRepairs() },
+      registration,
+      leaveGraceSecs: config.proxy.leave_grace_secs,
+      shutdownGraceSecs: config.proxy.shutdown_grace_secs,
+      logger: logger.child({ component: 'instance' })
+    })
+    admin.register(instancesRoutes({
+      store,
+      self: instanceId,
+      leave,
+      onLeaveError: (err) => { logger.error({ err }, 'the leave failed') }
+    }))
 
     const contract = config.chain.enabled && config.chain.settlement_contract !== ''
       ? createContractClient({ chain: config.chain, logger, env })
@@ -161,7 +199,8 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       contracts,
       ibc: watcher,
       upstreams: proxy.upstreams,
-      readyzUrl: () => (adminListening ? `${admin.url()}/readyz` : null)
+      readyzUrl: () => (adminListening ? `${admin.url()}/readyz` : null),
+      instanceId
     })
     stops.push(async () => { await coordinator.close() })
     audit = coordinator.audit
@@ -201,6 +240,8 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       adminUrl: admin.url(),
       probesUrl,
       close: async () => { await stops.stopAll() },
+      leave: async () => { await leave.leave() },
+      hurryLeave: () => { leave.hurry() },
       destroy: async () => {
         await proxy.destroy()
         await stops.stopAll()
@@ -277,12 +318,15 @@ export async function runServe (options: ServeOptions): Promise<number> {
         if (aborted) return
         aborted = true
         logger.warn({ signal }, 'second signal: aborting open exchanges')
+        gateway.hurryLeave()
         gateway.destroy().then(() => resolve(1), () => resolve(1))
         return
       }
       signalled = true
-      logger.info({ signal }, 'shutting down: letting open exchanges finish')
-      gateway.close().then(() => {
+      // A signal is a leave (INTERFACE section 3, *Instances*): not ready at once, admitting through
+      // proxy.leave_grace_secs, open exchanges finish, what only this process holds goes to the store.
+      logger.info({ signal }, 'shutting down: leaving the fleet, letting open exchanges finish')
+      gateway.leave().then(async () => { await gateway.close() }).then(() => {
         // An abort by a second signal ends the same stop: the status says it was not graceful.
         logger.info(aborted ? 'stopped (aborted)' : 'stopped')
         resolve(aborted ? 1 : 0)

@@ -10,3 +10,8 @@ import { IntentGateError } from '../errors.js'
 export class DrainDeadlineError extends IntentGateError {
   override readonly code = 'IG_ERR_DRAIN_DEADLINE'
 }
+
+/** `instance leave --wait` saw its deadline pass while the instance still held something; exit status 1. */
+export class LeaveDeadlineError extends IntentGateError {
+  override readonly code = 'IG_ERR_LEAVE_DEADLINE'
+}

@@ -12,12 +12,14 @@ import { registerCheckpointCommands } from './commands/checkpoint.js'
 import { registerDbCommands } from './commands/db.js'
 import { registerContractCommands } from './commands/contract.js'
 import { registerDemoCommand } from './commands/demo.js'
+import { registerInstanceCommands } from './commands/instance.js'
 
 export type RegisterCommands = (program: Command) => void
 
 export const COMMAND_GROUPS: readonly RegisterCommands[] = [
   registerServeCommand,
   registerDrainCommands,
+  registerInstanceCommands,
   registerInflightCommands,
   registerUpstreamsCommands,
   registerUpgradeCommands,

@@ -38,6 +38,8 @@ export const ConfigSchema = Type.Object({
     max_body_bytes: positive(65536),
     upstream_timeout_ms: positive(10000),
     shutdown_grace_secs: secs(30),
+    /** After a leave or SIGTERM, keep admitting this long (load balancers see /readyz 503 first), then refuse. */
+    leave_grace_secs: secs(5),
     initial_active: Type.Union([Type.Literal('blue'), Type.Literal('green')], { default: 'blue' }),
     /** How often the reconciler polls the owning upstream for each inflight intent's status. */
     reconcile_interval_ms: positive(5000),

@@ -30,6 +30,8 @@ export interface MetricSources {
   pendingIbcPackets?: () => Promise<number | null> | number | null
   /** Active color, upstream health, drain deadline (./operator-gauges.ts). */
   operator?: OperatorSources
+  /** The fleet's instances by state as this instance last read the registry; null before the first read. */
+  instanceStates?: () => Record<'serving' | 'leaving' | 'gone', number> | null
 }
 
 export interface Metrics {
@@ -82,6 +84,18 @@ export function createMetrics (sources: MetricSources): Metrics {
     async collect () {
       const n = await readOrUndefined(sources.inflightCount)
       if (n !== undefined) this.set(n)
+    }
+  })
+  // eslint-disable-next-line no-new -- registered on creation; read on scrape
+  new Gauge({
+    name: 'intent_gate_instances',
+    help: 'Gateway instances of this namespace by state (serving, leaving, gone), from the fleet\'s registry as this instance last read it',
+    labelNames: ['state'],
+    registers,
+    collect () {
+      const states = sources.instanceStates?.() ?? null
+      if (states === null) return
+      for (const [state, n] of Object.entries(states)) this.set({ state }, n)
     }
   })
   // eslint-disable-next-line no-new -- registered on creation; read on scrape

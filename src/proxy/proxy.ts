@@ -225,6 +225,7 @@ export function createProxy (options: ProxyOptions): Proxy {
     stopHolding: () => { hold.stop() },
     openExchanges: () => handlersRunning + tunnels.size(),
     held: () => hold.size(),
+    abandonExchanges: async () => { await upstreams.destroy() },
     close,
     destroy
   }

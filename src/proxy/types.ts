@@ -46,6 +46,8 @@ export interface Proxy {
   openExchanges (): number
   /** Submissions held for a coordinated upgrade right now. */
   held (): number
+  /** Aborts every upstream call now: a submission sent and unanswered stays in the store as an unknown outcome. */
+  abandonExchanges (): Promise<void>
   close (): Promise<void>
   destroy (): Promise<void>
 }

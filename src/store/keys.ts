@@ -39,6 +39,8 @@ export interface StoreKeys {
   readonly epoch: string
   /** Hash: instance → until when (ms) it is registering its records again after a data loss. */
   readonly recovering: string
+  /** Hash: instance id → its registry record (JSON, see redis/registry.ts). */
+  readonly instances: string
   /** List of ended intents (JSON), newest first, capped. */
   readonly ended: string
   /** The first layouts' string per intent id (read for status reads, written no more); expires. */
@@ -87,6 +89,7 @@ export function storeKeys (namespace: string): StoreKeys {
     layout: `${p}layout`,
     epoch: `${p}epoch`,
     recovering: `${p}recovering`,
+    instances: `${p}instances`,
     ended: `${p}ended`,
     endedId: (id) => `${p}ended:id:${id}`,
     endedIds: (bucket) => `${p}ended:ids:${bucket}`,

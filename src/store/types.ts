@@ -245,14 +245,54 @@ export interface DocumentStore {
   hashGetAll<T> (name: string): Promise<Record<string, T>>
 }
 
+/** One gateway instance of the namespace as the fleet's registry knows it (INTERFACE section 4, *The fleet*). */
+export interface InstanceRecord {
+  id: string
+  /** The gateway's release (package.json version). */
+  version: string
+  /** The key layout it writes (src/release.ts). */
+  layout: string
+  /** `gone`: it stopped refreshing its record for longer than the registry's TTL (read-time, never written). */
+  state: 'serving' | 'leaving' | 'gone'
+  started_at_ms: number
+  last_seen_at_ms: number
+  /** How many intents it admitted and has not seen end (its journal), as of its last refresh. */
+  journaled: number
+}
+
+/** What `forgetInstance` did. */
+export type ForgetResult =
+  | { kind: 'forgotten', uncounted: number }
+  | { kind: 'serving', record: InstanceRecord }
+  | { kind: 'unknown' }
+
+/** The fleet's registry: every instance registers, refreshes and deregisters itself. */
+export interface RegistryStore {
+  /** Writes this instance's record (last_seen_at = now); resolves to the whole fleet as read in the same step. */
+  refreshInstance (record: Omit<InstanceRecord, 'last_seen_at_ms' | 'journaled' | 'state'> & { state: 'serving' | 'leaving' }): Promise<InstanceRecord[]>
+  /** Removes this instance's record (it left: nothing it admitted is held outside the store any more). */
+  deregisterInstance (id: string): Promise<void>
+  /** The fleet: records not refreshed for the TTL read `gone`, and are dropped some time after. */
+  instances (): Promise<InstanceRecord[]>
+  /**
+   * An operator gives up on an instance after a Redis loss: the count no longer waits for it to register again
+   * what it admitted. `serving` (409) while it still refreshes as serving or leaving.
+   */
+  forgetInstance (id: string): Promise<ForgetResult>
+}
+
 export interface StoreLifecycle {
   readonly kind: 'redis' | 'embedded'
   /** Current health: `unavailable` while Redis cannot be reached, `recovering` after it lost its data. */
   health (): StoreHealth
   /** Resolves once the store answered at least once (start-up). */
   ready (): Promise<void>
+  /** Writes of what happened upstream still waiting for the store to take them (0 when none can wait). */
+  pendingRepairs (): number
+  /** Replays those writes now; resolves when it stops (taken, or the store failed again). */
+  flushRepairs (): Promise<void>
   /** Stops polling and closes connections; idempotent. */
   close (): Promise<void>
 }
 
-export interface Store extends IntentStore, ControlStore, LeaseStore, DocumentStore, StoreLifecycle {}
+export interface Store extends IntentStore, ControlStore, LeaseStore, DocumentStore, RegistryStore, StoreLifecycle {}

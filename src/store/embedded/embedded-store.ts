@@ -14,6 +14,7 @@ import { ENDED_LOG_CAP } from '../keys.js'
 import { checkRecord, emptyCounts, NO_FINGERPRINT } from '../records.js'
 import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
+  ForgetResult, InstanceRecord,
   AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightPage, InflightRecord, Lease, Store, StoredResponse,
   StoreHealth, UpgradeFlag
 } from '../types.js'
@@ -251,6 +252,26 @@ export class EmbeddedStore implements Store {
     return false
   }
 
+  // The fleet of an embedded store is this one process: its registry is the record it refreshes.
+  private self: InstanceRecord | null = null
+
+  async refreshInstance (record: Omit<InstanceRecord, 'last_seen_at_ms' | 'journaled' | 'state'> & { state: 'serving' | 'leaving' }): Promise<InstanceRecord[]> {
+    this.self = { ...record, last_seen_at_ms: Date.now(), journaled: 0 }
+    return [{ ...this.self }]
+  }
+
+  async deregisterInstance (id: string): Promise<void> {
+    if (this.self?.id === id) this.self = null
+  }
+
+  async instances (): Promise<InstanceRecord[]> {
+    return this.self === null ? [] : [{ ...this.self }]
+  }
+
+  async forgetInstance (id: string): Promise<ForgetResult> {
+    return this.self?.id === id ? { kind: 'serving', record: { ...this.self } } : { kind: 'unknown' }
+  }
+
   async control (): Promise<ControlState> {
     const state = readControl(this.raw, this.lastGoodActive)
     if (state.active !== null) this.lastGoodActive = state.active
@@ -341,6 +362,13 @@ export class EmbeddedStore implements Store {
   }
 
   async ready (): Promise<void> {}
+
+  /** Every write lands at once in the process: nothing ever waits. */
+  pendingRepairs (): number {
+    return 0
+  }
+
+  async flushRepairs (): Promise<void> {}
 
   async close (): Promise<void> {
     this.watcher.close()

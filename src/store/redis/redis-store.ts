@@ -18,8 +18,8 @@ import { storeKeys, ENDED_BUCKETS, ENDED_LOG_CAP, endedBucketSecs, type StoreKey
 import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse, endedAtSecsOf } from '../records.js'
 import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
-  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, InflightPage, InflightRecord, Lease, Store, StoredResponse,
-  StoreHealth, UpgradeFlag
+  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, ForgetResult, InflightPage, InflightRecord, InstanceRecord, Lease,
+  Store, StoredResponse, StoreHealth, UpgradeFlag
 } from '../types.js'
 import { createRedisClient, keepConnecting, MAX_RECONNECT_DELAY_MS, type RedisClient } from './connection.js'
 import { ControlChannel } from './control-channel.js'
@@ -31,6 +31,7 @@ import { RepairQueue } from './repair-queue.js'
 import { isConnectivityError, neverSent } from './redis-errors.js'
 import { fingerprintArg, NO_FINGERPRINT_RAW } from './fingerprint-arg.js'
 import { SubmissionScripts, type AdmitReply } from './submission-scripts.js'
+import { awaitedIn, encodeInstance, fleetOf, markAwaited, markDone, readFleet } from './registry.js'
 
 /** A write to replay once Redis is back. */
 type Repair =
@@ -88,6 +89,9 @@ export class RedisStore implements Store {
    * checked it, nor while it is one this instance cannot share (then the refusal, kept for health and start).
    */
   private layout: 'unchecked' | 'shared' | LayoutMismatchError = 'unchecked'
+  /** This instance's id in the fleet's registry, and the fleet as its last refresh read it (./registry.ts). */
+  private readonly instanceId: string
+  private fleet: InstanceRecord[] = []
   private readonly readyPromise: Promise<void>
   private rejectReady: (err: Error) => void = () => {}
 
@@ -100,6 +104,7 @@ export class RedisStore implements Store {
     // the longest of those covers a loaded machine.
     this.lossGraceMs = 2 * (MAX_RECONNECT_DELAY_MS + config.poll_interval_ms)
     const instance = options.instanceId ?? randomUUID().slice(0, 8)
+    this.instanceId = instance
     // Random per process too: a restarted instance with the same id must not reuse its predecessor's markers.
     this.markerPrefix = `in_progress:${instance}.${randomUUID().slice(0, 8)}.`
     this.client = defineScripts(createRedisClient(config, `intent-gate:${instance}`, options.env))
@@ -357,8 +362,45 @@ export class RedisStore implements Store {
     // A loss this instance has not handled yet (just reconnected, its epoch check still on the way), or began
     // handling while these reads were out: the count read beside this one may have seen an empty namespace.
     if ((this.epoch !== null && epoch !== this.epoch) || this.recovery !== null) return true
+    // An instance that served before the loss and has not registered again (paused, partitioned, restarting).
+    if (epoch !== null && awaitedIn(marks, epoch).length > 0) return true
     const now = Date.now()
-    return Object.values(marks).some((until) => Number(until) > now)
+    return Object.entries(marks).some(([field, until]) => !field.startsWith('awaiting:') && !field.startsWith('done:') && Number(until) > now)
+  }
+
+  // ---- the fleet's registry (./registry.ts) -------------------------------------------------------------------
+
+  async refreshInstance (record: Omit<InstanceRecord, 'last_seen_at_ms' | 'journaled' | 'state'> & { state: 'serving' | 'leaving' }): Promise<InstanceRecord[]> {
+    const now = Date.now()
+    const full: InstanceRecord = { ...record, last_seen_at_ms: now, journaled: this.journal.size }
+    const k = this.keys
+    const [, raw] = await this.call('refreshInstance', async () => unwrapMulti(await this.client.multi()
+      .hset(k.instances, record.id, encodeInstance(full)).hgetall(k.instances).exec()) as [number, Record<string, string>])
+    const { fleet, drop } = fleetOf(raw, now)
+    if (drop.length > 0) await this.call('refreshInstance', async () => await this.client.hdel(k.instances, ...drop))
+    this.fleet = fleet
+    return fleet
+  }
+
+  async deregisterInstance (id: string): Promise<void> {
+    await this.call('deregisterInstance', async () => await this.client.hdel(this.keys.instances, id))
+    this.fleet = this.fleet.filter((r) => r.id !== id)
+  }
+
+  async instances (): Promise<InstanceRecord[]> {
+    return await this.call('instances', async () => await readFleet(this.client, this.keys))
+  }
+
+  async forgetInstance (id: string): Promise<ForgetResult> {
+    const k = this.keys
+    const [fleet, epoch] = await this.call('forgetInstance', async () => await Promise.all([readFleet(this.client, k), this.client.get(k.epoch)]))
+    const record = fleet.find((r) => r.id === id)
+    if (record !== undefined && record.state !== 'gone') return { kind: 'serving', record }
+    const cleared = epoch === null ? null : await this.call('forgetInstance', async () => await markDone(this.client, k, epoch, id))
+    if (record === undefined && cleared === null) return { kind: 'unknown' }
+    await this.call('forgetInstance', async () => await this.client.hdel(k.instances, id))
+    this.log?.warn({ instance: id, uncounted: cleared ?? 0 }, 'store: an operator forgot an instance; what it admitted and did not register again is no longer counted')
+    return { kind: 'forgotten', uncounted: cleared ?? 0 }
   }
 
   // ---- control keys -----------------------------------------------------------------------------------------
@@ -530,6 +572,10 @@ export class RedisStore implements Store {
       // a paused process): the first to notice holds the whole namespace in `recovering` for as long as they
       // need to notice and set their own marks, so no instance's count of its own records passes for the total.
       await this.client.hsetnx(k.recovering, `loss:${String(this.epoch)}`, Date.now() + this.lossGraceMs)
+      // However long the others take to notice (paused, partitioned, restarting): every instance this one last
+      // saw serving is awaited until it registered again or an operator forgot it (./registry.ts).
+      const epoch = String(this.epoch)
+      await markAwaited(this.client, k, epoch, this.fleet.filter((r) => r.id !== this.instanceId && r.state !== 'gone'))
       // The layout key went with the data. Missing, the next connection's layout migration would rebuild the
       // admission-time index and the counters from a snapshot while records are being written, and drop those
       // written in between: invisible to the reconciler, never ended, the drain stuck above zero.
@@ -548,6 +594,7 @@ export class RedisStore implements Store {
         await this.client.hset(k.recovering, mark, Date.now() + RECOVERY_MARK_MS)
       }
       await this.client.hdel(k.recovering, mark)
+      await markDone(this.client, k, epoch, this.instanceId)
       this.log?.warn({ registered, journaled: entries.length }, 'store: inflight records registered again after Redis lost its data')
     } catch (err) {
       // The mark expires by itself; the next reconnection tries again (the epoch is compared anew).
