@@ -387,20 +387,26 @@ export class RedisStore implements Store {
     this.fleet = this.fleet.filter((r) => r.id !== id)
   }
 
+  /** The registry, and the instances still awaited after a Redis loss that have no record again yet. */
   async instances (): Promise<InstanceRecord[]> {
-    return await this.call('instances', async () => await readFleet(this.client, this.keys))
+    const k = this.keys
+    const [fleet, marks, epoch] = await this.call('instances', async () => await Promise.all([readFleet(this.client, k), this.client.hgetall(k.recovering), this.client.get(k.epoch)]))
+    const awaited = epoch === null ? [] : awaitedIn(marks, epoch).filter((a) => !fleet.some((r) => r.id === a.id))
+    return [...fleet, ...awaited]
   }
 
   async forgetInstance (id: string): Promise<ForgetResult> {
     const k = this.keys
     const [fleet, epoch] = await this.call('forgetInstance', async () => await Promise.all([readFleet(this.client, k), this.client.get(k.epoch)]))
+    // Its record after the loss, if it registered again since; only a gone (or never back) instance is forgotten.
     const record = fleet.find((r) => r.id === id)
     if (record !== undefined && record.state !== 'gone') return { kind: 'serving', record }
     const cleared = epoch === null ? null : await this.call('forgetInstance', async () => await markDone(this.client, k, epoch, id))
     if (record === undefined && cleared === null) return { kind: 'unknown' }
     await this.call('forgetInstance', async () => await this.client.hdel(k.instances, id))
-    this.log?.warn({ instance: id, uncounted: cleared ?? 0 }, 'store: an operator forgot an instance; what it admitted and did not register again is no longer counted')
-    return { kind: 'forgotten', uncounted: cleared ?? 0 }
+    const uncounted = cleared?.journaled ?? 0
+    this.log?.warn({ instance: id, uncounted }, 'store: an operator forgot an instance; what it admitted and did not register again is no longer counted')
+    return { kind: 'forgotten', uncounted }
   }
 
   // ---- control keys -----------------------------------------------------------------------------------------
@@ -575,7 +581,7 @@ export class RedisStore implements Store {
       // However long the others take to notice (paused, partitioned, restarting): every instance this one last
       // saw serving is awaited until it registered again or an operator forgot it (./registry.ts).
       const epoch = String(this.epoch)
-      await markAwaited(this.client, k, epoch, this.fleet.filter((r) => r.id !== this.instanceId && r.state !== 'gone'))
+      await markAwaited(this.client, k, epoch, this.fleet.filter((r) => r.id !== this.instanceId))
       // The layout key went with the data. Missing, the next connection's layout migration would rebuild the
       // admission-time index and the counters from a snapshot while records are being written, and drop those
       // written in between: invisible to the reconciler, never ended, the drain stuck above zero.

@@ -5,8 +5,8 @@
  * later. `state` as written is `serving` or `leaving`; `gone` is only ever computed.
  *
  * After a Redis loss the registry is how the count stays honest: every instance that notices marks each instance
- * it last saw serving or leaving as awaited (`awaiting:<epoch>:<id>` in the `recovering` hash, valued with the
- * count it last reported), and an awaited instance clears its own mark once it has registered again what it
+ * it last saw in the registry (serving, leaving, or gone but not yet dropped) as awaited (`awaiting:<epoch>:<id>`
+ * in the `recovering` hash, valued with the record it last read: its count of what it held), and an awaited instance clears its own mark once it has registered again what it
  * admitted (`done:<epoch>:<id>`), or an operator forgets it. While any mark of the current epoch stands, the
  * namespace is recovering: the drain status is `unknown` and upgrades are refused.
  */
@@ -23,7 +23,7 @@ export const GONE_KEPT_MS = 10 * 60_000
 
 /** Marks each awaited instance of an epoch, unless it already said it is done (a later noticer cannot undo that). */
 const MARK_AWAITED = `
--- KEYS: 1 recovering; ARGV: 1 epoch, then id, count pairs
+-- KEYS: 1 recovering; ARGV: 1 epoch, then id, record pairs
 for i = 2, #ARGV, 2 do
   if redis.call('HEXISTS', KEYS[1], 'done:' .. ARGV[1] .. ':' .. ARGV[i]) == 0 then
     redis.call('HSETNX', KEYS[1], 'awaiting:' .. ARGV[1] .. ':' .. ARGV[i], ARGV[i + 1])
@@ -34,7 +34,7 @@ return 1
 
 /** This instance (or an operator, for it) is done with an epoch's loss: its mark goes, and cannot come back. */
 const MARK_DONE = `
--- KEYS: 1 recovering; ARGV: 1 epoch, 2 id. Returns the awaited count it cleared, or false.
+-- KEYS: 1 recovering; ARGV: 1 epoch, 2 id. Returns the awaited record it cleared, or false.
 local awaited = redis.call('HGET', KEYS[1], 'awaiting:' .. ARGV[1] .. ':' .. ARGV[2])
 redis.call('HSET', KEYS[1], 'done:' .. ARGV[1] .. ':' .. ARGV[2], '1')
 redis.call('HDEL', KEYS[1], 'awaiting:' .. ARGV[1] .. ':' .. ARGV[2])
@@ -87,17 +87,18 @@ export async function readFleet (client: RedisClient, k: StoreKeys): Promise<Ins
 
 export async function markAwaited (client: RedisClient, k: StoreKeys, epoch: string, awaited: InstanceRecord[]): Promise<void> {
   if (awaited.length === 0) return
-  await client.eval(MARK_AWAITED, 1, k.recovering, epoch, ...awaited.flatMap((r) => [r.id, String(r.journaled)]))
+  await client.eval(MARK_AWAITED, 1, k.recovering, epoch, ...awaited.flatMap((r) => [r.id, encodeInstance(r)]))
 }
 
-/** Resolves to the count the cleared mark carried, or null when the instance was not awaited. */
-export async function markDone (client: RedisClient, k: StoreKeys, epoch: string, id: string): Promise<number | null> {
+/** Resolves to the record the cleared mark carried, or null when the instance was not awaited. */
+export async function markDone (client: RedisClient, k: StoreKeys, epoch: string, id: string): Promise<InstanceRecord | null> {
   const awaited = await client.eval(MARK_DONE, 1, k.recovering, epoch, id) as string | null
-  return awaited === null ? null : Number(awaited)
+  return awaited === null ? null : decodeInstance(awaited, Date.now())
 }
 
-/** The instances still awaited after the loss that made `epoch`. */
-export function awaitedIn (marks: Record<string, string>, epoch: string): string[] {
+/** The instances still awaited after the loss that made `epoch`, as last seen (they read `gone` once quiet). */
+export function awaitedIn (marks: Record<string, string>, epoch: string): InstanceRecord[] {
   const prefix = `awaiting:${epoch}:`
-  return Object.keys(marks).filter((field) => field.startsWith(prefix)).map((field) => field.slice(prefix.length))
+  return Object.entries(marks).filter(([field]) => field.startsWith(prefix))
+    .map(([field, value]) => decodeInstance(value, Date.now()) ?? { id: field.slice(prefix.length), version: 'unknown', layout: 'unknown', state: 'gone', started_at_ms: 0, last_seen_at_ms: 0, journaled: 0 })
 }
