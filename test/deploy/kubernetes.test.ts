@@ -1,7 +1,8 @@
 // deploy/kubernetes/base: every object validates against the Kubernetes schemas (kubernetes-models, offline),
-// the kustomization lists exactly the files beside it, the pod is laid out as documented (the intent service a
-// native sidecar, the gateway's preStop drain, grace covering it), the ConfigMap's TOML is a valid
-// configuration, and the hook and probes work against a real gateway started from that TOML.
+// the kustomization lists exactly the files beside it, the fleet is laid out as documented (gateway replicas on
+// one Redis namespace, blue and green intent services as upstreams, the preStop leave, grace covering it, no
+// Secret in the base), the ConfigMap's TOML is a valid configuration, and the hook and probes work against a
+// real gateway started from that TOML with a real Redis and a real chain.
 import t from 'tap'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -13,7 +14,9 @@ import { Deployment } from 'kubernetes-models/apps/v1'
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import { DEFAULT_ADMIN_URL } from '../../src/admin/client.js'
 import { loadConfig } from '../../src/config/load.js'
-import { GATEWAY_BIN, request, spawnNode, startGateway, startService, TEST_TOKEN } from '../helpers/gateway.js'
+import { GATEWAY_BIN, request, spawnNode, startGateway, startService, TEST_TOKEN, waitFor } from '../helpers/gateway.js'
+import { startRedis } from '../helpers/redis.js'
+import { startChain } from '../chain/chain-process.js'
 
 const ROOT = path.resolve(new URL('../..', import.meta.url).pathname)
 const BASE = path.join(ROOT, 'deploy/kubernetes/base')
@@ -41,7 +44,7 @@ const find = (kind: string, name?: string): Obj => {
   if (hit === undefined) throw new Error(`no ${kind} ${name ?? ''} in the base`)
   return hit.o
 }
-const deployment = find('Deployment')
+const deployment = find('Deployment', 'intent-gate')
 const pod = deployment.spec.template.spec
 const gateway = pod.containers.find((c: { name: string }) => c.name === 'intent-gate')
 const toml = find('ConfigMap', 'intent-gate-config').data['intent-gate.toml'] as string
@@ -52,7 +55,7 @@ t.test('the kustomization lists every manifest beside it, and only those', async
 })
 
 t.test('every object validates against the Kubernetes schemas', async (t) => {
-  t.same(objects.map(({ o }) => o.kind).sort(), ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Secret', 'Secret', 'Service'])
+  t.same(objects.map(({ o }) => o.kind).sort(), ['ConfigMap', 'Deployment', 'Deployment', 'Deployment', 'PodDisruptionBudget', 'Service', 'Service', 'Service'])
   for (const { file, o } of objects) {
     const Model = MODELS[`${o.apiVersion}/${o.kind}`]
     if (Model === undefined) {
@@ -70,18 +73,21 @@ t.test('the validation catches a broken object (it is not a no-op)', async (t) =
   t.throws(() => new Deployment({ ...structuredClone(deployment), spec: { ...deployment.spec, replicas: 'two' } }).validate())
 })
 
-t.test('the pod: intent service as native sidecar, gateway drained by its preStop within the grace period', async (t) => {
-  t.equal(pod.initContainers.length, 1)
-  t.match(pod.initContainers[0], { name: 'intent-service', restartPolicy: 'Always' }, 'native sidecar: started first, stopped after the gateway')
-  t.ok(gateway, 'the gateway is the main container')
+t.test('the fleet: replicas on one Redis namespace, blue and green upstreams, each pod leaving by its preStop', async (t) => {
+  t.ok(deployment.spec.replicas >= 2, 'several gateway replicas')
+  t.notOk(pod.initContainers, 'no per-pod intent service: the upstreams are shared Deployments')
+  t.ok(gateway, 'the gateway is the pod\'s container')
   const hook = gateway.lifecycle.preStop.exec.command as string[]
-  t.same(hook.slice(0, 4), ['intent-gate', 'drain', 'start', '--wait'])
+  t.same(hook.slice(0, 4), ['intent-gate', 'instance', 'leave', '--wait'], 'the preStop leaves this instance, never the fleet\'s drain')
   const deadline = Number(hook[hook.indexOf('--deadline-secs') + 1])
-  const config = loadConfigText(toml)
-  t.ok(pod.terminationGracePeriodSeconds >= deadline + config.proxy.shutdown_grace_secs + 10,
-    `grace ${String(pod.terminationGracePeriodSeconds)} s covers the drain (${deadline} s) and the shutdown (${config.proxy.shutdown_grace_secs} s)`)
+  const config = loadConfigText(toml, { INTENT_GATE_REDIS_URL: 'redis://redis:6379' })
+  t.ok(deadline >= config.proxy.leave_grace_secs + config.proxy.shutdown_grace_secs, `the leave's deadline (${deadline} s) covers its grace and the open exchanges`)
+  t.ok(pod.terminationGracePeriodSeconds >= deadline + 10, `grace ${String(pod.terminationGracePeriodSeconds)} s covers the leave (${deadline} s)`)
   t.same(gateway.readinessProbe.httpGet, { path: '/readyz', port: 'probes' })
+  t.ok(gateway.readinessProbe.periodSeconds * gateway.readinessProbe.failureThreshold < config.proxy.leave_grace_secs,
+    'the kubelet sees the leave\'s /readyz 503 within the leave grace')
   t.same(gateway.livenessProbe.httpGet, { path: '/healthz', port: 'probes' })
+  t.match(deployment.spec.template.metadata.annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics' })
 
   const ports = Object.fromEntries((gateway.ports as Array<{ name: string, containerPort: number }>).map((p) => [p.name, p.containerPort]))
   t.match(config.admin.listen, /^127\.0\.0\.1:/, 'the admin API listens on loopback only')
@@ -89,30 +95,43 @@ t.test('the pod: intent service as native sidecar, gateway drained by its preSto
   t.equal(ports.probes, Number(config.admin.probes_listen.split(':').pop()), 'the probes port is admin.probes_listen\'s')
   t.equal(deployment.spec.template.metadata.annotations['prometheus.io/port'], String(ports.probes), 'Prometheus scrapes the probe listener')
   t.equal(ports.proxy, Number(config.proxy.listen.split(':').pop()), 'the proxy port is proxy.listen\'s')
-  t.equal(find('Service').spec.ports[0].targetPort, 'proxy', 'the Service sends clients to the proxy')
-  // The hook runs with the CLI's default admin URL, which must be where this configuration listens.
+  t.equal(find('Service', 'intent-gate').spec.ports[0].targetPort, 'proxy', 'the Service sends clients to the proxy')
   t.notOk(hook.includes('--admin'))
   t.equal(new URL(DEFAULT_ADMIN_URL).port, config.admin.listen.split(':').pop(), 'the CLI\'s default --admin reaches admin.listen')
 
-  const env = Object.fromEntries((gateway.env as Array<{ name: string, valueFrom: { secretKeyRef: { name: string, key: string } } }>).map((e) => [e.name, e.valueFrom.secretKeyRef]))
-  for (const ref of Object.values(env)) {
-    t.ok(find('Secret', ref.name).stringData[ref.key] !== undefined, `secret ${ref.name} has ${ref.key}`)
+  // The upstreams are the two intent-service Services, on the ports their Deployments listen on.
+  for (const color of ['blue', 'green'] as const) {
+    const url = new URL(config.upstreams[color]?.url ?? '')
+    const service = find('Service', url.hostname)
+    t.equal(String(service.spec.ports[0].port), url.port, `${color}: the Service ${url.hostname} on ${url.port}`)
+    const backing = find('Deployment', url.hostname)
+    t.same(service.spec.selector, backing.spec.selector.matchLabels, `${color}: the Service selects its Deployment`)
+    t.ok((backing.spec.template.spec.containers[0].command as string[]).includes(`0.0.0.0:${url.port}`), `${color}: the service listens on that port`)
   }
+  t.equal(config.redis.url, 'redis://redis:6379', 'the Redis URL comes from the environment')
+  t.equal(config.chain.enabled, true, 'the coordinator watches the chain')
+
+  // No Secret ships (an apply would overwrite the operator's); each one the pod reads is created in deploy/README.md.
+  t.same(objects.filter(({ o }) => o.kind === 'Secret'), [], 'no Secret in the base')
+  const readme = readFileSync(path.join(ROOT, 'deploy/README.md'), 'utf8')
+  const env = Object.fromEntries((gateway.env as Array<{ name: string, valueFrom: { secretKeyRef: { name: string, key: string } } }>).map((e) => [e.name, e.valueFrom.secretKeyRef]))
+  for (const ref of Object.values(env)) t.match(readme, `kubectl create secret generic ${ref.name} --from-literal=${ref.key}=`, `deploy/README.md creates ${ref.name}`)
   t.ok(env[config.admin.token_env], 'the admin token comes from a Secret')
+  t.ok(env.INTENT_GATE_REDIS_URL, 'the Redis URL comes from a Secret')
   t.ok(env[config.chain.signer_mnemonic_env], 'the signer mnemonic comes from a Secret')
   const selector = deployment.spec.selector.matchLabels
   t.match(deployment.spec.template.metadata.labels, selector)
-  t.same(find('Service').spec.selector, selector)
+  t.same(find('Service', 'intent-gate').spec.selector, selector)
   t.same(find('PodDisruptionBudget').spec.selector.matchLabels, selector)
 })
 
 /** The real loader on the ConfigMap's text: unknown keys or bad values fail here as they would at start. */
-function loadConfigText (text: string): ReturnType<typeof loadConfig> {
+function loadConfigText (text: string, env: Record<string, string> = {}): ReturnType<typeof loadConfig> {
   const dir = path.join(os.tmpdir(), `intent-gate-k8s-${process.pid}`)
   mkdirSync(dir, { recursive: true })
   try {
     writeFileSync(path.join(dir, 'intent-gate.toml'), text)
-    return loadConfig({ file: path.join(dir, 'intent-gate.toml'), env: {} })
+    return loadConfig({ file: path.join(dir, 'intent-gate.toml'), env })
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -121,16 +140,23 @@ function loadConfigText (text: string): ReturnType<typeof loadConfig> {
 t.test('the hook and the probes work against a gateway run from the ConfigMap', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'intent-gate-k8s-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
-  const service = await startService(t, { versions: '1.0', settleMs: 200 })
+  const [redis, chain, blue, green] = await Promise.all([
+    startRedis(t), startChain(t, { blockMs: 100 }), startService(t, { versions: '1.0', settleMs: 200 }), startService(t, { versions: '2.0', settleMs: 200 })
+  ])
   // The ConfigMap as it is; only what a test machine cannot have is overridden through the environment
-  // (fixed ports, the pod's volume, the sidecar's address).
+  // (fixed ports, the pod's volume, the Services' and the chain's addresses; the Secret's Redis URL).
   const gw = await startGateway(t, {
     config: toml,
     env: {
       INTENT_GATE_PROXY_LISTEN: '127.0.0.1:0',
       INTENT_GATE_ADMIN_LISTEN: '127.0.0.1:0',
       INTENT_GATE_ADMIN_PROBES_LISTEN: '127.0.0.1:0',
-      INTENT_GATE_UPSTREAMS_BLUE_URL: service.url,
+      INTENT_GATE_REDIS_URL: redis.url,
+      INTENT_GATE_UPSTREAMS_BLUE_URL: blue.url,
+      INTENT_GATE_UPSTREAMS_GREEN_URL: green.url,
+      INTENT_GATE_CHAIN_RPC_URL: chain.rpc,
+      INTENT_GATE_CHAIN_CHAIN_ID: chain.info.chain_id,
+      INTENT_GATE_CHAIN_SETTLEMENT_CONTRACT: chain.info.settlement_contract,
       INTENT_GATE_COORDINATOR_DATABASE: path.join(dir, 'intent-gate.sqlite'),
       INTENT_GATE_CHECKPOINT_CHECKPOINT_DIR: path.join(dir, 'checkpoints')
     }
@@ -139,6 +165,7 @@ t.test('the hook and the probes work against a gateway run from the ConfigMap', 
   const podHost = { host: '10.244.1.17:9091' }
   const probes = gw.probesUrl as string
   t.ok(probes, 'the ConfigMap starts the probe listener')
+  await waitFor('ready once the store and the chain answered', async () => ((await request(`${probes}/readyz`, { headers: podHost })).status === 200 ? true : undefined))
   for (const probe of [gateway.startupProbe, gateway.readinessProbe, gateway.livenessProbe]) {
     const r = await request(`${probes}${probe.httpGet.path as string}`, { headers: podHost })
     t.equal(r.status, 200, `${probe.httpGet.path as string} answers the kubelet`)
@@ -149,10 +176,16 @@ t.test('the hook and the probes work against a gateway run from the ConfigMap', 
   for (const path of ['/status', '/status/events', '/admin/drain/status', '/admin/openapi.json']) {
     t.equal((await request(`${probes}${path}`, { headers: { ...podHost, authorization: `Bearer ${TEST_TOKEN}` } })).status, 404, `${path} is not on the probe listener`)
   }
+  const fleet = await gw.admin<{ instances: Array<{ state: string, self?: boolean }> }>('GET', '/admin/instances')
+  t.match(fleet.body.instances, [{ state: 'serving', self: true }], 'registered in the namespace')
+
+  // The kubelet's sequence: the preStop hook, then SIGTERM.
   const hook = gateway.lifecycle.preStop.exec.command as string[]
   const cli = spawnNode([GATEWAY_BIN, ...hook.slice(1), '--admin', gw.adminUrl], { INTENT_GATE_ADMIN_TOKEN: TEST_TOKEN })
   const exit = await cli.exited
-  t.equal(exit.code, 0, `the preStop command exits 0 on an idle gateway: ${cli.stderr()}`)
-  t.match(cli.stdout(), /^mode\s+drained$/m)
-  t.match(cli.stdout(), /^reason\s+pod terminating$/m)
+  t.equal(exit.code, 0, `the preStop command exits 0 once the pod has left: ${cli.stderr()}`)
+  t.match(cli.stdout(), /^state\s+left$/m)
+  t.equal((await request(`${gw.adminUrl}/readyz`, { headers: podHost })).status, 503, 'not ready after the leave')
+  t.equal(await redis.cli('GET', 'intent-gate:{default}:drain'), '', 'the fleet\'s drain switch untouched')
+  t.equal((await gw.stop('SIGTERM')).code, 0, 'SIGTERM after the hook: exit 0')
 })
