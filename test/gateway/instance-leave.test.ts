@@ -27,7 +27,8 @@ async function setDelay (serviceUrl: string, ms: number): Promise<void> {
 }
 
 t.test('a leave with exchanges in flight and held submissions; the other instance admits throughout', async (t) => {
-  const { a, b, redis, blue } = await twoGateways(t, { INTENT_GATE_PROXY_LEAVE_GRACE_SECS: '1', INTENT_GATE_PROXY_UPSTREAM_TIMEOUT_MS: '30000' })
+  // A 3 s grace: margin for this loaded machine between the leave and the admissions it must still take.
+  const { a, b, redis, blue } = await twoGateways(t, { INTENT_GATE_PROXY_LEAVE_GRACE_SECS: '3', INTENT_GATE_PROXY_UPSTREAM_TIMEOUT_MS: '30000' })
   const signer = makeSigner()
   const self = await a.admin<SelfStatus>('GET', '/admin/instance')
   t.match(self.body, { state: 'serving', exchanges: 0, held: 0, unbound: 0 })
@@ -67,7 +68,7 @@ t.test('a leave with exchanges in flight and held submissions; the other instanc
     const r = await request(`${a.proxyUrl}/intents`, { body: signIntentV1(signer) })
     if (r.status === 202) admittedInGrace++
     return r.status === 503 ? r : undefined
-  }, 5000)
+  }, 15_000)
   t.equal(refused.body.type, 'urn:intent-gate:problem:instance-leaving')
   t.equal(refused.headers.get('retry-after'), '1', 'Retry-After: 1')
   const other = await request(`${b.proxyUrl}/intents`, { body: signIntentV1(signer) })
@@ -90,10 +91,11 @@ t.test('a leave with exchanges in flight and held submissions; the other instanc
 })
 
 t.test('instance leave --wait with an admission whose answer cannot come in time: handed to the store', async (t) => {
-  const { a, b, blue } = await twoGateways(t, { INTENT_GATE_PROXY_LEAVE_GRACE_SECS: '0', INTENT_GATE_PROXY_UPSTREAM_TIMEOUT_MS: '30000' })
+  const { a, b, blue } = await twoGateways(t, { INTENT_GATE_PROXY_LEAVE_GRACE_SECS: '0', INTENT_GATE_PROXY_UPSTREAM_TIMEOUT_MS: '300000' })
   const signer = makeSigner()
   const intent = signIntentV1(signer)
-  await setDelay(blue.url, 20_000)
+  // Far beyond the leave (shutdown grace 2 s), however slow this machine: the answer cannot come in time.
+  await setDelay(blue.url, 120_000)
   const pending = request(`${a.proxyUrl}/intents`, { body: intent, headers: { 'idempotency-key': 'leave-unbound-1' } })
   await waitFor('the exchange is open on A', async () => ((await a.admin<SelfStatus>('GET', '/admin/instance')).body.exchanges === 1 ? true : undefined))
   await waitFor('the service holds it', async () => ((await blue.stats()).accepted === 1 ? true : undefined))
@@ -117,10 +119,10 @@ t.test('instance leave --wait with an admission whose answer cannot come in time
 })
 
 t.test('SIGTERM without a leave does the same, then exits 0', async (t) => {
-  const { a, b, blue } = await twoGateways(t, { INTENT_GATE_PROXY_LEAVE_GRACE_SECS: '1' })
+  const { a, b, blue } = await twoGateways(t, { INTENT_GATE_PROXY_LEAVE_GRACE_SECS: '3' })
   const signer = makeSigner()
   const id = (await a.admin<SelfStatus>('GET', '/admin/instance')).body.id
-  await setDelay(blue.url, 800)
+  await setDelay(blue.url, 1500)
   const inFlight = request(`${a.proxyUrl}/intents`, { body: signIntentV1(signer) })
   await waitFor('the exchange is open on A', async () => ((await a.admin<SelfStatus>('GET', '/admin/instance')).body.exchanges === 1 ? true : undefined))
   a.child.kill('SIGTERM')
