@@ -76,9 +76,10 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     const instanceId = instanceIdBeside(config.coordinator.database)
     const store = createStore(config.redis, { logger: logger.child({ component: 'store' }), endedRetentionSecs: config.proxy.idempotency_ttl_secs, env, instanceId })
     stops.push(async () => { await store.close() })
-    // The fleet's registry: refreshed while the process runs (and retried while the store is down).
+    // The fleet's registry: refreshed while the process runs (and retried while the store is down), from the
+    // moment the store has answered and found the namespace's key layout one this instance shares.
     const registration = new Registration({ store, id: instanceId, version: RELEASE_VERSION, layout: String(KEY_LAYOUTS.writes), logger: logger.child({ component: 'instance' }) })
-    registration.start()
+    store.ready().then(() => { registration.start() }, () => {})
     stops.push(async () => { await registration.deregister() })
     // A store that is not up yet is waited for, closed (INTERFACE section 3, *Starting before its store*): the
     // gate refuses submissions (503 store-unavailable) and /readyz says what it waits for until the start-up
@@ -89,16 +90,11 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       if (store.health() === 'unavailable') return `the store (${store.kind}) cannot be reached yet`
       return startReads?.done() === true ? null : 'reading the coordinator\'s state from the store'
     })
-    // A store that answers at once makes a start that is open when it says it listens; one that does not is
-    // waited for this long, then the gateway listens closed. A namespace on a key layout this release cannot
-    // share ends the start (exit 2), before anything listens.
-    if (!await resolvesWithin(store.ready(), STORE_READY_WAIT_MS, (err) => err instanceof LayoutMismatchError)) {
-      logger.warn({ waitedMs: STORE_READY_WAIT_MS }, 'the store is not reachable yet; listening closed (503 store-unavailable, /readyz says why) until it is')
-      store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), (err: unknown) => {
-        // Found once already serving (closed): it stays closed, refusing intents, and says why.
-        if (err instanceof LayoutMismatchError) logger.error({ err }, 'the namespace\'s key layout cannot be shared; refusing intents')
-      })
-    }
+    let waitedForStore = false
+    store.ready().then(() => logger.info({ store: store.kind }, 'store ready'), (err: unknown) => {
+      // Found after start-up stopped waiting (listening closed): it stays closed, refusing intents, and says why.
+      if (err instanceof LayoutMismatchError && waitedForStore) logger.error({ err }, 'the namespace\'s key layout cannot be shared; refusing intents')
+    })
 
     // The chain side exists only with `[chain] enabled`; without it nothing is pending on IBC. With it, a watcher
     // that cannot read the chain or has not caught up does not know: null, never 0 (docs/specification.md section 5).
@@ -212,6 +208,29 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     admin.register(checkpointRoutes({ files: coordinator.files }))
     admin.register(statusRoutes({ admin, clients: () => proxy.clientStatus(), namespace: config.redis.namespace, maxStreams: config.admin.max_event_streams, maxStreamsPerPeer: config.admin.max_event_streams_per_peer }))
 
+    let readsDone: () => void = () => {}
+    const readsFinished = new Promise<void>((resolve) => { readsDone = resolve })
+    startReads = runStartReads({
+      storeReady: async () => { await store.ready() },
+      reads: [coordinator.reassertFlag],
+      onDone: () => {
+        logger.info('start-up reads done; the coordinator contends for leadership')
+        coordinator.start()
+        readsDone()
+      },
+      logger
+    })
+    const reads = startReads
+    stops.push(() => { reads.close() })
+    // A store that answers at once makes a start that is open when it says it listens; one that does not is
+    // waited for this long, then the gateway listens closed (and opens by itself once the reads are done).
+    // A namespace on a key layout this release cannot share ends the start (exit 2), before anything listens.
+    const layoutRefused = store.ready().then(async () => await new Promise<never>(() => {}))
+    if (!await resolvesWithin(Promise.race([readsFinished, layoutRefused]), STORE_READY_WAIT_MS, (err) => err instanceof LayoutMismatchError)) {
+      logger.warn({ waitedMs: STORE_READY_WAIT_MS }, 'the store is not reachable yet; listening closed (503 store-unavailable, /readyz says why) until it is')
+    }
+    waitedForStore = true
+
     await proxy.listen()
     stops.push(async () => { await proxy.close() })
     await admin.listen()
@@ -223,17 +242,6 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
       probesUrl = await probes.listen()
       stops.push(async () => { await probes.close() })
     }
-    startReads = runStartReads({
-      storeReady: async () => { await store.ready() },
-      reads: [coordinator.reassertFlag],
-      onDone: () => {
-        logger.info('start-up reads done; the coordinator contends for leadership')
-        coordinator.start()
-      },
-      logger
-    })
-    const reads = startReads
-    stops.push(() => { reads.close() })
 
     return {
       proxyUrl: proxy.url(),
@@ -253,7 +261,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
   }
 }
 
-/** How long start-up waits for the store's first answer before listening anyway. */
+/** How long start-up waits for the store's first answer (and the start-up reads) before listening closed. */
 const STORE_READY_WAIT_MS = 5000
 
 /** True when `promise` resolves within `ms`; false when it rejects or takes longer; a rejection `fatal` accepts is thrown. */

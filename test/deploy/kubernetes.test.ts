@@ -176,8 +176,11 @@ t.test('the hook and the probes work against a gateway run from the ConfigMap', 
   for (const path of ['/status', '/status/events', '/admin/drain/status', '/admin/openapi.json']) {
     t.equal((await request(`${probes}${path}`, { headers: { ...podHost, authorization: `Bearer ${TEST_TOKEN}` } })).status, 404, `${path} is not on the probe listener`)
   }
-  const fleet = await gw.admin<{ instances: Array<{ state: string, self?: boolean }> }>('GET', '/admin/instances')
-  t.match(fleet.body.instances, [{ state: 'serving', self: true }], 'registered in the namespace')
+  const fleet = await waitFor('registered in the namespace', async () => {
+    const listed = (await gw.admin<{ instances: Array<{ state: string, self?: boolean }> }>('GET', '/admin/instances')).body.instances
+    return listed.length > 0 ? listed : undefined
+  })
+  t.match(fleet, [{ state: 'serving', self: true }], 'registered in the namespace')
 
   // The kubelet's sequence: the preStop hook, then SIGTERM.
   const hook = gateway.lifecycle.preStop.exec.command as string[]
