@@ -24,6 +24,7 @@ export class Registration {
   private lastFleet: InstanceRecord[] | null = null
   private refreshing: Promise<void> = Promise.resolve()
   private deregistered = false
+  private started = false
   private failing = false
 
   constructor (private readonly o: RegistrationOptions) {}
@@ -34,6 +35,7 @@ export class Registration {
 
   start (): void {
     if (this.timer !== null || this.deregistered) return
+    this.started = true
     const tick = (): void => {
       this.refreshing = this.refresh()
       this.refreshing.finally(() => {
@@ -58,6 +60,8 @@ export class Registration {
   async deregister (): Promise<void> {
     this.stop()
     this.deregistered = true
+    // Never started (the store never answered, or the namespace was refused): nothing of its own to remove.
+    if (!this.started) return
     await this.refreshing
     try {
       await this.o.store.deregisterInstance(this.o.id)

@@ -169,9 +169,7 @@ export class RedisStore implements Store {
   async admit (req: AdmitRequest): Promise<AdmitResult> {
     const record = req.record
     checkRecord(record)
-    if (this.layout !== 'shared') {
-      throw new StoreUnavailableError(`store unavailable (admit): ${this.layout === 'unchecked' ? 'the namespace\'s key layout is not checked yet' : this.layout.message}`)
-    }
+    this.requireSharedLayout('admit')
     const marker = this.markerPrefix + String(++this.admissions)
     const json = encodeRecord(record)
     let reply: AdmitReply
@@ -372,6 +370,8 @@ export class RedisStore implements Store {
 
   async refreshInstance (record: Omit<InstanceRecord, 'last_seen_at_ms' | 'journaled' | 'state'> & { state: 'serving' | 'leaving' }): Promise<InstanceRecord[]> {
     const now = Date.now()
+    // A namespace this instance cannot share (or has not checked yet) is left untouched, registry included.
+    this.requireSharedLayout('refreshInstance')
     const full: InstanceRecord = { ...record, last_seen_at_ms: now, journaled: this.journal.size }
     const k = this.keys
     const [, raw] = await this.call('refreshInstance', async () => unwrapMulti(await this.client.multi()
@@ -383,6 +383,7 @@ export class RedisStore implements Store {
   }
 
   async deregisterInstance (id: string): Promise<void> {
+    this.requireSharedLayout('deregisterInstance')
     await this.call('deregisterInstance', async () => await this.client.hdel(this.keys.instances, id))
     this.fleet = this.fleet.filter((r) => r.id !== id)
   }
@@ -610,6 +611,13 @@ export class RedisStore implements Store {
   }
 
   // ---- internals --------------------------------------------------------------------------------------------
+
+  /** Nothing is written to a namespace before its layout was checked, nor to one this instance cannot share. */
+  private requireSharedLayout (op: string): void {
+    if (this.layout !== 'shared') {
+      throw new StoreUnavailableError(`store unavailable (${op}): ${this.layout === 'unchecked' ? 'the namespace\'s key layout is not checked yet' : this.layout.message}`)
+    }
+  }
 
   private async call<T> (op: string, run: () => Promise<T>): Promise<T> {
     try {
