@@ -49,7 +49,7 @@ export class SignatureInvalidError extends ProblemError { override readonly name
 export class NotRepresentableError extends ProblemError { override readonly name = 'NotRepresentableError' }
 /** 422 `idempotency-key-reused`: the key (or owner and nonce) already stands for another intent. */
 export class IdempotencyKeyReusedError extends ProblemError { override readonly name = 'IdempotencyKeyReusedError' }
-/** 503: the gateway is draining, upgrading or cannot reach its store, and did not open within the wait bound. */
+/** 503: the gateway is draining, upgrading, leaving the fleet or cannot reach its store, and did not open in time. */
 export class UnavailableError extends ProblemError { override readonly name = 'UnavailableError' }
 /** 409 `duplicate-in-progress`: an earlier try with this key was still being answered at the wait bound. */
 export class InProgressError extends ProblemError { override readonly name = 'InProgressError' }

@@ -3,8 +3,8 @@
  * to get it right by hand:
  *   - one `Idempotency-Key` for every try of a submission, and the same bytes each time, so the gateway and the
  *     service behind it see one order however often it is sent;
- *   - 503 (draining, upgrading, store unreachable) and 409 `duplicate-in-progress`: wait what `Retry-After`
- *     says, with jitter, and try again;
+ *   - 503 (draining, upgrading, store unreachable, instance leaving) and 409 `duplicate-in-progress`: wait what
+ *     `Retry-After` says, with jitter, and try again;
  *   - 502/504 `upstream-outcome-unknown` (the service may hold the intent, its answer was lost): wait, and resend;
  *     the gateway sends the retry to the service that may hold it, which answers with that intent;
  *   - no answer at all (connection refused or cut: a gateway restarting or swapping) and the other 502/504:
