@@ -14,6 +14,7 @@ import http from 'node:http'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { Redis } from 'ioredis'
 import { freePort } from '../lib/ports.js'
 import { info, startRedis } from '../lib/redis.js'
 import { Resources, urlLine, type Child } from '../lib/resources.js'
@@ -177,7 +178,6 @@ async function holdCase (resources: Resources, service: string): Promise<void> {
   await gc(gw)
   const before = { rss: await rssMb(gw.child), heap: await heapMb(gw) }
   const upgradeKey = 'intent-gate:{attack}:upgrade'
-  const { default: Redis } = await import('ioredis')
   const client = new Redis(redis.url)
   await client.set(upgradeKey, JSON.stringify({ id: 'upg-bench', phase: 'draining' }))
   for (let i = 0; ; i++) {

@@ -10,7 +10,6 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import { createAdminClient, DEFAULT_ADMIN_URL, TOKEN_ENV, type AdminClient } from '../admin/client.js'
 import { ADMIN_URL_ENV, unknownEnvProblems } from '../config/env-names.js'
-import { knownEnvNames, loadConfig } from '../config/load.js'
 import { ConfigError } from '../errors.js'
 import { consoleOutput, type Output } from './output.js'
 
@@ -28,7 +27,9 @@ export function controlCommand (cmd: Command): Command {
     .addHelpText('after', `\nThe bearer token is read from ${TOKEN_ENV} (or the variable --config's admin.token_env names).`)
 }
 
-export function controlContext (opts: ControlOptions, env: Record<string, string | undefined> = process.env): { client: AdminClient, out: Output } {
+export async function controlContext (opts: ControlOptions, env: Record<string, string | undefined> = process.env): Promise<{ client: AdminClient, out: Output }> {
+  // The config loader (ajv, the schema) is loaded when a command runs, not each time the CLI starts.
+  const { knownEnvNames, loadConfig } = await import('../config/load.js')
   let tokenEnv = TOKEN_ENV
   if (opts.config !== undefined) {
     tokenEnv = loadConfig({ file: opts.config, env }).admin.token_env

@@ -13,7 +13,7 @@ import { ConfigSchema, HEALTH_CHECK_NAMES, type Config } from './schema.js'
 import { parseCidr } from './cidr.js'
 import { unknownEnvProblems } from './env-names.js'
 
-export const DEFAULT_CONFIG_FILE = 'config/intent-gate.toml'
+export { DEFAULT_CONFIG_FILE } from './default-file.js'
 
 export interface LoadOptions {
   /** The TOML file; when absent, defaults and environment only. */

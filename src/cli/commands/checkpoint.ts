@@ -25,7 +25,7 @@ export function registerCheckpointCommands (program: Command): void {
   controlCommand(checkpoint.command('list'))
     .description('every checkpoint, newest first')
     .action(async (opts: ControlOptions) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       const r = await client.get<{ checkpoints: Item[] }>('/admin/checkpoints')
       if (out.json) return out.write(JSON.stringify(r))
       if (r.checkpoints.length === 0) return out.write('no checkpoints')
@@ -38,7 +38,7 @@ export function registerCheckpointCommands (program: Command): void {
   controlCommand(checkpoint.command('show').argument('<id>', 'the checkpoint id'))
     .description('what a checkpoint holds')
     .action(async (id: string, opts: ControlOptions) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       const c = await client.get<Item & { active: string, schema_version: number, contract: { code_id: number, version: string } | null, inflight: unknown[], pending_ibc_packets: unknown[] }>(`/admin/checkpoints/${encodeURIComponent(id)}`)
       if (out.json) return out.write(JSON.stringify(c))
       out.write(keyValues([
@@ -53,7 +53,7 @@ export function registerCheckpointCommands (program: Command): void {
   controlCommand(checkpoint.command('validate').argument('<id>', 'the checkpoint id'))
     .description('re-check its SHA-256 and content (exit 1 when corrupt)')
     .action(async (id: string, opts: ControlOptions) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       const r = await client.post<{ id: string, valid: boolean, problems: string[] }>(`/admin/checkpoints/${encodeURIComponent(id)}/validate`)
       out.write(out.json ? JSON.stringify(r) : r.valid ? `checkpoint ${r.id} is valid` : `checkpoint ${r.id} is CORRUPT:\n  ${r.problems.join('\n  ')}`)
       if (!r.valid) throw new CheckpointCorruptError(`checkpoint ${r.id} is corrupt`)

@@ -5,11 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { uploadCode } from '../../chain/code-upload.js'
-import { createContractClient } from '../../chain/contract-client.js'
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.js'
+import { DEFAULT_CONFIG_FILE } from '../../config/default-file.js'
 import { ConfigError, UsageError } from '../../errors.js'
-import { createLogger } from '../../log.js'
 import { consoleOutput, keyValues } from '../output.js'
 
 interface UploadOptions { config?: string, json?: boolean }
@@ -23,6 +20,10 @@ export function registerContractCommands (program: Command): void {
     .option('--json', 'machine-readable output')
     .description('store new contract code (MsgStoreCode, signed by chain.signer_mnemonic_env\'s key); prints its code id and checksum')
     .action(async (file: string, opts: UploadOptions) => {
+      // cosmjs and the config loader are loaded when the command runs: the other commands do not pay for them.
+      const [{ uploadCode }, { createContractClient }, { loadConfig }, { createLogger }] = await Promise.all([
+        import('../../chain/code-upload.js'), import('../../chain/contract-client.js'), import('../../config/load.js'), import('../../log.js')
+      ])
       const config = loadConfig({ file: opts.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined) })
       if (!config.chain.enabled) throw new ConfigError(['chain.enabled: is false, so there is no chain to upload to'])
       let content: Uint8Array

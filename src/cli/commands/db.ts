@@ -5,25 +5,28 @@
  */
 import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.js'
+import { DEFAULT_CONFIG_FILE } from '../../config/default-file.js'
 import { localUrlOf } from '../../config/listen.js'
 import type { Config } from '../../config/schema.js'
 import type { DrainStatus } from '../../drain/status.js'
-import { defaultMigrationsDir, readMigrations } from '../../coordinator/db/migration-files.js'
-import { MigrationRunner, type DrainProbe } from '../../coordinator/db/migration-runner.js'
-import { openDatabase } from '../../coordinator/db/open.js'
+import type { MigrationRunner, DrainProbe } from '../../coordinator/db/migration-runner.js'
 import { UsageError } from '../../errors.js'
 import { createAdminClient } from '../../admin/client.js'
 import { consoleOutput, table, time } from '../output.js'
 
 interface DbOptions { config?: string, json?: boolean, migrations?: string }
 
-function withRunner<T> (opts: DbOptions, fn: (runner: MigrationRunner, config: Config) => Promise<T>): Promise<T> {
+async function withRunner<T> (opts: DbOptions, fn: (runner: MigrationRunner, config: Config) => Promise<T>): Promise<T> {
+  // SQLite and the config loader are loaded when a db command runs: the other commands do not pay for them.
+  const [{ loadConfig }, { openDatabase }, { MigrationRunner }, { defaultMigrationsDir, readMigrations }] = await Promise.all([
+    import('../../config/load.js'), import('../../coordinator/db/open.js'), import('../../coordinator/db/migration-runner.js'),
+    import('../../coordinator/db/migration-files.js')
+  ])
   const file = opts.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined)
   const config = loadConfig({ file })
   const db = openDatabase(config.coordinator.database)
   const runner = new MigrationRunner(db, readMigrations(opts.migrations ?? defaultMigrationsDir()))
-  return fn(runner, config).finally(() => db.close())
+  return await fn(runner, config).finally(() => db.close())
 }
 
 function dbCommand (cmd: Command): Command {

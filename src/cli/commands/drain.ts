@@ -57,7 +57,7 @@ export function registerDrainCommands (program: Command): void {
     .option('--wait', 'return only once drained (exit 0), or when the deadline passes (exit 1)')
     .option('--interval-ms <n>', 'how often --wait polls', positiveInteger('--interval-ms'), 500)
     .action(async (opts: ControlOptions & { deadlineSecs?: number, reason?: string, wait?: boolean, intervalMs: number }) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       const body = { ...(opts.deadlineSecs !== undefined ? { deadline_secs: opts.deadlineSecs } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}) }
       const started = await client.post<DrainStatus>('/admin/drain/start', body)
       if (opts.wait !== true) {
@@ -74,14 +74,14 @@ export function registerDrainCommands (program: Command): void {
   controlCommand(drain.command('stop'))
     .description('stop draining (intents are accepted again, unless an upgrade is running)')
     .action(async (opts: ControlOptions) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       printDrainStatus(out, await client.post<DrainStatus>('/admin/drain/stop'))
     })
 
   controlCommand(drain.command('status'))
     .description('mode, inflight settlements, pending IBC packets, oldest inflight age')
     .action(async (opts: ControlOptions) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       printDrainStatus(out, await client.get<DrainStatus>('/admin/drain/status'))
     })
 }

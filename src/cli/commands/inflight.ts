@@ -14,7 +14,7 @@ export function registerInflightCommands (program: Command): void {
     .description('every inflight intent: id, upstream, version, created, deadline, phase')
     .option('--page-size <n>', `records per admin call (default ${PAGE})`, positiveInteger('--page-size'))
     .action(async (opts: ControlOptions & { pageSize?: number }) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       const list: InflightView[] = []
       let cursor: string | null = null
       do {

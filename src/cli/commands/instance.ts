@@ -59,7 +59,7 @@ export function registerInstanceCommands (program: Command): void {
     .option('--deadline-secs <n>', 'how long the leave (and --wait) may take', positiveInteger('--deadline-secs'))
     .option('--interval-ms <n>', 'how often --wait polls', positiveInteger('--interval-ms'), 200)
     .action(async (opts: ControlOptions & { wait?: boolean, deadlineSecs?: number, intervalMs: number }) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       const started = await client.post<SelfStatus>('/admin/instance/leave', opts.deadlineSecs !== undefined ? { deadline_secs: opts.deadlineSecs } : {})
       if (opts.wait !== true) {
         printSelf(out, started)
@@ -77,7 +77,7 @@ export function registerInstanceCommands (program: Command): void {
   controlCommand(instance.command('list'))
     .description('the fleet of this namespace: id, version, layout, state, last seen')
     .action(async (opts: ControlOptions) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       const { instances } = await client.get<{ instances: FleetInstance[] }>('/admin/instances')
       if (out.json) {
         out.write(JSON.stringify({ instances }))

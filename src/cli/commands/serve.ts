@@ -1,9 +1,7 @@
 /** `intent-gate serve [--config FILE]`: runs the gateway in this process until SIGTERM/SIGINT. */
 import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.js'
-import { adminToken } from '../../admin/token.js'
-import { createVersionCatalog } from '../../versions/index.js'
+import { DEFAULT_CONFIG_FILE } from '../../config/default-file.js'
 
 export function registerServeCommand (program: Command): void {
   program.command('serve')
@@ -11,6 +9,10 @@ export function registerServeCommand (program: Command): void {
     .option('--config <file>', `the TOML configuration (default: ${DEFAULT_CONFIG_FILE} when it exists, else defaults and environment only)`)
     .action(async (opts: { config?: string }) => {
       const file = opts.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined)
+      // Loaded when the command runs, not when the CLI starts: every other command would pay for them.
+      const [{ loadConfig }, { adminToken }, { createVersionCatalog }] = await Promise.all([
+        import('../../config/load.js'), import('../../admin/token.js'), import('../../versions/index.js')
+      ])
       // Configuration problems are found before the gateway's modules load, so they are reported at once.
       const config = loadConfig({ file, env: process.env, knownVersions: createVersionCatalog().known })
       adminToken(config, process.env)

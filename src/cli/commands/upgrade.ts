@@ -167,7 +167,7 @@ export function registerUpgradeCommands (program: Command): void {
       if (opts.stuckSettlementAction !== undefined && !['preserve', 'refund_and_cancel', 'extend_timeout'].includes(opts.stuckSettlementAction)) {
         throw new UsageError('--stuck-settlement-action must be preserve, refund_and_cancel or extend_timeout')
       }
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       const body = {
         target_version: opts.targetVersion,
         ...(opts.swapTo !== undefined ? { swap_to: opts.swapTo } : {}),
@@ -190,7 +190,7 @@ export function registerUpgradeCommands (program: Command): void {
     .option('--watch', 'a live progress bar of the phases and the inflight count, until the upgrade ends')
     .option('--interval-ms <n>', 'how often --watch polls', positiveInteger('--interval-ms'), 500)
     .action(async (opts: ControlOptions & { watch?: boolean, intervalMs: number }) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       if (opts.watch !== true || out.json) {
         printUpgradeStatus(out, await client.get<UpgradeStatusBody>('/admin/upgrade/status'))
         return
@@ -207,7 +207,7 @@ export function registerUpgradeCommands (program: Command): void {
     .description('abort the running upgrade: what was done is rolled back and the old version resumes')
     .option('--reason <text>', 'why (the audit log keeps it)')
     .action(async (opts: ControlOptions & { reason?: string }) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       const r = await client.post<{ id: string, state: string }>('/admin/upgrade/abort', opts.reason !== undefined ? { reason: opts.reason } : {})
       out.write(out.json ? JSON.stringify(r) : `abort of upgrade ${r.id} requested (it was ${r.state}); follow the rollback with: intent-gate upgrade status --watch`)
     })

@@ -26,7 +26,7 @@ export function registerUpstreamsCommands (program: Command): void {
   controlCommand(upstreams.command('list'))
     .description('health, versions, inflight count and which is active')
     .action(async (opts: ControlOptions) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       const view = await client.get<UpstreamsView>('/admin/upstreams')
       if (out.json) {
         out.write(JSON.stringify(view))
@@ -45,7 +45,7 @@ export function registerUpstreamsCommands (program: Command): void {
     .option('--force', 'swap even when COLOR is unhealthy or an upgrade is running')
     .option('--reason <text>', 'why (the audit log keeps it)')
     .action(async (color: string, opts: ControlOptions & { force?: boolean, reason?: string }) => {
-      const { client, out } = controlContext(opts)
+      const { client, out } = await controlContext(opts)
       const result = await client.post<{ active: string, previous: string, forced: boolean }>('/admin/upstreams/active', { color, force: opts.force === true, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) })
       out.write(out.json ? JSON.stringify(result) : `active upstream: ${result.active} (was ${result.previous})${result.forced ? ', forced' : ''}`)
     })
