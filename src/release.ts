@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.2.0'
+export const RELEASE_VERSION = '0.3.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -18,5 +18,15 @@ export interface KeyLayouts {
   readonly reads: readonly number[]
 }
 
-/** This release: layout 2 (owner-scoped keys, split records), the one 0.1.0 reads and writes. */
-export const KEY_LAYOUTS: KeyLayouts = { writes: 2, reads: [2] }
+/**
+ * Layout 3, lean records: a bound inflight record keeps its header line only (the forwarded bytes are dropped
+ * at bind, when no resend can need them), and an owner's key set holds a 12-character hash of each scope
+ * instead of the scope. A store writes it when its `writes` is this or above.
+ */
+export const LEAN_LAYOUT = 3
+
+/**
+ * This release, the first step of the lean-records change: it reads layout 3 (a bound record without its
+ * forwarded bytes) and still writes layout 2, which 0.2.0 beside it reads. The next release writes layout 3.
+ */
+export const KEY_LAYOUTS: KeyLayouts = { writes: 2, reads: [2, 3] }
