@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.3.0'
+export const RELEASE_VERSION = '0.4.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -26,7 +26,8 @@ export interface KeyLayouts {
 export const LEAN_LAYOUT = 3
 
 /**
- * This release, the first step of the lean-records change: it reads layout 3 (a bound record without its
- * forwarded bytes) and still writes layout 2, which 0.2.0 beside it reads. The next release writes layout 3.
+ * This release, the second step of the lean-records change: it writes layout 3 and still reads layout 2 (the
+ * records 0.3.0 wrote before the update, and those it writes beside this release). 0.3.0 reads layout 3, so
+ * it can run beside this release and is the one to roll back to; 0.2.0 refuses a namespace marked 3.
  */
-export const KEY_LAYOUTS: KeyLayouts = { writes: 2, reads: [2, 3] }
+export const KEY_LAYOUTS: KeyLayouts = { writes: LEAN_LAYOUT, reads: [2, LEAN_LAYOUT] }
