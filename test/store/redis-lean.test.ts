@@ -111,7 +111,10 @@ t.test('an unknown outcome keeps its bytes under layout 3: the retry resends the
   }
 })
 
-// The whole store contract holds for a store that writes layout 3.
-t.test('the store contract, written as layout 3', async (t) => {
+// The whole store contract holds for both writers (test/store/redis.test.ts runs it for this release's).
+t.test('the store contract, written as layout 2 (0.3.0)', async (t) => {
+  storeConformance(t, { create: async (t) => await storeOn(t, freshNamespace(), STEP_ONE) })
+})
+t.test('the store contract, written as layout 3 (0.4.0)', async (t) => {
   storeConformance(t, { create: async (t) => await storeOn(t, freshNamespace(), STEP_TWO), dropsBoundBodies: true })
 })
