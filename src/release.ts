@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.2.0'
+export const RELEASE_VERSION = '0.4.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -18,5 +18,16 @@ export interface KeyLayouts {
   readonly reads: readonly number[]
 }
 
-/** This release: layout 2 (owner-scoped keys, split records), the one 0.1.0 reads and writes. */
-export const KEY_LAYOUTS: KeyLayouts = { writes: 2, reads: [2] }
+/**
+ * Layout 3, lean records: a bound inflight record keeps its header line only (the forwarded bytes are dropped
+ * at bind, when no resend can need them), and an owner's key set holds a 12-character hash of each scope
+ * instead of the scope. A store writes it when its `writes` is this or above.
+ */
+export const LEAN_LAYOUT = 3
+
+/**
+ * This release, the second step of the lean-records change: it writes layout 3 and still reads layout 2 (the
+ * records 0.3.0 wrote before the update, and those it writes beside this release). 0.3.0 reads layout 3, so
+ * it can run beside this release and is the one to roll back to; 0.2.0 refuses a namespace marked 3.
+ */
+export const KEY_LAYOUTS: KeyLayouts = { writes: LEAN_LAYOUT, reads: [2, LEAN_LAYOUT] }

@@ -56,6 +56,8 @@ export function storedIntentMigrator (catalog: Catalog, upstreams: Config['upstr
   return {
     migrate: (record: InflightRecord, targetVersion: string) => {
       if (record.upstream_version === targetVersion) return null
+      // Bound under key layout 3: its bytes are gone and it is never sent again; it is read in the version its owner took.
+      if (record.body_dropped === true) return null
       if (!(upstreams[record.upstream]?.versions ?? []).includes(targetVersion)) return null
       const report = migrateStoredIntents(catalog, [{ key: record.key, version: record.upstream_version, intent: record.intent as JsonObject }], targetVersion)
       const migrated = report.migrated_records[0]

@@ -71,6 +71,16 @@ export interface StoreKeys {
   hash (name: string): string
 }
 
+/**
+ * What stands for an admission scope in its owner's key set from key layout 3: 12 characters (72 bits) of the
+ * scope's hash instead of the scope (about 70 characters), kept for the whole retention. The set is only
+ * counted and trimmed by expiry, never read back, so a stand-in does: two scopes of one owner that met in 72
+ * bits would count as one key against the cap.
+ */
+export function ownerKeyMember (scope: string): string {
+  return hash('sha256', scope, 'base64url').slice(0, 12)
+}
+
 export function storeKeys (namespace: string): StoreKeys {
   const p = keyPrefix(namespace)
   return {

@@ -39,10 +39,16 @@ export function encodeRecord (record: RecordInput): string {
   if (record.client_key !== undefined) header.client_key = record.client_key
   if (record.fingerprint !== undefined) header.fingerprint = record.fingerprint
   if (record.payload !== undefined) header.raw = true
+  // A record whose forwarded bytes were dropped at bind (layout 3) stays without them when rewritten.
+  if (record.body_dropped === true) return `${JSON.stringify(header)}\n`
   return `${JSON.stringify(header)}\n${record.payload ?? JSON.stringify(record.intent)}`
 }
 
-/** Rebuilds a record from its stored form and the separately kept id and phase (both layouts). */
+/**
+ * Rebuilds a record from its stored form and the separately kept id and phase: the first layout's one JSON
+ * document, layout 2's header line and forwarded bytes, and layout 3's bound record, the header line alone (its
+ * forwarded bytes dropped at bind: no resend can need them once the owner answered 2xx; see bind.lua).
+ */
 export function decodeRecord (stored: string, id: string | null, phase: string | null): InflightRecord {
   const newline = stored.indexOf('\n')
   const state = phaseOf(phase, id !== null)
@@ -54,6 +60,12 @@ export function decodeRecord (stored: string, id: string | null, phase: string |
   const { raw, ...header } = JSON.parse(stored.slice(0, newline)) as Omit<InflightRecord, 'id' | 'phase' | 'intent' | 'payload'> & { raw?: boolean }
   const payload = stored.slice(newline + 1)
   const record = { ...header, id, ...state } as InflightRecord
+  if (payload === '') {
+    // Nothing was forwarded as an empty body: the bytes were dropped. `intent` is empty, never to be sent.
+    record.intent = {}
+    record.body_dropped = true
+    return record
+  }
   lazyIntent(record, payload)
   if (raw === true) record.payload = payload
   return record

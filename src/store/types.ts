@@ -76,6 +76,12 @@ export interface InflightRecord {
   payload?: string
   /** The body as forwarded (the upstream's version), parsed; kept so stored intents can be migrated between versions. */
   intent: Record<string, unknown>
+  /**
+   * True when the store no longer keeps the forwarded bytes (key layout 3 drops them at bind, when the owner has
+   * answered 2xx and no resend can need them): `intent` is then `{}` and `payload` absent. Such a record is never
+   * resent nor migrated to another version; a replay is answered from the idempotency record.
+   */
+  body_dropped?: boolean
 }
 
 /** A replayable answer to a submission (any upstream status below 500). */

@@ -8,6 +8,10 @@ import { gatewayToml, runCli, spawnServe, startGateway, startService } from '../
 
 const NS = 'intent-gate:{default}:'
 
+// Five gateway starts: a few seconds each on a quiet machine, but 50-90 s each were measured at load average 25
+// (2 cores), which the default 180 s of the whole file does not cover.
+t.setTimeout(10 * 60_000)
+
 /** Every key of the server with its DUMP and remaining time to live: equal means nothing was written. */
 async function snapshot (redis: RedisServer): Promise<Map<string, string>> {
   const client = new Redis(redis.url)

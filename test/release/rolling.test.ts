@@ -16,9 +16,17 @@ import { startRedis } from '../helpers/redis.js'
 import { gatewayToml, startGateway, startService, metricValue, waitFor, type ServiceProcess } from '../helpers/gateway.js'
 import { previousRelease } from '../helpers/release.js'
 import { Fleet, Traffic, type Member } from './rolling-fleet.js'
+import { KEY_LAYOUTS, LEAN_LAYOUT } from '../../src/release.js'
 
 const NS = 'intent-gate:{default}:'
 const RATE_PER_SEC = 5
+
+/** Counts `inflight`'s values that end in a newline (layout 3's bound records) and the others, as "lean whole". */
+const COUNT_FORMS = `local lean, whole = 0, 0
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
+  if string.sub(v, -1) == '\\n' then lean = lean + 1 else whole = whole + 1 end
+end
+return lean .. ' ' .. whole`
 
 t.setTimeout(20 * 60_000) // a cold build of the previous release takes minutes on a busy machine; warm, the test takes about a minute
 
@@ -96,6 +104,11 @@ t.test('two releases roll forward and back on one namespace under signed traffic
       `${label} (${Math.round((performance.now() - began) / 1000)} s, ${traffic.count} sent): every instance counts the ${held} inflight intents Redis holds`)
     traffic.start()
   }
+  /** The inflight records by form: bound ones of layout 3 (the header line alone) and whole ones. */
+  const recordForms = async (): Promise<{ lean: number, whole: number }> => {
+    const [lean, whole] = (await redis.cli('EVAL', COUNT_FORMS, '1', `${NS}inflight`)).split(' ').map(Number)
+    return { lean: lean ?? 0, whole: whole ?? 0 }
+  }
   const runFor = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
   const activeOf = async (m: Member): Promise<string> => (await admin<{ active: string }>(m, 'GET', '/admin/upstreams')).body.active
 
@@ -108,6 +121,7 @@ t.test('two releases roll forward and back on one namespace under signed traffic
 
   // The rolling update begins: a new instance joins, a previous one leaves.
   await start('current-1', 'current')
+  t.equal(await redis.cli('GET', `${NS}layout`), String(KEY_LAYOUTS.writes), `the namespace is marked with the layout this build writes (${KEY_LAYOUTS.writes}); the previous release shares it`)
   await runFor(1000)
   t.equal(await fleet.remove('previous-1'), 0, 'previous-1 stopped gracefully')
   await runFor(1000)
@@ -163,6 +177,9 @@ t.test('two releases roll forward and back on one namespace under signed traffic
   t.equal(await fleet.remove('previous-2'), 0, 'previous-2 stopped gracefully')
   await runFor(1000)
   await quietPoint('two current')
+  const forms = await recordForms()
+  t.comment(`inflight records with two new instances: ${forms.lean} lean, ${forms.whole} whole`)
+  if (KEY_LAYOUTS.writes >= LEAN_LAYOUT) t.ok(forms.lean > 0, 'this build writes lean records, and the previous release counted them above')
 
   // Rolled back: a previous-release instance joins the new ones, and a new one leaves.
   await start('previous-3', 'previous')
@@ -170,6 +187,7 @@ t.test('two releases roll forward and back on one namespace under signed traffic
   t.equal(await fleet.remove('current-1'), 0, 'current-1 stopped gracefully')
   await runFor(1500)
   await quietPoint('rolled back')
+  t.equal(await redis.cli('GET', `${NS}layout`), String(KEY_LAYOUTS.writes), 'the rollback left the layout mark as it was')
 
   // Everything settles: the count reaches 0 on both releases.
   await traffic.pause()

@@ -10,7 +10,7 @@ import { StoreUnavailableError } from '../../src/errors.js'
 import { keyPrefix } from '../../src/store/keys.js'
 import type { Store } from '../../src/store/types.js'
 import { startCluster } from '../helpers/cluster.js'
-import { record, storeConformance } from './conformance.js'
+import { record, REDIS_DROPS_BOUND_BODIES, storeConformance } from './conformance.js'
 import { freshNamespace, operatorKey, redisStore } from './redis-fixture.js'
 import { RedisStore } from '../../src/store/redis/redis-store.js'
 
@@ -23,6 +23,7 @@ function clusterConfig (namespace: string): Config['redis'] {
 
 const namespaces = new WeakMap<Store, string>()
 storeConformance(t, {
+  dropsBoundBodies: REDIS_DROPS_BOUND_BODIES,
   create: async (t) => {
     const namespace = freshNamespace()
     const store = await redisStore(t, clusterConfig(namespace))

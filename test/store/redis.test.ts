@@ -5,13 +5,14 @@ import type { Store } from '../../src/store/types.js'
 import { startRedis } from '../helpers/redis.js'
 import { RedisStore } from '../../src/store/redis/redis-store.js'
 import { endedBucketSecs, keyPrefix, storeKeys } from '../../src/store/keys.js'
-import { record, storeConformance } from './conformance.js'
+import { record, REDIS_DROPS_BOUND_BODIES, storeConformance } from './conformance.js'
 import { freshNamespace, operatorKey, redisConfig, redisStore } from './redis-fixture.js'
 
 const redis = await startRedis(t)
 const namespaces = new WeakMap<Store, string>()
 
 storeConformance(t, {
+  dropsBoundBodies: REDIS_DROPS_BOUND_BODIES,
   create: async (t) => {
     const namespace = freshNamespace()
     const store = await redisStore(t, redisConfig(redis.url, namespace))

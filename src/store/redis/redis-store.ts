@@ -10,11 +10,11 @@
 import { randomUUID } from 'node:crypto'
 import type { Color, Config } from '../../config/schema.js'
 import { InvalidCursorError, LayoutMismatchError, StoreUnavailableError } from '../../errors.js'
-import { KEY_LAYOUTS, type KeyLayouts } from '../../release.js'
+import { KEY_LAYOUTS, LEAN_LAYOUT, type KeyLayouts } from '../../release.js'
 import { channels } from '../../observability/channels.js'
 import { readControl, drainValue, parseDrain, parseUpgrade, CONTROL_WRITE_DOC, drainWrite, activeWrite } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
-import { storeKeys, ENDED_BUCKETS, ENDED_LOG_CAP, endedBucketSecs, type StoreKeys } from '../keys.js'
+import { ownerKeyMember, storeKeys, ENDED_BUCKETS, ENDED_LOG_CAP, endedBucketSecs, type StoreKeys } from '../keys.js'
 import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse, endedAtSecsOf } from '../records.js'
 import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
@@ -84,6 +84,8 @@ export class RedisStore implements Store {
   private closed: Promise<void> | null = null
   /** The key layouts this instance writes and reads (docs/store.md, "Two releases on one namespace"). */
   readonly layouts: KeyLayouts
+  /** Writes lean records (layout 3: see bind.lua and ownerKeyMember); every release since 0.3.0 reads them. */
+  private readonly lean: boolean
   /**
    * Whether the namespace's layout is one this instance shares: nothing is admitted until a connection has
    * checked it, nor while it is one this instance cannot share (then the refusal, kept for health and start).
@@ -98,6 +100,7 @@ export class RedisStore implements Store {
   constructor (config: Config['redis'], options: StoreOptions = {}) {
     this.keys = storeKeys(config.namespace)
     this.layouts = options.layouts ?? KEY_LAYOUTS
+    this.lean = this.layouts.writes >= LEAN_LAYOUT
     this.log = options.logger
     this.endedRetentionSecs = options.endedRetentionSecs ?? DEFAULT_ENDED_RETENTION_SECS
     // Every instance still connected sees the loss at its next reconnection attempt or control poll; twice
@@ -183,7 +186,8 @@ export class RedisStore implements Store {
         marker,
         fingerprint: fingerprintArg(record.fingerprint),
         owner: req.ownerKeys?.owner ?? '',
-        maxOwnerKeys: req.ownerKeys?.max ?? 0
+        maxOwnerKeys: req.ownerKeys?.max ?? 0,
+        ownerMember: this.lean ? ownerKeyMember(record.key) : record.key
       })
       this.failing = false
     } catch (err) {
@@ -652,7 +656,8 @@ export class RedisStore implements Store {
           record: record?.json ?? '',
           upstream: record?.upstream ?? '',
           fingerprint: fingerprintArg(record?.fingerprint),
-          admittedAtMs: record?.createdAtMs ?? ''
+          admittedAtMs: record?.createdAtMs ?? '',
+          dropBody: this.lean
         })
         // The record travels again only in the rare case it went missing (see bind.lua).
         const bound = await bind(undefined)

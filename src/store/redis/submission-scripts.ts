@@ -21,6 +21,8 @@ export interface AdmitItem {
   /** The owner whose keys are capped, and the cap (0: none). */
   owner: string
   maxOwnerKeys: number
+  /** What stands for the scope in the owner's set (see ownerKeyMember). */
+  ownerMember: string
 }
 
 export interface BindItem {
@@ -34,6 +36,8 @@ export interface BindItem {
   upstream: string
   fingerprint: string
   admittedAtMs: number | ''
+  /** Drop the record's forwarded bytes once bound (key layout 3). */
+  dropBody: boolean
 }
 
 /** admit.lua's reply for one admission: the kind, then what it carries. */
@@ -49,14 +53,15 @@ export class SubmissionScripts {
     this.admits = new GroupCommit(async (items) => {
       const args: Array<string | number> = [admitKeys.length + 2 * items.length, ...admitKeys]
       for (const item of items) args.push(keys.idem(item.scope), keys.ownerKeys(item.owner))
-      for (const item of items) args.push(item.scope, item.record, item.upstream, item.ttlSecs, item.nowMs, item.marker, item.fingerprint, item.maxOwnerKeys)
+      for (const item of items) args.push(item.scope, item.record, item.upstream, item.ttlSecs, item.nowMs, item.marker, item.fingerprint, item.maxOwnerKeys, item.ownerMember)
       return await client.igAdmit(...args)
     }, GROUP_MAX_ITEMS)
     this.binds = new GroupCommit(async (items) => {
       const args: Array<string | number> = [bindKeys.length + items.length, ...bindKeys]
       for (const item of items) args.push(keys.idem(item.scope))
       for (const item of items) {
-        args.push(item.scope, item.id, item.response, item.ttlSecs, item.phase, item.record, item.upstream, item.fingerprint, item.admittedAtMs)
+        args.push(item.scope, item.id, item.response, item.ttlSecs, item.phase, item.record, item.upstream, item.fingerprint, item.admittedAtMs,
+          item.dropBody ? '1' : '')
       }
       return await client.igBind(...args)
     }, GROUP_MAX_ITEMS)

@@ -9,17 +9,18 @@
 -- any intent matches). Values of the first layout (`in_progress:...`, or a response's JSON) are still read.
 -- KEYS: 1 inflight  2 inflight:owner  3 drain  4 drain:started  5 upgrade  6 inflight:phase  7 inflight:since
 --       8 inflight:count, then idem:<scope> and ok:<owner> of each admission in turn
--- ARGV, 8 per admission: scope, record, owning upstream, idempotency TTL (s), now (ms), marker, fingerprint,
---       the most keys the owner may hold (0: no cap)
+-- ARGV, 9 per admission: scope, record, owning upstream, idempotency TTL (s), now (ms), marker, fingerprint,
+--       the most keys the owner may hold (0: no cap), the scope's member in the owner's set (layout 3: a short
+--       hash of the scope, kept for the whole retention; layout 2: the scope itself)
 -- Returns one reply per admission: { 'admitted' } | { 'in_progress' } | { 'mismatch' } | { 'replay', response } |
 --   { 'unknown', record, owner, phase } | { 'upgrading' | 'draining', upgrade, drain, drain:started } |
 --   { 'owner_limit', when the owner's oldest key expires (ms) }
 local NOFP = string.rep('-', 32)
 local SHARED = 8
-local PER = 8
+local PER = 9
 local flags = nil
 
-local function admitOne (idemKey, ownerKey, scope, record, upstream, ttl, now, marker, fp, maxKeys)
+local function admitOne (idemKey, ownerKey, scope, record, upstream, ttl, now, marker, fp, maxKeys, member)
   local idem = redis.call('GET', idemKey)
   if idem then
     local state = string.sub(idem, 1, 1)
@@ -68,7 +69,7 @@ local function admitOne (idemKey, ownerKey, scope, record, upstream, ttl, now, m
       return { 'owner_limit', redis.call('ZRANGE', ownerKey, 0, 0, 'WITHSCORES')[2] }
     end
     local expires = tonumber(now) + tonumber(ttl) * 1000
-    redis.call('ZADD', ownerKey, expires, scope)
+    redis.call('ZADD', ownerKey, expires, member)
     redis.call('PEXPIREAT', ownerKey, expires)
   end
 
@@ -84,6 +85,6 @@ local replies = {}
 for i = 1, (#KEYS - SHARED) / 2 do
   local a = (i - 1) * PER
   local k = SHARED + (i - 1) * 2
-  replies[i] = admitOne(KEYS[k + 1], KEYS[k + 2], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8])
+  replies[i] = admitOne(KEYS[k + 1], KEYS[k + 2], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
 end
 return replies

@@ -2,19 +2,21 @@
 -- arrived, so keep the response for replays and bind the inflight record to the intent id.
 -- KEYS: 1 inflight  2 inflight:owner  3 inflight:phase  4 inflight:bound  5 inflight:ids  6 inflight:since
 --       7 inflight:count, then idem:<scope> of each bind in turn
--- ARGV, 9 per bind: scope, intent id, response, idempotency TTL (s), phase, record or '', owning upstream or '',
---       fingerprint, admitted at (ms) or ''
+-- ARGV, 10 per bind: scope, intent id, response, idempotency TTL (s), phase, record or '', owning upstream or '',
+--       fingerprint, admitted at (ms) or '', `1` to drop the record's forwarded bytes (key layout 3) or ''
 -- The record is only sent again when a first call found it missing (lost in a failover before it replicated,
 -- or with a Redis that forgot): the intent exists upstream, so it is registered again.
 -- Returns one integer per bind: 1 bound, 0 no such record (and none given), 2 the id was already tracked under
 -- another key (counted once: this record is removed, the other one stays).
 -- A bound record without a phase is `accepted` (records.ts): the common bind writes no phase, one command and
 -- one hash field per inflight intent fewer. A phase left by an outcome that was unknown is removed.
+-- Layout 3 keeps a bound record's header line only: the owner answered 2xx, so nothing resends the forwarded
+-- bytes (a replay is answered from the idempotency record), and they were half of an inflight intent's memory.
 local NOFP = string.rep('-', 32)
 local SHARED = 7
-local PER = 9
+local PER = 10
 
-local function bindOne (idemKey, key, id, response, ttl, phase, record, upstream, fp, admittedAt)
+local function bindOne (idemKey, key, id, response, ttl, phase, record, upstream, fp, admittedAt, lean)
   local current = redis.call('GET', idemKey)
   local state = current and string.sub(current, 1, 1)
   if current and string.len(current) >= 33 and string.find('pur', state, 1, true) then
@@ -58,6 +60,11 @@ local function bindOne (idemKey, key, id, response, ttl, phase, record, upstream
   elseif state ~= 'p' then
     redis.call('HDEL', KEYS[3], key)
   end
+  if lean == '1' then
+    local stored = redis.call('HGET', KEYS[1], key)
+    local newline = string.find(stored, '\n', 1, true)
+    if newline and newline < string.len(stored) then redis.call('HSET', KEYS[1], key, string.sub(stored, 1, newline)) end
+  end
   return 1
 end
 
@@ -65,6 +72,6 @@ local replies = {}
 for i = 1, #KEYS - SHARED do
   local a = (i - 1) * PER
   replies[i] = bindOne(KEYS[SHARED + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6],
-    ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
+    ARGV[a + 7], ARGV[a + 8], ARGV[a + 9], ARGV[a + 10])
 end
 return replies
