@@ -4,11 +4,14 @@
 // is 0, and the upgrade goes on to migrate the real contract (1.0 -> 2.0, inflight settlements preserved) and swap,
 // under signed traffic with no intent failed. Then the same with the gateway restarted while the relayer was down
 // and transfers sent while the gateway was away (the restarted watcher reads the heights it missed).
+// Last, an upgrade end to end on the real chain: the sample services settle every signed intent in the real
+// contract while the coordinator migrates it under that traffic; each intent is accepted once and ends as one
+// completed settlement.
 import t, { type Test } from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { GatewayProcess } from '../helpers/gateway.js'
+import type { GatewayProcess, ServiceProcess } from '../helpers/gateway.js'
 import { startRedis } from '../helpers/redis.js'
 import { startService } from '../helpers/gateway.js'
 import { startCoordinatedGateway, statusOf, steadyLoad, untilState, type World } from '../coordinator/helpers/e2e.js'
@@ -19,13 +22,23 @@ import { DENOM, GAS_PRICE } from './wasmd.js'
 /** An upper bound only; the waits end on the state. Real blocks and a real relayer on a shared machine take seconds. */
 const SLOW_MS = 300_000
 const FINAL = [...FINAL_STATES]
+/** How long a chain-settling service waits between creating a settlement and completing it. */
+const SETTLE_MS = 1500
 const CHECKS = '[health_checks]\npre_checks = ["settlement_store", "contract_state"]\ncheck_timeout_secs = 10'
 const IBC = '\n[ibc]\nchannels = ["channel-0"]\nreconcile_interval_secs = 5\n'
 
-async function world (t: Test, net: Network): Promise<World> {
+/**
+ * Redis, blue (1.0) and green (2.0) sample services and a directory for the gateways. `settleOnChain`: each
+ * service settles every intent it accepts in the real contract on A (create_settlement, then complete_settlement
+ * after `SETTLE_MS`), each signing with an account of its own so their sequences never race.
+ */
+async function world (t: Test, net: Network, settleOnChain = false): Promise<World> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ig-real-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const [redis, blue, green] = await Promise.all([startRedis(t), startService(t, { versions: '1.0' }), startService(t, { versions: '2.0' })])
+  const service = async (versions: string, colour: string): Promise<ServiceProcess> => await startService(t, settleOnChain
+    ? { versions, settleMs: SETTLE_MS, chainRpc: net.a.rpc, env: { INTENT_GATE_SANDBOX_SETTLEMENT_CONTRACT: net.contract, INTENT_GATE_SANDBOX_SETTLER_MNEMONIC: net.a.account(`settler-${colour}`).mnemonic } }
+    : { versions })
+  const [redis, blue, green] = await Promise.all([startRedis(t), service('1.0', 'blue'), service('2.0', 'green')])
   // The coordinator's helpers read these fields of the chain's description.
   const info = { rpc: net.a.rpc, chain_id: net.a.chainId, settlement_contract: net.contract, gas_price: GAS_PRICE, admin_mnemonic: net.admin.mnemonic }
   return { redis, blue, green, dir, chain: { info } } as unknown as World
@@ -122,4 +135,70 @@ t.test('relayer stopped: pending N, an upgrade waits; relayer started: pending 0
 
 t.test('the same with the gateway restarted while the relayer was down', async (t) => {
   await upgradeAcrossAnOutage(t, true)
+})
+
+/** Each id's settlement on the real contract (null where the chain has none), 20 queries at a time. */
+async function phasesOf (net: Network, ids: string[]): Promise<Map<string, string | null>> {
+  const reader = await net.signer('admin')
+  const phases = new Map<string, string | null>()
+  for (let i = 0; i < ids.length; i += 20) {
+    await Promise.all(ids.slice(i, i + 20).map(async (id) => {
+      try {
+        phases.set(id, (await reader.client.queryContractSmart(net.contract, { settlement: { id } }) as { phase: string }).phase)
+      } catch {
+        phases.set(id, null)
+      }
+    }))
+  }
+  return phases
+}
+
+t.test('signed intents settled in the real contract while the coordinator migrates it 1.0 -> 2.0: each exactly once', async (t) => {
+  const net = await startNetwork(t)
+  const w = await world(t, net, true)
+  const ids = ['kept-1', 'kept-2']
+  await openSettlements(net, ids)
+  const before = await settlementsOf(net, ids)
+  await net.relayer.start()
+  const gw = await gateway(t, w)
+  const load = steadyLoad(() => [gw.proxyUrl], 100)
+  // Real ICS-20 packets relayed while the traffic runs; the upgrade's drain waits for their acknowledgements.
+  const sent = await net.transfer(3)
+  const sentBy = await net.a.height()
+  // Past the transfers' block (so their send_packet events were read) with nothing pending: acknowledged.
+  const relayed = await untilState(async () => {
+    const status = await gw.admin<{ last_height: number | null }>('GET', '/admin/ibc/status')
+    const p = await pendingEverywhere(gw)
+    return { state: (status.body.last_height ?? 0) >= sentBy && p.admin === 0 && p.metric === 0 ? 'relayed' : JSON.stringify({ ...p, last_height: status.body.last_height }) }
+  }, ['relayed'], SLOW_MS)
+  t.equal(relayed.state, 'relayed', `3 transfers (${sent.join(', ')}) relayed and acknowledged, seen by the watcher`)
+
+  const upgradeStarted = Date.now()
+  const start = await gw.admin('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green', contract: net.codes['2.0'] })
+  t.equal(start.status, 202, JSON.stringify(start.body))
+  const done = await untilState(statusOf(gw), FINAL, SLOW_MS)
+  t.equal(done.state, 'completed', done.error ?? '')
+  t.comment(`upgrade asked -> completed in ${Date.now() - upgradeStarted} ms`)
+  t.match(done.steps.find((s) => s.name === 'contract_migration'), { status: 'applied' }, 'the contract step ran')
+  // Some traffic after the swap too, to green against the migrated contract.
+  await new Promise((resolve) => setTimeout(resolve, 3000))
+  const result = await load.stop()
+  t.same(result.failed, [], `no intent failed (${result.accepted} accepted, ${result.retried} retries)`)
+  t.equal(new Set(result.ids).size, result.ids.length, 'each accepted intent has an id of its own')
+
+  const reader = await net.signer('admin')
+  t.equal((await reader.client.getContract(net.contract)).codeId, net.codes['2.0'].code_id, 'the real contract runs 2.0')
+  t.same(await settlementsOf(net, ids), before, 'each preserved settlement\'s state is equal before and after')
+  const [blue, green] = await Promise.all([w.blue.stats(), w.green.stats()])
+  t.equal(blue.accepted + green.accepted, result.accepted, `the services accepted each intent once (blue ${blue.accepted}, green ${green.accepted})`)
+  t.equal(blue.duplicates + green.duplicates, 0, 'no duplicate reached a service')
+  t.ok(blue.accepted > 0 && green.accepted > 0, 'both colours took traffic')
+  // Every intent becomes one settlement on the real contract, and every one completes (the settlers keep
+  // completing what they created before the migration, against 2.0).
+  const settled = await untilState(async () => {
+    const phases = await phasesOf(net, result.ids)
+    const open = [...phases].filter(([, phase]) => phase !== 'completed')
+    return { state: open.length === 0 ? 'all completed' : `${open.length} not completed, e.g. ${JSON.stringify(open.slice(0, 3))}` }
+  }, ['all completed'], SLOW_MS)
+  t.equal(settled.state, 'all completed', `each of the ${result.ids.length} intents is one completed settlement on the real contract`)
 })

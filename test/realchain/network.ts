@@ -35,7 +35,7 @@ export interface Network {
 export async function startNetwork (t: Teardown): Promise<Network> {
   const [files, a, b] = await Promise.all([
     settlementWasm(),
-    startWasmd(t, { chainId: 'real-a-1', accounts: ['admin', 'alice', 'relayer'] }),
+    startWasmd(t, { chainId: 'real-a-1', accounts: ['admin', 'alice', 'relayer', 'settler-blue', 'settler-green'] }),
     startWasmd(t, { chainId: 'real-b-1', accounts: ['bob', 'relayer'] })
   ])
   const signer = async (name: string): Promise<{ client: SigningCosmWasmClient, address: string }> => {
