@@ -15,6 +15,8 @@ import type { GatewayProcess, ServiceProcess } from '../helpers/gateway.js'
 import { startRedis } from '../helpers/redis.js'
 import { startService } from '../helpers/gateway.js'
 import { startCoordinatedGateway, statusOf, steadyLoad, untilState, type World } from '../coordinator/helpers/e2e.js'
+import { Comet38Client } from '@cosmjs/tendermint-rpc'
+import { QueryClient, setupIbcExtension } from '@cosmjs/stargate'
 import { FINAL_STATES } from '../../src/coordinator/run.js'
 import { startNetwork, type Network } from './network.js'
 import { DENOM, GAS_PRICE } from './wasmd.js'
@@ -30,13 +32,14 @@ const IBC = '\n[ibc]\nchannels = ["channel-0"]\nreconcile_interval_secs = 5\n'
 /**
  * Redis, blue (1.0) and green (2.0) sample services and a directory for the gateways. `settleOnChain`: each
  * service settles every intent it accepts in the real contract on A (create_settlement, then complete_settlement
- * after `SETTLE_MS`), each signing with an account of its own so their sequences never race.
+ * after `SETTLE_MS`), each signing with an account of its own so their sequences never race. Each settlement
+ * holds the intent's amount in escrow, which its completion pays out as an ICS-20 transfer to chain B.
  */
 async function world (t: Test, net: Network, settleOnChain = false): Promise<World> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ig-real-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const service = async (versions: string, colour: string): Promise<ServiceProcess> => await startService(t, settleOnChain
-    ? { versions, settleMs: SETTLE_MS, chainRpc: net.a.rpc, env: { INTENT_GATE_SANDBOX_SETTLEMENT_CONTRACT: net.contract, INTENT_GATE_SANDBOX_SETTLER_MNEMONIC: net.a.account(`settler-${colour}`).mnemonic } }
+    ? { versions, settleMs: SETTLE_MS, chainRpc: net.a.rpc, env: { INTENT_GATE_SANDBOX_SETTLEMENT_CONTRACT: net.contract, INTENT_GATE_SANDBOX_SETTLER_MNEMONIC: net.a.account(`settler-${colour}`).mnemonic, INTENT_GATE_SANDBOX_SETTLER_ESCROW: '1' } }
     : { versions })
   const [redis, blue, green] = await Promise.all([startRedis(t), service('1.0', 'blue'), service('2.0', 'green')])
   // The coordinator's helpers read these fields of the chain's description.
@@ -137,20 +140,40 @@ t.test('the same with the gateway restarted while the relayer was down', async (
   await upgradeAcrossAnOutage(t, true)
 })
 
+/** How many packets chain B has acknowledged (written an acknowledgement for) on transfer/channel-0. */
+async function acknowledgedOn (rpc: string): Promise<number> {
+  const comet = await Comet38Client.connect(rpc)
+  try {
+    const ibc = QueryClient.withExtensions(comet, setupIbcExtension).ibc.channel
+    let count = 0
+    let key: Uint8Array | undefined
+    do {
+      const page = await ibc.packetAcknowledgements('transfer', 'channel-0', key)
+      count += page.acknowledgements.length
+      key = page.pagination?.nextKey
+    } while (key !== undefined && key.length > 0)
+    return count
+  } finally {
+    comet.disconnect()
+  }
+}
+
+interface SettlementView { phase: string, ibc_packet: { channel: string, sequence: number | null } | null }
+
 /** Each id's settlement on the real contract (null where the chain has none), 20 queries at a time. */
-async function phasesOf (net: Network, ids: string[]): Promise<Map<string, string | null>> {
+async function settlementViews (net: Network, ids: string[]): Promise<Map<string, SettlementView | null>> {
   const reader = await net.signer('admin')
-  const phases = new Map<string, string | null>()
+  const views = new Map<string, SettlementView | null>()
   for (let i = 0; i < ids.length; i += 20) {
     await Promise.all(ids.slice(i, i + 20).map(async (id) => {
       try {
-        phases.set(id, (await reader.client.queryContractSmart(net.contract, { settlement: { id } }) as { phase: string }).phase)
+        views.set(id, await reader.client.queryContractSmart(net.contract, { settlement: { id } }) as SettlementView)
       } catch {
-        phases.set(id, null)
+        views.set(id, null)
       }
     }))
   }
-  return phases
+  return views
 }
 
 t.test('signed intents settled in the real contract while the coordinator migrates it 1.0 -> 2.0: each exactly once', async (t) => {
@@ -178,7 +201,8 @@ t.test('signed intents settled in the real contract while the coordinator migrat
   t.equal(start.status, 202, JSON.stringify(start.body))
   const done = await untilState(statusOf(gw), FINAL, SLOW_MS)
   t.equal(done.state, 'completed', done.error ?? '')
-  t.comment(`upgrade asked -> completed in ${Date.now() - upgradeStarted} ms`)
+  const upgradeMs = Date.now() - upgradeStarted
+  t.comment(`upgrade asked -> completed in ${upgradeMs} ms`)
   t.match(done.steps.find((s) => s.name === 'contract_migration'), { status: 'applied' }, 'the contract step ran')
   // Some traffic after the swap too, to green against the migrated contract.
   await new Promise((resolve) => setTimeout(resolve, 3000))
@@ -194,11 +218,20 @@ t.test('signed intents settled in the real contract while the coordinator migrat
   t.equal(blue.duplicates + green.duplicates, 0, 'no duplicate reached a service')
   t.ok(blue.accepted > 0 && green.accepted > 0, 'both colours took traffic')
   // Every intent becomes one settlement on the real contract, and every one completes (the settlers keep
-  // completing what they created before the migration, against 2.0).
+  // completing what they created before the migration, against 2.0), paying its escrow out in a packet of its own.
+  let views = new Map<string, SettlementView | null>()
   const settled = await untilState(async () => {
-    const phases = await phasesOf(net, result.ids)
-    const open = [...phases].filter(([, phase]) => phase !== 'completed')
+    views = await settlementViews(net, result.ids)
+    const open = [...views].filter(([, view]) => view?.phase !== 'completed')
     return { state: open.length === 0 ? 'all completed' : `${open.length} not completed, e.g. ${JSON.stringify(open.slice(0, 3))}` }
   }, ['all completed'], SLOW_MS)
   t.equal(settled.state, 'all completed', `each of the ${result.ids.length} intents is one completed settlement on the real contract`)
+  const paying = [...views.values()].filter((view) => view?.ibc_packet?.channel === 'channel-0').length
+  t.equal(paying, result.ids.length, 'each completion sent an ICS-20 packet on channel-0')
+  // The contract cannot record the packets' sequences on wasmd (docs/chain.md), so count them where they land:
+  // chain B writes one acknowledgement per packet it receives.
+  await untilPending(gw, 0)
+  const received = await acknowledgedOn(net.b.rpc)
+  t.equal(received, result.ids.length + sent.length, `chain B received every packet: ${result.ids.length} settlements + ${sent.length} transfers`)
+  t.comment(`figures: ${result.ids.length} intents, ${received} packets relayed, upgrade asked -> completed ${upgradeMs} ms`)
 })
