@@ -97,9 +97,10 @@ export interface ServiceProcess extends Spawned {
 }
 
 /** A sample intent service on a free port. */
-export async function startService (t: Teardown, opts: { versions?: string, settleMs?: number } = {}): Promise<ServiceProcess> {
+export async function startService (t: Teardown, opts: { versions?: string, settleMs?: number, chainRpc?: string, env?: Record<string, string> } = {}): Promise<ServiceProcess> {
   assertBuilt(SANDBOX_BIN)
-  const p = spawnNode([SANDBOX_BIN, 'service', '--listen', '127.0.0.1:0', '--versions', opts.versions ?? '1.0', '--settle-ms', String(opts.settleMs ?? 200)])
+  const chain = opts.chainRpc === undefined ? [] : ['--chain-rpc', opts.chainRpc]
+  const p = spawnNode([SANDBOX_BIN, 'service', '--listen', '127.0.0.1:0', '--versions', opts.versions ?? '1.0', '--settle-ms', String(opts.settleMs ?? 200), ...chain], opts.env)
   t.teardown(async () => { await stopSpawned(p, 'SIGKILL') })
   const { url } = await firstJsonLine<{ url: string }>(p, 'the sample service')
   return {

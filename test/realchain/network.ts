@@ -12,9 +12,12 @@ import { GasPrice } from '@cosmjs/stargate'
 import { MsgTransfer } from 'cosmjs-types/ibc/applications/transfer/v1/tx'
 import { settlementWasm } from './binaries.js'
 import { linkChains, type Relayer } from './relayer.js'
-import { DENOM, GAS_PRICE, PREFIX, startWasmd, type ChainAccount, type WasmdChain } from './wasmd.js'
+import { DENOM, GAS_PRICE, GENESIS_BALANCE, PREFIX, startWasmd, type ChainAccount, type WasmdChain } from './wasmd.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
+
+/** The sample intents' output denom: what the chain-settling services escrow in the contract. */
+export const INTENT_DENOM = 'uosmo'
 
 export interface Code { code_id: number, checksum: string }
 
@@ -35,7 +38,7 @@ export interface Network {
 export async function startNetwork (t: Teardown): Promise<Network> {
   const [files, a, b] = await Promise.all([
     settlementWasm(),
-    startWasmd(t, { chainId: 'real-a-1', accounts: ['admin', 'alice', 'relayer'] }),
+    startWasmd(t, { chainId: 'real-a-1', accounts: ['admin', 'alice', 'relayer', 'settler-blue', 'settler-green'], extraCoins: `${GENESIS_BALANCE}${INTENT_DENOM}` }),
     startWasmd(t, { chainId: 'real-b-1', accounts: ['bob', 'relayer'] })
   ])
   const signer = async (name: string): Promise<{ client: SigningCosmWasmClient, address: string }> => {

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chainBinaries } from './binaries.js'
-import { GAS_PRICE, PREFIX, terminate, untilHeight, type ChainAccount, type WasmdChain } from './wasmd.js'
+import { GAS_PRICE, PREFIX, terminate, type ChainAccount, type WasmdChain } from './wasmd.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -65,7 +65,12 @@ export async function linkChains (t: Teardown, a: WasmdChain, b: WasmdChain, rel
         debug: false,
         timeout: '20s',
         'output-format': 'json',
-        'sign-mode': 'direct'
+        'sign-mode': 'direct',
+        // rly's chain processor reads new blocks once per loop (default 1 s) and starts a handshake only once it
+        // is fewer than 2 blocks behind at the start of a loop. With 200 ms blocks a 1 s loop is always 5 behind:
+        // it never starts, and `transact link` gives up after 2 minutes with "identifier cannot be blank" (the
+        // connection id it never learned). 100 ms (a Go duration in nanoseconds) keeps it in step.
+        'min-loop-duration': 100_000_000
       }
     }))
     await rlyExec(rly, ['chains', 'add', '--file', file, chain.chainId, ...h])
@@ -73,17 +78,8 @@ export async function linkChains (t: Teardown, a: WasmdChain, b: WasmdChain, rel
     await rlyExec(rly, ['keys', 'restore', chain.chainId, 'relayer', mnemonic, ...h])
   }
   await rlyExec(rly, ['paths', 'new', a.chainId, b.chainId, PATH_NAME, ...h])
-  // Clients, connection and the ICS-20 channel, each a handful of blocks on both chains. One command each:
-  // `rly transact link` (v2.6.0) creates the clients, then starts the connection handshake without their ids
-  // ("identifier cannot be blank"); the separate commands read them back from the path it saved.
-  await rlyExec(rly, ['transact', 'clients', PATH_NAME, ...h])
-  // The next step reads each client with a proof at a height that can precede the client's creation (it was
-  // "light client not found" right after creating them); 10 blocks (2 s) later it is there.
-  await Promise.all([a, b].map(async (c) => await untilHeight(c.rpc, await c.height() + 10)))
-  await rlyExec(rly, ['transact', 'connection', PATH_NAME, ...h])
-  // The same for the connection: read too early, its counterparty id is still blank.
-  await Promise.all([a, b].map(async (c) => await untilHeight(c.rpc, await c.height() + 10)))
-  await rlyExec(rly, ['transact', 'channel', PATH_NAME, '--src-port', 'transfer', '--dst-port', 'transfer', '--order', 'unordered', '--version', 'ics20-1', ...h])
+  // Clients, connection and the ICS-20 channel (transfer <-> transfer, unordered, ics20-1), a few seconds.
+  await rlyExec(rly, ['transact', 'link', PATH_NAME, '--src-port', 'transfer', '--dst-port', 'transfer', '--order', 'unordered', '--version', 'ics20-1', ...h])
 
   let child: ChildProcess | null = null
   let output = ''
@@ -98,7 +94,10 @@ export async function linkChains (t: Teardown, a: WasmdChain, b: WasmdChain, rel
     channelB: 'channel-0',
     start: async () => {
       if (child !== null) return
-      const proc = spawn(rly, ['start', PATH_NAME, ...h], { stdio: ['ignore', 'pipe', 'pipe'] })
+      // `--flush-interval`: rly start left acknowledgements it had not relayed (61 of 185 settlement packets,
+      // under load) until its next flush, 5 minutes by default; a flush every 10 s relays whatever it missed.
+      // `--max-msgs`: a busy block's acknowledgements in one transaction rather than 5 at a time.
+      const proc = spawn(rly, ['start', PATH_NAME, '--flush-interval', '10s', '--max-msgs', '50', ...h], { stdio: ['ignore', 'pipe', 'pipe'] })
       child = proc
       const collect = (d: Buffer): void => { output = (output + d.toString()).slice(-200_000) }
       proc.stdout?.on('data', collect)

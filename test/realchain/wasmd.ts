@@ -44,6 +44,8 @@ export interface WasmdOptions {
   chainId: string
   /** Genesis accounts, each with a fresh mnemonic and GENESIS_BALANCE. */
   accounts: string[]
+  /** Further coins every genesis account holds besides GENESIS_BALANCE of DENOM, e.g. `1000000000000uosmo`. */
+  extraCoins?: string
   /** Block time (CometBFT timeout_commit); default 200 ms. */
   blockMs?: number
 }
@@ -97,7 +99,8 @@ export async function startWasmd (t: Teardown, options: WasmdOptions): Promise<W
   const validator = (await exec(wasmd, ['keys', 'show', 'validator', '-a', '--keyring-backend', 'test', ...h])).trim()
   await exec(wasmd, ['genesis', 'add-genesis-account', validator, `${GENESIS_BALANCE}${DENOM}`, ...h])
   const accounts = await Promise.all(options.accounts.map(newAccount))
-  for (const a of accounts) await exec(wasmd, ['genesis', 'add-genesis-account', a.address, `${GENESIS_BALANCE}${DENOM}`, ...h])
+  const coins = [`${GENESIS_BALANCE}${DENOM}`, ...(options.extraCoins === undefined ? [] : [options.extraCoins])].join(',')
+  for (const a of accounts) await exec(wasmd, ['genesis', 'add-genesis-account', a.address, coins, ...h])
   await exec(wasmd, ['genesis', 'gentx', 'validator', `1000000000${DENOM}`, '--chain-id', options.chainId, '--keyring-backend', 'test', ...h])
   await exec(wasmd, ['genesis', 'collect-gentxs', ...h])
 
