@@ -209,7 +209,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     // The upgrade status embeds the drain routes' DrainStatus.
     admin.register(upgradeRoutes({ coordinator: coordinator.coordinator, drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets }) }))
     admin.register(checkpointRoutes({ files: coordinator.files }))
-    admin.register(statusRoutes({ admin, clients: () => proxy.clientStatus(), namespace: config.redis.namespace, maxStreams: config.admin.max_event_streams, maxStreamsPerPeer: config.admin.max_event_streams_per_peer }))
+    admin.register(statusRoutes({ admin, clients: () => proxy.clientStatus(), namespace: config.redis.namespace, instance: instanceId, maxStreams: config.admin.max_event_streams, maxStreamsPerPeer: config.admin.max_event_streams_per_peer }))
 
     let readsDone: () => void = () => {}
     const readsFinished = new Promise<void>((resolve) => { readsDone = resolve })
