@@ -1,7 +1,7 @@
 // The admission journal on disk: what a process wrote is what the next one reads, in order, of its own
 // namespace only; the oldest entry forgotten when full is gone from the file too; and a file that cannot be
 // written does not lose the changes (they go with the next write).
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -10,7 +10,7 @@ import { JournalFile } from '../../src/store/redis/journal-file.js'
 
 const entry = (n: number): JournalEntry => ({ json: `{"n":${n}}`, upstream: 'blue', createdAtMs: 1_000 + n })
 
-async function fileIn (t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<string> {
+async function fileIn (t: Test): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'intent-gate-journal-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   return path.join(dir, 'coordinator.sqlite.admissions')
