@@ -170,7 +170,8 @@ t.test('the hook and the probes work against a gateway run from the ConfigMap', 
   const podHost = { host: '10.244.1.17:9091' }
   const probes = gw.probesUrl as string
   t.ok(probes, 'the ConfigMap starts the probe listener')
-  await waitFor('ready once the store and the chain answered', async () => ((await request(`${probes}/readyz`, { headers: podHost })).status === 200 ? true : undefined))
+  // The chain's first reading and the coordinator's start-up reads: 20 s was short at load average 24.
+  await waitFor('ready once the store and the chain answered', async () => ((await request(`${probes}/readyz`, { headers: podHost })).status === 200 ? true : undefined), 60_000)
   for (const probe of [gateway.startupProbe, gateway.readinessProbe, gateway.livenessProbe]) {
     const r = await request(`${probes}${probe.httpGet.path as string}`, { headers: podHost })
     t.equal(r.status, 200, `${probe.httpGet.path as string} answers the kubelet`)
