@@ -74,7 +74,10 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
   const stops = new StopStack(logger)
   try {
     const instanceId = instanceIdBeside(config.coordinator.database)
-    const store = createStore(config.redis, { logger: logger.child({ component: 'store' }), endedRetentionSecs: config.proxy.idempotency_ttl_secs, env, instanceId })
+    // What this instance admitted is kept beside its id, so a restarted process registers it again after a Redis
+    // loss it was not running for (docs/store.md, "The admission journal").
+    const journalFile = config.coordinator.database === ':memory:' ? undefined : `${config.coordinator.database}.admissions`
+    const store = createStore(config.redis, { logger: logger.child({ component: 'store' }), endedRetentionSecs: config.proxy.idempotency_ttl_secs, env, instanceId, journalFile })
     stops.push(async () => { await store.close() })
     // The fleet's registry: refreshed while the process runs (and retried while the store is down), from the
     // moment the store has answered and found the namespace's key layout one this instance shares.
@@ -206,7 +209,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     // The upgrade status embeds the drain routes' DrainStatus.
     admin.register(upgradeRoutes({ coordinator: coordinator.coordinator, drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets }) }))
     admin.register(checkpointRoutes({ files: coordinator.files }))
-    admin.register(statusRoutes({ admin, clients: () => proxy.clientStatus(), namespace: config.redis.namespace, maxStreams: config.admin.max_event_streams, maxStreamsPerPeer: config.admin.max_event_streams_per_peer }))
+    admin.register(statusRoutes({ admin, clients: () => proxy.clientStatus(), namespace: config.redis.namespace, instance: instanceId, maxStreams: config.admin.max_event_streams, maxStreamsPerPeer: config.admin.max_event_streams_per_peer }))
 
     let readsDone: () => void = () => {}
     const readsFinished = new Promise<void>((resolve) => { readsDone = resolve })

@@ -18,6 +18,11 @@ export interface StoreOptions {
   maxIdempotencyEntries?: number
   /** Where `redis.password_env` is read (process.env when absent). */
   env?: Record<string, string | undefined>
+  /**
+   * The Redis store's admission journal on local disk (a SQLite file), so it outlives a restart of the process;
+   * kept in the process only when absent.
+   */
+  journalFile?: string
   /** The key layouts the Redis store writes and reads (this release's when absent). */
   layouts?: KeyLayouts
 }

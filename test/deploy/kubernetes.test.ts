@@ -2,15 +2,19 @@
 // the kustomization lists exactly the files beside it, the fleet is laid out as documented (gateway replicas on
 // one Redis namespace, blue and green intent services as upstreams, the preStop leave, grace covering it, no
 // Secret in the base), the ConfigMap's TOML is a valid configuration, and the hook and probes work against a
-// real gateway started from that TOML with a real Redis and a real chain.
+// real gateway started from that TOML with a real Redis and a real chain. The Sentinel component
+// (deploy/kubernetes/redis-sentinel, applied by deploy/kubernetes/with-sentinel) validates the same way, renders
+// with `kubectl kustomize` into a gateway pointed at its Sentinels (its scripts run for real in
+// kubernetes-sentinel.test.ts).
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1'
-import { Deployment } from 'kubernetes-models/apps/v1'
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1'
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import { DEFAULT_ADMIN_URL } from '../../src/admin/client.js'
 import { loadConfig } from '../../src/config/load.js'
@@ -27,6 +31,7 @@ const MODELS: Record<string, new (data: any) => { validate: () => void }> = {
   'v1/Secret': Secret,
   'v1/Service': Service,
   'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget
 }
 
@@ -165,7 +170,8 @@ t.test('the hook and the probes work against a gateway run from the ConfigMap', 
   const podHost = { host: '10.244.1.17:9091' }
   const probes = gw.probesUrl as string
   t.ok(probes, 'the ConfigMap starts the probe listener')
-  await waitFor('ready once the store and the chain answered', async () => ((await request(`${probes}/readyz`, { headers: podHost })).status === 200 ? true : undefined))
+  // The chain's first reading and the coordinator's start-up reads: 20 s was short at load average 24.
+  await waitFor('ready once the store and the chain answered', async () => ((await request(`${probes}/readyz`, { headers: podHost })).status === 200 ? true : undefined), 60_000)
   for (const probe of [gateway.startupProbe, gateway.readinessProbe, gateway.livenessProbe]) {
     const r = await request(`${probes}${probe.httpGet.path as string}`, { headers: podHost })
     t.equal(r.status, 200, `${probe.httpGet.path as string} answers the kubelet`)
@@ -192,3 +198,74 @@ t.test('the hook and the probes work against a gateway run from the ConfigMap', 
   t.equal(await redis.cli('GET', 'intent-gate:{default}:drain'), '', 'the fleet\'s drain switch untouched')
   t.equal((await gw.stop('SIGTERM')).code, 0, 'SIGTERM after the hook: exit 0')
 })
+
+// ---- the Sentinel component -------------------------------------------------------------------------------------
+
+const SENTINEL = path.join(ROOT, 'deploy/kubernetes/redis-sentinel')
+const component = readYaml(path.join(SENTINEL, 'kustomization.yaml'))[0] as unknown as { kind: string, resources: string[], patches: Array<{ path: string }> }
+const sentinelObjects = component.resources.flatMap((file) => readYaml(path.join(SENTINEL, file)).map((o) => ({ file, o })))
+const sentinelFind = (kind: string): Obj => {
+  const hit = sentinelObjects.find(({ o }) => o.kind === kind)
+  if (hit === undefined) throw new Error(`no ${kind} in the Sentinel component`)
+  return hit.o
+}
+const statefulSet = sentinelFind('StatefulSet')
+const envOf = (container: { env: Array<{ name: string, value?: string }> }): Record<string, string | undefined> =>
+  Object.fromEntries(container.env.map((e) => [e.name, e.value]))
+
+t.test('the Sentinel component: its files, valid objects, and a layout that holds together', async (t) => {
+  t.equal(component.kind, 'Component')
+  const yamls = readdirSync(SENTINEL).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort()
+  t.same([...component.resources, ...component.patches.map((p) => p.path)].sort(), yamls, 'every file beside it is a resource or a patch')
+  t.same(sentinelObjects.map(({ o }) => o.kind).sort(), ['ConfigMap', 'PodDisruptionBudget', 'Service', 'StatefulSet'])
+  for (const { file, o } of sentinelObjects) {
+    const Model = MODELS[`${o.apiVersion}/${o.kind}`]
+    t.doesNotThrow(() => { if (Model === undefined) throw new Error('no schema'); new Model(o).validate() }, `${file}: ${o.kind} ${o.metadata.name}`)
+  }
+  const spec = statefulSet.spec
+  const headless = sentinelFind('Service')
+  t.equal(spec.serviceName, headless.metadata.name, 'the pods are named through the headless Service')
+  t.equal(headless.spec.clusterIP, 'None')
+  t.equal(headless.spec.publishNotReadyAddresses, true, 'a starting pod can find the others before it is ready')
+  t.same(headless.spec.selector, spec.selector.matchLabels)
+  t.same(sentinelFind('PodDisruptionBudget').spec, { maxUnavailable: 1, selector: spec.selector }, 'one Redis pod at a time')
+  const [redis, sentinel] = spec.template.spec.containers as Array<{ name: string, env: Array<{ name: string, value?: string }>, ports: Array<{ containerPort: number }> }>
+  for (const c of [redis, sentinel]) {
+    if (c === undefined) throw new Error('the StatefulSet has a redis and a sentinel container')
+    const env = envOf(c)
+    const pods = Array.from({ length: spec.replicas }, (_, i) => `${statefulSet.metadata.name as string}-${i}.${spec.serviceName as string}`)
+    t.same(env.SENTINELS?.split(' '), pods.map((p) => `${p}:${String(sentinel?.ports[0]?.containerPort)}`), `${c.name}: every pod's Sentinel`)
+    t.equal(env.FIRST, `${pods[0] ?? ''}:${String(redis?.ports[0]?.containerPort)}`, `${c.name}: pod 0 is the first primary`)
+    t.equal(Number(env.QUORUM), Math.floor(spec.replicas / 2) + 1, `${c.name}: a majority decides a failover`)
+    t.equal(env.SENTINEL_NAME, 'intent-gate')
+  }
+  const readme = readFileSync(path.join(ROOT, 'deploy/README.md'), 'utf8')
+  t.match(readme, 'kubectl create secret generic intent-gate-redis --from-literal=password=', 'deploy/README.md creates its Secret')
+})
+
+t.test('with-sentinel renders the base pointed at the Sentinels', { skip: hasKubectl() ? false : 'kubectl is not installed' }, async (t) => {
+  const rendered = execFileSync('kubectl', ['kustomize', path.join(ROOT, 'deploy/kubernetes/with-sentinel')], { encoding: 'utf8' })
+  const docs = parseAllDocuments(rendered).map((d) => d.toJS() as Obj)
+  t.same(docs.map((o) => o.kind).sort(), [...objects.map(({ o }) => o.kind), ...sentinelObjects.map(({ o }) => o.kind)].sort(), 'the base and the component, nothing else')
+  for (const o of docs) t.doesNotThrow(() => new (MODELS[`${o.apiVersion}/${o.kind}`] as new (d: any) => { validate: () => void })(o).validate(), `${o.kind} ${o.metadata.name}`)
+  const gw = docs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'intent-gate')?.spec.template.spec.containers[0]
+  const names = (gw.env as Array<{ name: string }>).map((e) => e.name)
+  t.notOk(names.includes('INTENT_GATE_REDIS_URL'), 'the base\'s Redis URL is gone')
+  const env = Object.fromEntries((gw.env as Array<{ name: string, value?: string }>).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]))
+  // REDIS_PASSWORD comes from the Secret in the pod.
+  const config = loadConfigText(toml, { ...env, REDIS_PASSWORD: 'from-the-secret' })
+  t.same(config.redis.sentinels, envOf(statefulSet.spec.template.spec.containers[0]).SENTINELS?.split(' '), 'the gateway asks every pod\'s Sentinel')
+  t.equal(config.redis.sentinel_name, 'intent-gate')
+  t.equal(config.redis.url, undefined)
+  t.equal(config.redis.password_env, 'REDIS_PASSWORD')
+  t.match(gw.env.find((e: { name: string }) => e.name === 'REDIS_PASSWORD'), { valueFrom: { secretKeyRef: { name: 'intent-gate-redis', key: 'password' } } })
+})
+
+function hasKubectl (): boolean {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}

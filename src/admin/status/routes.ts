@@ -8,7 +8,7 @@
  * The page carries its first snapshot (a JSON data block, not a script: the CSP stays `script-src 'self'`), so it
  * paints from that one read at once instead of showing "connecting" until the stream's first event.
  * A snapshot is read through the admin server's own routes (drain status, upstreams, upgrade status, IBC
- * pending, checkpoints, /metrics), so the page shows exactly what the API and Prometheus see. It is built once
+ * pending, checkpoints, the fleet's instances, /metrics), so the page shows exactly what the API and Prometheus see. It is built once
  * per interval for all readers (./hub.ts); without the token a reader gets the public part (./public-view.ts).
  * Streams are capped overall and per client address (`[admin] max_event_streams`, `_per_peer`): beyond, 503.
  */
@@ -39,7 +39,8 @@ const SOURCES = {
   upgrade: '/admin/upgrade/status',
   ibc: '/admin/ibc/pending',
   checkpoints: '/admin/checkpoints',
-  history: '/admin/upgrade/history?limit=8'
+  history: '/admin/upgrade/history?limit=8',
+  instances: '/admin/instances'
 } as const
 
 /** The counters the page turns into rates (summed over their labels). */
@@ -51,6 +52,8 @@ export interface StatusRoutesDeps {
   clients?: () => unknown
   /** `[redis] namespace`: which fleet this page belongs to. */
   namespace?: string
+  /** This instance's id in the fleet's registry: which of the fleet's pages this is. */
+  instance?: string
   /** How often the event stream sends a snapshot. */
   intervalMs?: number
   /** `[admin] max_event_streams` and `max_event_streams_per_peer`. */
@@ -66,7 +69,7 @@ export function sumCounter (metrics: string, name: string): number {
   return total
 }
 
-export async function snapshot (admin: Pick<AdminServer, 'local'>, extra: Pick<StatusRoutesDeps, 'clients' | 'namespace'> = {}): Promise<Record<string, unknown>> {
+export async function snapshot (admin: Pick<AdminServer, 'local'>, extra: Pick<StatusRoutesDeps, 'clients' | 'namespace' | 'instance'> = {}): Promise<Record<string, unknown>> {
   const entries = await Promise.all(Object.entries(SOURCES).map(async ([name, path]) => {
     const r = await admin.local(path)
     return [name, r.status === 200 ? r.body : null] as const
@@ -75,6 +78,7 @@ export async function snapshot (admin: Pick<AdminServer, 'local'>, extra: Pick<S
   return {
     at: Date.now() / 1000,
     namespace: extra.namespace ?? null,
+    instance: extra.instance ?? null,
     clients: extra.clients?.() ?? null,
     ...Object.fromEntries(entries),
     counters: Object.fromEntries(COUNTERS.map((c) => [c, sumCounter(metrics, c)]))
@@ -96,7 +100,7 @@ export function statusRoutes (deps: StatusRoutesDeps): RouteGroup {
       route({
         method: 'GET',
         path: '/status',
-        schema: { summary: 'The status page: a live view of drain, upstreams, inflight intents, refusals and holds, IBC, the upgrade and checkpoints', response: { 200: Type.String({ description: 'text/html' }) } },
+        schema: { summary: 'The status page: a live view of drain, upstreams, inflight intents, refusals and holds, IBC, the upgrade, checkpoints and the fleet\'s instances', response: { 200: Type.String({ description: 'text/html' }) } },
         handler: async (req) => ({ raw: { contentType: 'text/html; charset=utf-8', text: await withFirstSnapshot(page(), deps, req.authorized) }, headers: { 'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'" } })
       }),
       route({
@@ -113,7 +117,7 @@ export function statusRoutes (deps: StatusRoutesDeps): RouteGroup {
         method: 'GET',
         path: '/status/events',
         schema: {
-          summary: 'Server-Sent Events: a snapshot (drain, upstreams, upgrade, IBC, counters; with the token also upstream URLs and errors, history, checkpoints) every second',
+          summary: 'Server-Sent Events: a snapshot (drain, upstreams, upgrade, IBC, counters, instances per state; with the token also upstream URLs and errors, history, checkpoints, each instance) every second',
           response: { 200: Type.String({ description: 'text/event-stream' }) }
         },
         handler: (req) => {

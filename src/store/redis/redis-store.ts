@@ -27,6 +27,7 @@ import { defineScripts, type ScriptedRedis } from './scripts.js'
 import { ReplicaWait } from './replica-wait.js'
 import { checkLayout } from './layout.js'
 import { AdmissionJournal, type JournalEntry } from './admission-journal.js'
+import { JournalFile } from './journal-file.js'
 import { RepairQueue } from './repair-queue.js'
 import { isConnectivityError, neverSent } from './redis-errors.js'
 import { fingerprintArg, NO_FINGERPRINT_RAW } from './fingerprint-arg.js'
@@ -75,8 +76,16 @@ export class RedisStore implements Store {
   private lastInvalidLogged = '[]'
   /** Writes of what happened upstream that did not reach Redis yet, replayed in order (./repair-queue.ts). */
   private readonly repairs: RepairQueue<Repair>
-  private readonly journal = new AdmissionJournal(MAX_JOURNAL)
-  /** The namespace's epoch as this instance first saw it: a different one later means Redis lost its data. */
+  private readonly journal: AdmissionJournal
+  /** The journal on local disk (options.journalFile), so it outlives a restart; null keeps it in the process. */
+  private readonly journalFile: JournalFile | null
+  /** Whether the journal came from the file with entries: at the first connection those Redis still holds stay. */
+  private journalLoaded = false
+  private journalErrorLoggedAt = 0
+  /**
+   * The namespace's epoch as this instance first saw it (or, with a journal file, as it last saw it before a
+   * restart): a different one later means Redis lost its data.
+   */
   private epoch: string | null = null
   private recovery: Promise<void> | null = null
   /** How long a noticed loss counts as recovering for the whole namespace (see registerAgain). */
@@ -110,6 +119,17 @@ export class RedisStore implements Store {
     this.instanceId = instance
     // Random per process too: a restarted instance with the same id must not reuse its predecessor's markers.
     this.markerPrefix = `in_progress:${instance}.${randomUUID().slice(0, 8)}.`
+    this.journalFile = options.journalFile === undefined ? null : new JournalFile(options.journalFile)
+    const saved = this.journalFile?.load(config.namespace)
+    if (saved !== undefined && saved.dropped > 0) this.log?.warn({ file: options.journalFile, dropped: saved.dropped }, 'store: the admission journal held another namespace\'s intents; dropped')
+    if (saved !== undefined && saved.entries.length > 0) this.log?.info({ file: options.journalFile, journaled: saved.entries.length }, 'store: admission journal read from disk')
+    this.journal = new AdmissionJournal(MAX_JOURNAL, this.journalFile, saved?.entries ?? [], (err) => {
+      if (Date.now() - this.journalErrorLoggedAt < 10_000) return
+      this.journalErrorLoggedAt = Date.now()
+      this.log?.error({ err, file: options.journalFile }, 'store: cannot write the admission journal to disk; kept in memory and retried (a restart before it is written forgets those admissions)')
+    })
+    this.epoch = saved?.epoch ?? null
+    this.journalLoaded = (saved?.entries.length ?? 0) > 0
     this.client = defineScripts(createRedisClient(config, `intent-gate:${instance}`, options.env))
     this.scripts = new SubmissionScripts(this.client, this.keys)
     this.repairs = new RepairQueue<Repair>({
@@ -229,7 +249,10 @@ export class RedisStore implements Store {
     const encoded = encodeResponse(response)
     const repair: Repair = { kind: 'bind', key, id, response: encoded, ttl: idempotencyTtlSecs, phase, record: record === undefined ? undefined : { ...record } }
     this.journal.bound(key, id, phase, encoded)
+    // Written to the journal file in this turn's check phase, before Redis can answer: the 202 waits for both.
+    const journaled = this.journal.written()
     await this.writeOrRepair('bind', repair)
+    await journaled
   }
 
   async release (key: string, response: StoredResponse | null, idempotencyTtlSecs: number): Promise<void> {
@@ -543,6 +566,8 @@ export class RedisStore implements Store {
         // quit failed: the disconnect below ends it anyway
       }
       this.client.disconnect()
+      await this.journal.written()
+      this.journalFile?.close()
     })()
     await this.closed
   }
@@ -567,12 +592,32 @@ export class RedisStore implements Store {
     const current = previous ?? candidate
     const known = this.epoch
     this.epoch = current
+    if (known === current && this.journalLoaded) await this.pruneJournal()
+    this.journalLoaded = false
+    if (known === null) this.journal.saveEpoch(current)
     if (known === null || known === current) return false
-    this.recovery ??= this.registerAgain().finally(() => { this.recovery = null })
+    this.recovery ??= this.registerAgain(known).finally(() => { this.recovery = null })
     return true
   }
 
-  private async registerAgain (): Promise<void> {
+  /**
+   * A restart with Redis intact: the journal read from disk keeps only the records Redis still holds (the others
+   * ended while this process was away, at another instance's reconciler).
+   */
+  private async pruneJournal (): Promise<void> {
+    const keys = this.journal.all().map(([key]) => key)
+    const held = new Set<string>()
+    for (let i = 0; i < keys.length; i += REGISTER_BATCH) {
+      const batch = keys.slice(i, i + REGISTER_BATCH)
+      const found = await this.client.hmget(this.keys.inflight, ...batch)
+      batch.forEach((key, j) => { if (found[j] !== null) held.add(key) })
+    }
+    const pruned = this.journal.prune((key) => held.has(key))
+    if (pruned > 0) this.log?.info({ pruned, journaled: this.journal.size }, 'store: journaled admissions that ended while this instance was away are dropped')
+  }
+
+  /** `previous`: the epoch before the loss, compared again at the next connection if this fails. */
+  private async registerAgain (previous: string): Promise<void> {
     const k = this.keys
     const entries = this.journal.all()
     const mark = this.markerPrefix
@@ -606,10 +651,12 @@ export class RedisStore implements Store {
       }
       await this.client.hdel(k.recovering, mark)
       await markDone(this.client, k, epoch, this.instanceId)
+      // Only now: a process killed while registering finds the loss again at its next start.
+      this.journal.saveEpoch(epoch)
       this.log?.warn({ registered, journaled: entries.length }, 'store: inflight records registered again after Redis lost its data')
     } catch (err) {
       // The mark expires by itself; the next reconnection tries again (the epoch is compared anew).
-      this.epoch = null
+      this.epoch = previous
       this.log?.error({ err }, 'store: registering the inflight records again failed; retried on the next connection')
     }
   }

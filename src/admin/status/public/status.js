@@ -53,7 +53,7 @@
     $('active').textContent = s.upstreams?.active ?? '-'
     // Which gateway this is (a fleet has several pages) and what its clients hear right now.
     const leader = s.upgrade?.leader
-    $('where').textContent = `instance ${leader?.instance ?? '?'}${leader?.is_leader ? ' (leader)' : ''} · namespace ${s.namespace ?? '?'}`
+    $('where').textContent = `instance ${s.instance ?? leader?.instance ?? '?'}${leader?.is_leader ? ' (leader)' : ''} · namespace ${s.namespace ?? '?'}`
     const c = s.clients
     $('told').textContent = c === null || c === undefined ? '-' : c.accepting ? 'accepting' : `503 · Retry-After ${c.retry_after_secs} s`
     const deadline = d?.deadline ?? null
@@ -93,6 +93,16 @@
 
     rows($('ibc'), s.ibc ?? [], (p) => [cell(`${p.port ?? ''}/${p.channel}`), cell(String(p.sequence)), cell(p.sent_height === null ? '-' : String(p.sent_height)), cell(fmtAge(p.age_secs), p.stale ? 'bad' : '')], 'nothing pending')
     rows($('history'), s.history?.upgrades ?? [], (u) => [cell(u.upgrade_id), cell(`${u.from_version ?? '?'} → ${u.target_version}`), cell(u.state.replace('_', ' '), u.state === 'completed' ? 'good' : ['rolled_back', 'failed'].includes(u.state) ? 'bad' : ''), cell(fmtTime(u.started_at)), cell(u.error ?? '')], 'no upgrade has run')
+    // The fleet: each instance with the token; without it, how many are in each state.
+    const fleet = s.instances?.instances ?? null
+    const counts = s.instances?.counts ?? (fleet === null ? null : fleet.reduce((n, i) => ({ ...n, [i.state]: (n[i.state] ?? 0) + 1 }), { serving: 0, leaving: 0, gone: 0 }))
+    $('instance-counts').textContent = counts === null ? '' : `${counts.serving ?? 0} serving · ${counts.leaving ?? 0} leaving · ${counts.gone ?? 0} gone`
+    rows($('instances'), fleet ?? [], (i) => [
+      cell(i.self ? `${i.id} (this)` : i.id), cell(i.version), cell(i.layout),
+      cell(i.state, i.state === 'serving' ? 'good' : i.state === 'gone' ? 'bad' : 'warn'),
+      cell(fmtAge(Math.max(0, s.at - Date.parse(i.last_seen_at) / 1000)) + ' ago'), cell(String(i.journaled))
+    ], fleet === null ? (counts === null ? 'the registry cannot be read' : 'each instance is shown with the admin token') : 'no instance registered')
+
     rows($('checkpoints'), (s.checkpoints?.checkpoints ?? []).slice(0, 8), (c) => [cell(c.id), cell(c.upgrade_id ?? '-'), cell(fmtTime(c.created_at)), cell(String(c.inflight_count))], 'no checkpoint yet')
 
     series.t.push(s.at)
