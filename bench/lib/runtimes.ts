@@ -79,7 +79,8 @@ async function addonFor (node: string, version: string, abi: string, root: strin
       env: { ...process.env, PATH: `${path.dirname(node)}:${process.env.PATH ?? ''}`, npm_config_nodedir: nodeRoot },
       maxBuffer: 64 * 1024 * 1024
     })
-    await run(node, ['-e', `new (require(${JSON.stringify(tmp)}))(':memory:').close()`])
+    // The addon itself, loaded by that node: a wrong ABI fails here, not in a gateway.
+    await run(node, ['-e', `require(${JSON.stringify(path.join(tmp, 'build', 'Release', 'better_sqlite3.node'))})`])
   } catch (err) {
     await rm(tmp, { recursive: true, force: true })
     throw new Error(`--runtimes: building better-sqlite3 for Node ${version} failed: ${(err as Error).message}`, { cause: err })
