@@ -1,6 +1,6 @@
 /**
  * The bench's command line: `node dist/bench/run.js [--quick] [--duration S] [--warmup S] [--warmup-requests N] [--warmup-max S] [--connections N]
- * [--rounds N] [--load auto|wrk|autocannon] [--only ID,...] [--profile] [--perf] [--syscalls] [--out FILE] [--check]`. Bad flags exit 2 naming the flag.
+ * [--rounds N] [--load auto|wrk|autocannon] [--only ID,...] [--runtimes NODE,...] [--profile] [--perf] [--syscalls] [--out FILE] [--check]`. Bad flags exit 2 naming the flag.
  */
 import { parseArgs } from 'node:util'
 
@@ -8,6 +8,9 @@ export const CASE_IDS = [
   'backend', 'backend-submit', 'http-proxy', 'undici-proxy', 'pass-through', 'submit', 'submit-translated', 'submit-verified', 'submit-wait-replicas',
   'translation-cost', 'verify-cost', 'redis-memory', 'redis-scripts', 'status-under-load', 'swap', 'checkpoint'
 ] as const
+
+/** What `--runtimes` runs under each runtime. */
+export const RUNTIME_CASES: readonly CaseId[] = ['pass-through', 'submit']
 
 /** What `--check` runs: the two rows of the ratio it guards. */
 export const CHECK_CASES: readonly CaseId[] = ['pass-through', 'submit']
@@ -35,6 +38,8 @@ export interface BenchOptions {
   rounds: number
   /** Regression guard: run the pass-through and submit rows only and compare their CPU ratio with the docs'. */
   check: boolean
+  /** Node binaries to run the pass-through and submit rows under, each in turn (empty: the bench's own). */
+  runtimes: string[]
 }
 
 export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench/run.js [options])
@@ -51,6 +56,8 @@ export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench
   --perf               profile each gateway's measured run with Linux perf (CPU really used, by kind and function)
   --syscalls           count the gateway's syscalls per request with strace (slows it: req/s not comparable)
   --out FILE           where the JSON goes (default bench/results/latest.json)
+  --runtimes A,B       run the ${RUNTIME_CASES.join(' and ')} rows under each of these node binaries, in turn, in one run
+                       (e.g. /usr/bin/node and Node 24 from tools/node/fetch.sh); alone, only those rows
   --check              regression guard: only the ${CHECK_CASES.join(' and ')} rows (3 rounds unless --rounds); exit 1
                        when their CPU ratio (pass-through us / submit us, medians) falls more than 20% below the
                        one recorded in docs/benchmarks.md. Not comparable with --quick's shorter warm-up
@@ -86,6 +93,7 @@ export function parseOptions (argv: string[]): BenchOptions | null {
         perf: { type: 'boolean', default: false },
         out: { type: 'string', default: 'bench/results/latest.json' },
         check: { type: 'boolean', default: false },
+        runtimes: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false }
       },
       strict: true,
@@ -100,8 +108,11 @@ export function parseOptions (argv: string[]): BenchOptions | null {
     throw new UsageError(`--load must be auto, wrk or autocannon, got '${v.load}'`)
   }
   if (v.check && v.only !== undefined) throw new UsageError('--check runs its own rows; it does not take --only')
+  const runtimes = v.runtimes === undefined ? [] : v.runtimes.split(',').map((s) => s.trim())
+  if (v.runtimes !== undefined && (runtimes.length === 0 || runtimes.some((r) => r === ''))) throw new UsageError(`--runtimes takes node binaries separated by commas, got '${v.runtimes}'`)
+  if (v.check && runtimes.length > 0) throw new UsageError('--check compares with the recorded ratio on one runtime; it does not take --runtimes')
   const only = new Set<CaseId>()
-  for (const id of (v.only ?? (v.check ? CHECK_CASES : CASE_IDS).join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const id of (v.only ?? (v.check ? CHECK_CASES : runtimes.length > 0 ? RUNTIME_CASES : CASE_IDS).join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     if (!(CASE_IDS as readonly string[]).includes(id)) throw new UsageError(`--only: unknown case '${id}' (cases: ${CASE_IDS.join(', ')})`)
     only.add(id as CaseId)
   }
@@ -120,6 +131,7 @@ export function parseOptions (argv: string[]): BenchOptions | null {
     syscalls: v.syscalls,
     perf: v.perf,
     out: v.out,
-    check: v.check
+    check: v.check,
+    runtimes
   }
 }

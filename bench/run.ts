@@ -23,6 +23,7 @@ import { verifyCost, type VerifyCost } from './cases/verify-cost.js'
 import { swapCase, type SwapResult } from './cases/swap.js'
 import { translationCost, type TranslationCost } from './cases/translation-cost.js'
 import { gatewayBuilt, GATEWAY_MAIN } from './lib/gateway.js'
+import { prepareRuntime, probeRuntime, type Runtime } from './lib/runtimes.js'
 import { intentV1Template, NonceRanges } from './lib/intents.js'
 import { startRedis, type BenchRedis } from './lib/redis.js'
 import { Resources } from './lib/resources.js'
@@ -34,7 +35,7 @@ import { parseOptions, USAGE, UsageError, type BenchOptions, type CaseId } from 
 import { checkRatio, recordedRatio, type CheckOutcome } from './report/check.js'
 import { formatMemory, formatRedisCost, formatStatusLoad, formatTranslationCost, formatVerifyCost, statusP99 } from './report/costs.js'
 import { computeRatios, cpuOf } from './report/ratios.js'
-import { cpuPerRequestUs, formatCheckpoint, formatHeader, formatProfiles, formatRatios, formatPerf, formatSyscalls, formatRows, formatSwap, type RunHeader } from './report/print.js'
+import { cpuPerRequestUs, formatCheckpoint, formatHeader, formatRuntimes, formatProfiles, formatRatios, formatPerf, formatSyscalls, formatRows, formatSwap, type RunHeader } from './report/print.js'
 
 const log = (line: string): void => { process.stderr.write(`[bench] ${line}\n`) }
 
@@ -107,28 +108,39 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
     log(`redis-server ${redis.version} on ${redis.url}`)
   }
   const env: GatewayEnv | undefined = redis === undefined ? undefined : { redis, backendUrl: backend.url, profileRoot: path.resolve(path.dirname(options.out), 'profiles') }
-  const gatewayRow = (fn: (env: GatewayEnv) => Promise<GatewayCaseResult>) => async (): Promise<CaseResult> => {
+  const gatewayRow = (fn: (env: GatewayEnv) => Promise<GatewayCaseResult>, runtime?: Runtime) => async (): Promise<CaseResult> => {
     if (env === undefined) throw new SkipError(notBuilt)
-    return await fn(env)
+    return await fn({ ...env, runtime })
   }
-  const plan: Array<[CaseId, string, () => Promise<CaseResult>]> = [
+  const runtimes: Array<Runtime | undefined> = []
+  for (const node of options.runtimes) {
+    if (env === undefined || resources.closing()) break
+    const runtime = await prepareRuntime(node, resources, log)
+    log(`runtime: ${node}, Node ${runtime.version}${runtime.main === GATEWAY_MAIN ? '' : ` (its own tree: ${path.dirname(path.dirname(path.dirname(runtime.main)))})`}`)
+    runtimes.push(runtime)
+  }
+  if (runtimes.length === 0) runtimes.push(undefined)
+  const onEach = (id: CaseId, title: string, fn: (env: GatewayEnv) => Promise<GatewayCaseResult>): Array<[CaseId, string, () => Promise<CaseResult>, string]> =>
+    runtimes.map((r) => [id, r === undefined ? title : `${title} on Node ${r.version}`, gatewayRow(fn, r), r === undefined ? id : `${id}@${r.node}`])
+  const plan: Array<[CaseId, string, () => Promise<CaseResult>, string?]> = [
     ['backend', 'backend, direct', async () => await backendDirect(ctx, backend)],
     ['backend-submit', 'backend, direct POST /intents', async () => await backendSubmitDirect(ctx, backend)],
     ['http-proxy', 'bare http-proxy', async () => await bareHttpProxy(ctx, backend)],
     ['undici-proxy', 'bare undici pool', async () => await bareUndiciProxy(ctx, backend)],
-    ['pass-through', 'intent-gate pass-through', gatewayRow(async (e) => await passThrough(ctx, e))],
-    ['submit', 'intent-gate submit (Redis)', gatewayRow(async (e) => await submit(ctx, e))],
+    // With --runtimes, each in turn under every runtime: the same load, interleaved, for the comparison.
+    ...onEach('pass-through', 'intent-gate pass-through', async (e) => await passThrough(ctx, e)),
+    ...onEach('submit', 'intent-gate submit (Redis)', async (e) => await submit(ctx, e)),
     ['submit-translated', 'intent-gate submit, translated', gatewayRow(async (e) => await submitTranslated(ctx, e))],
     ['submit-verified', 'intent-gate submit, signatures verified', gatewayRow(async (e) => await submitVerified(ctx, e))],
     ['submit-wait-replicas', 'intent-gate submit, wait_replicas = 1', gatewayRow(async (e) => await submitWaitReplicas(ctx, e))]
   ]
   // Rounds go through every row in turn, so a burst of someone else's load hits one round of each, not one row.
-  const rounds = new Map<CaseId, CaseResult[]>()
+  const rounds = new Map<string, CaseResult[]>()
   for (let round = 1; round <= options.rounds; round++) {
     if (options.rounds > 1) log(`round ${round} of ${options.rounds}`)
-    for (const [id, title, fn] of plan) {
+    for (const [id, title, fn, key = id] of plan) {
       if (!wants(id) || resources.closing()) continue
-      rounds.set(id, [...(rounds.get(id) ?? []), await runRow(id, title, fn)])
+      rounds.set(key, [...(rounds.get(key) ?? []), await runRow(id, title, fn)])
     }
   }
   const rows = [...rounds.values()].map(medianRound)
@@ -189,6 +201,7 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
   })
   const out = [formatHeader(header)]
   if (rows.length > 0) out.push('', formatRows(rows), '', formatRatios(ratios))
+  if (options.runtimes.length > 0) out.push('', 'Runtimes (the same rows under each node, interleaved, in this run):', formatRuntimes(rows))
   const redisLines = formatRedisCost(rows)
   if (redisLines !== '') out.push('', 'Redis during the measured runs (INFO commandstats; INFO cpu):', redisLines)
   if (wants('submit-translated') || wants('translation-cost')) out.push('', 'Translation cost:', formatTranslationCost(rows, translation))
@@ -243,6 +256,15 @@ async function main (): Promise<void> {
     process.stderr.write('--syscalls needs strace (Debian: apt-get install -y strace)\n')
     process.exitCode = 2
     return
+  }
+  for (const node of options.runtimes) {
+    try {
+      probeRuntime(node)
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n`)
+      process.exitCode = 2
+      return
+    }
   }
   let recorded: number | null = null
   if (options.check) {

@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { startGateway, type UpstreamSpec } from '../lib/gateway.js'
+import type { Runtime } from '../lib/runtimes.js'
 import { summariseDir, type ProfileSummary } from '../lib/profile.js'
 import { redisTimePerRequest, scriptCommandNames, type RedisTime } from '../lib/info.js'
 import { commandStats, resetCommandStats, sample, startRedis, startReplica, storeScriptSources, type BenchRedis, type CommandStat, type RedisSample } from '../lib/redis.js'
@@ -49,6 +50,8 @@ export interface GatewayEnv {
   backendUrl: string
   /** Where profiles go with --profile. */
   profileRoot: string
+  /** The Node the gateway runs under (--runtimes); the bench's own when absent. */
+  runtime?: Runtime
 }
 
 type Measured = Pick<GatewayCaseResult, 'result' | 'cpu' | 'warmup' | 'profile' | 'redis' | 'syscalls' | 'perf'>
@@ -75,7 +78,8 @@ async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue
       blue: await blue(scope),
       connections: ctx.options.connections,
       profileDir,
-      perfMap: ctx.options.perf
+      perfMap: ctx.options.perf,
+      runtime: env.runtime
     })
     const pid = gateway.child.proc.pid ?? 0
     let counter: SyscallCounter | undefined
@@ -105,10 +109,15 @@ async function gatewayCase (ctx: BenchContext, env: GatewayEnv, id: CaseId, blue
   return { ...measured, profile, redis, syscalls, perf }
 }
 
+/** ` on Node 24.22.3` for a --runtimes row. */
+function onRuntime (env: GatewayEnv): string {
+  return env.runtime === undefined ? '' : ` on Node ${env.runtime.version}`
+}
+
 export async function passThrough (ctx: BenchContext, env: GatewayEnv): Promise<GatewayCaseResult> {
   return {
     id: 'pass-through',
-    title: 'intent-gate pass-through',
+    title: `intent-gate pass-through${onRuntime(env)}`,
     what: `GET ${PASS_THROUGH_PATH} through the gateway's pass-through route to the active (blue) upstream`,
     ...await gatewayCase(ctx, env, 'pass-through', async () => ({ url: env.backendUrl, versions: ['1.0'] }), { method: 'GET', path: PASS_THROUGH_PATH })
   }
@@ -117,7 +126,7 @@ export async function passThrough (ctx: BenchContext, env: GatewayEnv): Promise<
 export async function submit (ctx: BenchContext, env: GatewayEnv): Promise<GatewayCaseResult> {
   return {
     id: 'submit',
-    title: 'intent-gate submit (Redis)',
+    title: `intent-gate submit (Redis)${onRuntime(env)}`,
     what: 'POST /intents, a 1.0 intent with a fresh nonce, to a 1.0 upstream: validation, idempotency, admission, forward and bind in Redis; no translation',
     ...await gatewayCase(ctx, env, 'submit', async () => ({ url: env.backendUrl, versions: ['1.0'] }), { method: 'POST', path: INTENT_PATH, intent: ctx.intentV1 })
   }

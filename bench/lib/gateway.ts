@@ -9,6 +9,7 @@ import path from 'node:path'
 import { configHasKey } from './config-keys.js'
 import { freePort } from './ports.js'
 import { ChildFailedError, type Child, type Resources } from './resources.js'
+import type { Runtime } from './runtimes.js'
 
 export const GATEWAY_MAIN = path.resolve('dist/src/cli/main.js')
 
@@ -32,6 +33,8 @@ export interface GatewaySpec {
   waitReplicas?: number
   /** Default 600000: no reconciler round during a case (see below). */
   reconcileIntervalMs?: number
+  /** Another Node than the bench's own (--runtimes); this checkout's build under process.execPath otherwise. */
+  runtime?: Runtime
 }
 
 export interface Gateway {
@@ -126,7 +129,7 @@ export async function startGateway (resources: Resources, spec: GatewaySpec): Pr
   await writeFile(configFile, gatewayToml(spec, dir, proxyPort, adminPort))
   const adminToken = `bench-${process.pid}-${Date.now()}`
   const profile = [...(spec.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', spec.profileDir]), ...(spec.perfMap === true ? ['--perf-basic-prof'] : [])]
-  const { child } = await resources.start(spec.name, process.execPath, [...profile, GATEWAY_MAIN, 'serve', '--config', configFile], {
+  const { child } = await resources.start(spec.name, spec.runtime?.node ?? process.execPath, [...profile, spec.runtime?.main ?? GATEWAY_MAIN, 'serve', '--config', configFile], {
     env: { ...environmentWithoutOverrides(), INTENT_GATE_ADMIN_TOKEN: adminToken, NODE_ENV: 'production' },
     cwd: dir
   })

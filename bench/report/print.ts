@@ -62,6 +62,25 @@ export function formatRows (rows: CaseResult[]): string {
   }))
 }
 
+/** --runtimes: the pass-through and submit rows side by side per Node version (from the rows' `on Node X` titles). */
+export function formatRuntimes (rows: CaseResult[]): string {
+  const byVersion = new Map<string, { pass?: CaseResult, submit?: CaseResult }>()
+  for (const r of rows) {
+    const version = / on Node (\S+)$/.exec(r.title)?.[1]
+    if (version === undefined || (r.id !== 'pass-through' && r.id !== 'submit')) continue
+    const entry = byVersion.get(version) ?? {}
+    if (r.id === 'pass-through') entry.pass = r
+    else entry.submit = r
+    byVersion.set(version, entry)
+  }
+  const rps = (r?: CaseResult): string => r?.result === undefined ? '-' : num(r.result.rps)
+  const cpu = (r?: CaseResult): string => r === undefined ? '-' : num(cpuPerRequestUs(r), 0)
+  return table(['Node', 'pass-through req/s', 'pass-through cpu us/req', 'submit req/s', 'submit cpu us/req', 'submit/pass-through by CPU'], [...byVersion].map(([version, e]) => {
+    const ratio = e.pass === undefined || e.submit === undefined ? Number.NaN : cpuPerRequestUs(e.pass) / cpuPerRequestUs(e.submit)
+    return [version, rps(e.pass), cpu(e.pass), rps(e.submit), cpu(e.submit), Number.isFinite(ratio) ? `${num(ratio, 2)}x` : '-']
+  }))
+}
+
 export function formatRatios (ratios: Ratio[]): string {
   return table(['ratio (req/s and p50 swing with the machine\'s load; the CPU lines are steadier)', 'value', 'aim', ''], ratios.map((r) => [
     r.name,

@@ -5,7 +5,7 @@
  * what happened in `LoadCounts`, the figures the load generator prints.
  */
 import { IntentClient, NetworkError, ProblemError, TERMINAL_STATUSES, type RetryInfo } from '../../src/client/index.js'
-import { SLOW_ANSWER_MS, SLOW_ANSWERS_KEPT, type LoadCounts, type LoadFailure as Failure } from '../../src/demo/load-figures.js'
+import { SLOW_ANSWER_MS, SLOW_ANSWERS_KEPT, type LoadCounts, type LoadFailure as Failure, type RefusedWait } from '../../src/demo/load-figures.js'
 
 // The figures are declared where the demo reading them can import them from (src/ never imports sandbox/).
 export type { LoadCounts, LoadFailure as Failure } from '../../src/demo/load-figures.js'
@@ -28,7 +28,9 @@ export function emptyCounts (): LoadCounts {
     last_503_type: null,
     answered_versions: {},
     slow_answers: 0,
-    slow_answers_ms: []
+    slow_answers_ms: [],
+    waiting_refused: 0,
+    slowest_refused: null
   }
 }
 
@@ -51,12 +53,22 @@ export async function runIntent (body: string, o: IntentClientOptions): Promise<
   counts.waiting++
   let saw503 = false
   let retried = false
+  let firstRefusedAt = 0
+  let lastTryAt = 0
+  const toldSecs: number[] = []
   const onRetry = (r: RetryInfo): void => {
+    // Called as the client starts waiting: the next try begins when the wait ends.
+    lastTryAt = Date.now() + r.waitMs
     if (r.reason === 'unavailable') {
       counts.refused_503++
       counts.last_retry_after_s = r.retryAfterSecs
       counts.last_503_type = r.type
-      if (!saw503) counts.intents_refused_503++
+      if (r.retryAfterSecs !== null) toldSecs.push(r.retryAfterSecs)
+      if (!saw503) {
+        counts.intents_refused_503++
+        counts.waiting_refused++
+        firstRefusedAt = Date.now()
+      }
       saw503 = true
     } else if (r.reason === 'in-progress') {
       counts.conflicts_409++
@@ -70,6 +82,12 @@ export async function runIntent (body: string, o: IntentClientOptions): Promise<
   try {
     const answer = await o.client.submit(body, { maxWaitMs: o.maxWaitMs, onRetry })
     const waited = performance.now() - first
+    if (saw503) {
+      counts.waiting_refused--
+      const wait: RefusedWait = { first_refused_at_ms: firstRefusedAt, last_try_at_ms: lastTryAt, accepted_at_ms: Date.now(), retry_after_s: toldSecs }
+      const slowest = counts.slowest_refused
+      if (slowest === null || wait.accepted_at_ms - wait.first_refused_at_ms > slowest.accepted_at_ms - slowest.first_refused_at_ms) counts.slowest_refused = wait
+    }
     if (!saw503 && !retried && waited > SLOW_ANSWER_MS) {
       counts.slow_answers++
       counts.slow_answers_ms.push(Math.round(waited))
@@ -84,6 +102,7 @@ export async function runIntent (body: string, o: IntentClientOptions): Promise<
     id = answer.intentId
   } catch (err) {
     counts.waiting--
+    if (saw503) counts.waiting_refused--
     counts.failed++
     if (o.failures.length < 10) o.failures.push(failureOf(err))
     return

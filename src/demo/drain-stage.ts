@@ -5,10 +5,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { DrainStatus } from '../drain/status.js'
+import { drainWait, type DrainWait } from './drain-wait.js'
 import { refusals, watchTraffic, type StageContext } from './stage-context.js'
 import { STAGE_TIMEOUT_MS } from './timings.js'
 
 const POLL_MS = 100
+/** A refused client comes back at most its last Retry-After (at most the drain's deadline) and jitter later. */
+const REFUSED_ANSWERED_WAIT_MS = 60_000
 const DRAINING_PROBLEM = 'urn:intent-gate:problem:draining'
 
 export async function drainStage (c: StageContext): Promise<void> {
@@ -52,6 +55,8 @@ export async function drainStage (c: StageContext): Promise<void> {
   else if (during.last_503_type !== DRAINING_PROBLEM) c.problems.push(`the 503s while draining had problem type ${during.last_503_type ?? 'none'}, not ${DRAINING_PROBLEM}`)
 
   say.say('POST /admin/drain/stop  (the same as: intent-gate drain stop)')
+  // Asked now: no refused client can be accepted before this moment.
+  const stoppedAt = Date.now()
   status = await admin.post<DrainStatus>('/admin/drain/stop')
   const stoppedFigures = traffic.figures()
   say.sample(`mode ${status.mode}: intents are accepted again; the refused ones come back with the same Idempotency-Key`)
@@ -59,4 +64,25 @@ export async function drainStage (c: StageContext): Promise<void> {
   await watchTraffic(c, timings.afterSecs)
   const after = traffic.figures()
   if (after.accepted <= stoppedFigures.accepted) c.problems.push('no intent was accepted after the drain stopped')
+  c.drainWait = await slowestClient(c, startedAt, stoppedAt)
+}
+
+/**
+ * Once every client refused by the drain has its final answer (nothing else refuses before the upgrade stage),
+ * the slowest of them: measured here, shown in the summary.
+ */
+async function slowestClient (c: StageContext, startedAt: number, stoppedAt: number): Promise<DrainWait | null> {
+  const until = Date.now() + REFUSED_ANSWERED_WAIT_MS
+  let f = c.traffic.figures()
+  while (f.waiting_refused > 0 && Date.now() < until) {
+    await sleep(POLL_MS, undefined, { signal: c.signal })
+    f = c.traffic.figures()
+  }
+  if (f.waiting_refused > 0) c.problems.push(`${f.waiting_refused} clients refused during the drain had no answer ${REFUSED_ANSWERED_WAIT_MS / 1000} s after it stopped`)
+  if (f.slowest_refused === null) {
+    if (f.refused_503 > 0) c.problems.push('no client refused during the drain was accepted afterwards')
+    return null
+  }
+  if (f.slowest_refused.first_refused_at_ms < startedAt) c.problems.push('a client was refused before the drain began')
+  return drainWait(f.slowest_refused, startedAt, stoppedAt)
 }

@@ -39,6 +39,25 @@ export interface LoadCounts {
   slow_answers: number
   /** The waits (ms) of the last SLOW_ANSWERS_KEPT of those, oldest first. */
   slow_answers_ms: number[]
+  /** Intents refused with 503 at least once that have no final answer yet (waiting out a Retry-After). */
+  waiting_refused: number
+  /** Of the intents refused with 503 and then accepted, the one that waited longest: the slowest client. */
+  slowest_refused: RefusedWait | null
+}
+
+/**
+ * An intent refused with 503 and accepted on a later try. Without the refusals its first try would have been
+ * accepted, so `accepted_at_ms - first_refused_at_ms` is how much longer its client waited: the Retry-Afters it
+ * was told (plus the client's jitter) and its refused tries. Wall-clock times, so the demo can set them against
+ * when it started and stopped a drain.
+ */
+export interface RefusedWait {
+  first_refused_at_ms: number
+  /** When the try that was accepted began: the client came back (its last wait ended). */
+  last_try_at_ms: number
+  accepted_at_ms: number
+  /** Every Retry-After it was told, in seconds, in order. */
+  retry_after_s: number[]
 }
 
 /** A first attempt answered later than this was held (a submission's answer takes a few ms otherwise). */

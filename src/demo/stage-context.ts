@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AdminClient } from '../admin/client.js'
 import type { DrainStatus } from '../drain/status.js'
+import type { DrainWait } from './drain-wait.js'
 import type { Narrator } from './narrator.js'
 import type { DemoTimings } from './timings.js'
 import type { Traffic } from './traffic.js'
@@ -14,6 +15,8 @@ export interface StageContext {
   signal: AbortSignal
   /** What did not behave; the demo exits 1 when this is not empty. */
   problems: string[]
+  /** The slowest client's extra wait during the drain stage (for the summary); null when nobody was refused. */
+  drainWait?: DrainWait | null
 }
 
 /** Live figures every `sampleMs` for `secs` seconds. */

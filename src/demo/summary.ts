@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { DrainStatus } from '../drain/status.js'
+import { drainWaitFigure } from './drain-wait.js'
 import type { StageContext } from './stage-context.js'
 import type { TrafficSummary } from './traffic.js'
 import type { SampleService } from './world.js'
@@ -27,6 +28,7 @@ export async function summaryStage (c: StageContext, services: SampleService[]):
     ['intents sent', String(s.sent)],
     ['accepted, each exactly once', `${s.accepted}   (the services recorded ${stats.map((x) => x.accepted).join(' + ')} = ${atServices}, ${duplicates} twice)`],
     ['refused with 503, then retried', `${s.intents_refused_503} intents   (${s.refused_503} refusals, each retried after its Retry-After with the same Idempotency-Key)`],
+    ...(c.drainWait == null ? [] : [drainWaitFigure(c.drainWait)]),
     ['settled', String(s.settled) + (s.ended_other > 0 ? `   (${s.ended_other} ended otherwise)` : '')],
     ['left inflight in the gateway', String(inflight)],
     ['failed', String(s.failed)]

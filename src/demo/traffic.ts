@@ -74,7 +74,9 @@ export class Traffic {
       last_503_type: null,
       answered_versions: {},
       slow_answers: 0,
-      slow_answers_ms: []
+      slow_answers_ms: [],
+      waiting_refused: 0,
+      slowest_refused: null
     }
   }
 

@@ -137,6 +137,12 @@ export function passThrough (req: IncomingMessage, res: ServerResponse, upstream
   }, exchange)
 }
 
+/** An upstream URL as http-proxy's parsed target: what url.parse() gave, without calling it. */
+function upgradeTarget (url: string): { protocol: string, host: string, hostname: string, port: string, path: string } {
+  const u = new URL(url)
+  return { protocol: u.protocol, host: u.host, hostname: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: u.port, path: u.pathname + u.search }
+}
+
 /** WebSocket (and any other Upgrade) pass-through; keeps track of open tunnels so `destroy()` can end them. */
 export class UpgradeTunnels {
   private readonly proxy = httpProxy.createProxyServer({ ws: true, xfwd: true })
@@ -155,7 +161,10 @@ export class UpgradeTunnels {
     req.headers['x-request-id'] = requestIdOf(req)
     this.open.add(socket)
     socket.once('close', () => this.open.delete(socket))
-    this.proxy.ws(req, socket, head, { target: upstream.config.url })
+    // A target given as a string is parsed by http-proxy with url.parse(), and so is req.url unless `toProxy`:
+    // Node 24 deprecates url.parse() with a warning on stderr. The target goes parsed the WHATWG way, and the
+    // path as the client sent it (the origin-form path of an Upgrade request, which url.parse left as it was).
+    this.proxy.ws(req, socket, head, { target: upgradeTarget(upstream.config.url), toProxy: true })
   }
 
   /** How many tunnels are open. */

@@ -21,6 +21,7 @@ import { NonceRanges } from '../../bench/lib/intents.js'
 import { parseWrkOutput, wrkScript } from '../../bench/load/wrk.js'
 import { checkRatio, recordedRatio } from '../../bench/report/check.js'
 import { computeRatios } from '../../bench/report/ratios.js'
+import { formatRuntimes } from '../../bench/report/print.js'
 import { phase } from '../../bench/cases/redis-memory.js'
 import { parseOptions, UsageError } from '../../bench/options.js'
 import type { CaseResult } from '../../bench/cases/context.js'
@@ -174,6 +175,25 @@ t.test('--check runs only the two rows of its ratio and refuses --only', async (
   t.equal(parseOptions(['--check', '--rounds', '5'])?.rounds, 5)
   t.equal(parseOptions([])?.check, false)
   t.throws(() => parseOptions(['--check', '--only', 'submit']), new UsageError('--check runs its own rows; it does not take --only'))
+})
+
+t.test('--runtimes: the pass-through and submit rows under each node binary, bad lists refused', async (t) => {
+  const o = parseOptions(['--runtimes', '/usr/bin/node, /opt/node24/bin/node'])
+  t.same(o?.runtimes, ['/usr/bin/node', '/opt/node24/bin/node'])
+  t.same([...(o?.only ?? [])], ['pass-through', 'submit'], 'alone, only the rows it compares')
+  t.same([...(parseOptions(['--runtimes', '/usr/bin/node', '--only', 'submit,backend'])?.only ?? [])], ['submit', 'backend'])
+  t.same(parseOptions([])?.runtimes, [])
+  t.throws(() => parseOptions(['--runtimes', '/usr/bin/node,']), new UsageError("--runtimes takes node binaries separated by commas, got '/usr/bin/node,'"))
+  t.throws(() => parseOptions(['--runtimes', '/usr/bin/node', '--check']), /does not take --runtimes/)
+  const cpuRow = (id: CaseResult['id'], title: string, rps: number, usPerReq: number): CaseResult => ({
+    ...row(id, rps, 10), title, cpu: { seconds: 6, targetCpuSec: rps * 6 * usPerReq / 1e6, benchCores: 0, otherCores: 0 } as unknown as CaseResult['cpu']
+  })
+  const table = formatRuntimes([
+    cpuRow('pass-through', 'intent-gate pass-through on Node 20.20.2', 4000, 200), cpuRow('submit', 'intent-gate submit (Redis) on Node 20.20.2', 1000, 500),
+    cpuRow('pass-through', 'intent-gate pass-through on Node 24.22.3', 5000, 150), cpuRow('submit', 'intent-gate submit (Redis) on Node 24.22.3', 1200, 400)
+  ])
+  t.match(table, /20\.20\.2\s+4,?000\s+200\s+1,?000\s+500\s+0\.40x/)
+  t.match(table, /24\.22\.3\s+5,?000\s+150\s+1,?200\s+400\s+0\.38x/)
 })
 
 t.test('the docs carry the line --check reads', async (t) => {

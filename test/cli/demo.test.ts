@@ -1,7 +1,7 @@
 // `intent-gate demo` end to end (the BUILT binary, so run `npm run build` first): the whole world on this machine
 // with a drain and an upgrade under live traffic, no intent failed, and nothing left running afterwards; Ctrl-C
 // stops everything; bad flags are usage errors.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { existsSync } from 'node:fs'
 import { GATEWAY_BIN, spawnNode, type Spawned } from '../helpers/gateway.js'
 
@@ -33,6 +33,34 @@ async function untilPrinted (p: Spawned, text: string): Promise<void> {
   })
 }
 
+/** QUICK's drain deadline (src/demo/timings.ts): the demo holds its drain this long, and no Retry-After exceeds it. */
+const QUICK_DRAIN_SECS = 2
+
+/**
+ * The summary's slowest client during the drain, checked against itself and the drain: it waited at least every
+ * Retry-After it was told (the client library never comes back early), its wait is the drain's refusal time from
+ * its first refusal plus its time after `drain stop`, no Retry-After reached past the drain's deadline, and after
+ * the stop it came back within its last Retry-After and jitter.
+ */
+function slowestClientIsTrue (t: Test, out: string): void {
+  const m = /^\s*slowest client's extra wait \(drain\)\s+([\d.]+) s\s+\(refused ([\d.]+) s into the drain, told Retry-After ([\d, a-z]+) s; came back (-?[\d.]+) s and was accepted (-?[\d.]+) s after drain stop; the drain refused new intents for ([\d.]+) s\)$/m.exec(out)
+  t.ok(m, 'the summary shows the slowest client\'s extra wait during the drain')
+  if (m === null) return
+  const [extra, into, back, accepted, refusedFor] = [m[1], m[2], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number]
+  const told = (m[3] as string).split(' s, then ').map(Number)
+  t.comment(`slowest client: waited ${extra} s more, told ${told.join(', ')} s, back ${back} s and accepted ${accepted} s after drain stop; the drain refused for ${refusedFor} s`)
+  const sumTold = told.reduce((a, b) => a + b, 0)
+  t.ok(told.every((s) => Number.isInteger(s) && s >= 1 && s <= QUICK_DRAIN_SECS), `every Retry-After between 1 s and the drain's ${QUICK_DRAIN_SECS} s deadline: ${told.join(', ')}`)
+  t.ok(extra >= sumTold - 0.1, `it waited at least what it was told (${extra} s >= ${sumTold} s)`)
+  // Each figure is rounded to 0.1 s on its own: they agree within that rounding.
+  t.ok(Math.abs(extra - (refusedFor - into + accepted)) <= 0.15, `its wait is the drain's refusal from its first refusal plus its wait after the stop (${extra} = ${refusedFor} - ${into} + ${accepted})`)
+  t.ok(accepted >= back - 0.05 && accepted >= 0, 'accepted once the drain was stopped, after it came back')
+  // It came back within its last Retry-After and the library's jitter (at most max(250 ms, 20 %)) of the stop,
+  // plus 1 s for a timer firing late on a machine busy with other tests.
+  const last = told[told.length - 1] as number
+  t.ok(back <= last + Math.max(0.25, last * 0.2) + 1, `came back within its last Retry-After and jitter after drain stop (${back} s)`)
+}
+
 t.test('demo --quick: drain and upgrade under live traffic, every intent accepted once and settled, none failed', async (t) => {
   const demo = spawnNode([GATEWAY_BIN, 'demo', '--quick'])
   t.teardown(() => { demo.child.kill('SIGKILL') })
@@ -51,6 +79,7 @@ t.test('demo --quick: drain and upgrade under live traffic, every intent accepte
   t.ok(retried > 0, `${retried} intents were refused with 503 and retried`)
 
   t.match(out, /mode drained\s+inflight\s+0/, 'the drain reached drained with 0 inflight')
+  slowestClientIsTrue(t, out)
   t.match(out, /503 answers with Retry-After\s+[1-9]\d* .*problem type urn:intent-gate:problem:draining$/m, 'clients were refused with the draining problem')
   t.match(out, /mode active: intents are accepted again/, 'the drain was stopped')
   for (const phase of ['pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming']) {

@@ -1,9 +1,9 @@
 /**
  * The previous release, built for tests that run it beside this checkout's build (test/release/rolling.test.ts).
- * `release/previous` names its commit. The build is made once per commit and cached OUTSIDE the repository, in
- * `$INTENT_GATE_RELEASE_CACHE` or `$XDG_CACHE_HOME/intent-gate/releases/<commit>/` (`~/.cache/...` by default),
- * so a suite run pays for it once: the tree from `git archive` (the checkout's own history, nothing fetched and
- * no worktree left registered), its dependencies (hard links to this checkout's node_modules when both
+ * `release/previous` names its commit. The build is made once per commit and Node ABI and cached OUTSIDE the
+ * repository, in `$INTENT_GATE_RELEASE_CACHE` or `$XDG_CACHE_HOME/intent-gate/releases/<commit>-node-abi<N>/`
+ * (`~/.cache/...` by default), so a suite run pays for it once: the tree from `git archive` (the checkout's own
+ * history, nothing fetched and no worktree left registered), its dependencies (hard links to this checkout's node_modules when both
  * package-lock.json files are equal, else `npm ci`), then `npm run build`. A shallow clone without the commit
  * says so and how to fix it. Two test processes building at once: the first takes a lock directory, the other
  * waits for the finished build.
@@ -69,7 +69,9 @@ export async function buildRelease (name: string): Promise<Release> {
   const started = performance.now()
   const commit = await resolveCommit(name)
   const root = cacheRoot()
-  const dir = path.join(root, commit)
+  // Its node_modules hold native addons (better-sqlite3) built for one Node ABI: a build per runtime, so a suite
+  // run under Node 24 never loads an addon a Node 20 run compiled.
+  const dir = path.join(root, `${commit}-node-abi${process.versions.modules}`)
   const done = path.join(dir, '.built')
   await mkdir(root, { recursive: true })
   let cached = existsSync(done)
