@@ -75,9 +75,14 @@ t.test('the final stage: binaries on PATH, non-root, tini, health check', async 
   const probesPort = gateway.ports.find((p: { name: string }) => p.name === 'probes').containerPort as number
   t.match(allArgs(final, 'EXPOSE')[0], new RegExp(`\\b${probesPort}\\b`), 'the probes port is exposed')
 
-  // The pod's commands exist in this image.
-  const sidecar = podSpec.initContainers[0].command as string[]
-  t.equal(sidecar[0], entrypoint[0], 'the sidecar runs under the same tini')
-  t.ok(Object.keys(pkg.bin).includes(sidecar[2] as string), `${sidecar[2] ?? ''} is a package binary`)
+  // The pods' commands exist in this image: the blue and green sample services run from it too.
+  const services = parseAllDocuments(read('deploy/kubernetes/base/intent-service.yaml')).map((d) => d.toJS())
+    .filter((d) => d?.kind === 'Deployment')
+  t.equal(services.length, 2, 'blue and green intent services')
+  for (const service of services) {
+    const command = service.spec.template.spec.containers[0].command as string[]
+    t.equal(command[0], entrypoint[0], `${service.metadata.name as string} runs under the same tini`)
+    t.ok(Object.keys(pkg.bin).includes(command[2] as string), `${command[2] ?? ''} is a package binary`)
+  }
   t.equal(gateway.lifecycle.preStop.exec.command[0], 'intent-gate')
 })
