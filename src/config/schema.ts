@@ -3,6 +3,7 @@
  * Types come from the same source (`Config = Static<typeof ConfigSchema>`). Every object refuses unknown keys.
  */
 import { Type, type SchemaOptions, type Static, type TObject, type TProperties } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
 
 /**
  * The two upstream colors: the one definition the `Color` type, the config and admin API schemas, the CLI's
@@ -205,6 +206,11 @@ export const ConfigSchema = Type.Object({
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
+/**
+ * Every default of the schema, filled in as the loader fills them: what a part built in code (a test, a tool)
+ * falls back to for a key it leaves out, so no default is written twice.
+ */
+export const CONFIG_DEFAULTS = Value.Default(ConfigSchema, {}) as Config
 export type UpstreamConfig = Static<typeof UpstreamSchema>
 /** Health checks the coordinator knows; anything else in `[health_checks]` is refused at start. */
 export const HEALTH_CHECK_NAMES = ['settlement_store', 'ibc_relayer', 'contract_state', 'api_endpoints', 'upstreams'] as const
