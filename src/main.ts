@@ -83,7 +83,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     const registration = new Registration({ store, id: instanceId, version: RELEASE_VERSION, layout: String(KEY_LAYOUTS.writes), logger: logger.child({ component: 'instance' }) })
     store.ready().then(() => { registration.start() }, () => {})
     stops.push(async () => { await registration.deregister() })
-    // A store that is not up yet is waited for, closed (INTERFACE section 3, *Starting before its store*): the
+    // A store that is not up yet is waited for, closed (docs/specification.md section 3, *Starting before its store*): the
     // gate refuses submissions (503 store-unavailable) and /readyz says what it waits for until the start-up
     // reads below succeeded; only bad configuration ends the process.
     const gate = new AdmissionGate()
@@ -335,7 +335,7 @@ export async function runServe (options: ServeOptions): Promise<number> {
         return
       }
       signalled = true
-      // A signal is a leave (INTERFACE section 3, *Instances*): not ready at once, admitting through
+      // A signal is a leave (docs/specification.md section 3, *Instances*): not ready at once, admitting through
       // proxy.leave_grace_secs, open exchanges finish, what only this process holds goes to the store.
       logger.info({ signal }, 'shutting down: leaving the fleet, letting open exchanges finish')
       gateway.leave().then(async () => { await gateway.close() }).then(() => {
