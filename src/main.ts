@@ -16,7 +16,7 @@ import { createLogger, type Logger } from './log.js'
 import { LayoutMismatchError } from './errors.js'
 import { createMetrics } from './metrics/index.js'
 import { createStore } from './store/index.js'
-import { createVersionCatalog } from './versions/index.js'
+import { loadVersionCatalog, type Catalog } from './versions/index.js'
 import { createProxy } from './proxy/index.js'
 import { createAdminServer } from './admin/server.js'
 import { createProbeListener } from './admin/probes.js'
@@ -50,6 +50,8 @@ export interface GatewayOptions {
   /** The environment the admin token (and other secrets) are read from. */
   env: Record<string, string | undefined>
   logger: Logger
+  /** The version catalog, when the caller loaded it already; else built from `[versions] modules`. */
+  versions?: Catalog
 }
 
 export interface Gateway {
@@ -70,7 +72,7 @@ export interface Gateway {
 export async function startGateway (options: GatewayOptions): Promise<Gateway> {
   const { config, env, logger } = options
   const token = adminToken(config, env)
-  const versions = createVersionCatalog()
+  const versions = options.versions ?? await loadVersionCatalog(config.versions.modules)
   const stops = new StopStack(logger)
   try {
     const instanceId = instanceIdBeside(config.coordinator.database)
@@ -84,7 +86,7 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     const registration = new Registration({ store, id: instanceId, version: RELEASE_VERSION, layout: String(KEY_LAYOUTS.writes), logger: logger.child({ component: 'instance' }) })
     store.ready().then(() => { registration.start() }, () => {})
     stops.push(async () => { await registration.deregister() })
-    // A store that is not up yet is waited for, closed (INTERFACE section 3, *Starting before its store*): the
+    // A store that is not up yet is waited for, closed (docs/specification.md section 3, *Starting before its store*): the
     // gate refuses submissions (503 store-unavailable) and /readyz says what it waits for until the start-up
     // reads below succeeded; only bad configuration ends the process.
     const gate = new AdmissionGate()
@@ -307,6 +309,8 @@ export interface ServeOptions {
   /** Loaded and validated by the caller (`intent-gate serve`), so configuration errors need not load the gateway. */
   config: Config
   env?: Record<string, string | undefined>
+  /** The catalog `intent-gate serve` loaded (with `[versions] modules`) to check the configuration's versions. */
+  versions?: Catalog
 }
 
 /**
@@ -317,7 +321,7 @@ export async function runServe (options: ServeOptions): Promise<number> {
   const { config } = options
   const env = options.env ?? process.env
   const logger = createLogger({ level: config.log.level })
-  const gateway = await startGateway({ config, env, logger })
+  const gateway = await startGateway({ config, env, logger, versions: options.versions })
   process.stdout.write(JSON.stringify({ proxy: gateway.proxyUrl, admin: gateway.adminUrl, ...(gateway.probesUrl === null ? {} : { probes: gateway.probesUrl }) }) + '\n')
   logger.info({ proxy: gateway.proxyUrl, admin: gateway.adminUrl }, 'intent-gate listening')
 
@@ -334,7 +338,7 @@ export async function runServe (options: ServeOptions): Promise<number> {
         return
       }
       signalled = true
-      // A signal is a leave (INTERFACE section 3, *Instances*): not ready at once, admitting through
+      // A signal is a leave (docs/specification.md section 3, *Instances*): not ready at once, admitting through
       // proxy.leave_grace_secs, open exchanges finish, what only this process holds goes to the store.
       logger.info({ signal }, 'shutting down: leaving the fleet, letting open exchanges finish')
       gateway.leave().then(async () => { await gateway.close() }).then(() => {

@@ -123,3 +123,15 @@ t.test('the cycle finder finds cycles', async (t) => {
   t.same(cycles([['a', 'a']]), [['a']])
   t.same(cycles([['a', 'b'], ['a', 'c'], ['b', 'c']]), [])
 })
+
+t.test('intent-gate/versions (src/versions/public.ts) reaches only the pure shapes, schema parts and errors', async (t) => {
+  const reached = new Set(['src/versions/public.ts'])
+  for (let grew = true; grew;) {
+    grew = false
+    for (const e of edges) {
+      if (reached.has(e.from) && !reached.has(e.to)) { reached.add(e.to); grew = true }
+    }
+  }
+  const allowed = ['src/versions/public.ts', 'src/versions/spec.ts', 'src/versions/types.ts', 'src/versions/schema-parts.ts', 'src/versions/canonical.ts', 'src/errors.ts', 'src/client/canonical.ts']
+  t.same([...reached].filter((f) => !allowed.includes(f)), [], 'an adopter\'s module loads no part of the server')
+})

@@ -1,7 +1,10 @@
 /**
  * The sample service's command line: `service --listen HOST:PORT --versions 1.0[,2.0] [--settle-ms N]
- * [--chain-rpc URL] [--no-verify] [--sandbox-routes-through-proxy]`. Bad usage is reported naming the flag (exit status 2).
+ * [--chain-rpc URL] [--no-verify] [--sandbox-routes-through-proxy] [--versions-module FILE]...`. Bad usage is
+ * reported naming the flag (exit status 2). `--versions-module` adds an intent format of one's own, as the
+ * gateway's `[versions] modules` does, so the service can verify intents signed in it.
  */
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { UsageError } from '../../src/errors.js'
 
@@ -34,7 +37,8 @@ export function parseServiceArgs (argv: readonly string[], known: readonly strin
         'settle-ms': { type: 'string' },
         'chain-rpc': { type: 'string' },
         'no-verify': { type: 'boolean' },
-        'sandbox-routes-through-proxy': { type: 'boolean' }
+        'sandbox-routes-through-proxy': { type: 'boolean' },
+        'versions-module': { type: 'string', multiple: true }
       }
     }))
   } catch (err) {
@@ -68,4 +72,11 @@ export function parseServiceArgs (argv: readonly string[], known: readonly strin
     verify: values['no-verify'] !== true,
     controlThroughProxy: values['sandbox-routes-through-proxy'] === true
   }
+}
+
+/** The `--versions-module` files, absolute (read before the other flags: they decide which versions are known). */
+export function versionModuleArgs (argv: readonly string[]): string[] {
+  const { values } = parseArgs({ args: [...argv], strict: false, allowPositionals: true, options: { 'versions-module': { type: 'string', multiple: true } } })
+  const files = values['versions-module'] ?? []
+  return files.filter((f): f is string => typeof f === 'string').map((f) => path.resolve(f))
 }

@@ -5,22 +5,25 @@
  */
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import { UsageError } from '../../src/errors.js'
-import { createVersionCatalog } from '../../src/versions/index.js'
-import { parseServiceArgs, type ServiceOptions } from './args.js'
+import { ConfigError, UsageError } from '../../src/errors.js'
+import { loadVersionCatalog, type Catalog } from '../../src/versions/index.js'
+import { parseServiceArgs, versionModuleArgs, type ServiceOptions } from './args.js'
 import { IntentService } from './server.js'
 import { ClockSettler, type ChainSettlerOptions, type Settler } from './settler.js'
 
 export async function main (argv: string[]): Promise<void> {
-  const catalog = createVersionCatalog()
+  let catalog: Catalog
   let options: ServiceOptions
   let settler: Settler
   try {
+    catalog = await loadVersionCatalog(versionModuleArgs(argv))
     options = parseServiceArgs(argv, catalog.known)
     settler = options.chainRpc === null ? new ClockSettler(options.settleMs) : await chainSettler({ rpcUrl: options.chainRpc, settleMs: options.settleMs })
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err
-    process.stderr.write(`intent-gate-sandbox service: ${err.message}\n`)
+    if (!(err instanceof UsageError) && !(err instanceof ConfigError)) throw err
+    // A bad --versions-module reads as a usage error too: the flag and the file, then what is wrong.
+    const message = err instanceof ConfigError ? `--versions-module: ${err.problems.join('; ').replace(/^versions\.modules: /, '')}` : err.message
+    process.stderr.write(`intent-gate-sandbox service: ${message}\n`)
     process.exitCode = 2
     return
   }

@@ -15,7 +15,7 @@ import { toHex, toUtf8, fromUtf8 } from '@cosmjs/encoding'
 import type { EncodeObject } from '@cosmjs/proto-signing'
 import { calculateFee, GasPrice, type StdFee } from '@cosmjs/stargate'
 import { MsgExecuteContract, MsgMigrateContract, MsgStoreCode } from 'cosmjs-types/cosmwasm/wasm/v1/tx'
-import type { Config } from '../config/schema.js'
+import { CONFIG_DEFAULTS, type Config } from '../config/schema.js'
 import { IntentGateError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { ChainQueryError, ChainTxRefusedError, ChecksumMismatchError, CodeNotFoundError, InvalidMigrateMsgError, NotContractAdminError, SignerUnavailableError } from './errors.js'
@@ -115,7 +115,7 @@ export function createContractClient (options: ContractClientOptions): ContractC
   const { chain, logger } = options
   const url = chain.rpc_url
   const address = options.address ?? chain.settlement_contract
-  const txTimeoutBlocks = chain.tx_timeout_blocks ?? 20
+  const txTimeoutBlocks = chain.tx_timeout_blocks ?? CONFIG_DEFAULTS.chain.tx_timeout_blocks
   const timeoutMs = options.requestTimeoutMs ?? 10_000
   const batchSize = options.extendBatchSize ?? 25
   const gasPrice = GasPrice.fromString(chain.gas_price)

@@ -9,9 +9,10 @@ import { Ajv, type ErrorObject } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { TSchema } from '@sinclair/typebox'
 import { ConfigError } from '../errors.js'
-import { ConfigSchema, HEALTH_CHECK_NAMES, type Config } from './schema.js'
+import { COLORS, ConfigSchema, HEALTH_CHECK_NAMES, type Config } from './schema.js'
 import { parseCidr } from './cidr.js'
 import { unknownEnvProblems } from './env-names.js'
+import { resolveModulePaths } from './module-paths.js'
 
 export { DEFAULT_CONFIG_FILE } from './default-file.js'
 
@@ -38,7 +39,9 @@ export function loadConfig (options: LoadOptions = {}): Config {
   if (!validate(raw)) {
     throw new ConfigError(describeErrors(validate.errors ?? [], fromEnv))
   }
-  const problems = crossChecks(raw, options.knownVersions)
+  const modules = resolveModulePaths(raw.versions.modules, options.file)
+  raw.versions.modules = modules.paths
+  const problems = [...modules.problems, ...crossChecks(raw, options.knownVersions)]
   const passwordEnv = raw.redis.password_env ?? ''
   if (passwordEnv !== '' && (env[passwordEnv] ?? '') === '') {
     problems.push(`redis.password_env: the environment variable ${passwordEnv} is not set`)
@@ -164,7 +167,7 @@ function foldConstErrors (lines: string[]): string[] {
 
 function crossChecks (c: Config, known: readonly string[] | undefined): string[] {
   const problems: string[] = []
-  const colors = Object.keys(c.upstreams).filter((k) => c.upstreams[k as 'blue' | 'green'] !== undefined)
+  const colors = COLORS.filter((k) => c.upstreams[k] !== undefined)
   if (colors.length === 0) problems.push('upstreams: at least one of [upstreams.blue] and [upstreams.green] is required')
   if (colors.length > 0 && !colors.includes(c.proxy.initial_active)) {
     problems.push(`proxy.initial_active: '${c.proxy.initial_active}' has no [upstreams.${c.proxy.initial_active}] section`)
@@ -184,15 +187,7 @@ function crossChecks (c: Config, known: readonly string[] | undefined): string[]
   if ((c.redis.tls_ca_file ?? '') !== '' && !existsSync(c.redis.tls_ca_file ?? '')) {
     problems.push(`redis.tls_ca_file: no such file '${c.redis.tls_ca_file}'`)
   }
-  if (known !== undefined) {
-    const unknown = (key: string, v: string): void => {
-      if (!known.includes(v)) problems.push(`${key}: unknown version '${v}' (known: ${known.join(', ')})`)
-    }
-    c.versions.accepted.forEach((v) => unknown('versions.accepted', v))
-    unknown('versions.default', c.versions.default)
-    Object.keys(c.versions.deprecated).forEach((v) => unknown(`versions.deprecated."${v}"`, v))
-    for (const color of colors) c.upstreams[color as 'blue' | 'green']?.versions.forEach((v) => unknown(`upstreams.${color}.versions`, v))
-  }
+  if (known !== undefined) problems.push(...unknownVersionProblems(c, known))
   for (const [v, d] of Object.entries(c.versions.deprecated)) {
     if (Date.parse(d.sunset) < Date.parse(d.since)) problems.push(`versions.deprecated."${v}".sunset: is before since`)
   }
@@ -207,6 +202,22 @@ function crossChecks (c: Config, known: readonly string[] | undefined): string[]
       if (!checkNames.includes(String(name))) problems.push(`health_checks.${key}: unknown health check '${String(name)}' (known: ${checkNames.join(', ')})`)
     }
   }
+  return problems
+}
+
+/**
+ * Every version the configuration names that `known` lacks. `intent-gate serve` calls it once the versions of
+ * `[versions] modules` are loaded (they are part of what is known).
+ */
+export function unknownVersionProblems (c: Config, known: readonly string[]): string[] {
+  const problems: string[] = []
+  const unknown = (key: string, v: string): void => {
+    if (!known.includes(v)) problems.push(`${key}: unknown version '${v}' (known: ${known.join(', ')})`)
+  }
+  c.versions.accepted.forEach((v) => unknown('versions.accepted', v))
+  unknown('versions.default', c.versions.default)
+  Object.keys(c.versions.deprecated).forEach((v) => unknown(`versions.deprecated."${v}"`, v))
+  for (const color of COLORS) c.upstreams[color]?.versions.forEach((v) => unknown(`upstreams.${color}.versions`, v))
   return problems
 }
 

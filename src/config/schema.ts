@@ -2,7 +2,20 @@
  * The one schema of intent-gate's configuration: the TOML file's sections and keys, their types and defaults.
  * Types come from the same source (`Config = Static<typeof ConfigSchema>`). Every object refuses unknown keys.
  */
-import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox'
+import { Type, type SchemaOptions, type Static, type TObject, type TProperties } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+/**
+ * The two upstream colors: the one definition the `Color` type, the config and admin API schemas, the CLI's
+ * choices, the store's readers and the metrics' labels all read.
+ */
+export const COLORS = ['blue', 'green'] as const
+export type Color = typeof COLORS[number]
+/** A JSON schema for one color. */
+export const ColorSchema = (options: SchemaOptions = {}) => Type.Union(COLORS.map((c) => Type.Literal(c)), options)
+export function isColor (value: unknown): value is Color {
+  return (COLORS as readonly unknown[]).includes(value)
+}
 
 const section = <T extends TProperties>(props: T): TObject<T> => Type.Object(props, { additionalProperties: false, default: {} })
 const listen = (def: string) => Type.String({ pattern: '^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]{1,5}$', default: def, description: 'HOST:PORT' })
@@ -40,7 +53,7 @@ export const ConfigSchema = Type.Object({
     shutdown_grace_secs: secs(30),
     /** After a leave or SIGTERM, keep admitting this long (load balancers see /readyz 503 first), then refuse. */
     leave_grace_secs: secs(5),
-    initial_active: Type.Union([Type.Literal('blue'), Type.Literal('green')], { default: 'blue' }),
+    initial_active: ColorSchema({ default: COLORS[0] }),
     /** How often the reconciler polls the owning upstream for each inflight intent's status. */
     reconcile_interval_ms: positive(5000),
     /** Retry-After while draining without a deadline (no better estimate exists). */
@@ -117,7 +130,13 @@ export const ConfigSchema = Type.Object({
   versions: section({
     accepted: Type.Array(Type.String(), { minItems: 1, default: ['1.0', '2.0'] }),
     default: Type.String({ default: '1.0' }),
-    deprecated: Type.Record(Type.String(), DeprecationSchema, { default: {} })
+    deprecated: Type.Record(Type.String(), DeprecationSchema, { default: {} }),
+    /**
+     * Intent formats from outside the package (docs/extending.md): files, relative to the configuration file's
+     * folder, or package names, each exporting a version's `spec` and/or translation `steps`. After loading,
+     * each entry is the absolute path of the module file.
+     */
+    modules: Type.Array(Type.String({ minLength: 1 }), { default: [] })
   }),
   chain: section({
     /** false: no chain (no IBC watcher, no contract steps); the demo without a chain uses it. */
@@ -187,8 +206,11 @@ export const ConfigSchema = Type.Object({
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
+/**
+ * Every default of the schema, filled in as the loader fills them: what a part built in code (a test, a tool)
+ * falls back to for a key it leaves out, so no default is written twice.
+ */
+export const CONFIG_DEFAULTS = Value.Default(ConfigSchema, {}) as Config
 export type UpstreamConfig = Static<typeof UpstreamSchema>
-export type Color = 'blue' | 'green'
-export const COLORS: readonly Color[] = ['blue', 'green']
 /** Health checks the coordinator knows; anything else in `[health_checks]` is refused at start. */
 export const HEALTH_CHECK_NAMES = ['settlement_store', 'ibc_relayer', 'contract_state', 'api_endpoints', 'upstreams'] as const

@@ -4,7 +4,7 @@
  * upgrade's record lives in SQLite and the store, so a restarted or different instance carries on from there.
  */
 import { randomBytes } from 'node:crypto'
-import type { Color, Config } from '../config/schema.js'
+import { COLORS, isColor, type Color, type Config } from '../config/schema.js'
 import type { Logger } from '../log.js'
 import type { Store } from '../store/types.js'
 import { newestVersion } from '../versions/registry.js'
@@ -284,7 +284,7 @@ export class UpgradeCoordinator {
     if (typeof body.target_version !== 'string' || !/^\d+\.\d+$/.test(body.target_version)) throw new UpgradeRequestError('target_version: required, a version like "2.0"')
     const request: UpgradeRequest = { target_version: body.target_version }
     if (body.swap_to !== undefined && body.swap_to !== null) {
-      if (body.swap_to !== 'blue' && body.swap_to !== 'green') throw new UpgradeRequestError('swap_to: must be "blue" or "green"')
+      if (!isColor(body.swap_to)) throw new UpgradeRequestError(`swap_to: must be ${COLORS.map((c) => `"${c}"`).join(' or ')}`)
       if (!this.o.upstreams.colors().includes(body.swap_to)) throw new UpgradeRequestError(`swap_to: upstream ${body.swap_to} is not configured ([upstreams.${body.swap_to}])`)
       request.swap_to = body.swap_to as Color
     }

@@ -1,5 +1,5 @@
 /**
- * One instance leaves the fleet (INTERFACE section 3, *Instances*): `instance leave`, `POST /admin/instance/leave`,
+ * One instance leaves the fleet (docs/specification.md section 3, *Instances*): `instance leave`, `POST /admin/instance/leave`,
  * SIGTERM and SIGINT all run this, once. The fleet's drain switch is never touched: the others admit throughout.
  *
  *   1. readiness off at once (load balancers stop sending), the registry says `leaving`; held submissions are

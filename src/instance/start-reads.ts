@@ -1,7 +1,7 @@
 /**
  * What a start reads from the store before this instance may admit (the coordinator's documents: a running
  * upgrade's flag set again before anything is admitted). A store that is not up yet is waited for, never a
- * reason to end the process (INTERFACE section 3, *Starting before its store*): the reads run once the store
+ * reason to end the process (docs/specification.md section 3, *Starting before its store*): the reads run once the store
  * answers, again after each failure, until they all succeeded or the gateway closes.
  */
 import type { Logger } from '../log.js'

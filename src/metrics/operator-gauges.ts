@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client'
-import type { Color } from '../config/schema.js'
+import { COLORS, type Color } from '../config/schema.js'
 
 export interface OperatorSources {
   /** The color new intents go to. */
@@ -31,7 +31,7 @@ export function registerOperatorGauges (registry: Registry, sources: OperatorSou
     collect () {
       if (sources.activeColor === undefined) return
       const active = sources.activeColor()
-      for (const color of ['blue', 'green'] as const) this.set({ color }, color === active ? 1 : 0)
+      for (const color of COLORS) this.set({ color }, color === active ? 1 : 0)
     }
   })
   // eslint-disable-next-line no-new -- registered on creation; read on scrape

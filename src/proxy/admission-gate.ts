@@ -1,5 +1,5 @@
 /**
- * This instance's own door, in front of the store's atomic admission (INTERFACE section 3, *Starting before its
+ * This instance's own door, in front of the store's atomic admission (docs/specification.md section 3, *Starting before its
  * store* and *Instances*). The store decides for the fleet (drain, upgrade); the gate decides for this process:
  *
  *   opening  a condition of start is not met yet (the store has not answered and the start-up reads have not run,

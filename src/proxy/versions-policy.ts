@@ -7,7 +7,8 @@
 import { ConfigError } from '../errors.js'
 import type { Config } from '../config/schema.js'
 
-export type VersionsPolicyInput = Config['versions']
+/** The run-time part of `[versions]` (the modules are loaded once, at start). */
+export type VersionsPolicyInput = Omit<Config['versions'], 'modules'>
 
 /** The three headers a deprecated version's responses carry, ready to set. */
 export interface DeprecationHeaders {

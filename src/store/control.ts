@@ -4,7 +4,7 @@
  * safe: a `drain` or `upgrade` key that exists always stops admission (an operator who set it meant to stop),
  * while a bad `active` is ignored and the last good value is kept.
  */
-import type { Color } from '../config/schema.js'
+import { isColor, type Color } from '../config/schema.js'
 import type { ControlState, DrainSwitch, UpgradeFlag } from './types.js'
 
 export interface RawControl {
@@ -65,7 +65,7 @@ export function parseUpgrade (raw: string): { value: UpgradeFlag, valid: boolean
 }
 
 export function parseActive (raw: string): Color | null {
-  return raw === 'blue' || raw === 'green' ? raw : null
+  return isColor(raw) ? raw : null
 }
 
 /** Builds the control state; `lastGoodActive` is what this instance saw last time `active` made sense. */

@@ -1,4 +1,5 @@
 /** What the composition root hands a store besides its configuration. */
+import { CONFIG_DEFAULTS } from '../config/schema.js'
 import type { KeyLayouts } from '../release.js'
 
 /** The slice of a pino logger the store uses. */
@@ -28,4 +29,4 @@ export interface StoreOptions {
 }
 
 /** The retention when the composition root does not say (the default of `proxy.idempotency_ttl_secs`). */
-export const DEFAULT_ENDED_RETENTION_SECS = 86_400
+export const DEFAULT_ENDED_RETENTION_SECS = CONFIG_DEFAULTS.proxy.idempotency_ttl_secs

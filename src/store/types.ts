@@ -251,7 +251,7 @@ export interface DocumentStore {
   hashGetAll<T> (name: string): Promise<Record<string, T>>
 }
 
-/** One gateway instance of the namespace as the fleet's registry knows it (INTERFACE section 4, *The fleet*). */
+/** One gateway instance of the namespace as the fleet's registry knows it (docs/specification.md section 4, *The fleet*). */
 export interface InstanceRecord {
   id: string
   /** The gateway's release (package.json version). */

@@ -57,3 +57,14 @@ export interface TranslationStep {
   /** The step from `to` back to `from`, or null when there is none. */
   reverse: () => TranslationStep | null
 }
+
+/**
+ * What a module named in `[versions] modules` exports (named exports, at least one of the two): the way an
+ * adopter adds an intent format without forking (docs/extending.md).
+ */
+export interface VersionModule {
+  /** A version of its own: a label no other version (built-in or added) has. */
+  spec?: VersionSpec
+  /** Translations between two versions (built-in or added); each edge may be claimed once. */
+  steps?: readonly TranslationStep[]
+}

@@ -1,5 +1,5 @@
 /**
- * The fleet and this instance (INTERFACE section 5):
+ * The fleet and this instance (docs/specification.md section 5):
  *
  *   GET  /admin/instances               {instances: [{id, version, layout, state, started_at, last_seen_at, self?}]}
  *   POST /admin/instance/leave          {deadline_secs?} → 202 with this instance's state: it leaves the fleet

@@ -13,6 +13,7 @@ import { isFinal, type UpgradeRun } from '../../coordinator/run.js'
 import type { DrainStatus } from '../../drain/status.js'
 import { Type } from '@sinclair/typebox'
 import { DrainStatusSchema } from '../schemas.js'
+import { ColorSchema } from '../../config/schema.js'
 import type { RouteGroup } from '../server.js'
 
 // The coordinator validates an upgrade request itself (it is also read back from its journal): the body schema
@@ -24,7 +25,7 @@ const ContractTarget = Type.Object({
 })
 const UpgradeRequestSchema = Type.Object({
   target_version: Type.String({ description: 'the protocol version after the upgrade' }),
-  swap_to: Type.Optional(Type.Union([Type.Literal('blue'), Type.Literal('green')])),
+  swap_to: Type.Optional(ColorSchema()),
   contract: Type.Optional(ContractTarget),
   contracts: Type.Optional(Type.Array(Type.Intersect([Type.Object({
     name: Type.String({ description: '`settlement` or a name of [chain.contracts]' }),

@@ -10,7 +10,7 @@
  * upgrade's own swap step owns the key then); `force: true` overrides both.
  */
 import { ConflictError } from '../../errors.js'
-import { COLORS, type Color } from '../../config/schema.js'
+import { ColorSchema, type Color } from '../../config/schema.js'
 import type { Proxy } from '../../proxy/index.js'
 import type { Store } from '../../store/types.js'
 import { Type } from '@sinclair/typebox'
@@ -23,13 +23,12 @@ export interface UpstreamsRoutesDeps {
   store: Pick<Store, 'inflightByUpstream' | 'control' | 'setActive'>
 }
 
-const ColorSchema = Type.Union(COLORS.map((c) => Type.Literal(c)))
 const UpstreamsSchema = Type.Object({
-  active: ColorSchema,
+  active: ColorSchema(),
   active_key: Nullable(Type.String({ description: 'what the shared key says; null while unset (proxy.initial_active applies)' })),
   store: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
   upstreams: Type.Array(Type.Object({
-    color: ColorSchema,
+    color: ColorSchema(),
     url: Type.String(),
     versions: Type.Array(Type.String()),
     active: Type.Boolean(),
@@ -82,11 +81,11 @@ export function upstreamsRoutes (deps: UpstreamsRoutesDeps): RouteGroup {
         schema: {
           summary: 'A blue-green swap: the color that receives new intents (inflight ones keep their owner)',
           body: Type.Object({
-            color: ColorSchema,
+            color: ColorSchema(),
             force: Type.Optional(Type.Boolean({ description: 'swap to an unhealthy upstream, or while an upgrade runs' })),
             reason: Type.Optional(Type.String({ maxLength: 500, description: 'why (the audit log keeps it)' }))
           }, { additionalProperties: false }),
-          response: { 200: Type.Object({ active: ColorSchema, previous: ColorSchema, forced: Type.Boolean() }) }
+          response: { 200: Type.Object({ active: ColorSchema(), previous: ColorSchema(), forced: Type.Boolean() }) }
         },
         handler: async (req) => {
           const { color, force = false } = req.body

@@ -7,6 +7,7 @@ import { InvalidArgumentError, type Command } from 'commander'
 import cliProgress from 'cli-progress'
 import type { UpgradeStatusBody } from '../../admin/routes/upgrade.js'
 import { UsageError } from '../../errors.js'
+import { COLORS, isColor } from '../../config/schema.js'
 import { UpgradeEndedError } from '../../coordinator/errors.js'
 import { FINAL_STATES, FORWARD_PHASES } from '../../coordinator/run.js'
 import { controlCommand, controlContext, positiveInteger, type ControlOptions } from '../control.js'
@@ -161,7 +162,7 @@ export function registerUpgradeCommands (program: Command): void {
       if (opts.at !== undefined && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(opts.at) || Number.isNaN(Date.parse(opts.at)))) {
         throw new UsageError(`--at must be an RFC 3339 time with a zone, e.g. 2026-12-01T03:00:00Z (got '${opts.at}')`)
       }
-      if (opts.swapTo !== undefined && opts.swapTo !== 'blue' && opts.swapTo !== 'green') throw new UsageError(`--swap-to must be blue or green (got '${opts.swapTo}')`)
+      if (opts.swapTo !== undefined && !isColor(opts.swapTo)) throw new UsageError(`--swap-to must be ${COLORS.join(' or ')} (got '${opts.swapTo}')`)
       if ((opts.codeId === undefined) !== (opts.codeChecksum === undefined)) throw new UsageError('--code-id and --code-checksum go together')
       if (opts.codeChecksum !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.codeChecksum)) throw new UsageError('--code-checksum must be 64 hex digits (the SHA-256 of the wasm code)')
       if (opts.stuckSettlementAction !== undefined && !['preserve', 'refund_and_cancel', 'extend_timeout'].includes(opts.stuckSettlementAction)) {
