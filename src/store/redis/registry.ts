@@ -1,5 +1,5 @@
 /**
- * The fleet's registry in Redis (INTERFACE section 4, *The fleet*): one hash, instance id → record JSON
+ * The fleet's registry in Redis (docs/specification.md section 4, *The fleet*): one hash, instance id → record JSON
  * `{id, version, layout, state, started_at_ms, last_seen_at_ms, journaled}`. Each instance rewrites its own
  * record every REFRESH_MS; a record not refreshed for INSTANCE_TTL_MS reads `gone`, and is dropped GONE_KEPT_MS
  * later. `state` as written is `serving` or `leaving`; `gone` is only ever computed.
