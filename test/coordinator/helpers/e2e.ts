@@ -76,7 +76,7 @@ rollback_retry_delay_secs = 1
 ${o.extra ?? '[health_checks]\ncheck_timeout_secs = 5'}
 `
   const base = gatewayToml({ redisUrl: w.redis.url, blue: w.blue.url, green: w.green.url, extra }).replace('[chain]\nenabled = false\n', '')
-  return await startGateway(t, {
+  const gw = await startGateway(t, {
     config: base.replace('[redis]\n', `[redis]\nnamespace = "${o.namespace ?? 'e2e'}"\n`),
     env: {
       INTENT_GATE_SIGNER_MNEMONIC: info.admin_mnemonic,
@@ -85,6 +85,23 @@ ${o.extra ?? '[health_checks]\ncheck_timeout_secs = 5'}
       INTENT_GATE_CHECKPOINT_CHECKPOINT_DIR: path.join(w.dir, 'checkpoints')
     }
   })
+  await untilReady(gw)
+  return gw
+}
+
+/**
+ * Waits until `/readyz` says the instance admits, as a load balancer does before it routes to it: a gateway with
+ * the chain enabled opens only once it has read the chain RPC, and a submission sent before is refused with 503.
+ * Bounded and not fatal: a test that starts an instance beside a store it cannot reach asserts that itself.
+ */
+async function untilReady (gw: GatewayProcess): Promise<void> {
+  // 60 s: a start on a 2-core machine at a load average of 30 took more than 20 s.
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    const ready = await fetch(`${gw.adminUrl}/readyz`).then((r) => r.ok, () => false)
+    if (ready) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }
 
 /** Polls the upgrade status (any instance's admin API) until `states`; fails with the last status after `timeoutMs`. */
