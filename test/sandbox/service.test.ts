@@ -44,7 +44,10 @@ t.test('a service for 1.0 and 2.0', async (t) => {
     t.equal(res.status, 202)
     t.match(res.body, { id: /^int_/, status: 'pending', version: '1.0' })
     const statuses = await statusesUntilTerminal(`${svc.url}/intents/${res.body.id}`, 20)
-    t.same(statuses, ['pending', 'settled'])
+    // Pending, then settled: the first read may already come after the 120 ms settle on a busy machine, so the
+    // reads are checked for their order, not for seeing both.
+    t.equal(statuses.at(-1), 'settled')
+    t.same(statuses.filter((s, i) => s !== statuses[i - 1]), statuses.includes('pending') ? ['pending', 'settled'] : ['settled'])
     const final = await get(`${svc.url}/intents/${res.body.id}`)
     t.same(final.body, { id: res.body.id, status: 'settled', filled_amount: intent.output.min_amount, tx_hash: final.body.tx_hash })
     t.same(catalog.checkResponse('status', '1.0', final.body), [])
