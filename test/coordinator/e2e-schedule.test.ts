@@ -15,7 +15,9 @@ async function clientStatus (url: string): Promise<ClientStatus> {
 t.test('a scheduled upgrade survives a restart of the gateway that leads it', async (t) => {
   const w = await startHoldWorld(t)
   const first = await startHoldGateway(t, w)
-  const at = new Date(Date.now() + 6000).toISOString()
+  // 20 s ahead: SIGTERM leaves the fleet first (leave_grace_secs, 5 s by default, then the exit), and a restart
+  // on a busy machine takes seconds more; the time must still be ahead when the restarted gateway is asked.
+  const at = new Date(Date.now() + 20_000).toISOString()
   const start = await first.admin<{ id: string }>('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green', at })
   t.equal(start.status, 202)
   t.equal((await first.stop('SIGTERM')).code, 0, 'the leader stopped before the upgrade\'s time')
