@@ -56,7 +56,8 @@ t.test('the event stream, from before a scheduled upgrade to after it: scheduled
   const stream = await openEvents(gw.proxyUrl)
   t.teardown(stream.close)
 
-  const at = new Date(Date.now() + 3000).toISOString()
+  // 8 s ahead: the reads below must all see it scheduled, and on a busy machine each takes hundreds of ms.
+  const at = new Date(Date.now() + 8000).toISOString()
   const start = await gw.admin<{ id: string, state: string }>('POST', '/admin/upgrade/start', { target_version: '2.0', swap_to: 'green', at })
   t.equal(start.status, 202, JSON.stringify(start.body))
   t.equal(start.body.state, 'scheduled')
