@@ -45,6 +45,14 @@ type Repair =
 /** What this instance admitted: enough to register the record again (./admission-journal.ts). */
 type Submitting = JournalEntry
 
+/** How long a transaction Redis discarded (EXECABORT) on a Cluster is sent again: a failover's settling time. */
+const DISCARDED_RETRY_MS = 3_000
+
+/** Redis discarded a MULTI because a queued command was refused: nothing of it ran. */
+function isDiscardedTransaction (err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('EXECABORT')
+}
+
 /** At most this many admitted, not yet seen ended, records are journaled (the oldest are forgotten first). */
 const MAX_JOURNAL = 100_000
 /** How long an instance's "registering again" mark counts, unless it renews or clears it (it clears when done). */
@@ -676,8 +684,32 @@ export class RedisStore implements Store {
       this.failing = false
       return result
     } catch (err) {
+      if (this.client.isCluster && isDiscardedTransaction(err)) return await this.callAgainAfterDiscard(op, run, err)
       throw this.unavailable(op, err)
     }
+  }
+
+  /**
+   * A Cluster node that has just taken over its slots (a promoted replica) can refuse the commands queued in a
+   * MULTI for a moment (CLUSTERDOWN, MOVED, TRYAGAIN), and Redis then discards the whole transaction: EXECABORT.
+   * Nothing of it ran, so sending it again is safe for any transaction; it is sent again until the node takes it,
+   * within DISCARDED_RETRY_MS.
+   */
+  private async callAgainAfterDiscard<T> (op: string, run: () => Promise<T>, first: unknown): Promise<T> {
+    const deadline = Date.now() + DISCARDED_RETRY_MS
+    let last = first
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      try {
+        const result = await run()
+        this.failing = false
+        return result
+      } catch (err) {
+        if (!isDiscardedTransaction(err)) throw this.unavailable(op, err)
+        last = err
+      }
+    }
+    throw this.unavailable(op, last)
   }
 
   private unavailable (op: string, err: unknown): StoreUnavailableError {
