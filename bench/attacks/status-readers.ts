@@ -51,7 +51,7 @@ try {
   const gw = await startGateway(resources, {
     redisUrl: redis.url,
     service,
-    extra: 'verify_signatures = false\n',
+    verifySignatures: false,
     admin: `max_event_streams = ${READERS + 10}\nmax_event_streams_per_peer = ${READERS + 10}\n`
   })
   const wrk = new Wrk(resources, await resources.tempDir('wrk'))

@@ -17,7 +17,8 @@ export interface UpstreamSpec { url: string, versions: string[] }
 
 export interface GatewaySpec {
   name: string
-  redisUrl: string
+  /** The bench's Redis; absent: the embedded store. */
+  redisUrl?: string
   namespace: string
   blue: UpstreamSpec
   green?: UpstreamSpec
@@ -31,6 +32,9 @@ export interface GatewaySpec {
   verifySignatures?: boolean
   /** `[redis] wait_replicas` (the caller checks the gateway knows the key). */
   waitReplicas?: number
+  /** Lines added to `[proxy]` and `[admin]` (the attack measurements' bounds and caps). */
+  proxyExtra?: string
+  adminExtra?: string
   /** Default 600000: no reconciler round during a case (see below). */
   reconcileIntervalMs?: number
   /** Another Node than the bench's own (--runtimes); this checkout's build under process.execPath otherwise. */
@@ -69,14 +73,11 @@ listen = "127.0.0.1:${proxyPort}"
 reconcile_interval_ms = ${spec.reconcileIntervalMs ?? 600000}
 ${configHasKey('proxy', 'verify_signatures') ? `# The bench's template intents sign nothing; the verifying row sends really signed ones.\nverify_signatures = ${String(spec.verifySignatures === true)}\n` : ''}# The bench stops the gateway with SIGTERM once the load has ended (and a CPU profile is written on exit).
 shutdown_grace_secs = 2
-
+${spec.proxyExtra ?? ''}
 [admin]
 listen = "127.0.0.1:${adminPort}"
-
-[redis]
-url = ${tomlString(spec.redisUrl)}
-namespace = ${tomlString(spec.namespace)}
-${spec.waitReplicas === undefined ? '' : `wait_replicas = ${spec.waitReplicas}\n`}
+${spec.adminExtra ?? ''}
+${spec.redisUrl === undefined ? '' : `[redis]\nurl = ${tomlString(spec.redisUrl)}\nnamespace = ${tomlString(spec.namespace)}\n`}${spec.waitReplicas === undefined ? '' : `wait_replicas = ${spec.waitReplicas}\n`}
 ${upstreamToml('blue', spec.blue, spec.connections)}
 ${spec.green === undefined ? '' : upstreamToml('green', spec.green, spec.connections)}
 [versions]
