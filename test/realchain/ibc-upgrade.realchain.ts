@@ -18,8 +18,8 @@ import { startCoordinatedGateway, statusOf, steadyLoad, untilState, type World }
 import { Comet38Client } from '@cosmjs/tendermint-rpc'
 import { QueryClient, setupIbcExtension } from '@cosmjs/stargate'
 import { FINAL_STATES } from '../../src/coordinator/run.js'
-import { startNetwork, type Network } from './network.js'
-import { DENOM, GAS_PRICE } from './wasmd.js'
+import { startNetwork, type Network } from '../../sandbox/realchain/network.js'
+import { DENOM, GAS_PRICE } from '../../sandbox/realchain/wasmd.js'
 
 /** An upper bound only; the waits end on the state. Real blocks and a real relayer on a shared machine take seconds. */
 const SLOW_MS = 300_000
