@@ -27,6 +27,8 @@ function messageOf (e: ValueError): string {
     case ValueErrorType.IntegerMaximum: case ValueErrorType.NumberMaximum: return `must be at most ${String(s.maximum)}`
     case ValueErrorType.StringMaxLength: return `must be at most ${String(s.maxLength)} characters`
     case ValueErrorType.StringMinLength: return `must be at least ${String(s.minLength)} characters`
+    // A pattern says nothing to a reader: the schema carries its words (`errorMessage`).
+    case ValueErrorType.StringPattern: return typeof s.errorMessage === 'string' ? s.errorMessage : `must match ${String(s.pattern)}`
     case ValueErrorType.Union:
       if (Array.isArray(s.anyOf) && s.anyOf.every((o: { const?: unknown }) => o.const !== undefined)) {
         return `must be one of ${(s.anyOf as Array<{ const: unknown }>).map((o) => JSON.stringify(o.const)).join(', ')}`

@@ -4,28 +4,28 @@
  * upgrade's record lives in SQLite and the store, so a restarted or different instance carries on from there.
  */
 import { randomBytes } from 'node:crypto'
-import { COLORS, isColor, type Color, type Config } from '../config/schema.js'
+import type { Config } from '../config/schema.js'
 import type { Logger } from '../log.js'
 import type { Store } from '../store/types.js'
 import { newestVersion } from '../versions/registry.js'
 import type { CheckpointService } from './checkpoint/service.js'
 import type { MigrationRunner } from './db/migration-runner.js'
 import { UpgradeConflictError, UpgradeRequestError } from './errors.js'
-import { CONTRACT_FIELDS, parseContractFields } from './contract-request.js'
+import { checkContractFields } from './contract-request.js'
 import { UpgradeExecutor, type DrainProgress } from './executor.js'
 import type { HealthSources } from './health.js'
 import { UpgradeJournal } from './journal.js'
 import { LeaderLease } from './leader.js'
 import { awaitSchedule, parseSchedule, scheduleRun } from './schedule.js'
 import { ResumeEstimator } from './estimate.js'
-import type { ContractPort, IbcPort, StoredIntentMigrator, StuckSettlementAction, UpstreamPort } from './ports.js'
-import { FORWARD_PHASES, isFinal, type UpgradeRequest, type UpgradeRun } from './run.js'
+import type { ContractPort, IbcPort, StoredIntentMigrator, UpstreamPort } from './ports.js'
+import { FORWARD_PHASES, isFinal, type UpgradeRun } from './run.js'
+import type { UpgradeRequest, UpgradeStartBody } from './upgrade-request.js'
 import type { SqliteDb } from './db/open.js'
 
 export const LEADER_LEASE = 'coordinator'
 const REQUEST_LEASE = 'coordinator:request'
 export const ABORT_DOC = 'coordinator:abort'
-const STUCK_ACTIONS: readonly StuckSettlementAction[] = ['preserve', 'refund_and_cancel', 'extend_timeout']
 
 export interface CoordinatorOptions {
   config: Pick<Config, 'upgrade' | 'rollback' | 'health_checks' | 'coordinator' | 'proxy' | 'redis' | 'analysis'>
@@ -108,10 +108,10 @@ export class UpgradeCoordinator {
     return run
   }
 
-  /** Validates and records a new upgrade; the leader runs it. 409 while one runs or too soon after the last. */
-  async requestUpgrade (input: unknown): Promise<UpgradeRun> {
-    const schedule = parseSchedule(input, Date.now())
-    const request = this.validate(schedule.rest)
+  /** Checks (the schema checked its shape) and records a new upgrade; the leader runs it. 409 while one runs or too soon after the last. */
+  async requestUpgrade (body: UpgradeStartBody): Promise<UpgradeRun> {
+    const schedule = parseSchedule(body, Date.now())
+    const request = this.check(schedule.rest)
     const control = await this.o.store.control()
     const fromActive = control.active ?? this.o.config.proxy.initial_active
     const toActive = request.swap_to ?? fromActive
@@ -276,38 +276,15 @@ export class UpgradeCoordinator {
     return doc?.id === id
   }
 
-  private validate (input: unknown): UpgradeRequest {
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new UpgradeRequestError('the body must be a JSON object')
-    const body = input as Record<string, unknown>
-    const known = ['target_version', 'swap_to', ...CONTRACT_FIELDS, 'drain_timeout_secs', 'force_after_timeout', 'stuck_settlement_action', 'force', 'reason']
-    for (const key of Object.keys(body)) if (!known.includes(key)) throw new UpgradeRequestError(`${key}: unknown field (known: ${known.join(', ')})`)
-    if (typeof body.target_version !== 'string' || !/^\d+\.\d+$/.test(body.target_version)) throw new UpgradeRequestError('target_version: required, a version like "2.0"')
-    const request: UpgradeRequest = { target_version: body.target_version }
-    if (body.swap_to !== undefined && body.swap_to !== null) {
-      if (!isColor(body.swap_to)) throw new UpgradeRequestError(`swap_to: must be ${COLORS.map((c) => `"${c}"`).join(' or ')}`)
-      if (!this.o.upstreams.colors().includes(body.swap_to)) throw new UpgradeRequestError(`swap_to: upstream ${body.swap_to} is not configured ([upstreams.${body.swap_to}])`)
-      request.swap_to = body.swap_to as Color
-    }
-    parseContractFields(body, request, { settlement: this.o.contract !== null, names: Object.keys(this.o.contracts ?? {}) })
-    if (body.drain_timeout_secs !== undefined && body.drain_timeout_secs !== null) {
-      if (typeof body.drain_timeout_secs !== 'number' || !Number.isSafeInteger(body.drain_timeout_secs) || body.drain_timeout_secs < 0) throw new UpgradeRequestError('drain_timeout_secs: must be a non-negative integer')
-      request.drain_timeout_secs = body.drain_timeout_secs
-    }
-    if (body.force_after_timeout !== undefined && body.force_after_timeout !== null) {
-      if (typeof body.force_after_timeout !== 'boolean') throw new UpgradeRequestError('force_after_timeout: must be true or false')
-      request.force_after_timeout = body.force_after_timeout
-    }
-    if (body.stuck_settlement_action !== undefined && body.stuck_settlement_action !== null) {
-      if (!STUCK_ACTIONS.includes(body.stuck_settlement_action as StuckSettlementAction)) throw new UpgradeRequestError(`stuck_settlement_action: must be one of ${STUCK_ACTIONS.join(', ')}`)
-      request.stuck_settlement_action = body.stuck_settlement_action as StuckSettlementAction
-    }
+  /** What the schema cannot know: whether `swap_to` has an upstream here and which contracts this gateway has. */
+  private check (body: Omit<UpgradeStartBody, 'at'>): UpgradeRequest {
     // `reason` is the audit log's (the admin route records it); the upgrade itself does not need it.
-    if (body.reason !== undefined && body.reason !== null && (typeof body.reason !== 'string' || body.reason.length > 500)) throw new UpgradeRequestError('reason: must be a string of at most 500 characters')
-    if (body.force !== undefined && body.force !== null) {
-      if (typeof body.force !== 'boolean') throw new UpgradeRequestError('force: must be true or false')
-      if (body.force) request.force = true
+    const { reason: _reason, force, ...request } = body
+    if (request.swap_to !== undefined && !this.o.upstreams.colors().includes(request.swap_to)) {
+      throw new UpgradeRequestError(`swap_to: upstream ${request.swap_to} is not configured ([upstreams.${request.swap_to}])`)
     }
-    return request
+    const known = { settlement: this.o.contract !== null, names: Object.keys(this.o.contracts ?? {}) }
+    return { ...checkContractFields(request, known), ...(force === true ? { force } : {}) }
   }
 }
 

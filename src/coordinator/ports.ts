@@ -44,7 +44,7 @@ export interface ContractInfo {
   admin: string | null
 }
 
-export type StuckSettlementAction = 'preserve' | 'refund_and_cancel' | 'extend_timeout'
+export type { StuckSettlementAction } from './upgrade-request.js'
 
 /** The settlement contract, as the coordinator needs it (src/chain/contract-client.ts behind an adapter). */
 export interface ContractPort {

@@ -4,7 +4,7 @@
  * back and carries on from exactly there.
  */
 import type { Color } from '../config/schema.js'
-import type { StuckSettlementAction } from './ports.js'
+import type { StuckSettlementAction, UpgradeRequest } from './upgrade-request.js'
 
 export const UPGRADE_STATES = [
   'idle', 'scheduled', 'pre_checks', 'draining', 'checkpointing', 'migrating', 'post_checks', 'resuming', 'verifying',
@@ -20,32 +20,6 @@ export const FORWARD_PHASES: readonly UpgradeState[] = ['pre_checks', 'draining'
 
 /** What the drain wait saw last (status, the progress bar and the resume estimate read it). */
 export interface DrainProgress { inflight: number, pending_ibc: number, at_ms: number }
-
-export interface ContractTarget {
-  code_id: number
-  checksum: string
-  migrate_msg?: Record<string, unknown>
-  /** The code a revert migrates to (a build whose migrate accepts coming down); default: the contract's old code. */
-  rollback?: { code_id: number, checksum: string }
-}
-
-/** One contract of `contracts`: `settlement` or a name of `[chain.contracts]` (steps/contracts.ts). */
-export interface NamedContractTarget extends ContractTarget { name: string }
-
-export interface UpgradeRequest {
-  target_version: string
-  swap_to?: Color
-  contract?: ContractTarget
-  /** Migrated in this order after `contract` (the settlement contract's), reverted in reverse. */
-  contracts?: NamedContractTarget[]
-  /** Migrate even when a target version is not newer than the contract's cw2 version. */
-  force_contract_version?: boolean
-  drain_timeout_secs?: number
-  force_after_timeout?: boolean
-  stuck_settlement_action?: StuckSettlementAction
-  /** Start even within `min_upgrade_interval_secs` of the last completed upgrade (recorded in the audit log). */
-  force?: boolean
-}
 
 export interface PhaseRecord {
   phase: UpgradeState

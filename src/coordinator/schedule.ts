@@ -14,11 +14,10 @@ import type { UpgradeRun } from './run.js'
 const PAST_TOLERANCE_MS = 60_000
 
 /** Takes `at` out of an upgrade request body; `atMs` null when absent. Refuses a time that is not RFC 3339. */
-export function parseSchedule (input: unknown, now: number): { atMs: number | null, rest: unknown } {
-  if (typeof input !== 'object' || input === null || Array.isArray(input) || !('at' in input)) return { atMs: null, rest: input }
-  const { at, ...rest } = input as Record<string, unknown>
+export function parseSchedule<T extends { at?: string | null }> (input: T, now: number): { atMs: number | null, rest: Omit<T, 'at'> } {
+  const { at, ...rest } = input
   if (at === null || at === undefined) return { atMs: null, rest }
-  if (typeof at !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(at) || Number.isNaN(Date.parse(at))) {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(at) || Number.isNaN(Date.parse(at))) {
     throw new UpgradeRequestError('at: must be an RFC 3339 time with a zone, e.g. "2026-12-01T03:00:00Z"')
   }
   const atMs = Date.parse(at)

@@ -7,7 +7,7 @@ import { admitIntent, CHECKSUM_2, FakeContract, FakeIbc, gate, harness, healthSe
 import { dropRedisLease, SHARED_STORE_KINDS, STORE_KINDS } from './helpers/stores.js'
 import { FINAL_STATES } from '../../src/coordinator/run.js'
 
-const full = { target_version: '2.0', swap_to: 'green', contract: { code_id: 2, checksum: CHECKSUM_2 } }
+const full = { target_version: '2.0', swap_to: 'green' as const, contract: { code_id: 2, checksum: CHECKSUM_2 } }
 
 for (const kind of STORE_KINDS) {
   t.test(`${kind.name}: a coordinator stopped while draining is restarted and finishes the upgrade`, async (t) => {

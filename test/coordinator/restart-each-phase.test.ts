@@ -7,7 +7,7 @@ import { STORE_KINDS } from './helpers/stores.js'
 import type { UpgradeState } from '../../src/coordinator/run.js'
 import { FINAL_STATES } from '../../src/coordinator/run.js'
 
-const full = { target_version: '2.0', swap_to: 'green', contract: { code_id: 2, checksum: CHECKSUM_2 } }
+const full = { target_version: '2.0', swap_to: 'green' as const, contract: { code_id: 2, checksum: CHECKSUM_2 } }
 
 interface Hold { release: () => void, reached: Promise<void> }
 

@@ -5,7 +5,7 @@ import { admitIntent, CHECKSUM_2, harness } from './helpers/harness.js'
 import { STORE_KINDS } from './helpers/stores.js'
 import { FINAL_STATES } from '../../src/coordinator/run.js'
 
-const full = { target_version: '2.0', swap_to: 'green', contract: { code_id: 2, checksum: CHECKSUM_2 } }
+const full = { target_version: '2.0', swap_to: 'green' as const, contract: { code_id: 2, checksum: CHECKSUM_2 } }
 
 for (const kind of STORE_KINDS) {
   t.test(`${kind.name}: green unhealthy after the swap -> rolled back to blue, old contract, store as checkpointed`, async (t) => {

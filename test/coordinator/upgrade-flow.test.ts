@@ -59,7 +59,7 @@ for (const kind of STORE_KINDS) {
     await store.complete('intent-1', 'settled', 'response')
     t.equal((await h.until([...FINAL_STATES])).state, 'completed')
     await t.rejects(h.coordinator.requestUpgrade({ target_version: '1.0', swap_to: 'blue' }), { code: 'IG_ERR_UPGRADE_CONFLICT', message: /min_upgrade_interval_secs=3600/ })
-    await t.rejects(h.coordinator.requestUpgrade({ target_version: '2.0', swap_to: 'purple' }), { code: 'IG_ERR_UPGRADE_REQUEST', message: /swap_to/ })
+    await t.rejects(h.coordinator.requestUpgrade({ target_version: '2.0', swap_to: 'purple' as never }), { code: 'IG_ERR_UPGRADE_REQUEST', message: /swap_to/ })
     await t.rejects(h.coordinator.requestUpgrade({ target_version: '2.0', contract: { code_id: 2, checksum: 'abc' } }), { message: /contract\.checksum/ })
     await t.rejects(h.coordinator.requestUpgrade({ target_version: '2.0', swap_to: 'blue' }), { message: /upstream blue .* does not accept version 2\.0/ })
     await t.rejects(h.coordinator.abort(), { code: 'IG_ERR_UPGRADE_CONFLICT', message: /no upgrade is running/ })

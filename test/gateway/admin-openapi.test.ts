@@ -93,6 +93,15 @@ t.test('the admin API\'s OpenAPI document', async (t) => {
       { field: '/deadline_secs', message: 'must be at least 1' },
       { field: '/extra', message: 'unknown field (known: deadline_secs, reason)' }
     ])
+    // The upgrade request is checked by the schema the document shows: a bad field is named, nothing starts.
+    const upgrade = await gw.admin<any>('POST', '/admin/upgrade/start', { target_version: '2.0', force_contract_version: 'yes' })
+    t.equal(upgrade.status, 400)
+    const upgradeProblem = ajv.compile({ $ref: 'doc#/paths/~1admin~1upgrade~1start/post/responses/4XX/content/application~1json/schema' })
+    t.ok(upgradeProblem(upgrade.body), JSON.stringify(upgradeProblem.errors))
+    t.equal(upgrade.body.type, 'urn:intent-gate:problem:invalid-request')
+    t.same(upgrade.body.errors, [{ field: '/force_contract_version', message: 'must be true or false' }])
+    t.equal(upgrade.body.detail, 'force_contract_version: must be true or false')
+    t.equal((await gw.admin<{ state: string }>('GET', '/admin/upgrade/status')).body.state, 'idle', 'nothing started')
   })
 })
 

@@ -1,8 +1,7 @@
 /**
  * Upgrade routes over the coordinator:
  *
- *   POST /admin/upgrade/start  {target_version, swap_to?, contract?: {code_id, checksum, migrate_msg?},
- *                               drain_timeout_secs?, force_after_timeout?, stuck_settlement_action?}  → 202 {id, ...}
+ *   POST /admin/upgrade/start  the upgrade request (coordinator/upgrade-request.ts)  → 202 {id, ...}
  *   GET  /admin/upgrade/status → the design's UpgradeStatus plus `phases` (start, end, outcome) and `steps`
  *   POST /admin/upgrade/abort  → 202: the leader rolls back what was done and resumes the old version
  *
@@ -13,32 +12,9 @@ import { isFinal, type UpgradeRun } from '../../coordinator/run.js'
 import type { DrainStatus } from '../../drain/status.js'
 import { Type } from '@sinclair/typebox'
 import { DrainStatusSchema } from '../schemas.js'
-import { ColorSchema } from '../../config/schema.js'
-import type { RouteGroup } from '../server.js'
+import { UpgradeStartBodySchema } from '../../coordinator/upgrade-request.js'
+import { route, type RouteGroup } from '../server.js'
 
-// The coordinator validates an upgrade request itself (it is also read back from its journal): the body schema
-// describes the fields; their checks and messages are the coordinator's (400 upgrade-request naming the field).
-const ContractTarget = Type.Object({
-  code_id: Type.Integer({ minimum: 1 }),
-  checksum: Type.String({ description: 'SHA-256 (hex) the new code must have' }),
-  migrate_msg: Type.Optional(Type.Unknown())
-})
-const UpgradeRequestSchema = Type.Object({
-  target_version: Type.String({ description: 'the protocol version after the upgrade' }),
-  swap_to: Type.Optional(ColorSchema()),
-  contract: Type.Optional(ContractTarget),
-  contracts: Type.Optional(Type.Array(Type.Intersect([Type.Object({
-    name: Type.String({ description: '`settlement` or a name of [chain.contracts]' }),
-    rollback: Type.Optional(Type.Object({ code_id: Type.Integer({ minimum: 1 }), checksum: Type.String() }, { description: 'the code a revert migrates to (one whose migrate accepts coming down); default: the contract\'s old code' }))
-  }), ContractTarget]))),
-  force_contract_version: Type.Optional(Type.Boolean({ description: 'migrate even when a target version is not newer than the contract\'s cw2 version' })),
-  force: Type.Optional(Type.Boolean({ description: 'start even within upgrade.min_upgrade_interval_secs of the last completed upgrade (recorded in the audit log)' })),
-  reason: Type.Optional(Type.String({ maxLength: 500, description: 'why (the audit log keeps it)' })),
-  at: Type.Optional(Type.String({ description: 'RFC 3339: schedule it' })),
-  drain_timeout_secs: Type.Optional(Type.Integer({ minimum: 0 })),
-  force_after_timeout: Type.Optional(Type.Boolean()),
-  stuck_settlement_action: Type.Optional(Type.Union([Type.Literal('preserve'), Type.Literal('refund_and_cancel'), Type.Literal('extend_timeout')]))
-}, { additionalProperties: true })
 const UpgradeStatusSchema = Type.Object({
   state: Type.String({ description: 'idle, scheduled, pre_checks, draining, checkpointing, migrating, post_checks, resuming, verifying, completed, rolling_back, rolled_back or failed' }),
   upgrade_id: Type.Union([Type.String(), Type.Null()]),
@@ -150,16 +126,16 @@ export function upgradeRoutes (deps: UpgradeRoutesDeps): RouteGroup {
   return {
     name: 'upgrade',
     routes: [
-      {
+      route({
         method: 'POST',
         path: '/admin/upgrade/start',
-        schema: { summary: 'Start (or, with at, schedule) a coordinated upgrade; 409 while one runs', body: UpgradeRequestSchema, response: { 202: Accepted } },
+        schema: { summary: 'Start (or, with at, schedule) a coordinated upgrade; 409 while one runs', body: UpgradeStartBodySchema, response: { 202: Accepted } },
         handler: async (req) => {
           const run = await deps.coordinator.requestUpgrade(req.body)
           return { status: 202, body: { id: run.id, state: run.state, target_version: run.request.target_version, swap: { from: run.from_active, to: run.to_active } } }
         },
         audit: (req, reply) => {
-          const body = req.body as { target_version?: string, force?: boolean, at?: string, reason?: string }
+          const body = req.body
           const started = reply.body as { id: string, state: string, swap: { from: string, to: string } }
           return {
             action: 'upgrade.start',
@@ -167,7 +143,7 @@ export function upgradeRoutes (deps: UpgradeRoutesDeps): RouteGroup {
             ...(typeof body.reason === 'string' ? { reason: body.reason } : {})
           }
         }
-      },
+      }),
       {
         method: 'GET',
         path: '/admin/upgrade/status',

@@ -10,6 +10,7 @@ import { UsageError } from '../../errors.js'
 import { COLORS, isColor } from '../../config/schema.js'
 import { UpgradeEndedError } from '../../coordinator/errors.js'
 import { FINAL_STATES, FORWARD_PHASES } from '../../coordinator/run.js'
+import { CHECKSUM_PATTERN, STUCK_SETTLEMENT_ACTIONS } from '../../coordinator/upgrade-request.js'
 import { controlCommand, controlContext, positiveInteger, type ControlOptions } from '../control.js'
 import { contractFlag, contractsBody, type ContractFlag } from '../contract-flags.js'
 import { keyValues, table, time, type Output } from '../output.js'
@@ -164,8 +165,8 @@ export function registerUpgradeCommands (program: Command): void {
       }
       if (opts.swapTo !== undefined && !isColor(opts.swapTo)) throw new UsageError(`--swap-to must be ${COLORS.join(' or ')} (got '${opts.swapTo}')`)
       if ((opts.codeId === undefined) !== (opts.codeChecksum === undefined)) throw new UsageError('--code-id and --code-checksum go together')
-      if (opts.codeChecksum !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.codeChecksum)) throw new UsageError('--code-checksum must be 64 hex digits (the SHA-256 of the wasm code)')
-      if (opts.stuckSettlementAction !== undefined && !['preserve', 'refund_and_cancel', 'extend_timeout'].includes(opts.stuckSettlementAction)) {
+      if (opts.codeChecksum !== undefined && !new RegExp(CHECKSUM_PATTERN).test(opts.codeChecksum)) throw new UsageError('--code-checksum must be 64 hex digits (the SHA-256 of the wasm code)')
+      if (opts.stuckSettlementAction !== undefined && !(STUCK_SETTLEMENT_ACTIONS as readonly string[]).includes(opts.stuckSettlementAction)) {
         throw new UsageError('--stuck-settlement-action must be preserve, refund_and_cancel or extend_timeout')
       }
       const { client, out } = await controlContext(opts)

@@ -17,7 +17,7 @@
 import type { Logger } from '../../log.js'
 import { UpgradePhaseError } from '../errors.js'
 import type { ContractPort, StuckSettlementAction } from '../ports.js'
-import type { NamedContractTarget, UpgradeRequest } from '../run.js'
+import type { NamedContractTarget, UpgradeRequest } from '../upgrade-request.js'
 import { migrateMsg } from './contract-step.js'
 import type { StepDetail, UpgradeStep } from './step.js'
 import { compareContractVersions } from '../../chain/cw2-version.js'
