@@ -12,7 +12,7 @@ import { redisTimePerRequest, scriptCommandNames, ceilingPerCore, type RedisTime
 import { commandStats, resetCommandStats, startRedis, storeScriptSources } from '../lib/redis.js'
 import { fillTemplate } from '../lib/intents.js'
 import type { BenchContext } from './context.js'
-import type { Config } from '../../src/config/schema.js'
+import type { RedisSettings } from '../../src/config/schema.js'
 
 export interface RedisScriptsResult {
   id: 'redis-scripts'
@@ -33,7 +33,7 @@ export async function redisScriptsCase (ctx: BenchContext): Promise<RedisScripts
   let store: RedisStore | null = null
   try {
     const redis = await startRedis(scope)
-    const config: Config['redis'] = { url: redis.url, namespace: 'bench-scripts', poll_interval_ms: 1000, command_timeout_ms: 5000 }
+    const config: RedisSettings = { url: redis.url, namespace: 'bench-scripts', poll_interval_ms: 1000, command_timeout_ms: 5000 }
     store = new RedisStore(config)
     await store.ready()
     const nonceBase = ctx.nonces.take()

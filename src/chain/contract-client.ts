@@ -15,7 +15,7 @@ import { toHex, toUtf8, fromUtf8 } from '@cosmjs/encoding'
 import type { EncodeObject } from '@cosmjs/proto-signing'
 import { calculateFee, GasPrice, type StdFee } from '@cosmjs/stargate'
 import { MsgExecuteContract, MsgMigrateContract, MsgStoreCode } from 'cosmjs-types/cosmwasm/wasm/v1/tx'
-import { CONFIG_DEFAULTS, type Config } from '../config/schema.js'
+import { withDefaults, type Config } from '../config/schema.js'
 import { IntentGateError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { ChainQueryError, ChainTxRefusedError, ChecksumMismatchError, CodeNotFoundError, InvalidMigrateMsgError, NotContractAdminError, SignerUnavailableError } from './errors.js'
@@ -112,10 +112,11 @@ const GAS_ADJUSTMENT = 1.4
 const HEX_CHECKSUM = /^[0-9a-f]{64}$/
 
 export function createContractClient (options: ContractClientOptions): ContractClient {
-  const { chain, logger } = options
+  const { logger } = options
+  const chain = withDefaults('chain', options.chain)
   const url = chain.rpc_url
   const address = options.address ?? chain.settlement_contract
-  const txTimeoutBlocks = chain.tx_timeout_blocks ?? CONFIG_DEFAULTS.chain.tx_timeout_blocks
+  const txTimeoutBlocks = chain.tx_timeout_blocks
   const timeoutMs = options.requestTimeoutMs ?? 10_000
   const batchSize = options.extendBatchSize ?? 25
   const gasPrice = GasPrice.fromString(chain.gas_price)
@@ -141,7 +142,7 @@ export function createContractClient (options: ContractClientOptions): ContractC
 
   const getSigner = async (): Promise<Signer> => {
     if (signer === null) {
-      const prefixSource = [address, chain.settlement_contract, ...Object.values(chain.contracts ?? {})].find((a) => a !== '')
+      const prefixSource = [address, chain.settlement_contract, ...Object.values(chain.contracts)].find((a) => a !== '')
       if (prefixSource === undefined) {
         signer = Promise.reject(new SignerUnavailableError(chain.signer_mnemonic_env, 'no contract address is configured (chain.settlement_contract) to take the address prefix from'))
       } else {

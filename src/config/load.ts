@@ -42,7 +42,7 @@ export function loadConfig (options: LoadOptions = {}): Config {
   const modules = resolveModulePaths(raw.versions.modules, options.file)
   raw.versions.modules = modules.paths
   const problems = [...modules.problems, ...crossChecks(raw, options.knownVersions)]
-  const passwordEnv = raw.redis.password_env ?? ''
+  const passwordEnv = raw.redis.password_env
   if (passwordEnv !== '' && (env[passwordEnv] ?? '') === '') {
     problems.push(`redis.password_env: the environment variable ${passwordEnv} is not set`)
   }
@@ -181,10 +181,10 @@ function crossChecks (c: Config, known: readonly string[] | undefined): string[]
   if (c.redis.cluster_nodes !== undefined && (c.redis.url !== undefined || c.redis.sentinels !== undefined)) {
     problems.push('redis.cluster_nodes: set one of url, sentinels and cluster_nodes')
   }
-  if ((c.redis.wait_replicas ?? 0) > 0 && (c.redis.wait_timeout_ms ?? 500) >= c.redis.command_timeout_ms) {
+  if (c.redis.wait_replicas > 0 && c.redis.wait_timeout_ms >= c.redis.command_timeout_ms) {
     problems.push('redis.wait_timeout_ms: must be below redis.command_timeout_ms (a WAIT holds the connection)')
   }
-  if ((c.redis.tls_ca_file ?? '') !== '' && !existsSync(c.redis.tls_ca_file ?? '')) {
+  if (c.redis.tls_ca_file !== '' && !existsSync(c.redis.tls_ca_file)) {
     problems.push(`redis.tls_ca_file: no such file '${c.redis.tls_ca_file}'`)
   }
   if (known !== undefined) problems.push(...unknownVersionProblems(c, known))

@@ -104,20 +104,18 @@ export const ConfigSchema = Type.Object({
     sentinel_name: Type.Optional(Type.String({ minLength: 1 })),
     /** Redis Cluster seed nodes (`host:port`); instead of url and sentinels. */
     cluster_nodes: Type.Optional(Type.Array(Type.String({ pattern: '^[^:\\s]+:[0-9]{1,5}$' }), { minItems: 1 })),
-    // The keys below are optional in the type (defaults are filled in at load) so that stores built in code
-    // (tests, tools) need not spell them out.
     /** The ACL user for sentinels' data nodes and cluster nodes (with a url, its user part; empty: `default`). */
-    username: Type.Optional(Type.String({ default: '' })),
+    username: Type.String({ default: '' }),
     /** Name of the env var holding the Redis password (never logged); empty: the URL's password, if any. */
-    password_env: Type.Optional(Type.String({ pattern: '^([A-Za-z_][A-Za-z0-9_]*)?$', default: '' })),
+    password_env: Type.String({ pattern: '^([A-Za-z_][A-Za-z0-9_]*)?$', default: '' }),
     /** TLS to every Redis node (sentinels, cluster nodes); a rediss:// url implies it. */
-    tls: Type.Optional(Type.Boolean({ default: false })),
+    tls: Type.Boolean({ default: false }),
     /** CA bundle (PEM file) that signs the Redis servers' certificates; empty: the system's CAs. */
-    tls_ca_file: Type.Optional(Type.String({ default: '' })),
+    tls_ca_file: Type.String({ default: '' }),
     /** After each admission, WAIT until this many replicas hold it (0: do not wait). */
-    wait_replicas: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    wait_replicas: Type.Integer({ minimum: 0, default: 0 }),
     /** How long an admission waits for its replicas before it is released and refused (503). */
-    wait_timeout_ms: Type.Optional(positive(500)),
+    wait_timeout_ms: positive(500),
     /** How often each instance re-reads the shared drain/active/upgrade keys (changes are seen within this). */
     poll_interval_ms: positive(250),
     /** A store command without an answer within this fails (the caller fails closed) instead of waiting. */
@@ -211,6 +209,18 @@ export type Config = Static<typeof ConfigSchema>
  * falls back to for a key it leaves out, so no default is written twice.
  */
 export const CONFIG_DEFAULTS = Value.Default(ConfigSchema, {}) as Config
+
+/**
+ * A section as code gives it (a test, a tool) with every default filled in, as the loader fills them: the parts
+ * read a loaded section, whose keys are never optional, and take code's settings through this.
+ */
+export function withDefaults<K extends keyof Config> (section: K, settings: Partial<Config[K]>): Config[K] {
+  return { ...CONFIG_DEFAULTS[section], ...settings }
+}
+export type RedisConfig = Config['redis']
+/** A store's settings as code gives them: any key left out takes its default from the schema. */
+export type RedisSettings = Partial<RedisConfig>
+export const withRedisDefaults = (settings: RedisSettings): RedisConfig => withDefaults('redis', settings)
 export type UpstreamConfig = Static<typeof UpstreamSchema>
 /** Health checks the coordinator knows; anything else in `[health_checks]` is refused at start. */
 export const HEALTH_CHECK_NAMES = ['settlement_store', 'ibc_relayer', 'contract_state', 'api_endpoints', 'upstreams'] as const

@@ -2,7 +2,7 @@
  * Chooses the store for a configuration: Redis when `redis.url`, `redis.sentinels` or `redis.cluster_nodes` is set (several gateway
  * instances share it), the embedded single-instance store otherwise.
  */
-import type { Config } from '../config/schema.js'
+import { withRedisDefaults, type RedisSettings } from '../config/schema.js'
 import type { StoreOptions } from './options.js'
 import type { Store } from './types.js'
 import { EmbeddedStore } from './embedded/embedded-store.js'
@@ -15,7 +15,8 @@ export { storeKeys, keyPrefix } from './keys.js'
 export { RedisStore } from './redis/redis-store.js'
 export { EmbeddedStore } from './embedded/embedded-store.js'
 
-export function createStore (config: Config['redis'], options: StoreOptions = {}): Store {
+export function createStore (settings: RedisSettings, options: StoreOptions = {}): Store {
+  const config = withRedisDefaults(settings)
   if (config.url !== undefined || config.sentinels !== undefined || config.cluster_nodes !== undefined) {
     const store = new RedisStore(config, options)
     // Once, at start: a Redis that forgets on restart is worth a warning (docs/specification.md section 4).

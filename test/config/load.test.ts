@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, envNameOf } from '../../src/config/load.js'
 import { ConfigError } from '../../src/errors.js'
+import { withDefaults, withRedisDefaults } from '../../src/config/schema.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ig-config-'))
 const file = (name: string, text: string): string => {
@@ -36,6 +37,14 @@ t.test('defaults fill every section the file leaves out, and the result is froze
   t.same(c.health_checks.pre_checks, ['settlement_store', 'ibc_relayer', 'contract_state'])
   t.ok(Object.isFrozen(c.proxy))
   t.throws(() => { (c.proxy as { listen: string }).listen = 'x' })
+})
+
+t.test('a section built in code gets the loader\'s defaults, from the same schema', async (t) => {
+  const c = loadConfig({ file: file('min-code.toml', MINIMAL), env: {} })
+  t.same(withRedisDefaults({}), c.redis, 'a store built in code reads what a loaded file gives')
+  t.same({ wait_replicas: c.redis.wait_replicas, wait_timeout_ms: c.redis.wait_timeout_ms, tls: c.redis.tls }, { wait_replicas: 0, wait_timeout_ms: 500, tls: false })
+  t.same(withDefaults('chain', { rpc_url: 'http://127.0.0.1:1' }), { ...c.chain, rpc_url: 'http://127.0.0.1:1' })
+  t.equal(withDefaults('chain', {}).tx_timeout_blocks, 20)
 })
 
 t.test('environment overrides win over the file and are typed by the schema', async (t) => {

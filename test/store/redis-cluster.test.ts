@@ -5,7 +5,7 @@
  * again on the promoted replica without a restart.
  */
 import t from 'tap'
-import type { Config } from '../../src/config/schema.js'
+import type { RedisSettings } from '../../src/config/schema.js'
 import { StoreUnavailableError } from '../../src/errors.js'
 import { keyPrefix } from '../../src/store/keys.js'
 import type { Store } from '../../src/store/types.js'
@@ -17,7 +17,7 @@ import { RedisStore } from '../../src/store/redis/redis-store.js'
 const TTL = 3600
 const cluster = await startCluster(t)
 
-function clusterConfig (namespace: string): Config['redis'] {
+function clusterConfig (namespace: string): RedisSettings {
   return { namespace, cluster_nodes: cluster.nodes, poll_interval_ms: 100, command_timeout_ms: 500 }
 }
 

@@ -1,15 +1,15 @@
 /** Redis stores for tests: each on its own namespace of a shared test Redis, closed at teardown. */
 import { randomUUID } from 'node:crypto'
-import type { Config } from '../../src/config/schema.js'
+import { withRedisDefaults, type RedisConfig, type RedisSettings } from '../../src/config/schema.js'
 import { RedisStore } from '../../src/store/redis/redis-store.js'
 import { keyPrefix } from '../../src/store/keys.js'
 import type { Teardown } from '../helpers/redis.js'
 
-export function redisConfig (url: string, namespace: string, overrides: Partial<Config['redis']> = {}): Config['redis'] {
-  return { url, namespace, poll_interval_ms: 100, command_timeout_ms: 500, ...overrides }
+export function redisConfig (url: string, namespace: string, overrides: RedisSettings = {}): RedisConfig {
+  return withRedisDefaults({ url, namespace, poll_interval_ms: 100, command_timeout_ms: 500, ...overrides })
 }
 
-export async function redisStore (t: Teardown, config: Config['redis']): Promise<RedisStore> {
+export async function redisStore (t: Teardown, config: RedisSettings): Promise<RedisStore> {
   const store = new RedisStore(config)
   t.teardown(async () => await store.close())
   await store.ready()

@@ -6,7 +6,7 @@
  * shared with another instance; run Redis for either. Operators drive it through the admin API (there is no
  * key to `redis-cli SET`).
  */
-import type { Color, Config } from '../../config/schema.js'
+import type { Color, RedisSettings } from '../../config/schema.js'
 import { InvalidCursorError } from '../../errors.js'
 import { activeWrite, CONTROL_WRITE_DOC, drainValue, drainWrite, readControl, type RawControl } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
@@ -63,7 +63,7 @@ export class EmbeddedStore implements Store {
   private readonly log: StoreLogger | undefined
   private readonly maxIdempotencyEntries: number
 
-  constructor (_config?: Config['redis'], options: StoreOptions = {}) {
+  constructor (_config?: RedisSettings, options: StoreOptions = {}) {
     this.log = options.logger
     this.maxIdempotencyEntries = options.maxIdempotencyEntries ?? DEFAULT_MAX_IDEMPOTENCY_ENTRIES
     this.endedRetentionMs = (options.endedRetentionSecs ?? DEFAULT_ENDED_RETENTION_SECS) * 1000

@@ -45,15 +45,15 @@ function parseHostPort (entry: string): { host: string, port: number } {
 
 /** TLS options when any setting asks for TLS (a rediss:// url, `tls = true`, a CA file), else undefined. */
 export function tlsOptions (config: Config['redis']): RedisOptions['tls'] {
-  const ca = config.tls_ca_file ?? ''
-  const wanted = config.tls === true || ca !== '' || (config.url?.startsWith('rediss://') ?? false)
+  const ca = config.tls_ca_file
+  const wanted = config.tls || ca !== '' || (config.url?.startsWith('rediss://') ?? false)
   if (!wanted) return undefined
   return ca === '' ? {} : { ca: readFileSync(ca) }
 }
 
 /** The password from the env var named by `password_env` (undefined: none configured, the URL's applies). */
 export function redisPassword (config: Config['redis'], env: Record<string, string | undefined>): string | undefined {
-  const name = config.password_env ?? ''
+  const name = config.password_env
   if (name === '') return undefined
   const password = env[name]
   if (password === undefined || password === '') {
@@ -87,7 +87,7 @@ export function redisOptions (config: Config['redis'], connectionName: string, e
   const password = redisPassword(config, env)
   if (password !== undefined) base.password = password
   // With a url, its user (rediss://user@host) applies; sentinels and cluster nodes take `username`.
-  if ((config.username ?? '') !== '') base.username = config.username
+  if (config.username !== '') base.username = config.username
   if (config.sentinels !== undefined) {
     return {
       ...base,

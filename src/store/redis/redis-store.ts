@@ -8,7 +8,7 @@
  * so the inflight accounting converges even across an outage.
  */
 import { randomUUID } from 'node:crypto'
-import type { Color, Config } from '../../config/schema.js'
+import { withRedisDefaults, type Color, type RedisSettings } from '../../config/schema.js'
 import { InvalidCursorError, LayoutMismatchError, StoreUnavailableError } from '../../errors.js'
 import { KEY_LAYOUTS, LEAN_LAYOUT, type KeyLayouts } from '../../release.js'
 import { channels } from '../../observability/channels.js'
@@ -114,7 +114,8 @@ export class RedisStore implements Store {
   private readonly readyPromise: Promise<void>
   private rejectReady: (err: Error) => void = () => {}
 
-  constructor (config: Config['redis'], options: StoreOptions = {}) {
+  constructor (settings: RedisSettings, options: StoreOptions = {}) {
+    const config = withRedisDefaults(settings)
     this.keys = storeKeys(config.namespace)
     this.layouts = options.layouts ?? KEY_LAYOUTS
     this.lean = this.layouts.writes >= LEAN_LAYOUT
@@ -148,7 +149,7 @@ export class RedisStore implements Store {
       max: MAX_REPAIRS,
       retryMs: REPAIR_RETRY_MS
     })
-    this.replicaWait = (config.wait_replicas ?? 0) > 0 ? new ReplicaWait(this.client, this.keys.drain, config.wait_replicas ?? 0, config.wait_timeout_ms ?? 500) : null
+    this.replicaWait = config.wait_replicas > 0 ? new ReplicaWait(this.client, this.keys.drain, config.wait_replicas, config.wait_timeout_ms) : null
     this.watcher = new ControlWatcher(async () => await this.control(), config.poll_interval_ms,
       (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
     this.controlChannel = new ControlChannel(config, `intent-gate:${instance}`, options.env, `${this.keys.prefix}control`,
