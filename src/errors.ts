@@ -4,20 +4,15 @@
  * docs/errors.md lists every code; test/errors.test.ts keeps the two in step.
  */
 
-export interface ProblemInfo {
-  /** HTTP status the error answers with. */
-  status: number
-  /** Short problem name: the tail of `urn:intent-gate:problem:<type>`. */
-  type: string
-  /** Human title, stable per type. */
-  title: string
-}
+import { problem, type ProblemInfo } from './problem-types.js'
+
+export type { ProblemInfo } from './problem-types.js'
 
 export class IntentGateError extends Error {
   /** Stable machine-readable code, `IG_ERR_*`. */
   readonly code: string = 'IG_ERR'
   /** How the error answers an HTTP client; 500 for anything not meant for one. */
-  readonly problem: ProblemInfo = { status: 500, type: 'internal', title: 'Internal error' }
+  readonly problem: ProblemInfo = problem('internal')
 
   constructor (message: string, options?: { cause?: unknown }) {
     super(message, options)
@@ -58,13 +53,13 @@ export class LayoutMismatchError extends IntentGateError {
 /** The store (Redis) cannot be reached or answered with an error; the gateway fails closed. */
 export class StoreUnavailableError extends IntentGateError {
   override readonly code = 'IG_ERR_STORE_UNAVAILABLE'
-  override readonly problem = { status: 503, type: 'store-unavailable', title: 'Temporarily unavailable' }
+  override readonly problem = problem('store-unavailable')
 }
 
 /** A body that is not JSON, or not valid for its version. */
 export class BadRequestError extends IntentGateError {
   override readonly code: string = 'IG_ERR_BAD_REQUEST'
-  override readonly problem = { status: 400, type: 'invalid-intent', title: 'Invalid intent' }
+  override readonly problem = problem('invalid-intent')
   constructor (message: string, readonly errors: ReadonlyArray<{ field: string, message: string }> = [], options?: { cause?: unknown }) {
     super(message, options)
   }
@@ -76,7 +71,7 @@ export class BadRequestError extends IntentGateError {
  */
 export class AmbiguousJsonError extends BadRequestError {
   override readonly code = 'IG_ERR_AMBIGUOUS_JSON'
-  override readonly problem = { status: 400, type: 'ambiguous-json', title: 'Ambiguous JSON' }
+  override readonly problem = problem('ambiguous-json')
   constructor (readonly reason: string, message: string, errors: ReadonlyArray<{ field: string, message: string }>) {
     super(message, errors)
   }
@@ -85,7 +80,7 @@ export class AmbiguousJsonError extends BadRequestError {
 /** Past `max_event_streams` (overall or per client address) on either port: try again later. */
 export class TooManyStreamsError extends IntentGateError {
   override readonly code = 'IG_ERR_TOO_MANY_STREAMS'
-  override readonly problem = { status: 503, type: 'too-many-streams', title: 'Too many event streams' }
+  override readonly problem = problem('too-many-streams')
   constructor (message: string, readonly retryAfterSecs: number) {
     super(message)
   }
@@ -94,7 +89,7 @@ export class TooManyStreamsError extends IntentGateError {
 /** One owner holds `proxy.max_keys_per_owner` idempotency keys already: nothing was registered or forwarded. */
 export class OwnerKeyLimitError extends IntentGateError {
   override readonly code = 'IG_ERR_OWNER_KEY_LIMIT'
-  override readonly problem = { status: 429, type: 'owner-key-limit', title: 'Too many idempotency keys for this owner' }
+  override readonly problem = problem('owner-key-limit')
   constructor (message: string, readonly retryAfterSecs: number) {
     super(message)
   }
@@ -103,7 +98,7 @@ export class OwnerKeyLimitError extends IntentGateError {
 /** A version that is not (or no longer) in `versions.accepted`. */
 export class VersionUnsupportedError extends IntentGateError {
   override readonly code = 'IG_ERR_VERSION_UNSUPPORTED'
-  override readonly problem = { status: 400, type: 'version-unsupported', title: 'Upgrade required' }
+  override readonly problem = problem('version-unsupported')
   constructor (readonly version: string, readonly accepted: readonly string[]) {
     super(`intent version '${version}' is not accepted; accepted versions: ${accepted.join(', ')}`)
   }
@@ -112,7 +107,7 @@ export class VersionUnsupportedError extends IntentGateError {
 /** A 2.0 intent that version 1.0 cannot express (or any step that cannot carry an intent's meaning). */
 export class NotRepresentableError extends IntentGateError {
   override readonly code = 'IG_ERR_NOT_REPRESENTABLE'
-  override readonly problem = { status: 422, type: 'not-representable', title: 'Not representable in the target version' }
+  override readonly problem = problem('not-representable')
   constructor (readonly from: string, readonly to: string, readonly reason: string) {
     super(`cannot translate from ${from} to ${to}: ${reason}`)
   }
@@ -121,7 +116,7 @@ export class NotRepresentableError extends IntentGateError {
 /** No translation path between two versions. */
 export class NoTranslationPathError extends IntentGateError {
   override readonly code = 'IG_ERR_NO_TRANSLATION_PATH'
-  override readonly problem = { status: 422, type: 'not-representable', title: 'Not representable in the target version' }
+  override readonly problem = problem('not-representable')
   constructor (readonly from: string, readonly to: string) {
     super(`no translation path from version ${from} to ${to}`)
   }
@@ -130,13 +125,13 @@ export class NoTranslationPathError extends IntentGateError {
 /** Body larger than `proxy.max_body_bytes`. */
 export class PayloadTooLargeError extends IntentGateError {
   override readonly code = 'IG_ERR_PAYLOAD_TOO_LARGE'
-  override readonly problem = { status: 413, type: 'payload-too-large', title: 'Payload too large' }
+  override readonly problem = problem('payload-too-large')
 }
 
 /** Admission refused while draining or upgrading. */
 export class DrainingError extends IntentGateError {
   override readonly code = 'IG_ERR_DRAINING'
-  override readonly problem = { status: 503, type: 'draining', title: 'Draining: intents are not accepted right now' }
+  override readonly problem = problem('draining')
   constructor (message: string, readonly retryAfterSecs: number) {
     super(message)
   }
@@ -145,19 +140,19 @@ export class DrainingError extends IntentGateError {
 /** This instance is leaving the fleet (`instance leave`, SIGTERM) and its grace ended: retry on another instance. */
 export class InstanceLeavingError extends IntentGateError {
   override readonly code = 'IG_ERR_INSTANCE_LEAVING'
-  override readonly problem = { status: 503, type: 'instance-leaving', title: 'This instance is leaving: retry on another' }
+  override readonly problem = problem('instance-leaving')
 }
 
 /** A duplicate submission while the first with the same key is still in progress. */
 export class DuplicateInProgressError extends IntentGateError {
   override readonly code = 'IG_ERR_DUPLICATE_IN_PROGRESS'
-  override readonly problem = { status: 409, type: 'duplicate-in-progress', title: 'A submission with this key is in progress' }
+  override readonly problem = problem('duplicate-in-progress')
 }
 
 /** The upstream could not be reached, reset the connection, or timed out. */
 export class UpstreamError extends IntentGateError {
   override readonly code: string = 'IG_ERR_UPSTREAM'
-  override readonly problem = { status: 502, type: 'upstream-unavailable', title: 'Bad gateway' }
+  override readonly problem = problem('upstream-unavailable')
   /**
    * Whether the upstream may have received the request (the timeout passed, or the connection broke after bytes
    * of it were written). False only when nothing can have reached it (refused, unresolvable, never connected).
@@ -168,31 +163,31 @@ export class UpstreamError extends IntentGateError {
 /** The upstream did not answer within `proxy.upstream_timeout_ms`. */
 export class UpstreamTimeoutError extends UpstreamError {
   override readonly code = 'IG_ERR_UPSTREAM_TIMEOUT'
-  override readonly problem = { status: 504, type: 'upstream-timeout', title: 'Gateway timeout' }
+  override readonly problem = problem('upstream-timeout')
 }
 
 /** Missing or wrong bearer token on an admin route. */
 export class UnauthorizedError extends IntentGateError {
   override readonly code = 'IG_ERR_UNAUTHORIZED'
-  override readonly problem = { status: 401, type: 'unauthorized', title: 'Unauthorized' }
+  override readonly problem = problem('unauthorized')
 }
 
 /** A route that does not exist on the admin port. */
 export class NotFoundError extends IntentGateError {
   override readonly code = 'IG_ERR_NOT_FOUND'
-  override readonly problem = { status: 404, type: 'not-found', title: 'Not found' }
+  override readonly problem = problem('not-found')
 }
 
 /** An operation refused because of the current state (a swap to an unhealthy upstream, a second upgrade...). */
 export class ConflictError extends IntentGateError {
   override readonly code: string = 'IG_ERR_CONFLICT'
-  override readonly problem = { status: 409, type: 'conflict', title: 'Conflict' }
+  override readonly problem = problem('conflict')
 }
 
 /** An intent whose owner or signature does not verify (`proxy.verify_signatures`); nothing was registered. */
 export class SignatureInvalidError extends IntentGateError {
   override readonly code = 'IG_ERR_SIGNATURE_INVALID'
-  override readonly problem = { status: 401, type: 'signature-invalid', title: 'Signature invalid' }
+  override readonly problem = problem('signature-invalid')
   /** Which check failed: owner, public_key, signature_encoding, high_s, signed_form or signature. */
   constructor (message: string, readonly check: string) {
     super(message)
@@ -202,7 +197,7 @@ export class SignatureInvalidError extends IntentGateError {
 /** An Idempotency-Key (or owner and nonce) already used by another intent of the same owner. */
 export class IdempotencyKeyReusedError extends IntentGateError {
   override readonly code = 'IG_ERR_IDEMPOTENCY_KEY_REUSED'
-  override readonly problem = { status: 422, type: 'idempotency-key-reused', title: 'Idempotency key reused with another intent' }
+  override readonly problem = problem('idempotency-key-reused')
 }
 
 /**
@@ -215,20 +210,20 @@ export class UpstreamOutcomeUnknownError extends IntentGateError {
   override readonly problem: ProblemInfo
   constructor (message: string, readonly timedOut: boolean, readonly retryAfterSecs: number, options?: { cause?: unknown }) {
     super(message, options)
-    this.problem = { status: timedOut ? 504 : 502, type: 'upstream-outcome-unknown', title: 'Outcome unknown: retry with the same key' }
+    this.problem = problem('upstream-outcome-unknown', timedOut ? 504 : 502)
   }
 }
 
 /** A request target that is not the canonical origin form of a route the gateway handles itself. */
 export class BadRequestTargetError extends IntentGateError {
   override readonly code = 'IG_ERR_BAD_REQUEST_TARGET'
-  override readonly problem = { status: 400, type: 'invalid-request-target', title: 'Invalid request target' }
+  override readonly problem = problem('invalid-request-target')
 }
 
 /** A page cursor the store did not hand out. */
 export class InvalidCursorError extends IntentGateError {
   override readonly code = 'IG_ERR_INVALID_CURSOR'
-  override readonly problem = { status: 400, type: 'invalid-cursor', title: 'Invalid cursor' }
+  override readonly problem = problem('invalid-cursor')
   constructor (readonly cursor: string) {
     super(`the cursor ${JSON.stringify(cursor.slice(0, 64))} was not handed out by this gateway`)
   }

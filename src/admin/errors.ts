@@ -4,10 +4,11 @@
  * `errors` (the proxy's problem module adds them for every BadRequestError).
  */
 import { BadRequestError, IntentGateError } from '../errors.js'
+import { problem } from '../problem-types.js'
 
 export class InvalidAdminRequestError extends BadRequestError {
   override readonly code = 'IG_ERR_INVALID_ADMIN_REQUEST'
-  override readonly problem = { status: 400, type: 'invalid-request', title: 'Invalid request' }
+  override readonly problem = problem('invalid-request')
 }
 
 /** The admin API refused the operation or could not be reached (src/admin/client.ts); the CLI exits 1. */
@@ -21,7 +22,7 @@ export class AdminCallError extends IntentGateError {
 /** A known admin path asked with a method it does not serve (the answer lists the allowed ones in `Allow`). */
 export class MethodNotAllowedError extends IntentGateError {
   override readonly code = 'IG_ERR_METHOD_NOT_ALLOWED'
-  override readonly problem = { status: 405, type: 'method-not-allowed', title: 'Method not allowed' }
+  override readonly problem = problem('method-not-allowed')
   constructor (readonly allowed: readonly string[]) {
     super(`this route answers ${allowed.join(', ')}`)
   }
@@ -30,5 +31,5 @@ export class MethodNotAllowedError extends IntentGateError {
 /** `/admin/*` or `/status` asked under a Host that is not this listener's (DNS rebinding): 403. */
 export class HostNotAllowedError extends IntentGateError {
   override readonly code = 'IG_ERR_HOST_NOT_ALLOWED'
-  override readonly problem = { status: 403, type: 'host-not-allowed', title: 'Host not allowed' }
+  override readonly problem = problem('host-not-allowed')
 }

@@ -8,7 +8,16 @@
 import type Database from 'better-sqlite3'
 import type { Logger } from '../log.js'
 
-export type AuditVia = 'admin' | 'cli' | 'status' | 'demo' | 'redis'
+/** The doors a change comes through, with what the audit API says of each (empty: the name says it). */
+export const AUDIT_VIAS = {
+  admin: '',
+  cli: '',
+  status: 'the status page',
+  demo: '',
+  redis: 'a key changed by hand, noticed by the gateway'
+} as const
+export type AuditVia = keyof typeof AUDIT_VIAS
+export const isAuditVia = (value: unknown): value is AuditVia => typeof value === 'string' && Object.hasOwn(AUDIT_VIAS, value)
 
 /** What a door reports; the log adds the time. */
 export interface AuditInput {

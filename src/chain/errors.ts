@@ -5,11 +5,12 @@
  * environment variable that holds it.
  */
 import { IntentGateError } from '../errors.js'
+import { problem } from '../problem-types.js'
 
 /** The chain's RPC endpoint cannot be reached, timed out, or answered with a server error. */
 export class ChainUnreachableError extends IntentGateError {
   override readonly code = 'IG_ERR_CHAIN_UNREACHABLE'
-  override readonly problem = { status: 503, type: 'chain-unavailable', title: 'The chain cannot be reached' }
+  override readonly problem = problem('chain-unavailable')
   constructor (readonly url: string, reason: string, options?: { cause?: unknown }) {
     super(`chain RPC ${url} is unreachable: ${reason}`, options)
   }
@@ -18,13 +19,13 @@ export class ChainUnreachableError extends IntentGateError {
 /** A query the chain answered with an error (no such contract, no such code, a query the contract refused). */
 export class ChainQueryError extends IntentGateError {
   override readonly code = 'IG_ERR_CHAIN_QUERY'
-  override readonly problem = { status: 502, type: 'chain-query-failed', title: 'The chain refused a query' }
+  override readonly problem = problem('chain-query-failed')
 }
 
 /** The signer cannot be built: the mnemonic's environment variable is unset or does not hold a valid mnemonic. */
 export class SignerUnavailableError extends IntentGateError {
   override readonly code = 'IG_ERR_SIGNER_UNAVAILABLE'
-  override readonly problem = { status: 503, type: 'signer-unavailable', title: 'No signer for chain transactions' }
+  override readonly problem = problem('signer-unavailable')
   constructor (readonly envVar: string, reason: string) {
     super(`cannot build the chain signer from the environment variable ${envVar}: ${reason}`)
   }
@@ -33,7 +34,7 @@ export class SignerUnavailableError extends IntentGateError {
 /** A MigrateMsg that does not have the design's shape (refused before anything is sent). */
 export class InvalidMigrateMsgError extends IntentGateError {
   override readonly code = 'IG_ERR_INVALID_MIGRATE_MSG'
-  override readonly problem = { status: 400, type: 'invalid-request', title: 'Invalid request' }
+  override readonly problem = problem('invalid-request')
   constructor (readonly field: string, reason: string) {
     super(`invalid MigrateMsg: ${field}: ${reason}`)
   }
@@ -42,7 +43,7 @@ export class InvalidMigrateMsgError extends IntentGateError {
 /** The code id to migrate to does not exist on the chain (refused before anything is sent). */
 export class CodeNotFoundError extends IntentGateError {
   override readonly code = 'IG_ERR_CODE_NOT_FOUND'
-  override readonly problem = { status: 409, type: 'contract-refused', title: 'Contract migration refused' }
+  override readonly problem = problem('contract-refused')
   constructor (readonly codeId: number, options?: { cause?: unknown }) {
     super(`code id ${codeId} does not exist on the chain`, options)
   }
@@ -51,7 +52,7 @@ export class CodeNotFoundError extends IntentGateError {
 /** The code stored under the code id is not the one the operator expected (refused before anything is sent). */
 export class ChecksumMismatchError extends IntentGateError {
   override readonly code = 'IG_ERR_CODE_CHECKSUM_MISMATCH'
-  override readonly problem = { status: 409, type: 'contract-refused', title: 'Contract migration refused' }
+  override readonly problem = problem('contract-refused')
   constructor (readonly codeId: number, readonly expected: string, readonly actual: string) {
     super(`code id ${codeId} has checksum ${actual}, expected ${expected}; nothing was sent`)
   }
@@ -60,7 +61,7 @@ export class ChecksumMismatchError extends IntentGateError {
 /** The signer is not the contract's admin, or the contract has no admin (refused before anything is sent). */
 export class NotContractAdminError extends IntentGateError {
   override readonly code = 'IG_ERR_NOT_CONTRACT_ADMIN'
-  override readonly problem = { status: 409, type: 'contract-refused', title: 'Contract migration refused' }
+  override readonly problem = problem('contract-refused')
   constructor (readonly contract: string, readonly signer: string, readonly admin: string | undefined) {
     super(admin === undefined
       ? `contract ${contract} has no admin and cannot be migrated; nothing was sent`
@@ -74,7 +75,7 @@ export type TxStage = 'simulate' | 'check_tx' | 'deliver_tx'
 /** The chain refused a transaction (the contract's own error, gas, sequence...); carries the chain's words. */
 export class ChainTxRefusedError extends IntentGateError {
   override readonly code = 'IG_ERR_CHAIN_TX_REFUSED'
-  override readonly problem = { status: 409, type: 'contract-refused', title: 'Contract migration refused' }
+  override readonly problem = problem('contract-refused')
   constructor (readonly stage: TxStage, readonly chainMessage: string, readonly txHash?: string, options?: { cause?: unknown }) {
     super(`the chain refused the transaction (${stage.replace('_', ' ')}${txHash === undefined ? '' : `, tx ${txHash}`}): ${chainMessage}`, options)
   }

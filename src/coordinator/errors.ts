@@ -3,6 +3,7 @@
  * (docs/errors.md); the ones an admin client sees carry their HTTP status and problem type.
  */
 import { IntentGateError } from '../errors.js'
+import { problem } from '../problem-types.js'
 
 /** A migration file that cannot be parsed, or a numbering problem in `migrations/`. */
 export class MigrationFileError extends IntentGateError {
@@ -20,7 +21,7 @@ export class MigrationChecksumError extends IntentGateError {
 /** A `requires_drain: true` migration while the system is not drained. */
 export class MigrationRequiresDrainError extends IntentGateError {
   override readonly code = 'IG_ERR_MIGRATION_REQUIRES_DRAIN'
-  override readonly problem = { status: 409, type: 'conflict', title: 'Conflict' }
+  override readonly problem = problem('conflict')
   constructor (readonly file: string, why: string) {
     super(`migration ${file} requires a drained system, and the system is not drained (${why}); run it through an upgrade or drain first`)
   }
@@ -39,25 +40,25 @@ export class MigrationFailedError extends IntentGateError {
 /** A checkpoint that does not exist. */
 export class CheckpointNotFoundError extends IntentGateError {
   override readonly code = 'IG_ERR_CHECKPOINT_NOT_FOUND'
-  override readonly problem = { status: 404, type: 'not-found', title: 'Not found' }
+  override readonly problem = problem('not-found')
 }
 
 /** A checkpoint whose content does not match its SHA-256, or that cannot be read. */
 export class CheckpointCorruptError extends IntentGateError {
   override readonly code = 'IG_ERR_CHECKPOINT_CORRUPT'
-  override readonly problem = { status: 422, type: 'checkpoint-corrupt', title: 'Checkpoint corrupt' }
+  override readonly problem = problem('checkpoint-corrupt')
 }
 
 /** An upgrade refused: another one runs, too soon after the last, or nothing to abort. */
 export class UpgradeConflictError extends IntentGateError {
   override readonly code = 'IG_ERR_UPGRADE_CONFLICT'
-  override readonly problem = { status: 409, type: 'upgrade-conflict', title: 'Upgrade refused' }
+  override readonly problem = problem('upgrade-conflict')
 }
 
 /** An upgrade request that makes no sense (unknown color, checksum not hex, ...). */
 export class UpgradeRequestError extends IntentGateError {
   override readonly code = 'IG_ERR_UPGRADE_REQUEST'
-  override readonly problem = { status: 400, type: 'invalid-request', title: 'Invalid request' }
+  override readonly problem = problem('invalid-request')
 }
 
 /** A phase of an upgrade failed (a pre-check, the drain timing out, a step, a post-check). */

@@ -9,6 +9,7 @@ import {
   AmbiguousJsonError, BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError, DuplicateInProgressError,
   OwnerKeyLimitError, TooManyStreamsError, UpstreamOutcomeUnknownError, InstanceLeavingError
 } from '../errors.js'
+import { PROBLEM_TYPES } from '../problem-types.js'
 
 export const PROBLEM_PREFIX = 'urn:intent-gate:problem:'
 
@@ -27,7 +28,8 @@ export interface ProblemBody {
 /** The problem body of any error; anything that is not an IntentGateError is an opaque 500. */
 export function problemOf (err: unknown, requestId: string): ProblemBody {
   if (!(err instanceof IntentGateError)) {
-    return { type: `${PROBLEM_PREFIX}internal`, title: 'Internal error', status: 500, detail: 'the gateway failed to handle the request', request_id: requestId }
+    const { status, type, title } = PROBLEM_TYPES.internal
+    return { type: `${PROBLEM_PREFIX}${type}`, title, status, detail: 'the gateway failed to handle the request', request_id: requestId }
   }
   const { status, type, title } = err.problem
   const body: ProblemBody = { ...err.problemMembers(), type: `${PROBLEM_PREFIX}${type}`, title, status, detail: publicDetail(err), request_id: requestId }

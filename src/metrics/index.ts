@@ -12,7 +12,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import {
-  channels, type HoldMessage, type IntentEndedMessage, type RefusalMessage, type SignatureRefusalMessage, type StreamMessage, type HoldSizeMessage, type RequestMessage, type TranslationMessage,
+  channels, INTENT_ENDED_VIAS, REFUSAL_REASONS, type HoldMessage, type IntentEndedMessage, type RefusalMessage, type SignatureRefusalMessage, type StreamMessage, type HoldSizeMessage, type RequestMessage, type TranslationMessage,
   type UpgradeMessage, type UpstreamMessage
 } from '../observability/channels.js'
 import { registerOperatorGauges, type OperatorSources } from './operator-gauges.js'
@@ -156,7 +156,7 @@ export function createMetrics (sources: MetricSources): Metrics {
   })
   const refusals = new Counter({
     name: 'intent_gate_refusals_total',
-    help: 'Submissions refused before forwarding, by reason (draining, upgrading, store_unavailable, ...)',
+    help: `Submissions refused before forwarding, by reason (${REFUSAL_REASONS.join(', ')})`,
     labelNames: ['reason'] as const,
     registers
   })
@@ -207,7 +207,7 @@ export function createMetrics (sources: MetricSources): Metrics {
   })
   const ended = new Counter({
     name: 'intent_gate_intents_ended_total',
-    help: 'Inflight intents that ended, by terminal status and by what saw it (response, reconciler, admin, chain, expiry)',
+    help: `Inflight intents that ended, by terminal status and by what saw it (${INTENT_ENDED_VIAS.join(', ')})`,
     labelNames: ['status', 'via'] as const,
     registers
   })

@@ -11,8 +11,14 @@ export interface RequestMessage { route: 'submit' | 'status' | 'passthrough', st
 export interface UpstreamMessage { upstream: string, route: 'submit' | 'status' | 'reconcile' | 'health', status: number | null, durationMs: number }
 /** A body translated between versions. */
 export interface TranslationMessage { from: string, to: string, kind: 'intent' | 'submit_response' | 'status_response' }
+/** Why a submission was refused before forwarding: the `reason` of intent_gate_refusals_total. */
+export const REFUSAL_REASONS = [
+  'draining', 'upgrading', 'store_unavailable', 'instance_leaving', 'duplicate_in_progress', 'invalid', 'ambiguous_json',
+  'version_unsupported', 'too_large', 'signature_invalid', 'idempotency_key_reused', 'owner_key_limit'
+] as const
+export type RefusalReason = typeof REFUSAL_REASONS[number]
 /** A submission refused before forwarding. */
-export interface RefusalMessage { reason: 'draining' | 'upgrading' | 'store_unavailable' | 'instance_leaving' | 'duplicate_in_progress' | 'invalid' | 'ambiguous_json' | 'version_unsupported' | 'too_large' | 'signature_invalid' | 'idempotency_key_reused' | 'owner_key_limit' }
+export interface RefusalMessage { reason: RefusalReason }
 /** A submission refused because its owner or signature did not verify; `check` names the failed check. */
 export interface SignatureRefusalMessage { check: string }
 /** A submission held during an upgrade left the hold: admitted (`released`), refused, timed out, gone, or never
@@ -21,7 +27,10 @@ export interface HoldMessage { event: 'released' | 'refused' | 'expired' | 'gone
 /** What the hold holds now (published whenever a submission enters or leaves it). */
 export interface HoldSizeMessage { held: number, bytes: number }
 /** An inflight intent ended (terminal status seen, reconciled, expired, reported by the service or the chain). */
-export interface IntentEndedMessage { id: string, status: string, via: 'response' | 'reconciler' | 'admin' | 'chain' | 'expiry' }
+export interface IntentEndedMessage { id: string, status: string, via: IntentEndedVia }
+/** What saw an inflight intent end: the `via` of intent_gate_intents_ended_total and of the store's ended log. */
+export const INTENT_ENDED_VIAS = ['response', 'reconciler', 'admin', 'chain', 'expiry'] as const
+export type IntentEndedVia = typeof INTENT_ENDED_VIAS[number]
 
 /**
  * An upgrade's lifecycle, published by the coordinator. `started` sets `upgrade_start_time`; `drained` observes

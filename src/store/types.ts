@@ -8,6 +8,7 @@
  * Times are Unix milliseconds inside the store; the admin API shows seconds.
  */
 import type { Color } from '../config/schema.js'
+import type { IntentEndedVia } from '../observability/channels.js'
 
 /** The drain switch as an operator (or the admin API) set it. `SET drain 1` reads as `{}`. */
 export interface DrainSwitch {
@@ -128,7 +129,7 @@ export interface EndedIntent {
   key: string
   upstream: Color
   status: string
-  via: 'response' | 'reconciler' | 'admin' | 'chain' | 'expiry'
+  via: IntentEndedVia
   ended_at_ms: number
 }
 

@@ -5,13 +5,19 @@
  *   GET /admin/audit?limit=N  → {entries: [{at, actor, via, origin, action, detail, reason?}]}
  */
 import { Type } from '@sinclair/typebox'
-import type { AuditLog } from '../../audit/audit-log.js'
+import { AUDIT_VIAS, type AuditLog } from '../../audit/audit-log.js'
 import { route, type RouteGroup } from '../server.js'
+
+/** `admin, cli, status (the status page), demo or redis (...)`, from the table of doors. */
+function viaDescription (): string {
+  const named = Object.entries(AUDIT_VIAS).map(([via, says]) => (says === '' ? via : `${via} (${says})`))
+  return `${named.slice(0, -1).join(', ')} or ${named.at(-1) ?? ''}`
+}
 
 const AuditEntrySchema = Type.Object({
   at: Type.String({ description: 'RFC 3339' }),
   actor: Type.String({ description: '`token:<id>` (the first 8 hex digits of the token\'s SHA-256) or `redis`' }),
-  via: Type.String({ description: 'admin, cli, status (the status page), demo or redis (a key changed by hand, noticed by the gateway)' }),
+  via: Type.String({ description: viaDescription() }),
   origin: Type.Union([Type.String(), Type.Null()], { description: 'the caller\'s address; null for redis' }),
   action: Type.String({ description: 'drain.start, drain.stop, upstreams.swap, upgrade.start, upgrade.abort, versions.policy...' }),
   detail: Type.Record(Type.String(), Type.Unknown()),

@@ -6,6 +6,7 @@
  *   GET /metrics   Prometheus text
  */
 import { IntentGateError } from '../../errors.js'
+import { problem } from '../../problem-types.js'
 import type { Metrics } from '../../metrics/index.js'
 import { Type } from '@sinclair/typebox'
 import type { RouteGroup } from '../server.js'
@@ -15,7 +16,7 @@ export type ReadinessCheck = () => string | null
 
 export class NotReadyError extends IntentGateError {
   override readonly code = 'IG_ERR_NOT_READY'
-  override readonly problem = { status: 503, type: 'not-ready', title: 'Not ready' }
+  override readonly problem = problem('not-ready')
   /** Each failing check by name, with what it waits for: what a kubelet's log and an operator read. */
   constructor (readonly waitingFor: Record<string, string>) {
     super(Object.entries(waitingFor).map(([name, reason]) => `${name}: ${reason}`).join('; '))
