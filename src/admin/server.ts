@@ -143,7 +143,6 @@ export const ProblemSchema = Type.Object({
 const OPEN_ADMIN_PATHS = new Set(['/admin/openapi.json'])
 
 export function createAdminServer (options: AdminServerOptions): AdminServer {
-  const routes: Array<Route & { segments: string[] }> = []
   const expectedDigest = digest(options.token)
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
   const logger = options.logger.child({ component: 'admin' })
@@ -214,11 +213,7 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
   })
 
   app.setNotFoundHandler((req, reply) => {
-    const path = pathOf(req.url)
-    const allowed = routes.filter((r) => matchSegments(r.segments, path.split('/').slice(1)) !== null).map((r) => r.method)
-    const err = allowed.length > 0 ? new MethodNotAllowedError(allowed) : new NotFoundError(`no admin route ${req.method} ${path}`)
-    if (err instanceof MethodNotAllowedError) reply.header('allow', err.allowed.join(', '))
-    sendProblemReply(reply, err, req.id)
+    sendProblemReply(reply, new NotFoundError(`no admin route ${req.method} ${pathOf(req.url)}`), req.id)
   })
 
   app.get('/admin/openapi.json', { schema: { hide: true } }, async (_req, reply) => {
@@ -233,6 +228,29 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
   function tokenMatches (authorization: string | undefined): boolean {
     const given = bearerOf(authorization)
     return given !== null && timingSafeEqual(digest(given), expectedDigest)
+  }
+
+  /** A group's routes as one fastify plugin. */
+  const groupPlugin = (group: RouteGroup) => async (instance: typeof app): Promise<void> => {
+    for (const r of group.routes) add(instance, group, r)
+  }
+
+  /**
+   * The other methods of each route's path, as fastify routes answering 405 with `Allow` (the error handler adds
+   * it): fastify's router matches them, so no path is matched twice. HEAD is fastify's own wherever GET is.
+   */
+  const methodNotAllowedPlugin = (all: readonly Route[]) => async (instance: typeof app): Promise<void> => {
+    const byShape = new Map<string, { url: string, allowed: Method[] }>()
+    for (const r of all) {
+      const shape = r.path.replace(/:[^/]+/g, ':')
+      const entry = byShape.get(shape) ?? { url: r.path, allowed: [] }
+      entry.allowed.push(r.method)
+      byShape.set(shape, entry)
+    }
+    for (const { url, allowed } of byShape.values()) {
+      const others = instance.supportedMethods.filter((m) => !(allowed as string[]).includes(m) && !(m === 'HEAD' && allowed.includes('GET')))
+      instance.route({ method: others, url, schema: { hide: true }, handler: async () => { throw new MethodNotAllowedError(allowed) } })
+    }
   }
 
   function add (instance: typeof app, group: RouteGroup, r: Route): void {
@@ -289,7 +307,6 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
   return {
     register (group) {
       groups.push(group)
-      for (const r of group.routes) routes.push({ ...r, segments: r.path.split('/').slice(1) })
       logger.debug({ group: group.name, routes: group.routes.length }, 'admin routes registered')
     },
     async local (path) {
@@ -305,10 +322,9 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
       return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? 'text/plain'), body: res.body }
     },
     async listen () {
-      // Added in a plugin loaded after @fastify/swagger, whose onRoute hook collects them for the document.
-      app.register(async (instance) => {
-        for (const group of groups) for (const r of group.routes) add(instance, group, r)
-      })
+      // Plugins loaded after @fastify/swagger, whose onRoute hook collects the routes for the document.
+      for (const group of groups) app.register(groupPlugin(group))
+      app.register(methodNotAllowedPlugin(groups.flatMap((g) => g.routes)))
       await app.listen({ host: listen.host, port: listen.port })
       const info = app.server.address() as import('node:net').AddressInfo
       address = { host: info.address, port: info.port }
@@ -363,22 +379,6 @@ function viaOf (header: string | string[] | undefined): AuditVia {
 function pathOf (url: string): string {
   const path = new URL(url, 'http://admin.invalid').pathname
   return path.length > 1 ? path.replace(/\/+$/, '') : path
-}
-
-function matchSegments (pattern: string[], actual: string[]): Record<string, string> | null {
-  if (pattern.length !== actual.length) return null
-  const params: Record<string, string> = {}
-  for (let i = 0; i < pattern.length; i++) {
-    const p = pattern[i] as string
-    const a = actual[i] as string
-    if (p.startsWith(':')) {
-      if (a === '') return null
-      params[p.slice(1)] = a
-    } else if (p !== a) {
-      return null
-    }
-  }
-  return params
 }
 
 function bearerOf (authorization: string | undefined): string | null {
