@@ -1,10 +1,10 @@
 // Keeps the error codes and their documentation in step: every `IG_ERR_*` code raised anywhere in src/ is listed
 // in docs/errors.md, and docs/errors.md lists no code that no longer exists; each documented problem type has the
-// status src/problem-types.ts gives it, and every type there is documented.
+// status the table in src/errors.ts gives it, and every type there is documented.
 import t from 'tap'
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { PROBLEM_TYPES, type ProblemType } from '../src/problem-types.js'
+import { PROBLEM_TYPES, type ProblemType } from '../src/errors.js'
 
 const root = new URL('..', import.meta.url).pathname
 const sources = (dir: string): string[] => readdirSync(dir).flatMap((name) => {

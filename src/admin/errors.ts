@@ -3,8 +3,7 @@
  * a client can tell "your intent is invalid" from "your admin call is invalid"; each failing field is named in
  * `errors` (the proxy's problem module adds them for every BadRequestError).
  */
-import { BadRequestError, IntentGateError } from '../errors.js'
-import { problem } from '../problem-types.js'
+import { BadRequestError, IntentGateError, problem } from '../errors.js'
 
 export class InvalidAdminRequestError extends BadRequestError {
   override readonly code = 'IG_ERR_INVALID_ADMIN_REQUEST'

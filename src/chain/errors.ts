@@ -4,8 +4,7 @@
  * refused" from "the chain refused". No message ever carries the signer's mnemonic: only the NAME of the
  * environment variable that holds it.
  */
-import { IntentGateError } from '../errors.js'
-import { problem } from '../problem-types.js'
+import { IntentGateError, problem } from '../errors.js'
 
 /** The chain's RPC endpoint cannot be reached, timed out, or answered with a server error. */
 export class ChainUnreachableError extends IntentGateError {

@@ -4,7 +4,7 @@
  * by the request's schema (upgrade-request.ts); each refusal names the field (400).
  */
 import { UpgradeRequestError } from './errors.js'
-import type { ContractTarget, UpgradeRequest } from './upgrade-request.js'
+import { CHECKSUM_MESSAGE, CHECKSUM_PATTERN, type ContractTarget, type UpgradeRequest } from './upgrade-request.js'
 
 export interface KnownContracts {
   /** Whether `settlement` can be migrated (the chain is enabled and settlement_contract set). */
@@ -18,7 +18,7 @@ export function checkContractFields (request: UpgradeRequest, known: KnownContra
   const checked: UpgradeRequest = { ...request }
   if (request.contract !== undefined) {
     if (!known.settlement) throw new UpgradeRequestError('contract: the chain is disabled ([chain] enabled = false) or chain.settlement_contract is empty, so no contract can be migrated')
-    checked.contract = lowerCase(request.contract)
+    checked.contract = lowerCase(request.contract, 'contract')
   }
   if (request.contracts !== undefined) {
     const seen = new Set<string>(request.contract === undefined ? [] : ['settlement'])
@@ -30,13 +30,22 @@ export function checkContractFields (request: UpgradeRequest, known: KnownContra
       }
       if (seen.has(name)) throw new UpgradeRequestError(`${field}.name: ${name} is given twice (contract is the settlement contract's)`)
       seen.add(name)
-      return lowerCase(item)
+      return lowerCase(item, field)
     })
   }
   return checked
 }
 
-function lowerCase<T extends ContractTarget> (target: T): T {
+const HEX64 = new RegExp(CHECKSUM_PATTERN)
+
+/**
+ * The checksums in lower case. A type cannot say "64 hex digits", so a caller in code (not the admin route, whose
+ * schema checked them) could pass anything: checked here with the schema's pattern and words.
+ */
+function lowerCase<T extends ContractTarget> (target: T, field: string): T {
+  for (const [name, code] of [[field, target], [`${field}.rollback`, target.rollback]] as const) {
+    if (code !== undefined && !HEX64.test(code.checksum)) throw new UpgradeRequestError(`${name}.checksum: ${CHECKSUM_MESSAGE}`)
+  }
   return {
     ...target,
     checksum: target.checksum.toLowerCase(),

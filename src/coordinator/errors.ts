@@ -2,8 +2,7 @@
  * The coordinator's errors: schema migrations, checkpoints, upgrade refusals and failures. Each has a stable code
  * (docs/errors.md); the ones an admin client sees carry their HTTP status and problem type.
  */
-import { IntentGateError } from '../errors.js'
-import { problem } from '../problem-types.js'
+import { IntentGateError, problem } from '../errors.js'
 
 /** A migration file that cannot be parsed, or a numbering problem in `migrations/`. */
 export class MigrationFileError extends IntentGateError {

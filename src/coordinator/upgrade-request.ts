@@ -13,7 +13,7 @@ export type StuckSettlementAction = typeof STUCK_SETTLEMENT_ACTIONS[number]
 
 /** A wasm code's SHA-256 as hex (either case; the coordinator keeps it in lower case). */
 export const CHECKSUM_PATTERN = '^[0-9a-fA-F]{64}$'
-const CHECKSUM_MESSAGE = 'must be 64 hex digits (the SHA-256 of the wasm code)'
+export const CHECKSUM_MESSAGE = 'must be 64 hex digits (the SHA-256 of the wasm code)'
 
 const CodeRefSchema = Type.Object({
   code_id: Type.Integer({ minimum: 1, description: 'the new code\'s id on the chain' }),

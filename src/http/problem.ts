@@ -7,9 +7,8 @@
 import type { ServerResponse } from 'node:http'
 import {
   AmbiguousJsonError, BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError, DuplicateInProgressError,
-  OwnerKeyLimitError, TooManyStreamsError, UpstreamOutcomeUnknownError, InstanceLeavingError
+  OwnerKeyLimitError, TooManyStreamsError, UpstreamOutcomeUnknownError, InstanceLeavingError, PROBLEM_TYPES
 } from '../errors.js'
-import { PROBLEM_TYPES } from '../problem-types.js'
 
 export const PROBLEM_PREFIX = 'urn:intent-gate:problem:'
 

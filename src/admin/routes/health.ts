@@ -5,8 +5,7 @@
  *   GET /readyz    200 when every readiness check passes; 503 problem+json naming each failing one
  *   GET /metrics   Prometheus text
  */
-import { IntentGateError } from '../../errors.js'
-import { problem } from '../../problem-types.js'
+import { IntentGateError, problem } from '../../errors.js'
 import type { Metrics } from '../../metrics/index.js'
 import { Type } from '@sinclair/typebox'
 import type { RouteGroup } from '../server.js'
