@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.5.0'
+export const RELEASE_VERSION = '0.6.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -33,10 +33,9 @@ export const LEAN_LAYOUT = 3
 export const HANDLE_LAYOUT = 4
 
 /**
- * This release, the first step of the short-handles change: it writes layout 3, as 0.4.0 does, and reads
- * layout 4 (records kept under handles, compact headers), which 0.6.0 writes. It runs beside 0.4.0 and beside
- * 0.6.0, and is the release to roll 0.6.0 back to. It no longer shares a namespace marked 2: only 0.3.0 and
- * older leave that mark, and they are two releases away (its records of layout 2 are still read: the mark
- * says which layout is newest, and 0.4.0 left layout-2 records readable).
+ * This release, the second step of the short-handles change: it writes layout 4 and still reads layout 3 (the
+ * records 0.5.0 wrote before the update, and those it writes beside this release). 0.5.0 reads layout 4, so it
+ * can run beside this release and is the one to roll back to; 0.4.0 refuses a namespace marked 4. Layout 2 is
+ * not read (docs/store.md, "Short handles"): only 0.3.0 and older mark a namespace 2, three releases back.
  */
-export const KEY_LAYOUTS: KeyLayouts = { writes: LEAN_LAYOUT, reads: [LEAN_LAYOUT, HANDLE_LAYOUT] }
+export const KEY_LAYOUTS: KeyLayouts = { writes: HANDLE_LAYOUT, reads: [LEAN_LAYOUT, HANDLE_LAYOUT] }
