@@ -12,6 +12,9 @@ import { startChain, type LocalChain } from './chain-process.js'
 import { accountClient } from './settlements.js'
 
 const SIGNER_ENV = 'TEST_SIGNER_MNEMONIC'
+// Every case starts a chain of its own and waits for its blocks: about 10 s a case on a quiet machine, 25-30 s on a
+// busy one (CI's run with two CPU-bound processes beside it took 210 s), over tap's 180 s for a file.
+t.setTimeout(600_000)
 
 interface Setup {
   chain: LocalChain
