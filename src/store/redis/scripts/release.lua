@@ -10,7 +10,6 @@
 -- Returns 1 when a record was removed, 0 when there was none, -1 when the marker did not match.
 local NOFP = string.rep('-', 32)
 local key = ARGV[1]
-if redis.call('HEXISTS', KEYS[2], key) == 0 and redis.call('HEXISTS', KEYS[2], ARGV[6]) == 1 then key = ARGV[6] end
 local current = redis.call('GET', KEYS[1])
 if ARGV[4] ~= '' then
   if not current then return -1 end
@@ -18,6 +17,7 @@ if ARGV[4] ~= '' then
   local mine = string.sub(current, 1, 1) == 'p' and string.sub(current, 34) == ARGV[4]
   if not legacy and not mine then return -1 end
 end
+if redis.call('HEXISTS', KEYS[2], key) == 0 and redis.call('HEXISTS', KEYS[2], ARGV[6]) == 1 then key = ARGV[6] end
 local fp = ARGV[5]
 if current and string.len(current) >= 33 and string.find('pur', string.sub(current, 1, 1), 1, true) then
   local known = string.sub(current, 2, 33)
