@@ -26,6 +26,8 @@ export interface Child {
   onLine (listener: (line: string) => void): void
   /** The last few thousand characters of stderr, for a failure message. */
   stderrTail (): string
+  /** How long a SIGTERM gets before SIGKILL. */
+  readonly stopGraceMs: number
 }
 
 export class ChildProcesses {
@@ -38,8 +40,11 @@ export class ChildProcesses {
     process.once('exit', this.killAtExit)
   }
 
-  /** Runs `node <bin> <args>`; `env` is added to this process's environment minus its INTENT_GATE_* overrides. */
-  start (name: string, bin: string, args: string[], env: Record<string, string> = {}): Child {
+  /**
+   * Runs `node <bin> <args>`; `env` is added to this process's environment minus its INTENT_GATE_* overrides.
+   * `stopGraceMs`: longer for a child that has processes of its own to stop (the real network's nodes).
+   */
+  start (name: string, bin: string, args: string[], env: Record<string, string> = {}, stopGraceMs = STOP_GRACE_MS): Child {
     if (!existsSync(bin)) throw new DemoError(`${bin} is missing: run \`npm run build\` first (npm run demo does)`)
     const child = spawn(process.execPath, [bin, ...args], { env: { ...ownEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
@@ -53,7 +58,8 @@ export class ChildProcesses {
       process: child,
       exited,
       onLine: (listener) => { lines.on('line', listener) },
-      stderrTail: () => stderr
+      stderrTail: () => stderr,
+      stopGraceMs
     }
     this.children.push(handle)
     return handle
@@ -96,7 +102,7 @@ export class ChildProcesses {
   }
 
   /** SIGTERM, then SIGKILL after a grace period; resolves with the exit. */
-  async stop (child: Child, graceMs = STOP_GRACE_MS): Promise<Exit> {
+  async stop (child: Child, graceMs = child.stopGraceMs): Promise<Exit> {
     if (!isRunning(child)) return await child.exited
     this.accounted.add(child)
     const escalate = setTimeout(() => child.process.kill('SIGKILL'), graceMs)

@@ -14,6 +14,10 @@ export interface ChainInfo {
   code_ids: Record<string, number>
   checksums: Record<string, string>
   ibc_channels: string[]
+  /** `--chain wasmd`: chain B at the other end of the ICS-20 channel, where the packets land. */
+  counterparty?: { rpc: string, chain_id: string, channel: string }
+  /** `--chain wasmd`: genesis accounts a client may sign with (`settler-blue`, `settler-green`). */
+  accounts?: Array<{ name: string, mnemonic: string, address: string }>
 }
 
 export interface DemoGatewayConfig {
@@ -27,6 +31,12 @@ export interface DemoGatewayConfig {
 }
 
 const str = (s: string): string => JSON.stringify(s)
+
+/**
+ * wasmd's 200 ms blocks under the demo's load: a migrate gets 20 s to land rather than the default 20 blocks (4 s),
+ * which a node busy with the settlers' transactions and the relayer's can overrun.
+ */
+const REAL_CHAIN = 'tx_timeout_blocks = 100\n'
 
 export function demoGatewayToml (c: DemoGatewayConfig): string {
   const upstream = (color: string, url: string, versions: string[]): string => `
@@ -45,7 +55,7 @@ rpc_url = ${str(c.chain.rpc)}
 chain_id = ${str(c.chain.chain_id)}
 settlement_contract = ${str(c.chain.settlement_contract)}
 gas_price = ${str(c.chain.gas_price)}
-
+${c.chain.counterparty === undefined ? '' : REAL_CHAIN}
 [ibc]
 channels = ${JSON.stringify(c.chain.ibc_channels)}
 `

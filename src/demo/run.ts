@@ -15,7 +15,7 @@ import { summaryStage } from './summary.js'
 import { NORMAL, QUICK } from './timings.js'
 import { Traffic } from './traffic.js'
 import { upgradeStage } from './upgrade-stage.js'
-import { startWorld } from './world.js'
+import { startWorld, type ChainKind } from './world.js'
 
 export interface DemoOptions {
   /** Shorter stages (for tests and the impatient). */
@@ -26,6 +26,8 @@ export interface DemoOptions {
   rate: number
   /** Stage 4 breaks green once it serves: the verifying phase rolls the upgrade back. */
   brokenGreen?: boolean
+  /** The chain of stage 4: the sandbox's (default) or a real network of two wasmd chains and the Go relayer. */
+  chain?: ChainKind
   write?: (text: string) => void
 }
 
@@ -48,11 +50,13 @@ export async function runDemo (o: DemoOptions): Promise<number> {
   const problems: string[] = []
   let traffic: Traffic | null = null
 
-  write('intent-gate demo: sample intent services, the gateway' + (o.withUpgrade ? ', the local chain and an upgrade under live traffic' : ' and a drain under live traffic') +
+  const chainKind = o.chain ?? 'sandbox'
+  const chainWords = chainKind === 'wasmd' ? 'a real network (two wasmd chains and the Go relayer)' : 'the local chain'
+  write('intent-gate demo: sample intent services, the gateway' + (o.withUpgrade ? `, ${chainWords} and an upgrade under live traffic` : ' and a drain under live traffic') +
     ', all on 127.0.0.1; everything is stopped at the end (Ctrl-C stops it early).\n')
   try {
     say.stage('Start the world')
-    const world = await startWorld(children, say, { dir, token: randomBytes(24).toString('hex'), withUpgrade: o.withUpgrade, settleMs: timings.settleMs, verify: o.brokenGreen === true })
+    const world = await startWorld(children, say, { dir, chain: chainKind, token: randomBytes(24).toString('hex'), withUpgrade: o.withUpgrade, settleMs: timings.settleMs, verify: o.brokenGreen === true })
 
     say.stage('Steady traffic')
     say.say(`Sending ${o.rate} signed 1.0 intents a second through the gateway; each client retries a 503 after its Retry-After ` +
@@ -66,11 +70,12 @@ export async function runDemo (o: DemoOptions): Promise<number> {
 
     if (o.withUpgrade && world.chain !== null && world.green !== null) {
       say.stage('Upgrade under live traffic')
-      await upgradeStage(c, { chain: world.chain, blue: world.blue, green: world.green, broken: o.brokenGreen === true })
+      await upgradeStage(c, { chain: world.chain, blue: world.blue, green: world.green, broken: o.brokenGreen === true, real: chainKind === 'wasmd' })
     }
 
     say.stage('Summary')
-    await summaryStage(c, world.green === null ? [world.blue] : [world.blue, world.green])
+    await summaryStage(c, world.green === null ? [world.blue] : [world.blue, world.green],
+      chainKind === 'wasmd' && world.chain !== null ? { chain: world.chain, contractVersion: o.brokenGreen === true ? '1.0' : '2.0' } : null)
   } catch (err) {
     if (controller.signal.aborted) return await finish(EXIT_INTERRUPTED)
     problems.push(err instanceof Error ? err.message : String(err))

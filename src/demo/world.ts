@@ -2,6 +2,11 @@
  * Stage 1: the world on this machine. A 1.0 sample intent service (blue), and with the upgrade stage also a 2.0
  * one (green: deployed beside blue, it gets nothing until the swap, as in a real blue-green pair) and the local
  * chain with its settlement contract; then `intent-gate serve` on the embedded store in front of them.
+ *
+ * The chain is the sandbox's (`--chain sandbox`) or a real network (`--chain wasmd`: `intent-gate-sandbox
+ * realchain`, two wasmd nodes and the Go relayer). On the real one the services settle every intent they accept
+ * in the real settlement contract, each signing with an account of its own, holding the intent's amount in
+ * escrow, which the completion pays out to chain B as an ICS-20 packet.
  */
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -27,8 +32,11 @@ export interface World {
   admin: AdminClient
 }
 
+export type ChainKind = 'sandbox' | 'wasmd'
+
 export interface WorldOptions {
   dir: string
+  chain: ChainKind
   token: string
   withUpgrade: boolean
   settleMs: number
@@ -38,24 +46,49 @@ export interface WorldOptions {
 
 const SERVICE_READY_MS = 15_000
 const CHAIN_READY_MS = 90_000
+/** Two wasmd nodes, four contract transactions and the relayer's handshake: 20-40 s on a busy warm machine. */
+const REAL_NETWORK_READY_MS = 300_000
+/** The real network's stop: the relayer and two nodes flushing their state, each given 10 s before SIGKILL. */
+export const REAL_NETWORK_STOP_MS = 30_000
 const GATEWAY_READY_MS = 30_000
 
 export async function startWorld (children: ChildProcesses, say: Narrator, o: WorldOptions): Promise<World> {
-  say.say(o.withUpgrade
-    ? 'Starting the sample intent services (blue speaks 1.0, green 2.0; green gets nothing until the upgrade) and the local chain...'
-    : 'Starting a sample intent service (blue, speaks 1.0)...')
-  const [blue, green, chain] = await Promise.all([
-    startService(children, 'blue', '1.0', o.settleMs),
-    o.withUpgrade ? startService(children, 'green', '2.0', o.settleMs) : null,
-    o.withUpgrade ? startChain(children) : null
-  ])
+  const real = o.withUpgrade && o.chain === 'wasmd'
+  let blue: SampleService, green: SampleService | null, chain: ChainInfo | null
+  if (real) {
+    say.say('Starting a real network: two wasmd chains (200 ms blocks), the settlement contract 1.0 on chain A with 2.0 stored beside it, ' +
+      'and the Go relayer linking them with an ICS-20 channel (tens of seconds)...')
+    chain = await startRealNetwork(children)
+    say.figures([
+      ['chain A', `${chain.rpc} (${chain.chain_id}), settlement contract ${chain.settlement_contract} at code ${chain.code_ids['1.0'] ?? '?'} (1.0)`],
+      ['chain B', `${chain.counterparty?.rpc ?? '?'} (${chain.counterparty?.chain_id ?? '?'})`],
+      ['relayer', `rly: transfer/${chain.ibc_channels[0] ?? '?'} on A <-> transfer/${chain.counterparty?.channel ?? '?'} on B, relaying`]
+    ])
+    say.say('Starting the sample intent services (blue speaks 1.0, green 2.0; green gets nothing until the upgrade); each settles what it accepts in the real contract...')
+    const on = chain
+    ;[blue, green] = await Promise.all([
+      startService(children, 'blue', '1.0', o.settleMs, on),
+      startService(children, 'green', '2.0', o.settleMs, on)
+    ])
+  } else {
+    say.say(o.withUpgrade
+      ? 'Starting the sample intent services (blue speaks 1.0, green 2.0; green gets nothing until the upgrade) and the local chain...'
+      : 'Starting a sample intent service (blue, speaks 1.0)...')
+    ;[blue, green, chain] = await Promise.all([
+      startService(children, 'blue', '1.0', o.settleMs),
+      o.withUpgrade ? startService(children, 'green', '2.0', o.settleMs) : null,
+      o.withUpgrade ? startChain(children) : null
+    ])
+  }
   say.figures([
     ['blue (1.0)', blue.url],
     ...(green === null ? [] : [['green (2.0)', green.url] as const]),
-    ...(chain === null
+    ...(chain === null || real
       ? []
       : [['local chain', `${chain.rpc} (${chain.chain_id}), settlement contract at code ${chain.code_ids['1.0'] ?? '?'} (1.0)`] as const]),
-    ['settles each intent', `${o.settleMs} ms after accepting it`]
+    ['settles each intent', real
+      ? `create_settlement with the intent's amount in escrow, then complete_settlement ${o.settleMs} ms later (an ICS-20 packet to chain B)`
+      : `${o.settleMs} ms after accepting it`]
   ])
 
   say.say(`Starting the gateway on the embedded store (no Redis)${chain === null ? ', chain disabled' : ', watching the chain'}...`)
@@ -69,10 +102,19 @@ export async function startWorld (children: ChildProcesses, say: Narrator, o: Wo
   return { blue, green, chain, proxyUrl: proxy, admin: createAdminClient(admin, { [TOKEN_ENV]: o.token }) }
 }
 
-async function startService (children: ChildProcesses, color: string, version: string, settleMs: number): Promise<SampleService> {
-  const child = children.start(`the ${color} sample service`, SANDBOX_BIN, [
-    'service', '--listen', '127.0.0.1:0', '--versions', version, '--settle-ms', String(settleMs)
-  ])
+/** `settleOn`: the real network whose contract the service settles in (`--chain-rpc` and its own account). */
+async function startService (children: ChildProcesses, color: string, version: string, settleMs: number, settleOn?: ChainInfo): Promise<SampleService> {
+  const args = ['service', '--listen', '127.0.0.1:0', '--versions', version, '--settle-ms', String(settleMs)]
+  const env: Record<string, string> = {}
+  if (settleOn !== undefined) {
+    const settler = settleOn.accounts?.find((a) => a.name === `settler-${color}`)
+    if (settler === undefined) throw new DemoError(`the real network names no account settler-${color}`)
+    args.push('--chain-rpc', settleOn.rpc)
+    env['INTENT_GATE_SANDBOX_SETTLEMENT_CONTRACT'] = settleOn.settlement_contract
+    env['INTENT_GATE_SANDBOX_SETTLER_MNEMONIC'] = settler.mnemonic
+    env['INTENT_GATE_SANDBOX_SETTLER_ESCROW'] = '1'
+  }
+  const child = children.start(`the ${color} sample service`, SANDBOX_BIN, args, env)
   const { url } = await children.firstJson<{ url: string }>(child, SERVICE_READY_MS)
   return {
     url,
@@ -82,6 +124,11 @@ async function startService (children: ChildProcesses, color: string, version: s
       return await res.json() as ServiceStats
     }
   }
+}
+
+async function startRealNetwork (children: ChildProcesses): Promise<ChainInfo> {
+  const child = children.start('the real network (intent-gate-sandbox realchain)', SANDBOX_BIN, ['realchain'], {}, REAL_NETWORK_STOP_MS)
+  return await children.firstJson<ChainInfo>(child, REAL_NETWORK_READY_MS)
 }
 
 async function startChain (children: ChildProcesses): Promise<ChainInfo> {

@@ -118,4 +118,10 @@ t.test('bad flags are usage errors naming the flag (exit 2)', async (t) => {
   const exit = await demo.exited
   t.equal(exit.code, 2)
   t.match(demo.stderr(), /--rate must be a whole number of at least 1/)
+  const chain = spawnNode([GATEWAY_BIN, 'demo', '--chain', 'geth'])
+  t.equal((await chain.exited).code, 2)
+  t.match(chain.stderr(), /--chain must be sandbox or wasmd \(got 'geth'\)/)
+  const noUpgrade = spawnNode([GATEWAY_BIN, 'demo', '--chain', 'wasmd', '--no-upgrade'])
+  t.equal((await noUpgrade.exited).code, 2)
+  t.match(noUpgrade.stderr(), /--chain wasmd needs the upgrade stage \(drop --no-upgrade\)/)
 })

@@ -17,8 +17,8 @@ import { createContractClient } from '../../src/chain/contract-client.js'
 import { ChainTxRefusedError } from '../../src/chain/errors.js'
 import { runCli } from '../helpers/gateway.js'
 import { captureLog } from '../ibc/helpers.js'
-import { settlementWasm } from './binaries.js'
-import { DENOM, GAS_PRICE, startWasmd } from './wasmd.js'
+import { settlementWasm } from '../../sandbox/realchain/binaries.js'
+import { DENOM, GAS_PRICE, startWasmd } from '../../sandbox/realchain/wasmd.js'
 
 const SIGNER_ENV = 'TEST_REAL_SIGNER_MNEMONIC'
 const price = GasPrice.fromString(GAS_PRICE)

@@ -18,8 +18,8 @@ import { startCoordinatedGateway, statusOf, steadyLoad, untilState, type World }
 import { Comet38Client } from '@cosmjs/tendermint-rpc'
 import { QueryClient, setupIbcExtension } from '@cosmjs/stargate'
 import { FINAL_STATES } from '../../src/coordinator/run.js'
-import { startNetwork, type Network } from './network.js'
-import { DENOM, GAS_PRICE } from './wasmd.js'
+import { startNetwork, type Network } from '../../sandbox/realchain/network.js'
+import { DENOM, GAS_PRICE } from '../../sandbox/realchain/wasmd.js'
 
 /** An upper bound only; the waits end on the state. Real blocks and a real relayer on a shared machine take seconds. */
 const SLOW_MS = 300_000
@@ -231,8 +231,13 @@ t.test('signed intents settled in the real contract while the coordinator migrat
   t.equal(settled.state, 'all completed', `each of the ${result.ids.length} intents is one completed settlement on the real contract`)
   const paying = [...views.values()].filter((view) => view?.ibc_packet?.channel === 'channel-0').length
   t.equal(paying, result.ids.length, 'each completion sent an ICS-20 packet on channel-0')
-  // The contract cannot record the packets' sequences on wasmd (docs/chain.md), so count them where they land:
-  // chain B writes one acknowledgement per packet it receives.
+  // The contract reads each packet's sequence from the transfer's MsgTransferResponse (wasmd passes a reply no
+  // events of a non-wasm message): each a positive number, none twice.
+  const sequences = [...views.values()].map((view) => view?.ibc_packet?.sequence)
+  const bad = sequences.filter((seq) => typeof seq !== 'number' || !Number.isInteger(seq) || seq <= 0)
+  t.same(bad, [], `each settlement recorded its packet's sequence, a positive number (e.g. ${sequences.slice(0, 3).join(', ')})`)
+  t.equal(new Set(sequences).size, sequences.length, 'no sequence recorded twice')
+  // And where they land: chain B writes one acknowledgement per packet it receives.
   await untilPending(gw, 0)
   const received = await acknowledgedOn(net.b.rpc)
   t.equal(received, result.ids.length + sent.length, `chain B received every packet: ${result.ids.length} settlements + ${sent.length} transfers`)

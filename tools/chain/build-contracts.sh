@@ -3,6 +3,7 @@
 # repository by a hash of its sources, so a warm machine only hashes.
 #
 #   tools/chain/build-contracts.sh        prints SETTLEMENT_1_0_WASM=... and SETTLEMENT_2_0_WASM=...
+#   tools/chain/build-contracts.sh --check    builds nothing: exit 3 when this source's builds are not cached
 #
 # The only wasm32 standard library this machine can get is Debian's (rustc 1.63 + libstd-rust-dev-wasm32;
 # rustup cannot download targets here; it links with rust-lld from Debian's lld). Debian's cargo cannot read crates.io's sparse index, and rustup's cargo
@@ -27,6 +28,9 @@ done
 
 hash="$( (cd "$SRC" && find Cargo.toml Cargo.lock src -type f -print0 | sort -z | xargs -0 sha256sum; "$WASM_RUSTC" --version) | sha256sum | cut -c1-16)"
 out="$CACHE/settlement-$hash"
+if [[ "${1:-}" == --check && ( ! -f "$out/settlement-1.0.wasm" || ! -f "$out/settlement-2.0.wasm" ) ]]; then
+  log "the settlement contract of these sources is not built in $CACHE"; exit 3
+fi
 if [[ ! -f "$out/settlement-1.0.wasm" || ! -f "$out/settlement-2.0.wasm" ]]; then
   lockhash="$(sha256sum "$SRC/Cargo.lock" | cut -c1-16)"
   vendor="$CACHE/vendor-$lockhash"

@@ -2,7 +2,8 @@
 # Builds the real chain the real-network tests run: wasmd (CometBFT 0.38, ibc-go v8) and the Go relayer,
 # from the Go module proxy only, cached outside the repository by version so a warm machine does nothing.
 #
-#   tools/chain/build.sh            build what is missing, print the bin directory
+#   tools/chain/build.sh            build what is missing, print WASMD_BIN=... and RLY_BIN=...
+#   tools/chain/build.sh --check    build nothing: exit 3 naming what is missing (the demo's check)
 #   CHAIN_CACHE=/some/dir ...       cache root (default ~/.cache/intent-gate/chain)
 #
 # Layout: $CHAIN_CACHE/wasmd-<version>/bin/{wasmd,libwasmvm.x86_64.so}, $CHAIN_CACHE/rly-<version>/bin/rly.
@@ -69,8 +70,15 @@ build_rly() {
   rm -rf "$src"
 }
 
-mkdir -p "$CHAIN_CACHE"
-build_wasmd
-build_rly
+if [[ "${1:-}" == --check ]]; then
+  missing=()
+  [[ -x "$CHAIN_CACHE/wasmd-$WASMD_VERSION/bin/wasmd" && -f "$CHAIN_CACHE/wasmd-$WASMD_VERSION/bin/libwasmvm.x86_64.so" ]] || missing+=("wasmd $WASMD_VERSION")
+  [[ -x "$CHAIN_CACHE/rly-$RLY_VERSION/bin/rly" ]] || missing+=("rly $RLY_VERSION")
+  if [[ ${#missing[@]} -gt 0 ]]; then log "not built in $CHAIN_CACHE: ${missing[*]}"; exit 3; fi
+else
+  mkdir -p "$CHAIN_CACHE"
+  build_wasmd
+  build_rly
+fi
 echo "WASMD_BIN=$CHAIN_CACHE/wasmd-$WASMD_VERSION/bin/wasmd"
 echo "RLY_BIN=$CHAIN_CACHE/rly-$RLY_VERSION/bin/rly"

@@ -229,7 +229,9 @@ fn invalid(field: &str, reason: &str) -> ContractError {
     ContractError::InvalidInput { field: field.into(), reason: reason.into() }
 }
 
-/// The reply of a settlement's ICS-20 transfer: records the packet sequence from the `send_packet` event.
+/// The reply of a settlement's ICS-20 transfer: records the packet sequence, from the `send_packet` event where
+/// the chain passes the submessage's events on, else from its `data`, the encoded `MsgTransferResponse`. wasmd
+/// (0.54) gives a reply no events of a message that is not a wasm message, only the data.
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn reply(deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, ContractError> {
     let id = REPLY_SETTLEMENT.load(deps.storage)?;
@@ -241,7 +243,8 @@ pub fn reply(deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, ContractE
             .filter(|e| e.ty == "send_packet")
             .flat_map(|e| e.attributes.iter())
             .find(|a| a.key == "packet_sequence")
-            .and_then(|a| a.value.parse::<u64>().ok()),
+            .and_then(|a| a.value.parse::<u64>().ok())
+            .or_else(|| r.data.as_ref().and_then(|d| transfer_response_sequence(d.as_slice()))),
         SubMsgResult::Err(_) => None,
     };
     let mut s = load_settlement(deps.storage, &id)?.ok_or_else(|| ContractError::SettlementNotFound(id.clone()))?;
@@ -254,6 +257,42 @@ pub fn reply(deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, ContractE
         response = response.add_attribute("packet_sequence", seq.to_string());
     }
     Ok(response)
+}
+
+/// `sequence` (field 1, a varint) of a protobuf-encoded `ibc.applications.transfer.v1.MsgTransferResponse`;
+/// None when the bytes are not one (other fields are skipped, as protobuf readers do).
+pub fn transfer_response_sequence(bytes: &[u8]) -> Option<u64> {
+    let mut at = 0;
+    while at < bytes.len() {
+        let key = read_varint(bytes, &mut at)?;
+        match (key >> 3, key & 7) {
+            (1, 0) => return read_varint(bytes, &mut at),
+            (_, 0) => {
+                read_varint(bytes, &mut at)?;
+            }
+            (_, 1) => at += 8,
+            (_, 2) => {
+                let len = usize::try_from(read_varint(bytes, &mut at)?).ok()?;
+                at = at.checked_add(len)?;
+            }
+            (_, 5) => at += 4,
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]

@@ -51,7 +51,8 @@ impl Phase {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 pub struct IbcPacketRef {
     pub channel: String,
-    /// The sequence the chain gave the transfer (from its `send_packet` event); null if it could not be read.
+    /// The sequence the chain gave the transfer (its `send_packet` event, or the `MsgTransferResponse` in the
+    /// reply's data); null if neither could be read.
     pub sequence: Option<u64>,
 }
 

@@ -4,7 +4,7 @@ use cosmwasm_std::testing::{mock_dependencies, mock_env, mock_info, MockApi, Moc
 use cosmwasm_std::{coins, from_binary, BankMsg, CosmosMsg, Env, IbcMsg, OwnedDeps, Timestamp, Uint128};
 use cw2::{get_contract_version, set_contract_version};
 
-use crate::contract::{execute, instantiate, query};
+use crate::contract::{execute, instantiate, query, reply, transfer_response_sequence};
 use crate::error::ContractError;
 use crate::migrate::migrate;
 use crate::msg::{
@@ -151,6 +151,38 @@ fn completion_releases_the_escrow_over_ibc_or_by_bank_send() {
     create(&mut deps, "alice", "s2", &coins(100, "ustake")).unwrap();
     let r = execute(deps.as_mut(), env_at(NOW), mock_info("alice", &[]), ExecuteMsg::RefundSettlement { id: "s2".into() }).unwrap();
     assert_eq!(r.messages[0].msg, CosmosMsg::Bank(BankMsg::Send { to_address: "alice".into(), amount: coins(100, "ustake") }));
+}
+
+#[test]
+fn the_transfer_reply_records_the_sequence_from_the_event_or_from_msg_transfer_response() {
+    use cosmwasm_std::{Binary, Event, Reply, SubMsgResponse, SubMsgResult};
+    let complete = |deps: &mut Deps, id: &str| {
+        create(deps, "alice", id, &coins(100, "ustake")).unwrap();
+        let r = execute(deps.as_mut(), env_at(NOW), mock_info("alice", &[]), ExecuteMsg::CompleteSettlement { id: id.into() }).unwrap();
+        r.messages[0].id
+    };
+    let mut deps = setup(Some("channel-0"));
+    // What wasmd 0.54 gives: no events for a non-wasm submessage, the MsgTransferResponse {sequence: 300} as data.
+    let reply_id = complete(&mut deps, "s1");
+    let answer = SubMsgResponse { events: vec![], data: Some(Binary(vec![0x08, 0xac, 0x02])) };
+    let r = reply(deps.as_mut(), env_at(NOW), Reply { id: reply_id, result: SubMsgResult::Ok(answer) }).unwrap();
+    assert_eq!(attr(&r, "packet_sequence"), "300");
+    assert_eq!(settlement(&deps, "s1").ibc_packet.unwrap().sequence, Some(300));
+    // A chain that passes the events on: the send_packet event's attribute.
+    let reply_id = complete(&mut deps, "s2");
+    let answer = SubMsgResponse { events: vec![Event::new("send_packet").add_attribute("packet_sequence", "7")], data: None };
+    reply(deps.as_mut(), env_at(NOW), Reply { id: reply_id, result: SubMsgResult::Ok(answer) }).unwrap();
+    assert_eq!(settlement(&deps, "s2").ibc_packet.unwrap().sequence, Some(7));
+}
+
+#[test]
+fn msg_transfer_response_decoding() {
+    assert_eq!(transfer_response_sequence(&[0x08, 0x2a]), Some(42));
+    assert_eq!(transfer_response_sequence(&[0x08, 0xac, 0x02]), Some(300));
+    // an unknown length-delimited field first is skipped
+    assert_eq!(transfer_response_sequence(&[0x12, 0x01, 0x00, 0x08, 0x05]), Some(5));
+    assert_eq!(transfer_response_sequence(&[]), None);
+    assert_eq!(transfer_response_sequence(&[0x08, 0x80]), None);
 }
 
 #[test]

@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chainBinaries } from './binaries.js'
 import { GAS_PRICE, PREFIX, terminate, type ChainAccount, type WasmdChain } from './wasmd.js'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
+import type { Teardown } from './teardown.js'
 
 export const PATH_NAME = 'a-b'
 

@@ -12,10 +12,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
-import { freePort } from '../helpers/redis.js'
+import { freePort } from './free-port.js'
 import { chainBinaries } from './binaries.js'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
+import type { Teardown } from './teardown.js'
 
 export const DENOM = 'ustake'
 export const PREFIX = 'wasm'

@@ -13,8 +13,7 @@ import { MsgTransfer } from 'cosmjs-types/ibc/applications/transfer/v1/tx'
 import { settlementWasm } from './binaries.js'
 import { linkChains, type Relayer } from './relayer.js'
 import { DENOM, GAS_PRICE, GENESIS_BALANCE, PREFIX, startWasmd, type ChainAccount, type WasmdChain } from './wasmd.js'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
+import type { Teardown } from './teardown.js'
 
 /** The sample intents' output denom: what the chain-settling services escrow in the contract. */
 export const INTENT_DENOM = 'uosmo'
