@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.4.0'
+export const RELEASE_VERSION = '0.6.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -26,8 +26,16 @@ export interface KeyLayouts {
 export const LEAN_LAYOUT = 3
 
 /**
- * This release, the second step of the lean-records change: it writes layout 3 and still reads layout 2 (the
- * records 0.3.0 wrote before the update, and those it writes beside this release). 0.3.0 reads layout 3, so
- * it can run beside this release and is the one to roll back to; 0.2.0 refuses a namespace marked 3.
+ * Layout 4, short handles: an inflight record is kept under a 16-character hash of its admission scope
+ * (keys.ts, inflightHandle) in every `inflight:*` hash, the scope once in the record's header line, which is a
+ * JSON array instead of an object (records.ts). The idempotency and owner-set keys are layout 3's.
  */
-export const KEY_LAYOUTS: KeyLayouts = { writes: LEAN_LAYOUT, reads: [2, LEAN_LAYOUT] }
+export const HANDLE_LAYOUT = 4
+
+/**
+ * This release, the second step of the short-handles change: it writes layout 4 and still reads layout 3 (the
+ * records 0.5.0 wrote before the update, and those it writes beside this release). 0.5.0 reads layout 4, so it
+ * can run beside this release and is the one to roll back to; 0.4.0 refuses a namespace marked 4. Layout 2 is
+ * not read (docs/store.md, "Short handles"): only 0.3.0 and older mark a namespace 2, three releases back.
+ */
+export const KEY_LAYOUTS: KeyLayouts = { writes: HANDLE_LAYOUT, reads: [LEAN_LAYOUT, HANDLE_LAYOUT] }

@@ -19,17 +19,20 @@ export interface StoreKeys {
   readonly active: string
   /** The running upgrade's flag (JSON), written by the coordinator. */
   readonly upgrade: string
-  /** Hash: admission key → inflight record JSON. HLEN is the exact inflight count. */
+  /**
+   * Hash: record field → inflight record. HLEN is the exact inflight count. A record's field is its admission
+   * key (layouts 2 and 3) or, from layout 4, that key's handle (inflightHandle); every `inflight:*` hash uses it.
+   */
   readonly inflight: string
-  /** Hash: admission key → owning upstream (per-upstream counts without reading records). */
+  /** Hash: record field → owning upstream (per-upstream counts without reading records). */
   readonly inflightOwner: string
-  /** Hash: admission key → last seen phase (absent: `submitting`). */
+  /** Hash: record field → last seen phase (absent: `submitting`). */
   readonly inflightPhase: string
-  /** Hash: admission key → intent id (absent: not bound yet). */
+  /** Hash: record field → intent id (absent: not bound yet). */
   readonly inflightBound: string
-  /** Hash: intent id → admission key. */
+  /** Hash: intent id → record field. */
   readonly inflightIds: string
-  /** Sorted set: admission key scored by its admission time (ms): the oldest, and pages in admission order. */
+  /** Sorted set: record field scored by its admission time (ms): the oldest, and pages in admission order. */
   readonly inflightSince: string
   /** Hash: upstream color → how many inflight records it owns (kept by every script that adds or removes one). */
   readonly inflightCount: string
@@ -75,10 +78,28 @@ export interface StoreKeys {
  * What stands for an admission scope in its owner's key set from key layout 3: 12 characters (72 bits) of the
  * scope's hash instead of the scope (about 70 characters), kept for the whole retention. The set is only
  * counted and trimmed by expiry, never read back, so a stand-in does: two scopes of one owner that met in 72
- * bits would count as one key against the cap.
+ * bits would count as one key against the cap. It is the first 12 characters of the scope's handle, so the
+ * scripts take it from the handle (admit.lua).
  */
 export function ownerKeyMember (scope: string): string {
-  return hash('sha256', scope, 'base64url').slice(0, 12)
+  return inflightHandle(scope).slice(0, 12)
+}
+
+/**
+ * The short handle an inflight record is kept under from key layout 4: 16 characters (96 bits) of the scope's
+ * SHA-256 in base64url, the field of `inflight`, `inflight:owner`, `inflight:phase`, `inflight:bound` and
+ * `inflight:since` and the value in `inflight:ids`, where layout 3 repeats the scope (about 70 characters) five
+ * times. The scope itself is stored once, in the record's header line. A handle has no `:`, a scope always
+ * does (`o:...`), so a script tells the two forms apart. Among a million inflight records the chance that two
+ * scopes meet in 96 bits is about 1 in 10^16 (and a meeting refuses, never forwards twice: in_progress).
+ */
+export function inflightHandle (scope: string): string {
+  return hash('sha256', scope, 'base64url').slice(0, 16)
+}
+
+/** Whether an `inflight` field is a handle (layout 4) rather than an admission scope (layouts 2 and 3). */
+export function isInflightHandle (field: string): boolean {
+  return /^[A-Za-z0-9_-]{16}$/.test(field)
 }
 
 export function storeKeys (namespace: string): StoreKeys {

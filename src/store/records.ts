@@ -22,11 +22,19 @@ export function admissionScope (owner: string, clientKey: string | null, nonce: 
 type RecordInput = Omit<InflightRecord, 'id' | 'phase'> & Partial<Pick<InflightRecord, 'id' | 'phase'>>
 
 /**
- * A record as stored: one line of JSON with what the gateway reads (owner, versions, times, key), a newline,
- * then the forwarded bytes exactly as they went upstream. Nothing re-encodes the intent on the submission path,
- * and a resend is byte for byte what was sent first. Lua reads the header line only (see complete.lua).
+ * A record as stored: a header line with what the gateway reads (owner, versions, times, key), a newline, then
+ * the forwarded bytes exactly as they went upstream. Nothing re-encodes the intent on the submission path, and a
+ * resend is byte for byte what was sent first. Lua reads the header line only (see complete.lua). The header is
+ * a JSON object up to key layout 3; from layout 4 (`compact`) a JSON array (compactHeader), a third of its size.
  */
-export function encodeRecord (record: RecordInput): string {
+export function encodeRecord (record: RecordInput, compact = false): string {
+  const header = compact ? JSON.stringify(compactHeader(record)) : JSON.stringify(objectHeader(record))
+  // A record whose forwarded bytes were dropped at bind (layout 3) stays without them when rewritten.
+  if (record.body_dropped === true) return `${header}\n`
+  return `${header}\n${record.payload ?? JSON.stringify(record.intent)}`
+}
+
+function objectHeader (record: RecordInput): Record<string, unknown> {
   const header: Record<string, unknown> = {
     key: record.key,
     upstream: record.upstream,
@@ -39,15 +47,45 @@ export function encodeRecord (record: RecordInput): string {
   if (record.client_key !== undefined) header.client_key = record.client_key
   if (record.fingerprint !== undefined) header.fingerprint = record.fingerprint
   if (record.payload !== undefined) header.raw = true
-  // A record whose forwarded bytes were dropped at bind (layout 3) stays without them when rewritten.
-  if (record.body_dropped === true) return `${JSON.stringify(header)}\n`
-  return `${JSON.stringify(header)}\n${record.payload ?? JSON.stringify(record.intent)}`
+  return header
+}
+
+/**
+ * Layout 4's header: `[key, upstream, version, upstream_version, created_at_ms, deadline, client key,
+ * fingerprint, raw]` without the names. The client key is `1` when the key already says it (`o:<owner>:k:<it>`),
+ * 0 when absent; a SHA-256 hex fingerprint is kept as its 43 base64url characters (others behind a `=`), 0 when
+ * absent; raw is 1 or 0. complete.lua reads the versions at [3] and [4] and the key at [1].
+ */
+function compactHeader (record: RecordInput): unknown[] {
+  const ck = record.client_key
+  const clientKey = ck === undefined ? 0 : ck !== null && clientKeyOf(record.key) === ck ? 1 : ck
+  const fp = record.fingerprint
+  const fingerprint = fp === undefined ? 0 : /^[0-9a-f]{64}$/.test(fp) ? Buffer.from(fp, 'hex').toString('base64url') : `=${fp}`
+  return [record.key, record.upstream, record.version, record.upstream_version, record.created_at_ms, record.deadline, clientKey, fingerprint, record.payload !== undefined ? 1 : 0]
+}
+
+type Header = Omit<InflightRecord, 'id' | 'phase' | 'intent' | 'payload'> & { raw?: boolean }
+
+function readCompactHeader (line: string): Header {
+  const [key, upstream, version, upstreamVersion, createdAtMs, deadline, clientKey, fingerprint, raw] = JSON.parse(line) as [string, Color, string, string, number, number, string | number | null, string | number, number]
+  const header: Header = { key, upstream, version, upstream_version: upstreamVersion, created_at_ms: createdAtMs, deadline }
+  if (clientKey !== 0) header.client_key = clientKey === 1 ? clientKeyOf(key) : clientKey as string | null
+  if (typeof fingerprint === 'string') header.fingerprint = fingerprint.startsWith('=') ? fingerprint.slice(1) : Buffer.from(fingerprint, 'base64url').toString('hex')
+  if (raw === 1) header.raw = true
+  return header
+}
+
+/** The client's Idempotency-Key an admission scope names (`o:<owner>:k:<key>`; owners hold no `:`), or null. */
+function clientKeyOf (scope: string): string | null {
+  const at = scope.indexOf(':k:')
+  return at === -1 ? null : scope.slice(at + 3)
 }
 
 /**
  * Rebuilds a record from its stored form and the separately kept id and phase: the first layout's one JSON
- * document, layout 2's header line and forwarded bytes, and layout 3's bound record, the header line alone (its
- * forwarded bytes dropped at bind: no resend can need them once the owner answered 2xx; see bind.lua).
+ * document, layout 2's header line and forwarded bytes, layout 3's bound record, the header line alone (its
+ * forwarded bytes dropped at bind: no resend can need them once the owner answered 2xx; see bind.lua), and
+ * layout 4's compact header line.
  */
 export function decodeRecord (stored: string, id: string | null, phase: string | null): InflightRecord {
   const newline = stored.indexOf('\n')
@@ -57,7 +95,8 @@ export function decodeRecord (stored: string, id: string | null, phase: string |
     const old = JSON.parse(stored) as Omit<InflightRecord, 'id' | 'phase'>
     return { ...old, id, ...state }
   }
-  const { raw, ...header } = JSON.parse(stored.slice(0, newline)) as Omit<InflightRecord, 'id' | 'phase' | 'intent' | 'payload'> & { raw?: boolean }
+  const line = stored.slice(0, newline)
+  const { raw, ...header } = line.startsWith('[') ? readCompactHeader(line) : JSON.parse(line) as Header
   const payload = stored.slice(newline + 1)
   const record = { ...header, id, ...state } as InflightRecord
   if (payload === '') {

@@ -16,7 +16,7 @@ import { startRedis } from '../helpers/redis.js'
 import { gatewayToml, startGateway, startService, metricValue, waitFor, type ServiceProcess } from '../helpers/gateway.js'
 import { previousRelease } from '../helpers/release.js'
 import { Fleet, Traffic, type Member } from './rolling-fleet.js'
-import { KEY_LAYOUTS, LEAN_LAYOUT } from '../../src/release.js'
+import { HANDLE_LAYOUT, KEY_LAYOUTS, LEAN_LAYOUT } from '../../src/release.js'
 
 const NS = 'intent-gate:{default}:'
 const RATE_PER_SEC = 5
@@ -180,6 +180,10 @@ t.test('two releases roll forward and back on one namespace under signed traffic
   const forms = await recordForms()
   t.comment(`inflight records with two new instances: ${forms.lean} lean, ${forms.whole} whole`)
   if (KEY_LAYOUTS.writes >= LEAN_LAYOUT) t.ok(forms.lean > 0, 'this build writes lean records, and the previous release counted them above')
+  // Layout 4's records are kept under handles (no `:`), layout 3's under their scopes (`o:...`).
+  const fields = (await redis.cli('HKEYS', `${NS}inflight`)).split('\n').filter((f) => f !== '')
+  t.comment(`inflight records under handles: ${fields.filter((f) => !f.includes(':')).length} of ${fields.length}`)
+  if (KEY_LAYOUTS.writes >= HANDLE_LAYOUT) t.ok(fields.some((f) => !f.includes(':')), 'this build keeps records under handles, and the previous release counted them above')
 
   // Rolled back: a previous-release instance joins the new ones, and a new one leaves.
   await start('previous-3', 'previous')

@@ -8,7 +8,7 @@ import { StoreUnavailableError } from '../../src/errors.js'
 import { startRedis } from '../helpers/redis.js'
 import { boundAs, record } from './conformance.js'
 import { freshNamespace, nextReady, redisConfig, redisStore } from './redis-fixture.js'
-import { keyPrefix, storeKeys } from '../../src/store/keys.js'
+import { inflightHandle, keyPrefix, storeKeys } from '../../src/store/keys.js'
 import { scriptSources } from '../../src/store/redis/scripts.js'
 
 const releaseScript = scriptSources().get('release') as string
@@ -154,9 +154,11 @@ t.test('a record lost before bind (a failover that lost the write, or an abandon
   await store.admit({ record: rec, idempotencyTtlSecs: TTL })
   // What a promoted replica that never received the admission looks like.
   const k = storeKeys(config.namespace)
-  await redis.cli('HDEL', k.inflight, rec.key)
-  await redis.cli('HDEL', k.inflightOwner, rec.key)
-  await redis.cli('ZREM', k.inflightSince, rec.key)
+  // The record's field: its scope up to layout 3, the scope's handle from layout 4.
+  const field = await redis.cli('HEXISTS', k.inflight, rec.key) === '1' ? rec.key : inflightHandle(rec.key)
+  await redis.cli('HDEL', k.inflight, field)
+  await redis.cli('HDEL', k.inflightOwner, field)
+  await redis.cli('ZREM', k.inflightSince, field)
   await redis.cli('HINCRBY', k.inflightCount, rec.upstream, '-1')
   await redis.cli('DEL', k.idem(rec.key))
   t.equal(await store.inflightCount(), 0)

@@ -4,13 +4,21 @@ import { withRedisDefaults, type RedisConfig, type RedisSettings } from '../../s
 import { RedisStore } from '../../src/store/redis/redis-store.js'
 import { keyPrefix } from '../../src/store/keys.js'
 import type { Teardown } from '../helpers/redis.js'
+import type { StoreOptions } from '../../src/store/options.js'
+import type { StoredResponse } from '../../src/store/types.js'
+
+/** The answer a bind keeps for replays in the layout tests. */
+export function acceptedAnswer (id: string): StoredResponse {
+  return { status: 202, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, status: 'pending' }) }
+}
 
 export function redisConfig (url: string, namespace: string, overrides: RedisSettings = {}): RedisConfig {
   return withRedisDefaults({ url, namespace, poll_interval_ms: 100, command_timeout_ms: 500, ...overrides })
 }
 
-export async function redisStore (t: Teardown, config: RedisSettings): Promise<RedisStore> {
-  const store = new RedisStore(config)
+/** `layouts`: the key layouts the store writes and reads, as another release's would (default: this one's). */
+export async function redisStore (t: Teardown, config: RedisSettings, options: StoreOptions = {}): Promise<RedisStore> {
+  const store = new RedisStore(config, options)
   t.teardown(async () => await store.close())
   await store.ready()
   return store

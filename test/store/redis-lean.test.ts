@@ -4,26 +4,22 @@
 // and ends those records as its own. Nothing a replay or a resend needs is given up.
 import t, { type Test } from 'tap'
 import { startRedis } from '../helpers/redis.js'
-import { RedisStore } from '../../src/store/redis/redis-store.js'
+import type { RedisStore } from '../../src/store/redis/redis-store.js'
 import { decodeEndedRoute } from '../../src/store/records.js'
 import { endedBucketSecs, ownerKeyMember, storeKeys } from '../../src/store/keys.js'
 import { storedIntentMigrator } from '../../src/coordinator/adapters.js'
 import type { KeyLayouts } from '../../src/release.js'
-import type { StoredResponse } from '../../src/store/types.js'
 import { record, storeConformance } from './conformance.js'
-import { freshNamespace, redisConfig } from './redis-fixture.js'
+import { acceptedAnswer, freshNamespace, redisConfig, redisStore } from './redis-fixture.js'
 
 const redis = await startRedis(t)
 const TTL = 3600
 const STEP_ONE: KeyLayouts = { writes: 2, reads: [2, 3] }
 const STEP_TWO: KeyLayouts = { writes: 3, reads: [2, 3] }
-const accepted = (id: string): StoredResponse => ({ status: 202, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, status: 'pending' }) })
+const accepted = acceptedAnswer
 
 async function storeOn (t: Test, namespace: string, layouts: KeyLayouts): Promise<RedisStore> {
-  const store = new RedisStore(redisConfig(redis.url, namespace), { layouts, endedRetentionSecs: 60 })
-  t.teardown(async () => await store.close())
-  await store.ready()
-  return store
+  return await redisStore(t, redisConfig(redis.url, namespace), { layouts, endedRetentionSecs: 60 })
 }
 
 t.test('layout 3 keeps a bound record without its forwarded bytes; the step before reads it', async (t) => {

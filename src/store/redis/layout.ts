@@ -8,7 +8,7 @@
  */
 import { LayoutMismatchError } from '../../errors.js'
 import type { KeyLayouts } from '../../release.js'
-import type { StoreKeys } from '../keys.js'
+import { isInflightHandle, type StoreKeys } from '../keys.js'
 import type { RedisClient } from './connection.js'
 
 /** Sets the mark to ARGV[2] only while it still says ARGV[1] (another instance may raise it meanwhile). */
@@ -43,7 +43,10 @@ export async function checkLayout (client: RedisClient, k: StoreKeys, layouts: K
   }
 }
 
-/** A field of `inflight` that is not an owner-scoped admission scope (`o:...`): the first layout's, or null. */
+/**
+ * A field of `inflight` that is neither an owner-scoped admission scope (`o:...`) nor a scope's handle (layout
+ * 4): the first layout's, or null.
+ */
 async function firstBareKey (client: RedisClient, k: StoreKeys): Promise<string | null> {
   let cursor = '0'
   do {
@@ -51,7 +54,7 @@ async function firstBareKey (client: RedisClient, k: StoreKeys): Promise<string 
     const [next, entries] = await client.hscan(k.inflight, cursor, 'COUNT', SCAN_COUNT)
     for (let i = 0; i < entries.length; i += 2) {
       const field = entries[i] as string
-      if (!field.startsWith('o:')) return field
+      if (!field.startsWith('o:') && !isInflightHandle(field)) return field
     }
     cursor = next
   } while (cursor !== '0')

@@ -10,11 +10,11 @@
 import { randomUUID } from 'node:crypto'
 import { withRedisDefaults, type Color, type RedisSettings } from '../../config/schema.js'
 import { InvalidCursorError, LayoutMismatchError, StoreUnavailableError } from '../../errors.js'
-import { KEY_LAYOUTS, LEAN_LAYOUT, type KeyLayouts } from '../../release.js'
+import { HANDLE_LAYOUT, KEY_LAYOUTS, type KeyLayouts } from '../../release.js'
 import { channels } from '../../observability/channels.js'
 import { readControl, drainValue, parseDrain, parseUpgrade, CONTROL_WRITE_DOC, drainWrite, activeWrite } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
-import { ownerKeyMember, storeKeys, ENDED_BUCKETS, ENDED_LOG_CAP, endedBucketSecs, type StoreKeys } from '../keys.js'
+import { inflightHandle, storeKeys, ENDED_BUCKETS, ENDED_LOG_CAP, endedBucketSecs, type StoreKeys } from '../keys.js'
 import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse, endedAtSecsOf } from '../records.js'
 import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
@@ -101,8 +101,8 @@ export class RedisStore implements Store {
   private closed: Promise<void> | null = null
   /** The key layouts this instance writes and reads (docs/store.md, "Two releases on one namespace"). */
   readonly layouts: KeyLayouts
-  /** Writes lean records (layout 3: see bind.lua and ownerKeyMember); every release since 0.3.0 reads them. */
-  private readonly lean: boolean
+  /** Writes records under short handles with compact headers (layout 4: keys.ts, inflightHandle; records.ts). */
+  private readonly handles: boolean
   /**
    * Whether the namespace's layout is one this instance shares: nothing is admitted until a connection has
    * checked it, nor while it is one this instance cannot share (then the refusal, kept for health and start).
@@ -118,7 +118,7 @@ export class RedisStore implements Store {
     const config = withRedisDefaults(settings)
     this.keys = storeKeys(config.namespace)
     this.layouts = options.layouts ?? KEY_LAYOUTS
-    this.lean = this.layouts.writes >= LEAN_LAYOUT
+    this.handles = this.layouts.writes >= HANDLE_LAYOUT
     this.log = options.logger
     this.endedRetentionSecs = options.endedRetentionSecs ?? DEFAULT_ENDED_RETENTION_SECS
     // Every instance still connected sees the loss at its next reconnection attempt or control poll; twice
@@ -140,7 +140,7 @@ export class RedisStore implements Store {
     this.epoch = saved?.epoch ?? null
     this.journalLoaded = (saved?.entries.length ?? 0) > 0
     this.client = defineScripts(createRedisClient(config, `intent-gate:${instance}`, options.env))
-    this.scripts = new SubmissionScripts(this.client, this.keys)
+    this.scripts = new SubmissionScripts(this.client, this.keys, this.layouts.writes)
     this.repairs = new RepairQueue<Repair>({
       apply: async (repair) => await this.apply(repair),
       connected: () => this.client.status === 'ready' && this.closed === null,
@@ -203,11 +203,12 @@ export class RedisStore implements Store {
     checkRecord(record)
     this.requireSharedLayout('admit')
     const marker = this.markerPrefix + String(++this.admissions)
-    const json = encodeRecord(record)
+    const json = encodeRecord(record, this.handles)
     let reply: AdmitReply
     try {
       reply = await this.scripts.admit({
         scope: record.key,
+        handle: inflightHandle(record.key),
         record: json,
         upstream: record.upstream,
         ttlSecs: req.idempotencyTtlSecs,
@@ -215,8 +216,7 @@ export class RedisStore implements Store {
         marker,
         fingerprint: fingerprintArg(record.fingerprint),
         owner: req.ownerKeys?.owner ?? '',
-        maxOwnerKeys: req.ownerKeys?.max ?? 0,
-        ownerMember: this.lean ? ownerKeyMember(record.key) : record.key
+        maxOwnerKeys: req.ownerKeys?.max ?? 0
       })
       this.failing = false
     } catch (err) {
@@ -352,7 +352,7 @@ export class RedisStore implements Store {
     const k = this.keys
     const updated = await this.call('updateInflight', async () => await this.client.igUpdate(
       k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightCount,
-      record.key, encodeRecord(record), record.upstream, storedPhase(record), record.id ?? ''))
+      record.key, encodeRecord(record, this.handles), record.upstream, storedPhase(record), record.id ?? '', inflightHandle(record.key)))
     return updated === 1
   }
 
@@ -361,10 +361,11 @@ export class RedisStore implements Store {
     const k = this.keys
     const tx = this.client.multi().del(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount)
     for (const record of records) {
-      tx.hset(k.inflight, record.key, encodeRecord(record)).hset(k.inflightOwner, record.key, record.upstream)
-        .zadd(k.inflightSince, record.created_at_ms, record.key).hincrby(k.inflightCount, record.upstream, 1)
-      if (record.phase !== 'submitting') tx.hset(k.inflightPhase, record.key, storedPhase(record))
-      if (record.id !== null) tx.hset(k.inflightBound, record.key, record.id).hset(k.inflightIds, record.id, record.key)
+      const field = this.handles ? inflightHandle(record.key) : record.key
+      tx.hset(k.inflight, field, encodeRecord(record, this.handles)).hset(k.inflightOwner, field, record.upstream)
+        .zadd(k.inflightSince, record.created_at_ms, field).hincrby(k.inflightCount, record.upstream, 1)
+      if (record.phase !== 'submitting') tx.hset(k.inflightPhase, field, storedPhase(record))
+      if (record.id !== null) tx.hset(k.inflightBound, field, record.id).hset(k.inflightIds, record.id, field)
     }
     await this.call('replaceInflight', async () => unwrapMulti(await tx.exec()))
   }
@@ -618,8 +619,9 @@ export class RedisStore implements Store {
     const held = new Set<string>()
     for (let i = 0; i < keys.length; i += REGISTER_BATCH) {
       const batch = keys.slice(i, i + REGISTER_BATCH)
-      const found = await this.client.hmget(this.keys.inflight, ...batch)
-      batch.forEach((key, j) => { if (found[j] !== null) held.add(key) })
+      // Either form: the record may be kept under its scope or its handle (another release wrote it).
+      const found = await this.client.hmget(this.keys.inflight, ...batch, ...batch.map(inflightHandle))
+      batch.forEach((key, j) => { if (found[j] !== null || found[batch.length + j] !== null) held.add(key) })
     }
     const pruned = this.journal.prune((key) => held.has(key))
     if (pruned > 0) this.log?.info({ pruned, journaled: this.journal.size }, 'store: journaled admissions that ended while this instance was away are dropped')
@@ -654,7 +656,7 @@ export class RedisStore implements Store {
           k.idem(key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount,
           key, e.json, e.upstream, e.createdAtMs,
           e.id !== undefined ? (e.phase ?? 'accepted') : e.unknownSinceMs !== undefined ? `unknown:${e.unknownSinceMs}` : '',
-          e.id ?? '', idempotencyValue(e), this.endedRetentionSecs)))
+          e.id ?? '', idempotencyValue(e), this.endedRetentionSecs, inflightHandle(key), this.layouts.writes)))
         registered += results.filter((r) => r === 1).length
         await this.client.hset(k.recovering, mark, Date.now() + RECOVERY_MARK_MS)
       }
@@ -725,19 +727,21 @@ export class RedisStore implements Store {
     switch (repair.kind) {
       case 'abandon':
         return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-          k.inflightSince, k.inflightCount, repair.key, '', 0, repair.marker, NO_FINGERPRINT_RAW)
+          k.inflightSince, k.inflightCount, repair.key, '', 0, repair.marker, NO_FINGERPRINT_RAW, inflightHandle(repair.key))
       case 'bind': {
+        // The fingerprint it admitted with, when journaled: bind.lua then reads and writes the key in one command.
+        const fingerprint = fingerprintArg(repair.record?.fingerprint)
         const bind = async (record: Submitting | undefined): Promise<number> => await this.scripts.bind({
           scope: repair.key,
+          handle: inflightHandle(repair.key),
           id: repair.id,
           response: repair.response,
           ttlSecs: repair.ttl,
           phase: repair.phase,
           record: record?.json ?? '',
           upstream: record?.upstream ?? '',
-          fingerprint: fingerprintArg(record?.fingerprint),
-          admittedAtMs: record?.createdAtMs ?? '',
-          dropBody: this.lean
+          fingerprint,
+          admittedAtMs: record?.createdAtMs ?? ''
         })
         // The record travels again only in the rare case it went missing (see bind.lua).
         const bound = await bind(undefined)
@@ -747,10 +751,10 @@ export class RedisStore implements Store {
       }
       case 'release':
         return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-          k.inflightSince, k.inflightCount, repair.key, repair.response, repair.ttl, '', NO_FINGERPRINT_RAW)
+          k.inflightSince, k.inflightCount, repair.key, repair.response, repair.ttl, '', NO_FINGERPRINT_RAW, inflightHandle(repair.key))
       case 'unknown':
         return await this.client.igMarkUnknown(k.idem(repair.key), k.inflight, k.inflightPhase, k.inflightBound,
-          repair.key, repair.at, repair.ttl, NO_FINGERPRINT_RAW)
+          repair.key, repair.at, repair.ttl, NO_FINGERPRINT_RAW, inflightHandle(repair.key))
       case 'complete': {
         const width = endedBucketSecs(this.endedRetentionSecs)
         return await this.client.igComplete(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.ended,

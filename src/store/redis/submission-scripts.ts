@@ -21,12 +21,14 @@ export interface AdmitItem {
   /** The owner whose keys are capped, and the cap (0: none). */
   owner: string
   maxOwnerKeys: number
-  /** What stands for the scope in the owner's set (see ownerKeyMember). */
-  ownerMember: string
+  /** The scope's handle (keys.ts, inflightHandle): the record's field from layout 4, its owner-set member from 3. */
+  handle: string
 }
 
 export interface BindItem {
   scope: string
+  /** The scope's handle (keys.ts, inflightHandle). */
+  handle: string
   id: string
   response: string
   ttlSecs: number
@@ -36,8 +38,6 @@ export interface BindItem {
   upstream: string
   fingerprint: string
   admittedAtMs: number | ''
-  /** Drop the record's forwarded bytes once bound (key layout 3). */
-  dropBody: boolean
 }
 
 /** admit.lua's reply for one admission: the kind, then what it carries. */
@@ -47,21 +47,23 @@ export class SubmissionScripts {
   private readonly admits: GroupCommit<AdmitItem, AdmitReply>
   private readonly binds: GroupCommit<BindItem, number>
 
-  constructor (client: ScriptedRedis, keys: StoreKeys) {
+  /** `layout`: the key layout this instance writes (both scripts read every form; see admit.lua). */
+  constructor (client: ScriptedRedis, keys: StoreKeys, layout: number) {
     const admitKeys = [keys.inflight, keys.inflightOwner, keys.drain, keys.drainStarted, keys.upgrade, keys.inflightPhase, keys.inflightSince, keys.inflightCount]
     const bindKeys = [keys.inflight, keys.inflightOwner, keys.inflightPhase, keys.inflightBound, keys.inflightIds, keys.inflightSince, keys.inflightCount]
     this.admits = new GroupCommit(async (items) => {
       const args: Array<string | number> = [admitKeys.length + 2 * items.length, ...admitKeys]
       for (const item of items) args.push(keys.idem(item.scope), keys.ownerKeys(item.owner))
-      for (const item of items) args.push(item.scope, item.record, item.upstream, item.ttlSecs, item.nowMs, item.marker, item.fingerprint, item.maxOwnerKeys, item.ownerMember)
+      args.push(layout)
+      for (const item of items) args.push(item.scope, item.handle, item.record, item.upstream, item.ttlSecs, item.nowMs, item.marker, item.fingerprint, item.maxOwnerKeys)
       return await client.igAdmit(...args)
     }, GROUP_MAX_ITEMS)
     this.binds = new GroupCommit(async (items) => {
       const args: Array<string | number> = [bindKeys.length + items.length, ...bindKeys]
       for (const item of items) args.push(keys.idem(item.scope))
+      args.push(layout)
       for (const item of items) {
-        args.push(item.scope, item.id, item.response, item.ttlSecs, item.phase, item.record, item.upstream, item.fingerprint, item.admittedAtMs,
-          item.dropBody ? '1' : '')
+        args.push(item.scope, item.handle, item.id, item.response, item.ttlSecs, item.phase, item.record, item.upstream, item.fingerprint, item.admittedAtMs)
       }
       return await client.igBind(...args)
     }, GROUP_MAX_ITEMS)

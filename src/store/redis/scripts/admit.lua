@@ -9,19 +9,37 @@
 -- any intent matches). Values of the first layout (`in_progress:...`, or a response's JSON) are still read.
 -- KEYS: 1 inflight  2 inflight:owner  3 drain  4 drain:started  5 upgrade  6 inflight:phase  7 inflight:since
 --       8 inflight:count, then idem:<scope> and ok:<owner> of each admission in turn
--- ARGV, 9 per admission: scope, record, owning upstream, idempotency TTL (s), now (ms), marker, fingerprint,
---       the most keys the owner may hold (0: no cap), the scope's member in the owner's set (layout 3: a short
---       hash of the scope, kept for the whole retention; layout 2: the scope itself)
+-- ARGV: 1 the key layout this instance writes, then 9 per admission: scope, its handle (keys.ts, inflightHandle),
+--       record, owning upstream, idempotency TTL (s), now (ms), marker, fingerprint, the most keys the owner may
+--       hold (0: no cap)
+-- The record's field is the handle from layout 4, the scope before; a record of either form is found (two
+-- releases write both). The owner's set holds the handle's first 12 characters from layout 3 (a short hash of
+-- the scope, kept for the whole retention), the scope itself in layout 2.
 -- Returns one reply per admission: { 'admitted' } | { 'in_progress' } | { 'mismatch' } | { 'replay', response } |
 --   { 'unknown', record, owner, phase } | { 'upgrading' | 'draining', upgrade, drain, drain:started } |
 --   { 'owner_limit', when the owner's oldest key expires (ms) }
 local NOFP = string.rep('-', 32)
 local SHARED = 8
 local PER = 9
+local LAYOUT = tonumber(ARGV[1])
 local flags = nil
 
-local function admitOne (idemKey, ownerKey, scope, record, upstream, ttl, now, marker, fp, maxKeys, member)
-  local idem = redis.call('GET', idemKey)
+-- The field a record of this scope is kept under, whichever release wrote it, and the record; nil when none.
+local function findRecord (scope, handle)
+  local found = redis.call('HMGET', KEYS[1], handle, scope)
+  if found[1] then return handle, found[1] end
+  if found[2] then return scope, found[2] end
+  return nil, nil
+end
+
+local function admitOne (idemKey, ownerKey, scope, handle, record, upstream, ttl, now, marker, fp, maxKeys)
+  -- The common case is a new key: the in-progress value is set at once (one command for the read and the write),
+  -- and taken back on every path below that admits nothing.
+  local idem = redis.call('SET', idemKey, 'p' .. fp .. marker, 'NX', 'GET', 'EX', ttl)
+  local function refuse (reply)
+    redis.call('DEL', idemKey)
+    return reply
+  end
   if idem then
     local state = string.sub(idem, 1, 1)
     if state == 'i' then return { 'in_progress' } end
@@ -30,21 +48,21 @@ local function admitOne (idemKey, ownerKey, scope, record, upstream, ttl, now, m
     if known ~= fp and known ~= NOFP and fp ~= NOFP then return { 'mismatch' } end
     if state == 'r' then return { 'replay', string.sub(idem, 34) } end
     if state == 'u' then
-      local stored = redis.call('HGET', KEYS[1], scope)
+      local field, stored = findRecord(scope, handle)
       if stored then
-        return { 'unknown', stored, redis.call('HGET', KEYS[2], scope) or '', redis.call('HGET', KEYS[6], scope) or '' }
+        return { 'unknown', stored, redis.call('HGET', KEYS[2], field) or '', redis.call('HGET', KEYS[6], field) or '' }
       end
     end
     return { 'in_progress' }
   end
   -- An inflight record whose idempotency record expired is still the same signed order: never admit it twice.
-  local stored = redis.call('HGET', KEYS[1], scope)
+  local field, stored = findRecord(scope, handle)
   if stored then
-    local phase = redis.call('HGET', KEYS[6], scope) or ''
+    local phase = redis.call('HGET', KEYS[6], field) or ''
     if string.sub(phase, 1, 7) == 'unknown' then
-      return { 'unknown', stored, redis.call('HGET', KEYS[2], scope) or '', phase }
+      return refuse({ 'unknown', stored, redis.call('HGET', KEYS[2], field) or '', phase })
     end
-    return { 'in_progress' }
+    return refuse({ 'in_progress' })
   end
 
   if flags == nil then
@@ -57,8 +75,8 @@ local function admitOne (idemKey, ownerKey, scope, record, upstream, ttl, now, m
     end
   end
   -- Refusals carry { reason, upgrade, drain, drain:started }; an unset key is a nil (false) entry.
-  if flags.upgrade then return { 'upgrading', flags.upgrade, flags.drain, flags.started } end
-  if flags.drain then return { 'draining', false, flags.drain, flags.started } end
+  if flags.upgrade then return refuse({ 'upgrading', flags.upgrade, flags.drain, flags.started }) end
+  if flags.drain then return refuse({ 'draining', false, flags.drain, flags.started }) end
 
   -- One owner, many keys: each kept for the TTL. Past the cap a new key is refused; keys the owner holds (the
   -- idempotency check above) are still answered. Expired members are dropped first.
@@ -66,24 +84,27 @@ local function admitOne (idemKey, ownerKey, scope, record, upstream, ttl, now, m
   if cap > 0 then
     redis.call('ZREMRANGEBYSCORE', ownerKey, '-inf', now)
     if redis.call('ZCARD', ownerKey) >= cap then
-      return { 'owner_limit', redis.call('ZRANGE', ownerKey, 0, 0, 'WITHSCORES')[2] }
+      return refuse({ 'owner_limit', redis.call('ZRANGE', ownerKey, 0, 0, 'WITHSCORES')[2] })
     end
     local expires = tonumber(now) + tonumber(ttl) * 1000
+    local member = scope
+    if LAYOUT >= 3 then member = string.sub(handle, 1, 12) end
     redis.call('ZADD', ownerKey, expires, member)
     redis.call('PEXPIREAT', ownerKey, expires)
   end
 
-  redis.call('HSET', KEYS[1], scope, record)
-  redis.call('HSET', KEYS[2], scope, upstream)
-  redis.call('ZADD', KEYS[7], now, scope)
+  local key = scope
+  if LAYOUT >= 4 then key = handle end
+  redis.call('HSET', KEYS[1], key, record)
+  redis.call('HSET', KEYS[2], key, upstream)
+  redis.call('ZADD', KEYS[7], now, key)
   redis.call('HINCRBY', KEYS[8], upstream, 1)
-  redis.call('SET', idemKey, 'p' .. fp .. marker, 'EX', ttl)
   return { 'admitted' }
 end
 
 local replies = {}
 for i = 1, (#KEYS - SHARED) / 2 do
-  local a = (i - 1) * PER
+  local a = 1 + (i - 1) * PER
   local k = SHARED + (i - 1) * 2
   replies[i] = admitOne(KEYS[k + 1], KEYS[k + 2], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
 end

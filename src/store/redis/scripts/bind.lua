@@ -2,8 +2,9 @@
 -- arrived, so keep the response for replays and bind the inflight record to the intent id.
 -- KEYS: 1 inflight  2 inflight:owner  3 inflight:phase  4 inflight:bound  5 inflight:ids  6 inflight:since
 --       7 inflight:count, then idem:<scope> of each bind in turn
--- ARGV, 10 per bind: scope, intent id, response, idempotency TTL (s), phase, record or '', owning upstream or '',
---       fingerprint, admitted at (ms) or '', `1` to drop the record's forwarded bytes (key layout 3) or ''
+-- ARGV: 1 the key layout this instance writes, then 10 per bind: scope, its handle, intent id, response,
+--       idempotency TTL (s), phase, record or '', owning upstream or '', fingerprint, admitted at (ms) or ''
+-- The record is found under its handle (layout 4) or its scope (layouts 2 and 3), whichever release wrote it.
 -- The record is only sent again when a first call found it missing (lost in a failover before it replicated,
 -- or with a Redis that forgot): the intent exists upstream, so it is registered again.
 -- Returns one integer per bind: 1 bound, 0 no such record (and none given), 2 the id was already tracked under
@@ -15,17 +16,32 @@
 local NOFP = string.rep('-', 32)
 local SHARED = 7
 local PER = 10
+local LAYOUT = tonumber(ARGV[1])
 
-local function bindOne (idemKey, key, id, response, ttl, phase, record, upstream, fp, admittedAt, lean)
-  local current = redis.call('GET', idemKey)
-  local state = current and string.sub(current, 1, 1)
-  if current and string.len(current) >= 33 and string.find('pur', state, 1, true) then
-    local known = string.sub(current, 2, 33)
-    if known ~= NOFP then fp = known end
+local function bindOne (idemKey, scope, handle, id, response, ttl, phase, record, upstream, fp, admittedAt)
+  -- A fingerprint already known (the one this instance admitted with) is kept: with the binder's own, the read
+  -- and the write are one command; the binder's is only replaced by a known one it did not have (NOFP).
+  local current
+  if fp ~= NOFP then
+    current = redis.call('SET', idemKey, 'r' .. fp .. response, 'EX', ttl, 'GET')
+  else
+    current = redis.call('GET', idemKey)
   end
-  redis.call('SET', idemKey, 'r' .. fp .. response, 'EX', ttl)
-  if redis.call('HEXISTS', KEYS[1], key) == 0 then
+  local state = current and string.sub(current, 1, 1)
+  local known = fp
+  if current and string.len(current) >= 33 and string.find('pur', state, 1, true) and string.sub(current, 2, 33) ~= NOFP then
+    known = string.sub(current, 2, 33)
+  end
+  if fp == NOFP or known ~= fp then redis.call('SET', idemKey, 'r' .. known .. response, 'EX', ttl) end
+  -- Either form: this release's, or the other release's beside it.
+  local key, alt = scope, handle
+  if LAYOUT >= 4 then key, alt = handle, scope end
+  local both = redis.call('HMGET', KEYS[1], key, alt)
+  local stored = both[1]
+  if not stored and both[2] then key, stored = alt, both[2] end
+  if not stored then
     if record == '' then return 0 end
+    stored = record
     redis.call('HSET', KEYS[1], key, record)
     redis.call('HSET', KEYS[2], key, upstream)
     redis.call('ZADD', KEYS[6], admittedAt, key)
@@ -60,8 +76,7 @@ local function bindOne (idemKey, key, id, response, ttl, phase, record, upstream
   elseif state ~= 'p' then
     redis.call('HDEL', KEYS[3], key)
   end
-  if lean == '1' then
-    local stored = redis.call('HGET', KEYS[1], key)
+  if LAYOUT >= 3 then
     local newline = string.find(stored, '\n', 1, true)
     if newline and newline < string.len(stored) then redis.call('HSET', KEYS[1], key, string.sub(stored, 1, newline)) end
   end
@@ -70,7 +85,7 @@ end
 
 local replies = {}
 for i = 1, #KEYS - SHARED do
-  local a = (i - 1) * PER
+  local a = 1 + (i - 1) * PER
   replies[i] = bindOne(KEYS[SHARED + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6],
     ARGV[a + 7], ARGV[a + 8], ARGV[a + 9], ARGV[a + 10])
 end

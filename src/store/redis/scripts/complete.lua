@@ -17,15 +17,24 @@ redis.call('HDEL', KEYS[3], key)
 redis.call('HDEL', KEYS[4], key)
 redis.call('ZREM', KEYS[8], key)
 if upstream ~= '' then redis.call('HINCRBY', KEYS[9], upstream, -1) end
--- The log entry, compact: `<ended at ms> <upstream> <status> <via> <id> <key>` (the key last: it may hold spaces).
-redis.call('LPUSH', KEYS[6], ARGV[4] .. ' ' .. upstream .. ' ' .. ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. id .. ' ' .. key)
-redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[5]) - 1)
+-- Only the two version strings and the scope are read back, from the record's header line (before the forwarded
+-- bytes): an object up to layout 3 (a first-layout record is one JSON document), an array from layout 4, whose
+-- field is the scope's handle and whose header holds the scope (records.ts).
+local versions, scope = nil, key
 if record then
-  -- Only the two version strings are read back, from the record's header line (before the forwarded bytes);
-  -- a first-layout record is one JSON document.
   local newline = string.find(record, '\n', 1, true)
   local meta = cjson.decode(newline and string.sub(record, 1, newline - 1) or record)
-  local route = upstream .. ' ' .. meta.version .. ' ' .. meta.upstream_version .. ' ' .. ARGV[2] .. ' ' .. math.floor(tonumber(ARGV[4]) / 1000)
+  if meta[1] then
+    versions, scope = meta[3] .. ' ' .. meta[4], meta[1]
+  else
+    versions, scope = meta.version .. ' ' .. meta.upstream_version, meta.key or key
+  end
+end
+-- The log entry, compact: `<ended at ms> <upstream> <status> <via> <id> <key>` (the key last: it may hold spaces).
+redis.call('LPUSH', KEYS[6], ARGV[4] .. ' ' .. upstream .. ' ' .. ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. id .. ' ' .. scope)
+redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[5]) - 1)
+if record then
+  local route = upstream .. ' ' .. versions .. ' ' .. ARGV[2] .. ' ' .. math.floor(tonumber(ARGV[4]) / 1000)
   if redis.call('HSET', KEYS[7], id, route) == 1 and redis.call('HLEN', KEYS[7]) == 1 then
     redis.call('EXPIRE', KEYS[7], tonumber(ARGV[6]))
   end

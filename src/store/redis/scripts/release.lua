@@ -5,7 +5,8 @@
 -- admission, nor a record whose outcome became unknown meanwhile.
 -- KEYS: 1 idem:<scope>  2 inflight  3 inflight:owner  4 inflight:phase  5 inflight:bound  6 inflight:ids
 --       7 inflight:since  8 inflight:count
--- ARGV: 1 scope  2 response JSON or ''  3 idempotency TTL (s)  4 expected marker or ''  5 fingerprint
+-- ARGV: 1 scope  2 response JSON or ''  3 idempotency TTL (s)  4 expected marker or ''  5 fingerprint  6 handle
+-- The record is found under its scope (layouts 2 and 3) or its handle (layout 4), whichever release wrote it.
 -- Returns 1 when a record was removed, 0 when there was none, -1 when the marker did not match.
 local NOFP = string.rep('-', 32)
 local key = ARGV[1]
@@ -16,6 +17,7 @@ if ARGV[4] ~= '' then
   local mine = string.sub(current, 1, 1) == 'p' and string.sub(current, 34) == ARGV[4]
   if not legacy and not mine then return -1 end
 end
+if redis.call('HEXISTS', KEYS[2], key) == 0 and redis.call('HEXISTS', KEYS[2], ARGV[6]) == 1 then key = ARGV[6] end
 local fp = ARGV[5]
 if current and string.len(current) >= 33 and string.find('pur', string.sub(current, 1, 1), 1, true) then
   local known = string.sub(current, 2, 33)

@@ -1,7 +1,9 @@
 -- Replaces one inflight record in place (stored-intent migration, deadline extension); 0 when it is gone.
 -- KEYS: 1 inflight  2 inflight:owner  3 inflight:phase  4 inflight:bound  5 inflight:ids  6 inflight:count
--- ARGV: 1 admission key  2 record  3 upstream  4 phase  5 intent id or ''
+-- ARGV: 1 admission key  2 record  3 upstream  4 phase  5 intent id or ''  6 handle
+-- The record is found under its scope (layouts 2 and 3) or its handle (layout 4), whichever release wrote it.
 local key = ARGV[1]
+if redis.call('HEXISTS', KEYS[1], key) == 0 then key = ARGV[6] end
 if redis.call('HEXISTS', KEYS[1], key) == 0 then return 0 end
 local owner = redis.call('HGET', KEYS[2], key)
 if owner ~= ARGV[3] then
