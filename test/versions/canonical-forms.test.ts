@@ -93,3 +93,42 @@ t.test('owner keys: a verified owner skips the address check for its exact key o
   t.equal(keys.size, 3)
   t.throws(() => new OwnerKeys(0), RangeError)
 })
+
+/** canonicalJson as it was written before its native fast path: the reference the fast path must equal. */
+function reference (value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`cannot serialise ${value} as JSON`)
+    const text = JSON.stringify(value)
+    if (text === undefined) throw new TypeError(`cannot serialise a ${typeof value} as JSON`)
+    return text
+  }
+  if (Array.isArray(value)) return '[' + value.map((v) => reference(v ?? null)).join(',') + ']'
+  const obj = value as Record<string, unknown>
+  const members = Object.keys(obj).sort().filter((k) => obj[k] !== undefined).map((k) => JSON.stringify(k) + ':' + reference(obj[k]))
+  return '{' + members.join(',') + '}'
+}
+
+function same (value: unknown): boolean {
+  let expected: string | Error
+  try {
+    expected = reference(value)
+  } catch (err) {
+    expected = err as Error
+  }
+  try {
+    return canonicalJson(value) === expected
+  } catch (err) {
+    return expected instanceof Error && (err as Error).name === expected.name
+  }
+}
+
+t.test('canonicalJson writes what the concatenating writer wrote, for any JSON value and the awkward ones', async (t) => {
+  fc.assert(fc.property(fc.jsonValue(), same), { numRuns: 2000 })
+  fc.assert(fc.property(fc.object({ key: fc.oneof(fc.string(), fc.constantFrom('__proto__', '0', '1', '10', '9', 'a', '-1', '01', 'constructor')), maxDepth: 3 }), same), { numRuns: 2000 })
+  const awkward: unknown[] = [
+    { 10: 'a', 9: 'b', x: 1 }, { b: 1, a: undefined }, [undefined, () => 1], { f: () => 1 }, { n: Number.NaN }, { n: -0 },
+    { d: new Date(0) }, JSON.parse('{"__proto__":{"x":1},"a":2}'), { s: '\ud800', t: 'é"\\\n' }, { big: 1n }, [Symbol('s')],
+    { toJSON: () => 'x', a: 1 }, { nested: { z: [1, { y: 2, x: [] }], a: {} } }, Object.create(null), new Map([[1, 2]])
+  ]
+  for (const value of awkward) t.ok(same(value), `same text or the same error for ${String(reference.name)} #${awkward.indexOf(value)}`)
+})
