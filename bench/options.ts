@@ -5,15 +5,15 @@
 import { parseArgs } from 'node:util'
 
 export const CASE_IDS = [
-  'backend', 'backend-submit', 'http-proxy', 'undici-proxy', 'pass-through', 'submit', 'submit-translated', 'submit-verified', 'submit-wait-replicas',
+  'backend', 'backend-submit', 'http-proxy', 'undici-proxy', 'pass-through', 'pass-through-post', 'submit', 'submit-translated', 'submit-verified', 'submit-wait-replicas',
   'translation-cost', 'verify-cost', 'redis-memory', 'redis-scripts', 'status-under-load', 'swap', 'checkpoint'
 ] as const
 
 /** What `--runtimes` runs under each runtime. */
 export const RUNTIME_CASES: readonly CaseId[] = ['pass-through', 'submit']
 
-/** What `--check` runs: the two rows of the ratio it guards. */
-export const CHECK_CASES: readonly CaseId[] = ['pass-through', 'submit']
+/** What `--check` runs: the rows of the ratios it guards (bench/report/check.ts). */
+export const CHECK_CASES: readonly CaseId[] = ['pass-through', 'submit', 'submit-verified']
 export type CaseId = typeof CASE_IDS[number]
 
 export interface BenchOptions {
@@ -36,7 +36,7 @@ export interface BenchOptions {
   perf: boolean
   /** Runs of every row, interleaved; each row reports its median round. */
   rounds: number
-  /** Regression guard: run the pass-through and submit rows only and compare their CPU ratio with the docs'. */
+  /** Regression guard: run the pass-through, submit and verified rows only and compare their CPU ratios with the docs'. */
   check: boolean
   /** Node binaries to run the pass-through and submit rows under, each in turn (empty: the bench's own). */
   runtimes: string[]
@@ -58,9 +58,9 @@ export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench
   --out FILE           where the JSON goes (default bench/results/latest.json)
   --runtimes A,B       run the ${RUNTIME_CASES.join(' and ')} rows under each of these node binaries, in turn, in one run
                        (e.g. /usr/bin/node and Node 24 from tools/node/fetch.sh); alone, only those rows
-  --check              regression guard: only the ${CHECK_CASES.join(' and ')} rows (3 rounds unless --rounds); exit 1
-                       when their CPU ratio (pass-through us / submit us, medians) falls more than 20% below the
-                       one recorded in docs/benchmarks.md. Not comparable with --quick's shorter warm-up
+  --check              regression guard: only the ${CHECK_CASES.join(', ')} rows (3 rounds unless --rounds); exit 1
+                       when a CPU ratio (pass-through us / submit us, pass-through us / verified submit us, medians)
+                       falls more than 20% below the one recorded in docs/benchmarks.md. Not comparable with --quick
   -h, --help           this text`
 
 export class UsageError extends Error {}

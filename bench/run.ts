@@ -4,8 +4,8 @@
  * backends, the reference proxies, a Redis on a free port and one gateway process per gateway row; prints the
  * table, the ratios the issues aim at, the per-intent costs (Redis time and memory, translation, verification,
  * status reads under load), the swap windows and the checkpoint timings; writes the same as JSON
- * (bench/results/latest.json by default). With --check, compares the submission/pass-through CPU ratio with the
- * one docs/benchmarks.md records (exit 1 on a fall of more than 20%). Everything it started is stopped at the
+ * (bench/results/latest.json by default). With --check, compares the submission/pass-through CPU ratios with the
+ * ones docs/benchmarks.md records (exit 1 on a fall of more than 20%). Everything it started is stopped at the
  * end, on an error and on Ctrl-C.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process'
 import { backendDirect, backendSubmitDirect, bareHttpProxy, bareUndiciProxy } from './cases/baseline.js'
 import { checkpointCase, type CheckpointResult } from './cases/checkpoint-timing.js'
 import type { BenchContext, CaseResult } from './cases/context.js'
-import { NotYetError, passThrough, submit, submitTranslated, submitVerified, submitWaitReplicas, type GatewayCaseResult, type GatewayEnv } from './cases/gateway.js'
+import { NotYetError, passThrough, passThroughPost, submit, submitTranslated, submitVerified, submitWaitReplicas, type GatewayCaseResult, type GatewayEnv } from './cases/gateway.js'
 import { redisMemoryCase, type RedisMemoryResult } from './cases/redis-memory.js'
 import { formatRedisScripts, redisScriptsCase, type RedisScriptsResult } from './cases/redis-scripts.js'
 import { statusLoadCase, type StatusLoadResult } from './cases/status-load.js'
@@ -32,7 +32,7 @@ import { straceAvailable } from './lib/syscalls.js'
 import { perfAvailable } from './lib/perf.js'
 import { selectLoadGenerator } from './load/select.js'
 import { parseOptions, USAGE, UsageError, type BenchOptions, type CaseId } from './options.js'
-import { checkRatio, recordedRatio, type CheckOutcome } from './report/check.js'
+import { CHECK_TOLERANCE, checkRatio, GUARDED, recordedRatio, type CheckOutcome } from './report/check.js'
 import { formatMemory, formatRedisCost, formatStatusLoad, formatTranslationCost, formatVerifyCost, statusP99 } from './report/costs.js'
 import { computeRatios, cpuOf } from './report/ratios.js'
 import { cpuPerRequestUs, formatCheckpoint, formatHeader, formatRuntimes, formatProfiles, formatRatios, formatPerf, formatSyscalls, formatRows, formatSwap, type RunHeader } from './report/print.js'
@@ -50,7 +50,7 @@ class SkipError extends Error {}
 /** Where --check finds the recorded ratio. */
 const CHECK_DOC = 'docs/benchmarks.md'
 
-const GATEWAY_ROWS: CaseId[] = ['pass-through', 'submit', 'submit-translated', 'submit-verified', 'submit-wait-replicas', 'redis-memory', 'status-under-load']
+const GATEWAY_ROWS: CaseId[] = ['pass-through', 'pass-through-post', 'submit', 'submit-translated', 'submit-verified', 'submit-wait-replicas', 'redis-memory', 'status-under-load']
 
 /** The round with the median req/s stands for the row (its p50 and p99 come from the same run); all are kept. */
 function medianRound (results: CaseResult[]): CaseResult {
@@ -77,8 +77,8 @@ async function runRow (id: CaseId, title: string, fn: () => Promise<CaseResult>)
   }
 }
 
-/** `recorded`: with --check, the ratio docs/benchmarks.md records (null without --check). */
-async function bench (options: BenchOptions, resources: Resources, recorded: number | null): Promise<void> {
+/** `recorded`: with --check, the ratios docs/benchmarks.md records, in GUARDED's order (null without --check). */
+async function bench (options: BenchOptions, resources: Resources, recorded: number[] | null): Promise<void> {
   const startedAt = new Date()
   const scratch = await resources.tempDir('run')
   const load = selectLoadGenerator(options.load, resources, scratch, log)
@@ -129,6 +129,7 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
     ['undici-proxy', 'bare undici pool', async () => await bareUndiciProxy(ctx, backend)],
     // With --runtimes, each in turn under every runtime: the same load, interleaved, for the comparison.
     ...onEach('pass-through', 'intent-gate pass-through', async (e) => await passThrough(ctx, e)),
+    ['pass-through-post', 'intent-gate pass-through, POST', gatewayRow(async (e) => await passThroughPost(ctx, e))],
     ...onEach('submit', 'intent-gate submit (Redis)', async (e) => await submit(ctx, e)),
     ['submit-translated', 'intent-gate submit, translated', gatewayRow(async (e) => await submitTranslated(ctx, e))],
     ['submit-verified', 'intent-gate submit, signatures verified', gatewayRow(async (e) => await submitVerified(ctx, e))],
@@ -217,13 +218,15 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
   if (perfLines !== '') out.push('', perfLines)
   const profiles = formatProfiles(rows)
   if (profiles !== '') out.push('', profiles)
-  let check: CheckOutcome | undefined
+  let check: CheckOutcome[] | undefined
   if (recorded !== null) {
-    const pass = cpuOf(rows, 'pass-through')
-    const sub = cpuOf(rows, 'submit')
-    check = checkRatio(pass === undefined || sub === undefined ? null : pass / sub, recorded)
-    out.push('', check.message)
-    if (!check.ok) process.exitCode = 1
+    check = GUARDED.map((g, i) => {
+      const base = cpuOf(rows, g.base)
+      const row = cpuOf(rows, g.row)
+      return checkRatio(base === undefined || row === undefined ? null : base / row, recorded[i] as number, CHECK_TOLERANCE, g.name)
+    })
+    out.push('', ...check.map((c) => c.message))
+    if (check.some((c) => !c.ok)) process.exitCode = 1
   }
   process.stdout.write(out.join('\n') + '\n')
 
@@ -266,14 +269,18 @@ async function main (): Promise<void> {
       return
     }
   }
-  let recorded: number | null = null
+  let recorded: number[] | null = null
   if (options.check) {
     const docs = await readFile(CHECK_DOC, 'utf8').catch(() => '')
-    recorded = recordedRatio(docs)
-    if (recorded === null) {
-      process.stderr.write(`--check: ${CHECK_DOC} has no line 'bench-check: submission/pass-through CPU ratio = <ratio>' to compare with\n`)
-      process.exitCode = 2
-      return
+    recorded = []
+    for (const g of GUARDED) {
+      const ratio = recordedRatio(docs, g.name)
+      if (ratio === null) {
+        process.stderr.write(`--check: ${CHECK_DOC} has no line 'bench-check: ${g.name} CPU ratio = <ratio>' to compare with\n`)
+        process.exitCode = 2
+        return
+      }
+      recorded.push(ratio)
     }
   }
   const resources = new Resources()

@@ -123,6 +123,20 @@ export async function passThrough (ctx: BenchContext, env: GatewayEnv): Promise<
   }
 }
 
+/**
+ * The fair baseline for the submission rows: the same POST, the same 1.0 body with a fresh nonce, through the
+ * gateway's pass-through route (a path that is not the intent path), so the bytes moved are a submission's and
+ * nothing else is. What a submission costs beyond this row is the submission itself.
+ */
+export async function passThroughPost (ctx: BenchContext, env: GatewayEnv): Promise<GatewayCaseResult> {
+  return {
+    id: 'pass-through-post',
+    title: 'intent-gate pass-through, POST',
+    what: `POST ${PASS_THROUGH_PATH} with a submission's body (a 1.0 intent, fresh nonce each) through the gateway's pass-through route`,
+    ...await gatewayCase(ctx, env, 'pass-through-post', async () => ({ url: env.backendUrl, versions: ['1.0'] }), { method: 'POST', path: PASS_THROUGH_PATH, intent: ctx.intentV1 })
+  }
+}
+
 export async function submit (ctx: BenchContext, env: GatewayEnv): Promise<GatewayCaseResult> {
   return {
     id: 'submit',

@@ -67,6 +67,10 @@ export function computeRatios (rows: CaseResult[], translation?: TranslationCost
     ratio('  the same by CPU per request (bare http-proxy us / pass-through us)', div(cpuOf(rows, 'http-proxy'), cpuOf(rows, 'pass-through')), { min: 1.3 }, 'x'),
     ratio('submit (Redis) req/s / pass-through req/s', div(submit?.rps, pass?.rps), { min: 0.5 }, 'x'),
     ratio('  the same by CPU per request (pass-through us / submit us)', div(cpuOf(rows, 'pass-through'), cpuOf(rows, 'submit')), { min: 0.5 }, 'x'),
+    // The fair baseline (issue 30): the same body through the pass-through route; no aim of its own yet.
+    ratio('  reference: the same against the POST pass-through (same body), by CPU', div(cpuOf(rows, 'pass-through-post'), cpuOf(rows, 'submit')), null, 'x'),
+    ratio('  reference: what a submission costs beyond moving its bytes (submit us - POST pass-through us)', (cpuOf(rows, 'submit') ?? Number.NaN) - (cpuOf(rows, 'pass-through-post') ?? Number.NaN), null, 'us'),
+    ratio('  reference: verified submission by CPU (pass-through us / verified us; --check guards it)', div(cpuOf(rows, 'pass-through'), cpuOf(rows, 'submit-verified')), null, 'x'),
     ratio('  submit p99 / pass-through p99', div(submit?.p99Ms, pass?.p99Ms), { atMost: 2 }, 'x'),
     ratio('Redis time per submission (INFO commandstats, admission and bind)', extras.redisUsecPerSubmission, { atMost: 25 }, 'us'),
     ratio('  the same with Redis on a core of its own (admission and bind alone)', extras.redisUsecAlone, { atMost: 25 }, 'us'),

@@ -112,13 +112,18 @@ function check (ctx: ProxyContext, req: IncomingMessage, version: string, body: 
   }
   const { identity, intent } = checked
   checkDeadline(ctx, version, identity.deadline)
+  let canonical: string
   if (ctx.proxy.verify_signatures) {
+    // The canonical text and the one the signature covers, in one pass (each member written once).
+    const forms = ctx.versions.canonicalForms(version, intent)
     const versionSent = (body as Record<string, unknown>)['version'] !== undefined
-    const verdict = ctx.versions.verifySignature(version, intent, versionSent)
+    const verdict = ctx.versions.verifySignature(version, intent, versionSent, forms.unsigned ?? undefined)
     if (!verdict.ok) throw new SignatureInvalidError(`the intent does not verify (${verdict.check}): ${verdict.reason}`, verdict.check)
+    canonical = forms.canonical
+  } else {
+    canonical = canonicalJson(intent)
   }
   const clientKey = clientKeyOf(req)
-  let canonical = canonicalJson(intent)
   let compact = intent
   if (rawLength > canonical.length * 1.25) {
     // Padded: the parsed strings are slices of the whole decoded body, which they would keep alive while the

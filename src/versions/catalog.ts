@@ -4,7 +4,9 @@
  */
 import { NoTranslationPathError, UpstreamError } from '../errors.js'
 import type { JsonObject, TranslationStep, VersionSpec } from './spec.js'
-import type { FieldError, SignatureVerdict, Validation, VersionCatalog } from './types.js'
+import type { CanonicalForms, FieldError, SignatureVerdict, Validation, VersionCatalog } from './types.js'
+import { canonicalJson, canonicalWithout } from './canonical.js'
+import { OwnerKeys } from './owner-keys.js'
 import { verifyIntent } from './verify.js'
 import { VersionRegistry, compareVersions } from './registry.js'
 import { compile, createAjv, type CompiledValidator } from './validator.js'
@@ -30,6 +32,8 @@ export class VersionCatalogImpl implements Catalog {
   private readonly registry: VersionRegistry
   private readonly compiled = new Map<string, CompiledVersion>()
   private readonly targets = new Map<string, string | null>()
+  /** Owners whose key verified lately (bounded): their address is not derived again for the same key. */
+  private readonly owners = new OwnerKeys()
 
   constructor (specs: readonly VersionSpec[], steps: readonly TranslationStep[]) {
     this.registry = new VersionRegistry(specs, steps)
@@ -103,8 +107,15 @@ export class VersionCatalogImpl implements Catalog {
     return out
   }
 
-  verifySignature (version: string, intent: Record<string, unknown>, versionSent?: boolean): SignatureVerdict {
-    return verifyIntent(this, version, intent, versionSent)
+  verifySignature (version: string, intent: Record<string, unknown>, versionSent?: boolean, unsignedCanonical?: string): SignatureVerdict {
+    return verifyIntent(this, version, intent, versionSent, { owners: this.owners, unsignedCanonical: unsignedCanonical ?? undefined })
+  }
+
+  canonicalForms (version: string, intent: Record<string, unknown>): CanonicalForms {
+    const path = this.registry.spec(version)?.signaturePath
+    if (path === undefined || path.length === 0) return { canonical: canonicalJson(intent), unsigned: null }
+    const { whole, without } = canonicalWithout(intent, path)
+    return { canonical: whole, unsigned: without }
   }
 
   deadlineField (version: string): string {

@@ -36,6 +36,12 @@ export interface VersionSpec {
   auth: (intent: JsonObject) => IntentAuth
   /** The intent without its signature: what the client signed (before canonical serialisation). */
   unsigned: (intent: JsonObject) => JsonObject
+  /**
+   * Where the signature sits, as keys from the top (`['signature']`, `['auth', 'signature']`), when `unsigned`
+   * is exactly the intent without that member: the gateway then writes the canonical texts of both in one pass.
+   * Absent: `unsigned` is called and its result serialised.
+   */
+  readonly signaturePath?: readonly string[]
   intentIdOf: (body: unknown) => string | null
   statusOf: (body: unknown) => string | null
 }

@@ -53,16 +53,29 @@ export interface VersionCatalog {
   translateStatusResponse (body: unknown, from: string, to: string): unknown
   /**
    * Checks the owner's address and the signature of a valid intent (./verify.ts): secp256k1 over the canonical
-   * bytes of the form the client signed, low s. Pure; about 70 µs. `versionSent`: whether the body as received
+   * bytes of the form the client signed, low s. About 70 µs; owners whose key verified lately skip the address
+   * derivation (bounded). `unsignedCanonical`: the unsigned form's text from `canonicalForms`, when at hand. `versionSent`: whether the body as received
    * carried `version` (then exactly one form is checked); unknown, both spellings are tried.
    */
-  verifySignature (version: string, intent: Record<string, unknown>, versionSent?: boolean): SignatureVerdict
+  verifySignature (version: string, intent: Record<string, unknown>, versionSent?: boolean, unsignedCanonical?: string): SignatureVerdict
+  /**
+   * The canonical text of a valid intent, and of its unsigned form when the version says where its signature
+   * sits (null otherwise): one pass for both. `unsigned` is what `verifySignature` may be given, so the text a
+   * signature covers is not written twice.
+   */
+  canonicalForms (version: string, intent: Record<string, unknown>): CanonicalForms
   /** JSON pointer of the intent's deadline field in `version` (`/deadline` in 1.0, `/fill_deadline` in 2.0). */
   deadlineField (version: string): string
   /** Reads the intent id out of a 2xx submission response in `version` (`intent_id` in 2.0, `id` in 1.0). */
   intentIdOf (body: unknown, version: string): string | null
   /** Reads the status out of a status response in `version`. */
   statusOf (body: unknown, version: string): string | null
+}
+
+/** An intent's canonical text, and the canonical text of its unsigned form when that is known (`null` if not). */
+export interface CanonicalForms {
+  canonical: string
+  unsigned: string | null
 }
 
 export type SignatureVerdict = { ok: true } | { ok: false, check: string, reason: string }

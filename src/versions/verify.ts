@@ -11,12 +11,13 @@
  * libsecp256k1 through the `secp256k1` package's prebuilt binding: about 70 µs a verify on these machines,
  * against about 420 µs for Node's crypto or a WebAssembly build (docs/benchmarks.md). Bech32 through cosmjs.
  */
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 import { fromBech32 } from '@cosmjs/encoding'
 import secp256k1 from 'secp256k1'
 import { NoTranslationPathError, NotRepresentableError } from '../errors.js'
 import { adr036Digest } from './adr036.js'
 import { canonicalBytes, signedForms, signingDigest, type FormCatalog } from './canonical.js'
+import type { OwnerKeys } from './owner-keys.js'
 import type { JsonObject } from './spec.js'
 
 /** Which check failed: stable words for logs, metrics and the 401's detail. */
@@ -27,11 +28,23 @@ export type Verdict = { ok: true } | { ok: false, check: VerifyFailure, reason: 
 /** Half the order of secp256k1, big-endian: a low-s signature has s <= this. */
 const HALF_ORDER = Buffer.from('7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0', 'hex')
 
+/** What a caller that verifies many intents can hand the verifier to spare it work already done. */
+export interface VerifyHints {
+  /** Owners whose key was shown before (./owner-keys.ts): their address check is skipped for that exact key. */
+  owners?: OwnerKeys
+  /**
+   * `canonicalJson(spec.unsigned(intent))`, written by the caller with the intent's own canonical text
+   * (canonicalWithout): used for the client's own form, so it is not serialised twice.
+   */
+  unsignedCanonical?: string
+}
+
 /**
- * Checks owner, encoding and signature of a schema-valid `version` intent. Pure: no I/O, no state. `versionSent`
- * (whether the body as received carried `version`) picks the one signed form to check; unknown, both are tried.
+ * Checks owner, encoding and signature of a schema-valid `version` intent. No I/O; the only state is the
+ * hints' owner cache. `versionSent` (whether the body as received carried `version`) picks the one signed form
+ * to check; unknown, both are tried.
  */
-export function verifyIntent (catalog: FormCatalog, version: string, intent: JsonObject, versionSent?: boolean): Verdict {
+export function verifyIntent (catalog: FormCatalog, version: string, intent: JsonObject, versionSent?: boolean, hints: VerifyHints = {}): Verdict {
   const claimed = catalog.spec(version)?.auth(intent).signedVersion
   if (claimed !== undefined && catalog.spec(claimed) === undefined) {
     return fail('signed_form', `the signature claims the ${claimed} form, a version this gateway does not know`)
@@ -51,21 +64,31 @@ export function verifyIntent (catalog: FormCatalog, version: string, intent: Jso
   if (signature.subarray(32).compare(HALF_ORDER) > 0) return fail('high_s', 'the signature has a high s (only low-s signatures are accepted)')
 
   const owner = catalog.spec(version)?.identity(intent).owner ?? ''
-  const ownerCheck = ownerMatches(owner, publicKey)
-  if (ownerCheck !== null) return fail('owner', ownerCheck)
+  const ownerKnown = hints.owners?.known(owner, signed.publicKey) === true
+  if (!ownerKnown) {
+    const ownerCheck = ownerMatches(owner, publicKey)
+    if (ownerCheck !== null) return fail('owner', ownerCheck)
+  }
 
+  // The first form is the client's own unsigned form when the signature claims the intent's version and the
+  // version was sent (./canonical.ts, signedForms): its text may be given.
+  const ownText = claimed === version && versionSent !== false ? hints.unsignedCanonical : undefined
+  const textOf = (form: JsonObject, i: number): Uint8Array | string => i === 0 && ownText !== undefined ? ownText : canonicalBytes(form)
   const digestOf = signed.scheme === 'adr036'
-    ? (form: JsonObject) => adr036Digest(canonicalBytes(form), owner)
-    : signingDigest
-  for (const form of signed.forms) {
+    ? (form: JsonObject, i: number) => adr036Digest(Buffer.from(textOf(form, i)), owner)
+    : (form: JsonObject, i: number) => i === 0 && ownText !== undefined ? hash('sha256', ownText, 'buffer') : signingDigest(form)
+  for (let i = 0; i < signed.forms.length; i++) {
     let ok: boolean
     try {
-      ok = secp256k1.ecdsaVerify(signature, digestOf(form), publicKey)
+      ok = secp256k1.ecdsaVerify(signature, digestOf(signed.forms[i] as JsonObject, i), publicKey)
     } catch {
       // The binding throws for a key that is not on the curve (or an r/s out of range).
       return fail('public_key', 'the public key is not a point on secp256k1, or the signature is out of range')
     }
-    if (ok) return { ok: true }
+    if (ok) {
+      if (!ownerKnown) hints.owners?.remember(owner, signed.publicKey)
+      return { ok: true }
+    }
   }
   return fail('signature', 'the signature does not match the intent and public key')
 }

@@ -19,7 +19,7 @@ import { storeScriptSources } from '../../bench/lib/redis.js'
 import { makeBenchSigner, signedIntentV1, SignedBodies } from '../../bench/lib/signed.js'
 import { NonceRanges } from '../../bench/lib/intents.js'
 import { parseWrkOutput, wrkScript } from '../../bench/load/wrk.js'
-import { checkRatio, recordedRatio } from '../../bench/report/check.js'
+import { checkRatio, GUARDED, recordedRatio } from '../../bench/report/check.js'
 import { computeRatios } from '../../bench/report/ratios.js'
 import { formatRuntimes } from '../../bench/report/print.js'
 import { phase } from '../../bench/cases/redis-memory.js'
@@ -166,10 +166,16 @@ t.test('--check: the recorded ratio is read from its marked line; a fall of more
   t.match(checkRatio(0.6, 0.38), { ok: true, message: /check passed/ })
   t.match(checkRatio(null, 0.38), { ok: false, measured: null, message: /did not both measure/ })
   t.match(checkRatio(Number.NaN, 0.38), { ok: false })
+  // The verified path has a line of its own; each line is read by its whole name.
+  const both = docs + 'bench-check: verified submission/pass-through CPU ratio = 0.25\n'
+  t.equal(recordedRatio(both, 'verified submission/pass-through'), 0.25)
+  t.equal(recordedRatio(both, 'submission/pass-through'), 0.38, 'the plain line is not read from the verified one')
+  t.equal(recordedRatio(docs, 'verified submission/pass-through'), null)
+  t.match(checkRatio(0.19, 0.25, 0.2, 'verified submission/pass-through'), { ok: false, message: /check FAILED: verified submission\/pass-through CPU ratio 0\.19 against 0\.25/ })
 })
 
-t.test('--check runs only the two rows of its ratio and refuses --only', async (t) => {
-  t.same([...(parseOptions(['--check'])?.only ?? [])], ['pass-through', 'submit'])
+t.test('--check runs only the rows of its ratios and refuses --only', async (t) => {
+  t.same([...(parseOptions(['--check'])?.only ?? [])], ['pass-through', 'submit', 'submit-verified'])
   t.equal(parseOptions(['--check'])?.check, true)
   t.equal(parseOptions(['--check'])?.rounds, 3, 'medians of 3 rounds by default')
   t.equal(parseOptions(['--check', '--rounds', '5'])?.rounds, 5)
@@ -196,10 +202,12 @@ t.test('--runtimes: the pass-through and submit rows under each node binary, bad
   t.match(table, /24\.22\.3\s+5,?000\s+150\s+1,?200\s+400\s+0\.38x/)
 })
 
-t.test('the docs carry the line --check reads', async (t) => {
+t.test('the docs carry the lines --check reads', async (t) => {
   const docs = await readFile(path.resolve('docs/benchmarks.md'), 'utf8')
-  const ratio = recordedRatio(docs)
-  t.ok(ratio !== null && ratio > 0 && ratio < 2, `recorded ratio ${String(ratio)}`)
+  for (const g of GUARDED) {
+    const ratio = recordedRatio(docs, g.name)
+    t.ok(ratio !== null && ratio > 0 && ratio < 2, `${g.name}: recorded ratio ${String(ratio)}`)
+  }
 })
 
 const row = (id: CaseResult['id'], rps: number, p99Ms: number): CaseResult => ({

@@ -5,7 +5,8 @@ import t, { type Test } from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { AdmissionJournal, type JournalEntry, type JournalPersistence } from '../../src/store/redis/admission-journal.js'
+import Database from 'better-sqlite3'
+import { AdmissionJournal, type JournalChange, type JournalEntry, type JournalPersistence } from '../../src/store/redis/admission-journal.js'
 import { JournalFile } from '../../src/store/redis/journal-file.js'
 
 const entry = (n: number): JournalEntry => ({ json: `{"n":${n}}`, upstream: 'blue', createdAtMs: 1_000 + n })
@@ -71,7 +72,7 @@ t.test('the oldest entry forgotten when full leaves the file; prune drops what t
 })
 
 t.test('a write that fails keeps its changes for the next', async (t) => {
-  const writes: Array<Map<string, JournalEntry | null>> = []
+  const writes: Array<Map<string, JournalChange | null>> = []
   let failing = true
   const errors: unknown[] = []
   const persistence: JournalPersistence = {
@@ -89,4 +90,50 @@ t.test('a write that fails keeps its changes for the next', async (t) => {
   journal.admitted('k2', entry(2))
   await journal.written()
   t.same(writes.map((w) => [...w.keys()]), [['k1', 'k2']], 'the failed change went with the next write')
+  // An admission whose write failed, bound before the next write: that write takes the admission whole.
+  failing = true
+  journal.admitted('k3', entry(3))
+  await journal.written()
+  failing = false
+  journal.bound('k3', 'int_3', 'accepted', 'answer-3')
+  await journal.written()
+  t.same(writes.at(-1)?.get('k3'), { entry: { ...entry(3), id: 'int_3', phase: 'accepted', response: 'answer-3' }, admitted: true })
+})
+
+t.test('a binding is a small row of its own, read back with its admission; a file of whole rows reads as before', async (t) => {
+  const file = await fileIn(t)
+  const disk = new JournalFile(file)
+  disk.load('default')
+  const journal = new AdmissionJournal(100, disk)
+  journal.admitted('k1', entry(1))
+  journal.admitted('k2', entry(2))
+  await journal.written()
+  journal.bound('k1', 'int_1', 'accepted', 'answer-1')
+  journal.unknown('k2', 7_000)
+  await journal.written()
+  const raw = new Database(file, { readonly: true })
+  const rows = raw.prepare('SELECT key, entry FROM admissions ORDER BY key').all() as Array<{ key: string, entry: string }>
+  t.same(rows.map((r) => JSON.parse(r.entry) as unknown), [entry(1), entry(2)], 'the admissions\' rows were not rewritten')
+  t.equal((raw.prepare('SELECT count(*) AS n FROM bindings').get() as { n: number }).n, 2)
+  raw.close()
+  journal.bound('k2', 'int_2', 'accepted', 'answer-2')
+  // Admitted again (a key re-registered): its earlier binding must not come back with it.
+  journal.admitted('k1', entry(11))
+  await journal.written()
+  disk.close()
+
+  const again = new JournalFile(file)
+  const read = new Map(again.load('default').entries)
+  t.same(read.get('k1'), entry(11), 'admitted again: the old binding is gone')
+  t.same(read.get('k2'), { ...entry(2), id: 'int_2', phase: 'accepted', response: 'answer-2' }, 'bound after an unknown outcome: no longer unknown')
+  again.close()
+
+  // A file written before the bindings table: whole rows carry their bindings.
+  const old = new Database(file)
+  old.exec('DROP TABLE bindings')
+  old.prepare('INSERT OR REPLACE INTO admissions (key, created_at_ms, entry) VALUES (?, ?, ?)').run('k3', 1_003, JSON.stringify({ ...entry(3), id: 'int_3', phase: 'accepted', response: 'answer-3' }))
+  old.close()
+  const upgraded = new JournalFile(file)
+  t.same(new Map(upgraded.load('default').entries).get('k3'), { ...entry(3), id: 'int_3', phase: 'accepted', response: 'answer-3' })
+  upgraded.close()
 })

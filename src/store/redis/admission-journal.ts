@@ -24,9 +24,18 @@ export interface JournalEntry {
   unknownSinceMs?: number
 }
 
+/**
+ * One key's change for the file: the entry as it is now, and whether the file must take it whole (`admitted`:
+ * the record's bytes with it) or only what came after the admission (bound, unknown), which is far smaller.
+ */
+export interface JournalChange {
+  entry: JournalEntry
+  admitted: boolean
+}
+
 /** Where the journal's changes are kept beyond the process (./journal-file.ts); null changes remove the key. */
 export interface JournalPersistence {
-  write (changes: Map<string, JournalEntry | null>): void
+  write (changes: Map<string, JournalChange | null>): void
   saveEpoch (epoch: string): void
 }
 
@@ -34,7 +43,7 @@ export class AdmissionJournal {
   private readonly entries = new Map<string, JournalEntry>()
   private readonly byId = new Map<string, string>()
   /** Changes not written to the file yet, and the turn's write that will take them. */
-  private readonly dirty = new Map<string, JournalEntry | null>()
+  private dirty = new Map<string, JournalChange | null>()
   private flushing: Promise<void> | null = null
   /** Entries forgotten because the journal was full (reported with a data loss). */
   forgotten = 0
@@ -68,12 +77,12 @@ export class AdmissionJournal {
   admitted (key: string, entry: JournalEntry): void {
     this.entries.delete(key) // a key admitted again goes to the end: the oldest is what is forgotten first
     this.entries.set(key, entry)
-    this.changed(key, entry)
+    this.changed(key, entry, true)
     if (this.entries.size > this.max) {
       const [oldest, dropped] = this.entries.entries().next().value as [string, JournalEntry]
       this.entries.delete(oldest)
       if (dropped.id !== undefined) this.byId.delete(dropped.id)
-      this.changed(oldest, null)
+      this.changed(oldest, null, false)
       this.forgotten++
     }
   }
@@ -85,7 +94,7 @@ export class AdmissionJournal {
       if (keep(key)) continue
       this.entries.delete(key)
       if (entry.id !== undefined) this.byId.delete(entry.id)
-      this.changed(key, null)
+      this.changed(key, null, false)
       pruned++
     }
     return pruned
@@ -103,14 +112,14 @@ export class AdmissionJournal {
     entry.response = response
     delete entry.unknownSinceMs
     this.byId.set(id, key)
-    this.changed(key, entry)
+    this.changed(key, entry, false)
   }
 
   unknown (key: string, atMs: number): void {
     const entry = this.entries.get(key)
     if (entry !== undefined && entry.id === undefined && entry.unknownSinceMs === undefined) {
       entry.unknownSinceMs = atMs
-      this.changed(key, entry)
+      this.changed(key, entry, false)
     }
   }
 
@@ -119,7 +128,7 @@ export class AdmissionJournal {
     if (entry === undefined) return
     if (entry.id !== undefined) this.byId.delete(entry.id)
     this.entries.delete(key)
-    this.changed(key, null)
+    this.changed(key, null, false)
   }
 
   completed (id: string): void {
@@ -127,7 +136,7 @@ export class AdmissionJournal {
     if (key === undefined) return
     this.byId.delete(id)
     this.entries.delete(key)
-    this.changed(key, null)
+    this.changed(key, null, false)
   }
 
   /** Every entry, oldest first, for registering them again. */
@@ -139,20 +148,27 @@ export class AdmissionJournal {
    * Queues a change for the file: the changes of one event-loop turn (the admissions and binds of one group
    * commit) share one transaction, written in the turn's check phase, before any Redis reply can arrive.
    */
-  private changed (key: string, entry: JournalEntry | null): void {
+  private changed (key: string, entry: JournalEntry | null, admitted: boolean): void {
     if (this.file === null) return
-    this.dirty.set(key, entry === null ? null : { ...entry })
+    // The entry itself, not a copy: the file takes its state at the write, which holds every change made by then.
+    // An admission not written yet stays a whole write when its binding follows in the same turn.
+    this.dirty.set(key, entry === null ? null : { entry, admitted: admitted || this.dirty.get(key)?.admitted === true })
     this.flushing ??= new Promise<void>((resolve) => {
       setImmediate(() => {
-        const changes = new Map(this.dirty)
-        this.dirty.clear()
+        const changes = this.dirty
+        this.dirty = new Map()
         this.flushing = null
         try {
           this.file?.write(changes)
         } catch (err) {
           // A file that cannot be written (a full disk) must not refuse submissions Redis took: the changes wait
           // for the next turn's write, and the store reports it (only a Redis loss as well would need them).
-          for (const [k, e] of changes) if (!this.dirty.has(k)) this.dirty.set(k, e)
+          for (const [k, e] of changes) {
+            const later = this.dirty.get(k)
+            if (later === undefined) this.dirty.set(k, e)
+            // A later binding of an admission that was not written must still write the admission whole.
+            else if (later !== null && e?.admitted === true) later.admitted = true
+          }
           this.onWriteError(err)
         } finally {
           resolve()

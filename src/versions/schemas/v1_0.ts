@@ -67,6 +67,7 @@ export const spec: VersionSpec = {
     const intent = body as IntentV1
     return { scheme: 'secp256k1', publicKey: intent.public_key, signature: intent.signature, signedVersion: VERSION }
   },
+  signaturePath: ['signature'],
   unsigned (body) {
     const { signature: _signature, ...rest } = body
     return rest

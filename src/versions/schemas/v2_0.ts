@@ -104,6 +104,7 @@ export const spec: VersionSpec = {
     const { auth } = body as IntentV2
     return { scheme: auth.scheme, publicKey: auth.public_key, signature: auth.signature, signedVersion: auth.signed_version }
   },
+  signaturePath: ['auth', 'signature'],
   unsigned (body) {
     const { signature: _signature, ...auth } = (body as IntentV2).auth
     return { ...body, auth }
