@@ -58,7 +58,7 @@ export class Registration {
 
   /** Stops refreshing and removes the record; a store that cannot answer leaves it to go `gone` by its TTL. */
   async deregister (): Promise<void> {
-    this.stop()
+    this.close()
     this.deregistered = true
     // Never started (the store never answered, or the namespace was refused): nothing of its own to remove.
     if (!this.started) return
@@ -71,7 +71,7 @@ export class Registration {
     }
   }
 
-  stop (): void {
+  close (): void {
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
   }

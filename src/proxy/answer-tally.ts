@@ -50,7 +50,7 @@ export class AnswerTally {
     }
   }
 
-  stop (): void {
+  close (): void {
     this.unsubscribe?.()
     this.unsubscribe = null
     if (this.timer !== null) clearInterval(this.timer)

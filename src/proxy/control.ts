@@ -41,7 +41,7 @@ export class ControlView {
     this.unwatch = this.store.watchControl((state) => this.apply(state))
   }
 
-  stop (): void {
+  close (): void {
     this.unwatch?.()
     this.unwatch = null
   }

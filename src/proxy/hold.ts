@@ -49,7 +49,7 @@ export class SubmissionHold {
   }
 
   /** Stops listening; every held submission tries once more now and gets its answer (the proxy is closing). */
-  stop (): void {
+  close (): void {
     this.stopped = true
     this.unwatch?.()
     this.unwatch = null

@@ -38,7 +38,7 @@ export class NoticeWatcher {
     this.readNotice()
   }
 
-  stop (): void {
+  close (): void {
     this.unwatch?.()
     this.unwatch = null
     if (this.timer !== null) clearInterval(this.timer)

@@ -181,7 +181,7 @@ export class UpgradeTunnels {
   }
 
   /** Ends every open tunnel now. */
-  destroyAll (): void {
+  destroy (): void {
     for (const s of this.open) s.destroy()
     this.open.clear()
     this.proxy.close()

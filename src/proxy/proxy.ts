@@ -148,19 +148,19 @@ export function createProxy (options: ProxyOptions): Proxy {
       if (outcome === 'timeout') {
         log.warn({ grace_secs: config.proxy.shutdown_grace_secs, tunnels: tunnels.size(), submissions: handlersRunning }, 'shutdown grace ended; closing the remaining connections')
         server.closeAllConnections()
-        tunnels.destroyAll()
+        tunnels.destroy()
         // A submission still waiting for its upstream ends now: the call is aborted after its body was sent, so
         // its record stays in the store marked unknown, owned by that upstream (any instance's reconciler ends it).
         await upstreams.destroy()
       }
-      control.stop()
-      hold.stop()
-      answers.stop()
-      notices.stop()
-      await reconciler.stop()
+      control.close()
+      hold.close()
+      answers.close()
+      notices.close()
+      await reconciler.close()
       await waitForHandlers()
       await upstreams.close()
-      tunnels.destroyAll()
+      tunnels.destroy()
     })()
     await closed
   }
@@ -172,13 +172,13 @@ export function createProxy (options: ProxyOptions): Proxy {
       storeRefusals.flush()
       if (bound !== null) server.close()
       server.closeAllConnections()
-      tunnels.destroyAll()
-      control.stop()
-      hold.stop()
-      answers.stop()
-      notices.stop()
+      tunnels.destroy()
+      control.close()
+      hold.close()
+      answers.close()
+      notices.close()
       await upstreams.destroy()
-      await reconciler.stop()
+      await reconciler.close()
     })()
     await destroyed
   }
@@ -222,7 +222,7 @@ export function createProxy (options: ProxyOptions): Proxy {
     },
     versionsPolicy: () => policy,
     reconcileOnce: async () => await reconciler.runOnce(),
-    stopHolding: () => { hold.stop() },
+    stopHolding: () => { hold.close() },
     openExchanges: () => handlersRunning + tunnels.size(),
     held: () => hold.size(),
     abandonExchanges: async () => { await upstreams.destroy() },

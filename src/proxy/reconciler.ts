@@ -66,7 +66,7 @@ export class Reconciler {
   }
 
   /** Stops the timer, waits for a running round, gives the lease back. */
-  async stop (): Promise<void> {
+  async close (): Promise<void> {
     this.stopped = true
     if (this.timer !== null) clearInterval(this.timer)
     this.timer = null

@@ -13,7 +13,7 @@ t.test('status on connect, an event per change, keep-alive comments, ended on cl
   t.teardown(async () => { await store.close() })
   const notices = new NoticeWatcher(store, 1000, (err) => { throw err })
   notices.start()
-  t.teardown(() => { notices.stop() })
+  t.teardown(() => { notices.close() })
   // One stream per address: the test's second stream from 127.0.0.1 is past the cap.
   const limit = new StreamLimit(10, 1, 'proxy')
   const routes = new ClientStatusRoutes(notices, { holdSecs: 10, fallbackRetrySecs: 5, maxRetrySecs: 60, drainLeft: () => ({ kind: 'unknown', ms: 0 }), now: Date.now },
