@@ -130,7 +130,9 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
         upstreamHealth: () => proxyRef?.upstreams.states().map((s) => ({ color: s.color, healthy: s.healthy })) ?? [],
         drainDeadlineMs: async () => {
           const drain = (await store.control()).drain
-          return drain?.deadline_secs !== undefined && drain.started_at_ms !== undefined ? drain.started_at_ms + drain.deadline_secs * 1000 : null
+          return drain?.deadline_secs !== undefined && drain.started_at_ms !== undefined
+            ? drain.started_at_ms + drain.deadline_secs * 1000
+            : null
         }
       },
       instanceStates: () => {
@@ -147,7 +149,13 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     proxyRef = proxy
     // The audit log lives in the coordinator's SQLite, opened below; no route is served before it exists.
     let audit: AuditLog | null = null
-    const admin = createAdminServer({ listen: config.admin.listen, token, logger, allowedHosts: config.admin.allowed_hosts, audit: (entry) => audit?.record(entry) })
+    const admin = createAdminServer({
+      listen: config.admin.listen,
+      token,
+      logger,
+      allowedHosts: config.admin.allowed_hosts,
+      audit: (entry) => audit?.record(entry)
+    })
     admin.register(healthRoutes({
       metrics,
       readiness: {
@@ -209,9 +217,19 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     stops.push(stopNoticing)
     admin.register(auditRoutes({ audit: coordinator.audit }))
     // The upgrade status embeds the drain routes' DrainStatus.
-    admin.register(upgradeRoutes({ coordinator: coordinator.coordinator, drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets }) }))
+    admin.register(upgradeRoutes({
+      coordinator: coordinator.coordinator,
+      drainStatus: async () => await readDrainStatus({ store, pendingIbcPackets })
+    }))
     admin.register(checkpointRoutes({ files: coordinator.files }))
-    admin.register(statusRoutes({ admin, clients: () => proxy.clientStatus(), namespace: config.redis.namespace, instance: instanceId, maxStreams: config.admin.max_event_streams, maxStreamsPerPeer: config.admin.max_event_streams_per_peer }))
+    admin.register(statusRoutes({
+      admin,
+      clients: () => proxy.clientStatus(),
+      namespace: config.redis.namespace,
+      instance: instanceId,
+      maxStreams: config.admin.max_event_streams,
+      maxStreamsPerPeer: config.admin.max_event_streams_per_peer
+    }))
 
     let readsDone: () => void = () => {}
     const readsFinished = new Promise<void>((resolve) => { readsDone = resolve })
@@ -231,7 +249,8 @@ export async function startGateway (options: GatewayOptions): Promise<Gateway> {
     // waited for this long, then the gateway listens closed (and opens by itself once the reads are done).
     // A namespace on a key layout this release cannot share ends the start (exit 2), before anything listens.
     const layoutRefused = store.ready().then(async () => await new Promise<never>(() => {}))
-    if (!await resolvesWithin(Promise.race([readsFinished, layoutRefused]), STORE_READY_WAIT_MS, (err) => err instanceof LayoutMismatchError)) {
+    const storeReady = Promise.race([readsFinished, layoutRefused])
+    if (!await resolvesWithin(storeReady, STORE_READY_WAIT_MS, (err) => err instanceof LayoutMismatchError)) {
       logger.warn({ waitedMs: STORE_READY_WAIT_MS }, 'the store is not reachable yet; listening closed (503 store-unavailable, /readyz says why) until it is')
     }
     waitedForStore = true

@@ -25,7 +25,11 @@ export interface AdminClientOptions {
   via?: string
 }
 
-export function createAdminClient (adminUrl: string, env: Record<string, string | undefined> = process.env, options: AdminClientOptions = {}): AdminClient {
+export function createAdminClient (
+  adminUrl: string,
+  env: Record<string, string | undefined> = process.env,
+  options: AdminClientOptions = {}
+): AdminClient {
   const tokenEnv = options.tokenEnv ?? TOKEN_ENV
   let base: URL
   try {

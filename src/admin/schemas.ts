@@ -4,7 +4,8 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox'
 
-export const Nullable = <T extends TSchema>(t: T): ReturnType<typeof Type.Union<[T, ReturnType<typeof Type.Null>]>> => Type.Union([t, Type.Null()])
+export const Nullable = <T extends TSchema>(t: T): ReturnType<typeof Type.Union<[T, ReturnType<typeof Type.Null>]>> =>
+  Type.Union([t, Type.Null()])
 
 export const UnixSecs = Type.Number({ description: 'Unix seconds' })
 

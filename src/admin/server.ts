@@ -265,7 +265,13 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
       url: r.path,
       schema: {
         tags: [group.name],
-        ...(s !== undefined ? { summary: s.summary, operationId: s.operationId ?? operationIdOf(r.method, r.path), ...(s.description !== undefined ? { description: s.description } : {}) } : { hide: true }),
+        ...(s !== undefined
+          ? {
+              summary: s.summary,
+              operationId: s.operationId ?? operationIdOf(r.method, r.path),
+              ...(s.description !== undefined ? { description: s.description } : {})
+            }
+          : { hide: true }),
         ...(s?.params !== undefined ? { params: s.params } : {}),
         ...(s?.querystring !== undefined ? { querystring: s.querystring } : {}),
         ...(s?.body !== undefined ? { body: s.body } : {}),

@@ -191,7 +191,10 @@ export function createContractClient (options: ContractClientOptions): ContractC
     return claimed
   }
 
-  const verifyMigration = async (codeId: number, expectedChecksumHex: string): Promise<{ signer: string, checksum: string, state: ContractState }> => {
+  const verifyMigration = async (
+    codeId: number,
+    expectedChecksumHex: string
+  ): Promise<{ signer: string, checksum: string, state: ContractState }> => {
     const expected = expectedChecksumHex.trim().toLowerCase()
     if (!HEX_CHECKSUM.test(expected)) throw new InvalidMigrateMsgError('checksum', 'must be 64 hex digits (the SHA-256 of the wasm code)')
     const actual = await codeChecksum(codeId)
@@ -316,7 +319,12 @@ export function createContractClient (options: ContractClientOptions): ContractC
         const batch = unique.slice(i, i + batchSize)
         const messages = batch.map((id) => ({
           typeUrl: '/cosmwasm.wasm.v1.MsgExecuteContract',
-          value: MsgExecuteContract.fromPartial({ sender, contract: address, msg: toUtf8(JSON.stringify({ extend_timeout: { id, additional_seconds: additionalSeconds } })), funds: [] })
+          value: MsgExecuteContract.fromPartial({
+            sender,
+            contract: address,
+            msg: toUtf8(JSON.stringify({ extend_timeout: { id, additional_seconds: additionalSeconds } })),
+            funds: []
+          })
         }))
         const outcome = await send('extend_timeout', messages)
         transactions.push(outcome)
@@ -339,7 +347,9 @@ export function createContractClient (options: ContractClientOptions): ContractC
 
 /** One client per `[chain.contracts]` entry, by name (the settlement contract's is made by the caller). */
 export function namedContractClients (chain: ContractClientOptions['chain'], logger: Logger, env?: Record<string, string | undefined>): Record<string, ContractClient> {
-  return Object.fromEntries(Object.entries(chain.contracts ?? {}).map(([name, address]) => [name, createContractClient({ chain, logger: logger.child({ contract_name: name }), address, ...(env === undefined ? {} : { env }) })]))
+  const clientFor = (name: string, address: string): ContractClient =>
+    createContractClient({ chain, logger: logger.child({ contract_name: name }), address, ...(env === undefined ? {} : { env }) })
+  return Object.fromEntries(Object.entries(chain.contracts ?? {}).map(([name, address]) => [name, clientFor(name, address)]))
 }
 
 /** The contract's own attributes (`wasm` events from this contract) merged by key; later ones win. */

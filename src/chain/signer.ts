@@ -18,7 +18,11 @@ export function bech32PrefixOf (address: string): string {
   return fromBech32(address, 128).prefix
 }
 
-export async function signerFromEnv (envVar: string, prefix: string, env: Record<string, string | undefined> = process.env): Promise<Signer> {
+export async function signerFromEnv (
+  envVar: string,
+  prefix: string,
+  env: Record<string, string | undefined> = process.env
+): Promise<Signer> {
   const mnemonic = env[envVar]
   if (mnemonic === undefined || mnemonic.trim() === '') throw new SignerUnavailableError(envVar, 'the variable is not set')
   let wallet: DirectSecp256k1HdWallet

@@ -27,7 +27,10 @@ export function controlCommand (cmd: Command): Command {
     .addHelpText('after', `\nThe bearer token is read from ${TOKEN_ENV} (or the variable --config's admin.token_env names).`)
 }
 
-export async function controlContext (opts: ControlOptions, env: Record<string, string | undefined> = process.env): Promise<{ client: AdminClient, out: Output }> {
+export async function controlContext (
+  opts: ControlOptions,
+  env: Record<string, string | undefined> = process.env
+): Promise<{ client: AdminClient, out: Output }> {
   // The config loader (ajv, the schema) is loaded when a command runs, not each time the CLI starts.
   const { knownEnvNames, loadConfig } = await import('../config/load.js')
   let tokenEnv = TOKEN_ENV

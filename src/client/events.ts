@@ -13,7 +13,11 @@ export interface EventsOptions {
   reconnectMs?: number
 }
 
-export async function * statusEvents (url: string, fetchImpl: typeof fetch, o: EventsOptions = {}): AsyncGenerator<GatewayStatus, void, undefined> {
+export async function * statusEvents (
+  url: string,
+  fetchImpl: typeof fetch,
+  o: EventsOptions = {}
+): AsyncGenerator<GatewayStatus, void, undefined> {
   // Our own controller, so that a caller leaving the loop (return()) also closes the open connection.
   const stop = new AbortController()
   const onAbort = (): void => stop.abort(o.signal?.reason)

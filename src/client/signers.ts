@@ -30,7 +30,11 @@ export interface IntentSigner {
 /** What `walletSigner` needs of a wallet: Keplr's `getKey` and `signArbitrary` (Leap and Cosmostation have both). */
 export interface ArbitrarySigningWallet {
   getKey: (chainId: string) => Promise<{ bech32Address: string, pubKey: Uint8Array }>
-  signArbitrary: (chainId: string, signer: string, data: string | Uint8Array) => Promise<{ pub_key: { type?: string, value: string }, signature: string }>
+  signArbitrary: (
+    chainId: string,
+    signer: string,
+    data: string | Uint8Array
+  ) => Promise<{ pub_key: { type?: string, value: string }, signature: string }>
 }
 
 export function walletSigner (wallet: ArbitrarySigningWallet, chainId: string): IntentSigner {

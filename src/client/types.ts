@@ -56,7 +56,13 @@ export type GatewayStatus = {
   accepting: boolean
   mode: string
   retry_after_secs: number | null
-  upgrade: null | { id: string, state: string, target_version: string | null, scheduled_at: string | null, estimated_resume_at: string | null }
+  upgrade: null | {
+    id: string
+    state: string
+    target_version: string | null
+    scheduled_at: string | null
+    estimated_resume_at: string | null
+  }
   drain: null | { reason: string | null, deadline_at: string | null }
 }
 

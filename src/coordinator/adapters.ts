@@ -59,7 +59,8 @@ export function storedIntentMigrator (catalog: Catalog, upstreams: Config['upstr
       // Bound under key layout 3: its bytes are gone and it is never sent again; it is read in the version its owner took.
       if (record.body_dropped === true) return null
       if (!(upstreams[record.upstream]?.versions ?? []).includes(targetVersion)) return null
-      const report = migrateStoredIntents(catalog, [{ key: record.key, version: record.upstream_version, intent: record.intent as JsonObject }], targetVersion)
+      const stored = [{ key: record.key, version: record.upstream_version, intent: record.intent as JsonObject }]
+      const report = migrateStoredIntents(catalog, stored, targetVersion)
       const migrated = report.migrated_records[0]
       if (report.failed !== null || migrated === undefined) return null
       return { ...record, upstream_version: targetVersion, intent: migrated.intent }
@@ -70,7 +71,13 @@ export function storedIntentMigrator (catalog: Catalog, upstreams: Config['upstr
 export function contractPort (client: ContractClient, txTimeoutBlocks = 20): ContractPort {
   const info = async (): ReturnType<ContractPort['info']> => {
     const [state, version] = await Promise.all([client.contractState(), client.contractVersion()])
-    return { address: state.address, code_id: state.codeId, contract: version.contract, version: version.version, admin: state.admin ?? null }
+    return {
+      address: state.address,
+      code_id: state.codeId,
+      contract: version.contract,
+      version: version.version,
+      admin: state.admin ?? null
+    }
   }
   return {
     info,
@@ -97,7 +104,13 @@ export function contractPort (client: ContractClient, txTimeoutBlocks = 20): Con
 /** The IBC watcher's pending set and health, as the coordinator reads them. */
 export function ibcPort (watcher: Pick<IbcWatcher, 'pending' | 'state' | 'knownPendingCount'>): IbcPort {
   return {
-    pending: async () => watcher.pending().map((p) => ({ channel: p.channel, port: p.port, sequence: p.sequence, sent_height: p.sent_height ?? undefined, age_secs: p.age_secs })),
+    pending: async () => watcher.pending().map((p) => ({
+      channel: p.channel,
+      port: p.port,
+      sequence: p.sequence,
+      sent_height: p.sent_height ?? undefined,
+      age_secs: p.age_secs
+    })),
     knownPendingCount: () => watcher.knownPendingCount(),
     health: async () => {
       const s = watcher.state()

@@ -164,7 +164,9 @@ export class UpgradeCoordinator {
         resume_estimate_ms: now,
         settlements_migrated: 0
       }
-      if (schedule.atMs !== null) scheduleRun(run, schedule.atMs, new ResumeEstimator(this.o.config, (limit) => this.journal.history(limit)))
+      if (schedule.atMs !== null) {
+        scheduleRun(run, schedule.atMs, new ResumeEstimator(this.o.config, (limit) => this.journal.history(limit)))
+      }
       await this.o.store.setDoc(ABORT_DOC, null)
       await this.journal.save(run)
       this.log.info({ upgrade_id: run.id, request }, 'upgrade requested')

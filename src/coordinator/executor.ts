@@ -107,7 +107,13 @@ export class UpgradeExecutor {
         await this.enter('verifying')
       }
       if (run.state === 'verifying') {
-        const verdict = await verifyPhase(run, { store: this.deps.store, analysis: this.deps.config.analysis, checkAbort: async () => { await this.checkAbort() }, wait: async (ms) => { await this.wait(ms) }, log: this.log })
+        const verdict = await verifyPhase(run, {
+          store: this.deps.store,
+          analysis: this.deps.config.analysis,
+          checkAbort: async () => { await this.checkAbort() },
+          wait: async (ms) => { await this.wait(ms) },
+          log: this.log
+        })
         const open = run.phases[run.phases.length - 1]
         if (open !== undefined) open.detail = verdict.detail
         await this.resume(verdict.outcome)

@@ -66,9 +66,13 @@ export async function createCoordinatorPart (o: CoordinatorPartOptions): Promise
     if (applied.length > 0) o.logger.info({ applied: applied.map((f) => f.file) }, 'schema migrations applied')
     if (pending.length > 0) o.logger.warn({ pending: pending.map((p) => p.file) }, 'schema migrations wait for a drained system (an upgrade applies them)')
 
-    const files = new CheckpointFiles({ dir: config.checkpoint.checkpoint_dir, compressThresholdBytes: config.checkpoint.compress_threshold_mb * 1024 * 1024 })
+    const files = new CheckpointFiles({
+      dir: config.checkpoint.checkpoint_dir,
+      compressThresholdBytes: config.checkpoint.compress_threshold_mb * 1024 * 1024
+    })
     const contract = o.contract === null ? null : contractPort(o.contract, config.chain.tx_timeout_blocks)
-    const contracts = Object.fromEntries(Object.entries(o.contracts ?? {}).map(([name, client]) => [name, contractPort(client, config.chain.tx_timeout_blocks)]))
+    const contracts = Object.fromEntries(Object.entries(o.contracts ?? {})
+      .map(([name, client]) => [name, contractPort(client, config.chain.tx_timeout_blocks)]))
     const ibc = o.ibc === null ? null : ibcPort(o.ibc)
     const upstreams = upstreamPort(o.upstreams)
     let coordinator: UpgradeCoordinator | null = null

@@ -147,7 +147,9 @@ export class UpgradeJournal {
       run.phases.forEach((p, i) => phase.run(run.id, i, p.phase, p.started_at_ms, p.ended_at_ms, p.outcome, p.detail ?? null))
       this.db.prepare('DELETE FROM upgrade_steps WHERE upgrade_id = ?').run(run.id)
       const step = this.db.prepare('INSERT INTO upgrade_steps (upgrade_id, seq, name, status, updated_at, detail) VALUES (?, ?, ?, ?, ?, ?)')
-      run.steps.forEach((s, i) => step.run(run.id, i, s.name, s.status, s.updated_at_ms, s.detail === undefined ? null : JSON.stringify(s.detail)))
+      run.steps.forEach((s, i) => {
+        step.run(run.id, i, s.name, s.status, s.updated_at_ms, s.detail === undefined ? null : JSON.stringify(s.detail))
+      })
     })()
   }
 }

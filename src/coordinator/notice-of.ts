@@ -11,6 +11,8 @@ export function noticeOf (run: UpgradeRun): UpgradeNotice | null {
     target_version: run.request.target_version,
     scheduled_at_ms: run.scheduled_at_ms ?? null,
     resume_estimate_ms: resumed ? null : run.resume_estimate_ms,
-    verifying: resumed && run.verifying !== undefined ? { color: run.verifying.color, from_ms: run.verifying.from_ms, until_ms: run.verifying.until_ms } : null
+    verifying: resumed && run.verifying !== undefined
+      ? { color: run.verifying.color, from_ms: run.verifying.from_ms, until_ms: run.verifying.until_ms }
+      : null
   }
 }

@@ -59,7 +59,14 @@ export interface UpgradeRun {
   /** Why it rolled back or failed. */
   error: string | null
   rollback_attempts: number
-  drain: { started_at_ms: number | null, deadline_ms: number | null, initial_inflight: number | null, forced: boolean, extended: number, stuck_action: StuckSettlementAction | null }
+  drain: {
+    started_at_ms: number | null
+    deadline_ms: number | null
+    initial_inflight: number | null
+    forced: boolean
+    extended: number
+    stuck_action: StuckSettlementAction | null
+  }
   /** Estimate of when admission resumes (ms), for Retry-After. */
   resume_estimate_ms: number
   settlements_migrated: number

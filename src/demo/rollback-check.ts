@@ -10,7 +10,11 @@ import type { SampleService } from './world.js'
 
 interface UpstreamsBody { active: string }
 
-export async function checkRolledBack (c: StageContext, status: UpgradeStatusBody, services: { blue: SampleService, green: SampleService }): Promise<void> {
+export async function checkRolledBack (
+  c: StageContext,
+  status: UpgradeStatusBody,
+  services: { blue: SampleService, green: SampleService }
+): Promise<void> {
   const verifying = status.phases.find((p) => p.phase === 'verifying')
   if (status.state !== 'rolled_back' || verifying?.outcome !== 'failed') {
     c.problems.push(`the broken green was not rolled back by the verifying phase (state ${status.state}, verifying ${verifying?.outcome ?? 'absent'})`)

@@ -1,7 +1,8 @@
 /**
  * The demo's clients: one `intent-gate-sandbox load` process sending signed 1.0 intents through the gateway at a
  * steady rate with the client library, intent-gate/client (each retried on 503 after its Retry-After with the
- * same Idempotency-Key and bytes, then followed until it settles). Its JSON lines are read here: the latest figures while it runs, the summary once it is stopped.
+ * same Idempotency-Key and bytes, then followed until it settles). Its JSON lines are read here: the latest figures
+ * while it runs, the summary once it is stopped.
  */
 import { DemoError } from './errors.js'
 import { SANDBOX_BIN, type Child, type ChildProcesses } from './children.js'

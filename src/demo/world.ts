@@ -93,7 +93,8 @@ export async function startWorld (children: ChildProcesses, say: Narrator, o: Wo
 
   say.say(`Starting the gateway on the embedded store (no Redis)${chain === null ? ', chain disabled' : ', watching the chain'}...`)
   const configFile = path.join(o.dir, 'intent-gate.toml')
-  await writeFile(configFile, demoGatewayToml({ dir: o.dir, blueUrl: blue.url, greenUrl: green?.url ?? null, chain, verify: o.verify === true }))
+  const toml = demoGatewayToml({ dir: o.dir, blueUrl: blue.url, greenUrl: green?.url ?? null, chain, verify: o.verify === true })
+  await writeFile(configFile, toml)
   const env: Record<string, string> = { [TOKEN_ENV]: o.token }
   if (chain !== null) env['INTENT_GATE_SIGNER_MNEMONIC'] = chain.admin_mnemonic
   const gateway = children.start('the gateway (intent-gate serve)', GATEWAY_BIN, ['serve', '--config', configFile], env)
@@ -103,7 +104,13 @@ export async function startWorld (children: ChildProcesses, say: Narrator, o: Wo
 }
 
 /** `settleOn`: the real network whose contract the service settles in (`--chain-rpc` and its own account). */
-async function startService (children: ChildProcesses, color: string, version: string, settleMs: number, settleOn?: ChainInfo): Promise<SampleService> {
+async function startService (
+  children: ChildProcesses,
+  color: string,
+  version: string,
+  settleMs: number,
+  settleOn?: ChainInfo
+): Promise<SampleService> {
   const args = ['service', '--listen', '127.0.0.1:0', '--versions', version, '--settle-ms', String(settleMs)]
   const env: Record<string, string> = {}
   if (settleOn !== undefined) {

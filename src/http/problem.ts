@@ -6,7 +6,8 @@
  */
 import type { ServerResponse } from 'node:http'
 import {
-  AmbiguousJsonError, BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError, DuplicateInProgressError,
+  AmbiguousJsonError, BadRequestError, DrainingError, IntentGateError, StoreUnavailableError, VersionUnsupportedError,
+  DuplicateInProgressError,
   OwnerKeyLimitError, TooManyStreamsError, UpstreamOutcomeUnknownError, InstanceLeavingError, PROBLEM_TYPES
 } from '../errors.js'
 

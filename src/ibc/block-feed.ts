@@ -55,7 +55,8 @@ export class BlockFeed {
 
   /** Up, and brought a block within the quiet limit. */
   connected (): boolean {
-    return this.#subscription !== null && this.#healthy && this.lastBlockAtMs !== null && this.o.now() - this.lastBlockAtMs <= this.#quietLimitMs()
+    return this.#subscription !== null && this.#healthy && this.lastBlockAtMs !== null &&
+      this.o.now() - this.lastBlockAtMs <= this.#quietLimitMs()
   }
 
   /** Asks the chain's height, then subscribes; on failure retries with backoff. */

@@ -106,7 +106,14 @@ export class PendingSet {
       .sort((a, b) => a.channel.localeCompare(b.channel) || a.port.localeCompare(b.port) || a.sequence - b.sequence)
       .map((p) => {
         const ageMs = Math.max(0, nowMs - p.sent_at_ms)
-        return { channel: p.channel, port: p.port, sequence: p.sequence, sent_height: p.sent_height, age_secs: Math.floor(ageMs / 1000), stale: ageMs > staleSecs * 1000 }
+        return {
+          channel: p.channel,
+          port: p.port,
+          sequence: p.sequence,
+          sent_height: p.sent_height,
+          age_secs: Math.floor(ageMs / 1000),
+          stale: ageMs > staleSecs * 1000
+        }
       })
   }
 

@@ -39,7 +39,15 @@ export function createIbcWatcher (options: IbcWatcherOptions): IbcWatcher {
     store, reader, clock, port, channels: watchedChannels, staleSecs, now, log, errors, backoff: new Backoff(retryMinMs, retryMaxMs)
   })
   const feed = new BlockFeed({
-    rpcUrl: config.chain.rpc_url, reader, clock, sink: loop, quietBlocks: options.quietBlocks ?? 5, now, log, errors, backoff: new Backoff(retryMinMs, retryMaxMs)
+    rpcUrl: config.chain.rpc_url,
+    reader,
+    clock,
+    sink: loop,
+    quietBlocks: options.quietBlocks ?? 5,
+    now,
+    log,
+    errors,
+    backoff: new Backoff(retryMinMs, retryMaxMs)
   })
   const loadBackoff = new Backoff(retryMinMs, retryMaxMs)
   let loadTimer: NodeJS.Timeout | null = null

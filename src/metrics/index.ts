@@ -12,7 +12,8 @@
 import diagnostics from 'node:diagnostics_channel'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import {
-  channels, INTENT_ENDED_VIAS, REFUSAL_REASONS, type HoldMessage, type IntentEndedMessage, type RefusalMessage, type SignatureRefusalMessage, type StreamMessage, type HoldSizeMessage, type RequestMessage, type TranslationMessage,
+  channels, INTENT_ENDED_VIAS, REFUSAL_REASONS, type HoldMessage, type IntentEndedMessage, type RefusalMessage,
+  type SignatureRefusalMessage, type StreamMessage, type HoldSizeMessage, type RequestMessage, type TranslationMessage,
   type UpgradeMessage, type UpstreamMessage
 } from '../observability/channels.js'
 import { registerOperatorGauges, type OperatorSources } from './operator-gauges.js'

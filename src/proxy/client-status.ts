@@ -35,7 +35,13 @@ export interface ClientStatus {
   accepting: boolean
   mode: ClientMode
   retry_after_secs: number | null
-  upgrade: null | { id: string, state: string, target_version: string | null, scheduled_at: string | null, estimated_resume_at: string | null }
+  upgrade: null | {
+    id: string
+    state: string
+    target_version: string | null
+    scheduled_at: string | null
+    estimated_resume_at: string | null
+  }
   drain: null | { reason: string | null, deadline_at: string | null }
 }
 
@@ -71,7 +77,9 @@ export function clientStatus (state: NoticeState, o: StatusOptions): ClientStatu
     ? null
     : {
         reason: control.drain.reason ?? null,
-        deadline_at: control.drain.deadline_secs !== undefined && control.drain.started_at_ms !== undefined ? iso(control.drain.started_at_ms + control.drain.deadline_secs * 1000) : null
+        deadline_at: control.drain.deadline_secs !== undefined && control.drain.started_at_ms !== undefined
+          ? iso(control.drain.started_at_ms + control.drain.deadline_secs * 1000)
+          : null
       }
   let mode: ClientMode = 'accepting'
   if (control.drain !== null) mode = 'draining'

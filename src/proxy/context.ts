@@ -35,7 +35,11 @@ export interface ProxyContext {
 }
 
 /** The response headers every answer about an intent of `version` carries (Intent-Version, deprecation trio). */
-export function versionHeaders (policy: VersionsPolicy, version: string, into: Record<string, string | number>): Record<string, string | number> {
+export function versionHeaders (
+  policy: VersionsPolicy,
+  version: string,
+  into: Record<string, string | number>
+): Record<string, string | number> {
   into['intent-version'] = version
   const d = policy.deprecationHeaders(version)
   if (d !== undefined) {

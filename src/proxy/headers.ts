@@ -93,7 +93,12 @@ export interface UpstreamRequestHeaders {
  * X-Forwarded-Host), the X-Forwarded trio, X-Request-Id, and `extra` (a flat list of lower-case name/value
  * pairs that replace the client's headers of those names).
  */
-export function upstreamRequestHeaders (req: IncomingMessage, upstreamHost: string, requestId: string | null, extra?: readonly string[]): UpstreamRequestHeaders {
+export function upstreamRequestHeaders (
+  req: IncomingMessage,
+  upstreamHost: string,
+  requestId: string | null,
+  extra?: readonly string[]
+): UpstreamRequestHeaders {
   const raw = req.rawHeaders
   const out: string[] = []
   let connection: string | undefined

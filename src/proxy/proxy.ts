@@ -43,11 +43,29 @@ export function createProxy (options: ProxyOptions): Proxy {
   const control = new ControlView(store, upstreams, config.proxy.initial_active, log)
   const reconciler = new Reconciler({ config, store, versions, upstreams, logger: log, now })
   const tunnels = new UpgradeTunnels(log)
-  const hold = new SubmissionHold(store, { holdSecs: config.upgrade.hold_new_intents_secs, maxHeld: config.upgrade.hold_max_intents, maxHeldBytes: config.upgrade.hold_max_bytes, recheckMs: config.redis.poll_interval_ms })
+  const hold = new SubmissionHold(store, {
+    holdSecs: config.upgrade.hold_new_intents_secs,
+    maxHeld: config.upgrade.hold_max_intents,
+    maxHeldBytes: config.upgrade.hold_max_bytes,
+    recheckMs: config.redis.poll_interval_ms
+  })
   const storeRefusals = repeatedWarning(log, 'submission refused: the store cannot be reached')
   const drainEstimate = new DrainEstimate(store, now)
   const gate = options.gate ?? new AdmissionGate()
-  const ctx: ProxyContext = { proxy: config.proxy, store, versions, logger: log, storeRefusals, drainEstimate, now, upstreams, control, hold, gate, policy: () => policy }
+  const ctx: ProxyContext = {
+    proxy: config.proxy,
+    store,
+    versions,
+    logger: log,
+    storeRefusals,
+    drainEstimate,
+    now,
+    upstreams,
+    control,
+    hold,
+    gate,
+    policy: () => policy
+  }
   // What clients are told (/.well-known/intent-gate/*), and the verifying phase's count of answers.
   const notices = new NoticeWatcher(store, config.redis.poll_interval_ms, (err) => log.error({ err }, 'a notice listener threw'))
   const answers = new AnswerTally(store, notices, config.analysis.watch_secs, (err) => log.warn({ err }, 'cannot report the count of answers for the verifying phase'))

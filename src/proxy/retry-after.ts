@@ -33,7 +33,9 @@ export function retryAfterSecs (refusal: Refusal, nowMs: number, o: RetryAfterOp
     return until <= nowMs ? 1 : Math.max(1, Math.ceil((until - nowMs) / 1000))
   }
   const drain = refusal.drain
-  const deadlineMs = drain?.deadline_secs !== undefined && drain.started_at_ms !== undefined ? drain.started_at_ms + drain.deadline_secs * 1000 : null
+  const deadlineMs = drain?.deadline_secs !== undefined && drain.started_at_ms !== undefined
+    ? drain.started_at_ms + drain.deadline_secs * 1000
+    : null
   const bound = (secs: number): number => Math.max(1, Math.min(secs, o.maxSecs))
   if (deadlineMs !== null && deadlineMs <= nowMs) return bound(o.fallbackSecs)
   const estimate = o.drainLeft.kind === 'falling' ? Math.ceil(o.drainLeft.ms / 1000) : o.fallbackSecs

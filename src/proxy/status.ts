@@ -79,7 +79,8 @@ export async function handleStatus (ctx: ProxyContext, req: IncomingMessage, res
     }
     publishRequest(status, clientVersion, started)
   } catch (err) {
-    sendProblem(res, err, requestId, clientVersion === null ? undefined : versionHeaders(policy, clientVersion, {}) as Record<string, string>)
+    const headers = clientVersion === null ? undefined : versionHeaders(policy, clientVersion, {}) as Record<string, string>
+    sendProblem(res, err, requestId, headers)
     publishRequest(res.statusCode, clientVersion, started)
   }
 }

@@ -17,7 +17,8 @@
 import { hash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
-  AmbiguousJsonError, BadRequestError, OwnerKeyLimitError, DrainingError, DuplicateInProgressError, IdempotencyKeyReusedError, IntentGateError, NoTranslationPathError,
+  AmbiguousJsonError, BadRequestError, OwnerKeyLimitError, DrainingError, DuplicateInProgressError, IdempotencyKeyReusedError,
+  IntentGateError, NoTranslationPathError,
   SignatureInvalidError, StoreUnavailableError, UpstreamError, UpstreamOutcomeUnknownError, VersionUnsupportedError
 } from '../errors.js'
 import { channels, type RefusalMessage } from '../observability/channels.js'
@@ -243,7 +244,11 @@ function refusalError (ctx: ProxyContext, result: Exclude<AdmitResult, { kind: '
     return new OwnerKeyLimitError(`this owner holds ${ctx.proxy.max_keys_per_owner} idempotency keys already (proxy.max_keys_per_owner), each kept ` +
       `${ctx.proxy.idempotency_ttl_secs} s; nothing was registered or forwarded: retry a key already used, or a new one in ${result.retryAfterSecs} s`, result.retryAfterSecs)
   }
-  const secs = retryAfterSecs(result, ctx.now(), { fallbackSecs: ctx.proxy.drain_retry_after_secs, maxSecs: ctx.proxy.drain_retry_after_max_secs, drainLeft: ctx.drainEstimate.left() })
+  const secs = retryAfterSecs(result, ctx.now(), {
+    fallbackSecs: ctx.proxy.drain_retry_after_secs,
+    maxSecs: ctx.proxy.drain_retry_after_max_secs,
+    drainLeft: ctx.drainEstimate.left()
+  })
   if (channels.refusal.hasSubscribers) channels.refusal.publish({ reason: result.reason })
   const why = result.reason === 'upgrading'
     ? `an upgrade is running${result.upgrade !== null ? ` (${result.upgrade.id}, phase ${result.upgrade.phase})` : ''}`
@@ -295,7 +300,13 @@ function resendToOwner (ctx: ProxyContext, req: IncomingMessage, record: Infligh
   }
 }
 
-function forwardHeaders (req: IncomingMessage, upstream: Upstream, requestId: string, clientKey: string | null, payload: string | Buffer): string[] {
+function forwardHeaders (
+  req: IncomingMessage,
+  upstream: Upstream,
+  requestId: string,
+  clientKey: string | null,
+  payload: string | Buffer
+): string[] {
   // The client's key travels as it was sent; an order sent without one is known upstream by its owner and nonce
   // (section 8), so no derived key is made up for it.
   return upstreamRequestHeaders(req, upstream.host, requestId, [
@@ -369,7 +380,9 @@ const REFUSAL_REASONS = new Map<string, RefusalMessage['reason']>([
 ])
 
 function publishRefusal (err: unknown): void {
-  if (err instanceof SignatureInvalidError && channels.signatureRefused.hasSubscribers) channels.signatureRefused.publish({ check: err.check })
+  if (err instanceof SignatureInvalidError && channels.signatureRefused.hasSubscribers) {
+    channels.signatureRefused.publish({ check: err.check })
+  }
   if (!channels.refusal.hasSubscribers) return
   const reason = REFUSAL_REASONS.get((err as { code?: string }).code ?? '')
   if (reason !== undefined) channels.refusal.publish({ reason })

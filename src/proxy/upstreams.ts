@@ -81,7 +81,12 @@ class UpstreamImpl implements Upstream {
   private running: Promise<UpstreamState> | null = null
   private stopped = false
 
-  constructor (readonly color: Color, readonly config: UpstreamConfig, private readonly logger: Logger, private readonly now: () => number) {
+  constructor (
+    readonly color: Color,
+    readonly config: UpstreamConfig,
+    private readonly logger: Logger,
+    private readonly now: () => number
+  ) {
     const url = new URL(config.url)
     this.host = url.host
     this.basePath = url.pathname.replace(/\/+$/, '')

@@ -61,13 +61,24 @@ function compactHeader (record: RecordInput): unknown[] {
   const clientKey = ck === undefined ? 0 : ck !== null && clientKeyOf(record.key) === ck ? 1 : ck
   const fp = record.fingerprint
   const fingerprint = fp === undefined ? 0 : /^[0-9a-f]{64}$/.test(fp) ? Buffer.from(fp, 'hex').toString('base64url') : `=${fp}`
-  return [record.key, record.upstream, record.version, record.upstream_version, record.created_at_ms, record.deadline, clientKey, fingerprint, record.payload !== undefined ? 1 : 0]
+  return [
+    record.key,
+    record.upstream,
+    record.version,
+    record.upstream_version,
+    record.created_at_ms,
+    record.deadline,
+    clientKey,
+    fingerprint,
+    record.payload !== undefined ? 1 : 0
+  ]
 }
 
 type Header = Omit<InflightRecord, 'id' | 'phase' | 'intent' | 'payload'> & { raw?: boolean }
 
 function readCompactHeader (line: string): Header {
-  const [key, upstream, version, upstreamVersion, createdAtMs, deadline, clientKey, fingerprint, raw] = JSON.parse(line) as [string, Color, string, string, number, number, string | number | null, string | number, number]
+  const [key, upstream, version, upstreamVersion, createdAtMs, deadline, clientKey, fingerprint, raw] =
+    JSON.parse(line) as [string, Color, string, string, number, number, string | number | null, string | number, number]
   const header: Header = { key, upstream, version, upstream_version: upstreamVersion, created_at_ms: createdAtMs, deadline }
   if (clientKey !== 0) header.client_key = clientKey === 1 ? clientKeyOf(key) : clientKey as string | null
   if (typeof fingerprint === 'string') header.fingerprint = fingerprint.startsWith('=') ? fingerprint.slice(1) : Buffer.from(fingerprint, 'base64url').toString('hex')

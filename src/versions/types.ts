@@ -54,7 +54,8 @@ export interface VersionCatalog {
   /**
    * Checks the owner's address and the signature of a valid intent (./verify.ts): secp256k1 over the canonical
    * bytes of the form the client signed, low s. About 70 µs; owners whose key verified lately skip the address
-   * derivation (bounded). `unsignedCanonical`: the unsigned form's text from `canonicalForms`, when at hand. `versionSent`: whether the body as received
+   * derivation (bounded). `unsignedCanonical`: the unsigned form's text from `canonicalForms`, when at hand.
+   * `versionSent`: whether the body as received
    * carried `version` (then exactly one form is checked); unknown, both spellings are tried.
    */
   verifySignature (version: string, intent: Record<string, unknown>, versionSent?: boolean, unsignedCanonical?: string): SignatureVerdict

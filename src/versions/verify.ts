@@ -44,7 +44,13 @@ export interface VerifyHints {
  * hints' owner cache. `versionSent` (whether the body as received carried `version`) picks the one signed form
  * to check; unknown, both are tried.
  */
-export function verifyIntent (catalog: FormCatalog, version: string, intent: JsonObject, versionSent?: boolean, hints: VerifyHints = {}): Verdict {
+export function verifyIntent (
+  catalog: FormCatalog,
+  version: string,
+  intent: JsonObject,
+  versionSent?: boolean,
+  hints: VerifyHints = {}
+): Verdict {
   const claimed = catalog.spec(version)?.auth(intent).signedVersion
   if (claimed !== undefined && catalog.spec(claimed) === undefined) {
     return fail('signed_form', `the signature claims the ${claimed} form, a version this gateway does not know`)

@@ -59,7 +59,13 @@ export function checkpointRoutes (deps: CheckpointRoutesDeps): RouteGroup {
         schema: {
           summary: 'One checkpoint: its meta and a summary of its content (validated first)',
           params: IdParams,
-          response: { 200: Type.Intersect([CheckpointItem, Type.Object({ schema_version: Type.Integer(), active: Type.String(), inflight: Type.Array(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: true })]) }
+          response: {
+            200: Type.Intersect([CheckpointItem, Type.Object({
+              schema_version: Type.Integer(),
+              active: Type.String(),
+              inflight: Type.Array(Type.Object({}, { additionalProperties: true }))
+            }, { additionalProperties: true })])
+          }
         },
         handler: (req) => {
           const id = req.params.id as string
@@ -75,7 +81,15 @@ export function checkpointRoutes (deps: CheckpointRoutesDeps): RouteGroup {
               contract: c.contract === null ? null : { ...c.contract.info, inflight_settlements: c.contract.inflight_settlements },
               contracts: (c.contracts ?? []).map((x) => ({ name: x.name, ...x.info, inflight_settlements: x.inflight_settlements })),
               pending_ibc_packets: c.pending_ibc_packets,
-              inflight: c.inflight.map((r) => ({ key: r.key, id: r.id, upstream: r.upstream, version: r.version, phase: r.phase, deadline: r.deadline, created_at: r.created_at_ms / 1000 }))
+              inflight: c.inflight.map((r) => ({
+                key: r.key,
+                id: r.id,
+                upstream: r.upstream,
+                version: r.version,
+                phase: r.phase,
+                deadline: r.deadline,
+                created_at: r.created_at_ms / 1000
+              }))
             }
           }
         }
@@ -86,7 +100,13 @@ export function checkpointRoutes (deps: CheckpointRoutesDeps): RouteGroup {
         schema: {
           summary: 'Check a checkpoint again: its SHA-256 and its content',
           params: IdParams,
-          response: { 200: Type.Object({ id: Type.String(), valid: Type.Boolean(), problems: Type.Array(Type.String()) }, { additionalProperties: true }) }
+          response: {
+            200: Type.Object({
+              id: Type.String(),
+              valid: Type.Boolean(),
+              problems: Type.Array(Type.String())
+            }, { additionalProperties: true })
+          }
         },
         handler: (req) => ({ body: deps.files.validate(req.params.id as string) })
       }

@@ -89,7 +89,12 @@ export function inflightRoutes (deps: InflightRoutesDeps): RouteGroup {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE })),
             cursor: Type.Optional(Type.String({ description: 'next_cursor of the previous page' }))
           }),
-          response: { 200: Type.Union([Type.Array(InflightViewSchema), Type.Object({ records: Type.Array(InflightViewSchema), next_cursor: Nullable(Type.String()) })]) }
+          response: {
+            200: Type.Union([
+              Type.Array(InflightViewSchema),
+              Type.Object({ records: Type.Array(InflightViewSchema), next_cursor: Nullable(Type.String()) })
+            ])
+          }
         },
         handler: async (req) => {
           const limit = pageLimit(req.query.get('limit'))

@@ -23,7 +23,12 @@ const UpgradeStatusSchema = Type.Object({
   drain_status: DrainStatusSchema,
   inflight_count: Type.Union([Type.Integer(), Type.Null()]),
   progress_pct: Type.Number(),
-  phases: Type.Array(Type.Object({ phase: Type.String(), started_at: Type.Number(), ended_at: Type.Union([Type.Number(), Type.Null()]), outcome: Type.Union([Type.String(), Type.Null()]) }, { additionalProperties: true })),
+  phases: Type.Array(Type.Object({
+    phase: Type.String(),
+    started_at: Type.Number(),
+    ended_at: Type.Union([Type.Number(), Type.Null()]),
+    outcome: Type.Union([Type.String(), Type.Null()])
+  }, { additionalProperties: true })),
   error: Type.Union([Type.String(), Type.Null()])
 }, { additionalProperties: true })
 const Accepted = Type.Object({ id: Type.String(), state: Type.String() }, { additionalProperties: true })
@@ -79,7 +84,13 @@ export interface UpgradeStatusBody {
   steps: Array<{ name: string, status: string, updated_at: number, detail?: Record<string, unknown> }>
   swap: { from: string, to: string } | null
   contract: { code_id: number, checksum: string } | null
-  drain: { deadline: number | null, initial_inflight: number | null, forced: boolean, stuck_settlement_action: string | null, extended: number } | null
+  drain: {
+    deadline: number | null
+    initial_inflight: number | null
+    forced: boolean
+    stuck_settlement_action: string | null
+    extended: number
+  } | null
   rollback_attempts: number
   error: string | null
   leader: { instance: string, is_leader: boolean }
@@ -110,12 +121,25 @@ export async function readUpgradeStatus (deps: UpgradeRoutesDeps): Promise<Upgra
       outcome: p.outcome,
       ...(p.detail !== undefined ? { detail: p.detail } : {})
     })),
-    steps: (run?.steps ?? []).map((s) => ({ name: s.name, status: s.status, updated_at: secs(s.updated_at_ms) as number, ...(s.detail !== undefined ? { detail: s.detail } : {}) })),
+    steps: (run?.steps ?? []).map((s) => ({
+      name: s.name,
+      status: s.status,
+      updated_at: secs(s.updated_at_ms) as number,
+      ...(s.detail !== undefined ? { detail: s.detail } : {})
+    })),
     swap: run === null ? null : { from: run.from_active, to: run.to_active },
-    contract: run?.request.contract === undefined ? null : { code_id: run.request.contract.code_id, checksum: run.request.contract.checksum },
+    contract: run?.request.contract === undefined
+      ? null
+      : { code_id: run.request.contract.code_id, checksum: run.request.contract.checksum },
     drain: run === null
       ? null
-      : { deadline: secs(run.drain.deadline_ms), initial_inflight: run.drain.initial_inflight, forced: run.drain.forced, stuck_settlement_action: run.drain.stuck_action, extended: run.drain.extended },
+      : {
+          deadline: secs(run.drain.deadline_ms),
+          initial_inflight: run.drain.initial_inflight,
+          forced: run.drain.forced,
+          stuck_settlement_action: run.drain.stuck_action,
+          extended: run.drain.extended
+        },
     rollback_attempts: run?.rollback_attempts ?? 0,
     error: run?.error ?? null,
     leader: status.leader
@@ -132,14 +156,29 @@ export function upgradeRoutes (deps: UpgradeRoutesDeps): RouteGroup {
         schema: { summary: 'Start (or, with at, schedule) a coordinated upgrade; 409 while one runs', body: UpgradeStartBodySchema, response: { 202: Accepted } },
         handler: async (req) => {
           const run = await deps.coordinator.requestUpgrade(req.body)
-          return { status: 202, body: { id: run.id, state: run.state, target_version: run.request.target_version, swap: { from: run.from_active, to: run.to_active } } }
+          return {
+            status: 202,
+            body: {
+              id: run.id,
+              state: run.state,
+              target_version: run.request.target_version,
+              swap: { from: run.from_active, to: run.to_active }
+            }
+          }
         },
         audit: (req, reply) => {
           const body = req.body
           const started = reply.body as { id: string, state: string, swap: { from: string, to: string } }
           return {
             action: 'upgrade.start',
-            detail: { upgrade_id: started.id, state: started.state, target_version: body.target_version, swap: started.swap, force: body.force === true, ...(body.at !== undefined ? { at: body.at } : {}) },
+            detail: {
+              upgrade_id: started.id,
+              state: started.state,
+              target_version: body.target_version,
+              swap: started.swap,
+              force: body.force === true,
+              ...(body.at !== undefined ? { at: body.at } : {})
+            },
             ...(typeof body.reason === 'string' ? { reason: body.reason } : {})
           }
         }

@@ -18,7 +18,11 @@ export class SnapshotHub {
   private last: { full: string, anonymous: string } | null = null
   private builds = 0
 
-  constructor (private readonly build: Build, private readonly redact: (full: Record<string, unknown>) => Record<string, unknown>, private readonly intervalMs: number) {}
+  constructor (
+    private readonly build: Build,
+    private readonly redact: (full: Record<string, unknown>) => Record<string, unknown>,
+    private readonly intervalMs: number
+  ) {}
 
   /** Starts streaming to `res` (headers already written); `full` readers presented the token. */
   add (res: ServerResponse, full: boolean, onClose: () => void): void {

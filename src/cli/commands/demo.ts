@@ -33,7 +33,13 @@ export function registerDemoCommand (program: Command): void {
       if (rate > MAX_RATE) throw new UsageError(`--rate must be at most ${MAX_RATE} intents a second (got ${rate})`)
       // Loaded here, not at the top: other commands should not pay for loading the demo.
       const { runDemo } = await import('../../demo/run.js')
-      const code = await runDemo({ quick: opts.quick === true, withUpgrade: opts.upgrade, rate, brokenGreen: opts.brokenGreen === true, chain: opts.chain })
+      const code = await runDemo({
+        quick: opts.quick === true,
+        withUpgrade: opts.upgrade,
+        rate,
+        brokenGreen: opts.brokenGreen === true,
+        chain: opts.chain
+      })
       // The exit status is decided; nothing the demo started is left to wait for.
       process.exit(code)
     })

@@ -58,7 +58,10 @@ export function registerDrainCommands (program: Command): void {
     .option('--interval-ms <n>', 'how often --wait polls', positiveInteger('--interval-ms'), 500)
     .action(async (opts: ControlOptions & { deadlineSecs?: number, reason?: string, wait?: boolean, intervalMs: number }) => {
       const { client, out } = await controlContext(opts)
-      const body = { ...(opts.deadlineSecs !== undefined ? { deadline_secs: opts.deadlineSecs } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}) }
+      const body = {
+        ...(opts.deadlineSecs !== undefined ? { deadline_secs: opts.deadlineSecs } : {}),
+        ...(opts.reason !== undefined ? { reason: opts.reason } : {})
+      }
       const started = await client.post<DrainStatus>('/admin/drain/start', body)
       if (opts.wait !== true) {
         printDrainStatus(out, started)

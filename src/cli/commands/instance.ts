@@ -21,7 +21,16 @@ interface SelfStatus {
   deadline: string | null
 }
 
-interface FleetInstance { id: string, version: string, layout: string, state: string, started_at: string, last_seen_at: string, journaled: number, self?: boolean }
+interface FleetInstance {
+  id: string
+  version: string
+  layout: string
+  state: string
+  started_at: string
+  last_seen_at: string
+  journaled: number
+  self?: boolean
+}
 
 function printSelf (out: Output, s: SelfStatus): void {
   if (out.json) {

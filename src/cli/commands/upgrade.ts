@@ -1,7 +1,7 @@
 /**
  * `intent-gate upgrade start|status|abort` through the admin API. `status --watch` draws a live progress bar of
- * the phases and of the inflight count falling on a terminal (plain lines, one per change, when piped), and exits 0 when the upgrade completed, 1 when it rolled back or
- * failed.
+ * the phases and of the inflight count falling on a terminal (plain lines, one per change, when piped),
+ * and exits 0 when the upgrade completed, 1 when it rolled back or failed.
  */
 import { InvalidArgumentError, type Command } from 'commander'
 import cliProgress from 'cli-progress'
@@ -159,14 +159,29 @@ export function registerUpgradeCommands (program: Command): void {
     .option('--force', 'start even within upgrade.min_upgrade_interval_secs of the last one (recorded in the audit log)')
     .option('--reason <text>', 'why (the audit log keeps it)')
     .option('--stuck-settlement-action <action>', 'with --force-after-timeout: preserve, refund_and_cancel or extend_timeout (default)')
-    .action(async (opts: ControlOptions & { targetVersion: string, swapTo?: string, codeId?: number, codeChecksum?: string, contract?: ContractFlag[], rollbackCode?: ContractFlag[], forceContractVersion?: boolean, drainTimeoutSecs?: number, forceAfterTimeout?: boolean, stuckSettlementAction?: string, at?: string, force?: boolean, reason?: string }) => {
+    .action(async (opts: ControlOptions & {
+      targetVersion: string
+      swapTo?: string
+      codeId?: number
+      codeChecksum?: string
+      contract?: ContractFlag[]
+      rollbackCode?: ContractFlag[]
+      forceContractVersion?: boolean
+      drainTimeoutSecs?: number
+      forceAfterTimeout?: boolean
+      stuckSettlementAction?: string
+      at?: string
+      force?: boolean
+      reason?: string
+    }) => {
       if (opts.at !== undefined && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(opts.at) || Number.isNaN(Date.parse(opts.at)))) {
         throw new UsageError(`--at must be an RFC 3339 time with a zone, e.g. 2026-12-01T03:00:00Z (got '${opts.at}')`)
       }
       if (opts.swapTo !== undefined && !isColor(opts.swapTo)) throw new UsageError(`--swap-to must be ${COLORS.join(' or ')} (got '${opts.swapTo}')`)
       if ((opts.codeId === undefined) !== (opts.codeChecksum === undefined)) throw new UsageError('--code-id and --code-checksum go together')
       if (opts.codeChecksum !== undefined && !new RegExp(CHECKSUM_PATTERN).test(opts.codeChecksum)) throw new UsageError('--code-checksum must be 64 hex digits (the SHA-256 of the wasm code)')
-      if (opts.stuckSettlementAction !== undefined && !(STUCK_SETTLEMENT_ACTIONS as readonly string[]).includes(opts.stuckSettlementAction)) {
+      const action = opts.stuckSettlementAction
+      if (action !== undefined && !(STUCK_SETTLEMENT_ACTIONS as readonly string[]).includes(action)) {
         throw new UsageError('--stuck-settlement-action must be preserve, refund_and_cancel or extend_timeout')
       }
       const { client, out } = await controlContext(opts)
@@ -174,7 +189,9 @@ export function registerUpgradeCommands (program: Command): void {
         target_version: opts.targetVersion,
         ...(opts.swapTo !== undefined ? { swap_to: opts.swapTo } : {}),
         ...(opts.codeId !== undefined ? { contract: { code_id: opts.codeId, checksum: opts.codeChecksum } } : {}),
-        ...(opts.contract !== undefined || opts.rollbackCode !== undefined ? { contracts: contractsBody(opts.contract, opts.rollbackCode) } : {}),
+        ...(opts.contract !== undefined || opts.rollbackCode !== undefined
+          ? { contracts: contractsBody(opts.contract, opts.rollbackCode) }
+          : {}),
         ...(opts.forceContractVersion === true ? { force_contract_version: true } : {}),
         ...(opts.drainTimeoutSecs !== undefined ? { drain_timeout_secs: opts.drainTimeoutSecs } : {}),
         ...(opts.forceAfterTimeout === true ? { force_after_timeout: true } : {}),

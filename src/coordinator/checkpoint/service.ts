@@ -34,7 +34,10 @@ export class CheckpointService {
     private readonly retentionMs: number
   ) {}
 
-  async create (upgradeId: string | null, keep: ReadonlySet<string> = new Set()): Promise<{ checkpoint: SystemCheckpoint, meta: CheckpointMeta }> {
+  async create (
+    upgradeId: string | null,
+    keep: ReadonlySet<string> = new Set()
+  ): Promise<{ checkpoint: SystemCheckpoint, meta: CheckpointMeta }> {
     const { store, ibc, contract } = this.sources
     const [inflight, control, pending, contractInfo, settlements, protocolVersion] = await Promise.all([
       store.inflight(),

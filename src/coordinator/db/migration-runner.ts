@@ -60,7 +60,12 @@ export class MigrationRunner {
         const file = byVersion.get(a.version)
         return { ...a, file: file?.file ?? null, changed: file !== undefined && file.checksum !== a.checksum }
       }),
-      pending: this.pending(done).map((f) => ({ version: f.version, file: f.file, requires_drain: f.requiresDrain, reversible: f.down !== null }))
+      pending: this.pending(done).map((f) => ({
+        version: f.version,
+        file: f.file,
+        requires_drain: f.requiresDrain,
+        reversible: f.down !== null
+      }))
     }
   }
 

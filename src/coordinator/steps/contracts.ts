@@ -37,7 +37,12 @@ export function stepNameOf (contract: string): string {
 }
 
 /** The MigrateMsg sent forward: the request's own, or the design's with the target version. */
-function forwardMsg (target: NamedContractTarget, targetVersion: string, action: StuckSettlementAction, extendSecs: number): Record<string, unknown> {
+function forwardMsg (
+  target: NamedContractTarget,
+  targetVersion: string,
+  action: StuckSettlementAction,
+  extendSecs: number
+): Record<string, unknown> {
   return target.migrate_msg ?? migrateMsg(targetVersion, action, extendSecs)
 }
 
@@ -96,14 +101,26 @@ export async function checkContracts (request: UpgradeRequest, ports: ContractPo
   }
 }
 
-export function contractSteps (request: UpgradeRequest, ports: ContractPorts, action: StuckSettlementAction, extendSecs: number, log: Logger): UpgradeStep[] {
+export function contractSteps (
+  request: UpgradeRequest,
+  ports: ContractPorts,
+  action: StuckSettlementAction,
+  extendSecs: number,
+  log: Logger
+): UpgradeStep[] {
   return contractTargets(request).flatMap((target) => {
     const port = ports(target.name)
     return port === null ? [] : [contractStep(target, port, forwardMsg(target, request.target_version, action, extendSecs), action, log)]
   })
 }
 
-function contractStep (target: NamedContractTarget, port: ContractPort, msg: Record<string, unknown>, action: StuckSettlementAction, log: Logger): UpgradeStep {
+function contractStep (
+  target: NamedContractTarget,
+  port: ContractPort,
+  msg: Record<string, unknown>,
+  action: StuckSettlementAction,
+  log: Logger
+): UpgradeStep {
   const name = target.name
   return {
     name: stepNameOf(name),

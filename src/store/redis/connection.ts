@@ -105,7 +105,11 @@ export function redisOptions (config: Config['redis'], connectionName: string, e
 
 /** The Cluster client's options: each node's connection as above, plus how redirects and failovers are met. */
 export function clusterOptions (config: Config['redis'], connectionName: string, env: Record<string, string | undefined> = process.env): ClusterOptions {
-  const { retryStrategy: _nodesAreFoundThroughTheSlotMap, enableAutoPipelining: _onTheClusterItself, ...node } = redisOptions(config, connectionName, env)
+  const {
+    retryStrategy: _nodesAreFoundThroughTheSlotMap,
+    enableAutoPipelining: _onTheClusterItself,
+    ...node
+  } = redisOptions(config, connectionName, env)
   return {
     redisOptions: node,
     enableOfflineQueue: false,

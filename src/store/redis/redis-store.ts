@@ -18,7 +18,8 @@ import { inflightHandle, storeKeys, ENDED_BUCKETS, ENDED_LOG_CAP, endedBucketSec
 import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse, endedAtSecsOf } from '../records.js'
 import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
-  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, ForgetResult, InflightPage, InflightRecord, InstanceRecord, Lease,
+  AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, ForgetResult, InflightPage, InflightRecord,
+  InstanceRecord, Lease,
   Store, StoredResponse, StoreHealth, UpgradeFlag
 } from '../types.js'
 import { createRedisClient, keepConnecting, MAX_RECONNECT_DELAY_MS, type RedisClient } from './connection.js'
@@ -149,7 +150,9 @@ export class RedisStore implements Store {
       max: MAX_REPAIRS,
       retryMs: REPAIR_RETRY_MS
     })
-    this.replicaWait = config.wait_replicas > 0 ? new ReplicaWait(this.client, this.keys.drain, config.wait_replicas, config.wait_timeout_ms) : null
+    this.replicaWait = config.wait_replicas > 0
+      ? new ReplicaWait(this.client, this.keys.drain, config.wait_replicas, config.wait_timeout_ms)
+      : null
     this.watcher = new ControlWatcher(async () => await this.control(), config.poll_interval_ms,
       (err) => this.log?.error({ err }, 'store: a control-state listener threw'))
     this.controlChannel = new ControlChannel(config, `intent-gate:${instance}`, options.env, `${this.keys.prefix}control`,
@@ -227,7 +230,12 @@ export class RedisStore implements Store {
     const [kind, upgradeRaw, drainRaw, startedRaw] = reply
     switch (kind) {
       case 'admitted':
-        this.journal.admitted(record.key, { json, upstream: record.upstream, createdAtMs: record.created_at_ms, fingerprint: record.fingerprint })
+        this.journal.admitted(record.key, {
+          json,
+          upstream: record.upstream,
+          createdAtMs: record.created_at_ms,
+          fingerprint: record.fingerprint
+        })
         if (this.replicaWait !== null && !await this.replicaWait.replicated()) {
           // Not on enough replicas in time: a crash of the primary could lose it. Undo it (while ours) and refuse.
           this.journal.released(record.key)
@@ -314,7 +322,8 @@ export class RedisStore implements Store {
     if (page.length === 0) return { records: [], next_cursor: null }
     const keys = page.map((p) => p.key)
     const [records, bound, phases] = await this.call('inflightPage', async () => unwrapMulti(await this.client.multi()
-      .hmget(k.inflight, ...keys).hmget(k.inflightBound, ...keys).hmget(k.inflightPhase, ...keys).exec()) as [Array<string | null>, Array<string | null>, Array<string | null>])
+      .hmget(k.inflight, ...keys).hmget(k.inflightBound, ...keys).hmget(k.inflightPhase, ...keys).exec()
+    ) as [Array<string | null>, Array<string | null>, Array<string | null>])
     const out: InflightRecord[] = []
     keys.forEach((_key, i) => {
       const json = records[i]
@@ -359,7 +368,8 @@ export class RedisStore implements Store {
   async replaceInflight (records: InflightRecord[]): Promise<void> {
     records.forEach(checkRecord)
     const k = this.keys
-    const tx = this.client.multi().del(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount)
+    const tx = this.client.multi()
+      .del(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount)
     for (const record of records) {
       const field = this.handles ? inflightHandle(record.key) : record.key
       tx.hset(k.inflight, field, encodeRecord(record, this.handles)).hset(k.inflightOwner, field, record.upstream)

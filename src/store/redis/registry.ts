@@ -6,7 +6,8 @@
  *
  * After a Redis loss the registry is how the count stays honest: every instance that notices marks each instance
  * it last saw in the registry (serving, leaving, or gone but not yet dropped) as awaited (`awaiting:<epoch>:<id>`
- * in the `recovering` hash, valued with the record it last read: its count of what it held), and an awaited instance clears its own mark once it has registered again what it
+ * in the `recovering` hash, valued with the record it last read: its count of what it held), and an awaited instance
+ * clears its own mark once it has registered again what it
  * admitted (`done:<epoch>:<id>`), or an operator forgets it. While any mark of the current epoch stands, the
  * namespace is recovering: the drain status is `unknown` and upgrades are refused.
  */

@@ -72,7 +72,8 @@ export function defineScripts (client: RedisClient): ScriptedRedis {
   const sources = scriptSources()
   for (const [command, file, numberOfKeys] of SCRIPTS) {
     // null: the caller passes the number of keys first (ioredis' variadic form).
-    client.defineCommand(command, numberOfKeys === null ? { lua: sources.get(file) as string } : { numberOfKeys, lua: sources.get(file) as string })
+    const lua = sources.get(file) as string
+    client.defineCommand(command, numberOfKeys === null ? { lua } : { numberOfKeys, lua })
   }
   return client as ScriptedRedis
 }

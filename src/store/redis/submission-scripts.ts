@@ -49,13 +49,24 @@ export class SubmissionScripts {
 
   /** `layout`: the key layout this instance writes (both scripts read every form; see admit.lua). */
   constructor (client: ScriptedRedis, keys: StoreKeys, layout: number) {
-    const admitKeys = [keys.inflight, keys.inflightOwner, keys.drain, keys.drainStarted, keys.upgrade, keys.inflightPhase, keys.inflightSince, keys.inflightCount]
-    const bindKeys = [keys.inflight, keys.inflightOwner, keys.inflightPhase, keys.inflightBound, keys.inflightIds, keys.inflightSince, keys.inflightCount]
+    const admitKeys = [
+      keys.inflight, keys.inflightOwner, keys.drain, keys.drainStarted,
+      keys.upgrade, keys.inflightPhase, keys.inflightSince, keys.inflightCount
+    ]
+    const bindKeys = [
+      keys.inflight, keys.inflightOwner, keys.inflightPhase, keys.inflightBound,
+      keys.inflightIds, keys.inflightSince, keys.inflightCount
+    ]
     this.admits = new GroupCommit(async (items) => {
       const args: Array<string | number> = [admitKeys.length + 2 * items.length, ...admitKeys]
       for (const item of items) args.push(keys.idem(item.scope), keys.ownerKeys(item.owner))
       args.push(layout)
-      for (const item of items) args.push(item.scope, item.handle, item.record, item.upstream, item.ttlSecs, item.nowMs, item.marker, item.fingerprint, item.maxOwnerKeys)
+      for (const item of items) {
+        args.push(
+          item.scope, item.handle, item.record, item.upstream, item.ttlSecs,
+          item.nowMs, item.marker, item.fingerprint, item.maxOwnerKeys
+        )
+      }
       return await client.igAdmit(...args)
     }, GROUP_MAX_ITEMS)
     this.binds = new GroupCommit(async (items) => {
@@ -63,7 +74,10 @@ export class SubmissionScripts {
       for (const item of items) args.push(keys.idem(item.scope))
       args.push(layout)
       for (const item of items) {
-        args.push(item.scope, item.handle, item.id, item.response, item.ttlSecs, item.phase, item.record, item.upstream, item.fingerprint, item.admittedAtMs)
+        args.push(
+          item.scope, item.handle, item.id, item.response, item.ttlSecs,
+          item.phase, item.record, item.upstream, item.fingerprint, item.admittedAtMs
+        )
       }
       return await client.igBind(...args)
     }, GROUP_MAX_ITEMS)

@@ -95,7 +95,8 @@
     rows($('history'), s.history?.upgrades ?? [], (u) => [cell(u.upgrade_id), cell(`${u.from_version ?? '?'} → ${u.target_version}`), cell(u.state.replace('_', ' '), u.state === 'completed' ? 'good' : ['rolled_back', 'failed'].includes(u.state) ? 'bad' : ''), cell(fmtTime(u.started_at)), cell(u.error ?? '')], 'no upgrade has run')
     // The fleet: each instance with the token; without it, how many are in each state.
     const fleet = s.instances?.instances ?? null
-    const counts = s.instances?.counts ?? (fleet === null ? null : fleet.reduce((n, i) => ({ ...n, [i.state]: (n[i.state] ?? 0) + 1 }), { serving: 0, leaving: 0, gone: 0 }))
+    const counts = s.instances?.counts ??
+      (fleet === null ? null : fleet.reduce((n, i) => ({ ...n, [i.state]: (n[i.state] ?? 0) + 1 }), { serving: 0, leaving: 0, gone: 0 }))
     $('instance-counts').textContent = counts === null ? '' : `${counts.serving ?? 0} serving · ${counts.leaving ?? 0} leaving · ${counts.gone ?? 0} gone`
     rows($('instances'), fleet ?? [], (i) => [
       cell(i.self ? `${i.id} (this)` : i.id), cell(i.version), cell(i.layout),
