@@ -79,7 +79,10 @@ t.test('memory per intent is the growth of used_memory and keys over the intents
   t.same(p, { usedMemory: 18_860_000, keys: 20_010, bytesPerIntent: 1786, keysPerIntent: 2 })
 })
 
-/** docs/specification.md section 8 checked independently of the gateway's verifier: secp256k1 over SHA-256 of the canonical unsigned bytes. */
+/**
+ * docs/specification.md section 8 checked independently of the gateway's verifier: secp256k1 over SHA-256 of the
+ * canonical unsigned bytes.
+ */
 function signatureHolds (intent: Record<string, unknown>): boolean {
   const { signature, ...unsigned } = intent
   return Secp256k1.verifySignature(Secp256k1Signature.fromFixedLength(fromBase64(String(signature))), signingDigest(unsigned as JsonObject), fromBase64(String(intent['public_key'])))

@@ -27,7 +27,14 @@ async function setup (t: Test, signer = 'admin'): Promise<Setup> {
   const chain = await startChain(t, { blockMs: 50, ackDelayMs: 600_000 })
   const { logger, lines } = captureLog()
   const client = createContractClient({
-    chain: { enabled: true, rpc_url: chain.rpc, chain_id: chain.info.chain_id, settlement_contract: chain.info.settlement_contract, signer_mnemonic_env: SIGNER_ENV, gas_price: chain.info.gas_price },
+    chain: {
+      enabled: true,
+      rpc_url: chain.rpc,
+      chain_id: chain.info.chain_id,
+      settlement_contract: chain.info.settlement_contract,
+      signer_mnemonic_env: SIGNER_ENV,
+      gas_price: chain.info.gas_price
+    },
     logger,
     env: { [SIGNER_ENV]: chain.mnemonic(signer) },
     broadcastPollIntervalMs: 100

@@ -37,7 +37,8 @@ export async function accountClient (t: Teardown, chain: LocalChain, name: strin
   t.teardown(() => client.disconnect())
   const send = async (messages: EncodeObject[]): Promise<TxResult> => {
     const gas = await client.simulate(address, messages, undefined)
-    const result = await client.signAndBroadcast(address, messages, calculateFee(Math.ceil(gas * 1.3), GasPrice.fromString(chain.info.gas_price)))
+    const fee = calculateFee(Math.ceil(gas * 1.3), GasPrice.fromString(chain.info.gas_price))
+    const result = await client.signAndBroadcast(address, messages, fee)
     if (result.code !== 0) throw new Error(`tx failed (${result.code}): ${result.rawLog ?? ''}`)
     const packets = result.events.filter((e) => e.type === 'send_packet').map((e) => {
       const attr = (key: string): string => e.attributes.find((a) => a.key === key)?.value ?? '?'
@@ -65,12 +66,16 @@ export async function accountClient (t: Teardown, chain: LocalChain, name: strin
 }
 
 /** The chain's packet commitments on a channel, with the height the query answered at. */
-export async function chainCommitments (t: Teardown, chain: LocalChain): Promise<(port: string, channel: string) => Promise<{ height: number, sequences: number[] }>> {
+export async function chainCommitments (
+  t: Teardown,
+  chain: LocalChain
+): Promise<(port: string, channel: string) => Promise<{ height: number, sequences: number[] }>> {
   const comet = await Comet38Client.connect(chain.rpc)
   t.teardown(() => comet.disconnect())
   const queries = QueryClient.withExtensions(comet)
   return async (port, channel) => {
-    const request = QueryPacketCommitmentsRequest.encode(QueryPacketCommitmentsRequest.fromPartial({ portId: port, channelId: channel, pagination: { limit: 1000n } })).finish()
+    const query = QueryPacketCommitmentsRequest.fromPartial({ portId: port, channelId: channel, pagination: { limit: 1000n } })
+    const request = QueryPacketCommitmentsRequest.encode(query).finish()
     const { value, height } = await queries.queryAbci('/ibc.core.channel.v1.Query/PacketCommitments', request)
     return { height, sequences: QueryPacketCommitmentsResponse.decode(value).commitments.map((c) => Number(c.sequence)) }
   }

@@ -42,7 +42,10 @@ t.test('defaults fill every section the file leaves out, and the result is froze
 t.test('a section built in code gets the loader\'s defaults, from the same schema', async (t) => {
   const c = loadConfig({ file: file('min-code.toml', MINIMAL), env: {} })
   t.same(withRedisDefaults({}), c.redis, 'a store built in code reads what a loaded file gives')
-  t.same({ wait_replicas: c.redis.wait_replicas, wait_timeout_ms: c.redis.wait_timeout_ms, tls: c.redis.tls }, { wait_replicas: 0, wait_timeout_ms: 500, tls: false })
+  t.same(
+    { wait_replicas: c.redis.wait_replicas, wait_timeout_ms: c.redis.wait_timeout_ms, tls: c.redis.tls },
+    { wait_replicas: 0, wait_timeout_ms: 500, tls: false }
+  )
   t.same(withDefaults('chain', { rpc_url: 'http://127.0.0.1:1' }), { ...c.chain, rpc_url: 'http://127.0.0.1:1' })
   t.equal(withDefaults('chain', {}).tx_timeout_blocks, 20)
 })

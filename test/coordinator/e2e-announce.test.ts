@@ -10,7 +10,9 @@ const FINAL = [...FINAL_STATES]
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 /** A Server-Sent Events client: every `status` event parsed, in order, with its arrival time. */
-async function openEvents (url: string): Promise<{ events: Array<{ at: number, status: ClientStatus }>, comments: () => number, close: () => void }> {
+async function openEvents (
+  url: string
+): Promise<{ events: Array<{ at: number, status: ClientStatus }>, comments: () => number, close: () => void }> {
   const controller = new AbortController()
   const res = await fetch(`${url}/.well-known/intent-gate/events`, { signal: controller.signal })
   if (res.headers.get('content-type') !== 'text/event-stream') throw new Error(`not an event stream: ${res.headers.get('content-type') ?? ''}`)

@@ -32,7 +32,8 @@ async function reader (t: Test, w: World): Promise<CosmWasmClient> {
 async function escrowView (client: CosmWasmClient, w: World): Promise<{ codeId: number, version: string }> {
   const address = escrowOf(w).escrow_contract
   const raw = await client.queryContractRaw(address, toUtf8('contract_info'))
-  return { codeId: (await client.getContract(address)).codeId, version: (JSON.parse(fromUtf8(raw as Uint8Array)) as { version: string }).version }
+  const { codeId } = await client.getContract(address)
+  return { codeId, version: (JSON.parse(fromUtf8(raw as Uint8Array)) as { version: string }).version }
 }
 
 /**

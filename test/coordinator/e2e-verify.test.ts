@@ -42,7 +42,8 @@ t.test('a green that fails under traffic after the swap: rolled back by the veri
   // What green accepted while it verified keeps its owner: its status is read from green, and it settles there.
   const green = await w.green.stats()
   t.ok(green.accepted > 0, `green accepted ${green.accepted} intents before it broke`)
-  const onGreen = shots.filter((s) => s.status === 202 && s.id !== null && s.wallStartMs > (verifying.phases.at(-1)?.started_at ?? 0) * 1000 && s.wallStartMs < broke)
+  const verifyingFromMs = (verifying.phases.at(-1)?.started_at ?? 0) * 1000
+  const onGreen = shots.filter((s) => s.status === 202 && s.id !== null && s.wallStartMs > verifyingFromMs && s.wallStartMs < broke)
   t.ok(onGreen.length > 0)
   for (const s of onGreen.slice(0, 5)) {
     const read = await request(`${gw.proxyUrl}/intents/${s.id ?? ''}`)

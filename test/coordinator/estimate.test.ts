@@ -5,9 +5,24 @@ import { ResumeEstimator } from '../../src/coordinator/estimate.js'
 import type { PhaseRecord, UpgradeRun, UpgradeState } from '../../src/coordinator/run.js'
 
 const T0 = 1_800_000_000_000
-const config = { upgrade: { drain_timeout_secs: 1800, force_after_timeout: false, extend_timeout_secs: 3600, min_upgrade_interval_secs: 0, hold_new_intents_secs: 10, hold_max_intents: 10_000, hold_max_bytes: 64 * 1024 * 1024 } }
+const config = {
+  upgrade: {
+    drain_timeout_secs: 1800,
+    force_after_timeout: false,
+    extend_timeout_secs: 3600,
+    min_upgrade_interval_secs: 0,
+    hold_new_intents_secs: 10,
+    hold_max_intents: 10_000,
+    hold_max_bytes: 64 * 1024 * 1024
+  }
+}
 
-function run (id: string, state: UpgradeState, phases: Array<[UpgradeState, number, number | null]>, drainDeadline: number | null = null): UpgradeRun {
+function run (
+  id: string,
+  state: UpgradeState,
+  phases: Array<[UpgradeState, number, number | null]>,
+  drainDeadline: number | null = null
+): UpgradeRun {
   return {
     id,
     seq: 1,

@@ -119,7 +119,8 @@ t.test('the fleet: replicas on one Redis namespace, blue and green upstreams, ea
   // No Secret ships (an apply would overwrite the operator's); each one the pod reads is created in deploy/README.md.
   t.same(objects.filter(({ o }) => o.kind === 'Secret'), [], 'no Secret in the base')
   const readme = readFileSync(path.join(ROOT, 'deploy/README.md'), 'utf8')
-  const env = Object.fromEntries((gateway.env as Array<{ name: string, valueFrom: { secretKeyRef: { name: string, key: string } } }>).map((e) => [e.name, e.valueFrom.secretKeyRef]))
+  const secretEnv = gateway.env as Array<{ name: string, valueFrom: { secretKeyRef: { name: string, key: string } } }>
+  const env = Object.fromEntries(secretEnv.map((e) => [e.name, e.valueFrom.secretKeyRef]))
   for (const ref of Object.values(env)) t.match(readme, `kubectl create secret generic ${ref.name} --from-literal=${ref.key}=`, `deploy/README.md creates ${ref.name}`)
   t.ok(env[config.admin.token_env], 'the admin token comes from a Secret')
   t.ok(env.INTENT_GATE_REDIS_URL, 'the Redis URL comes from a Secret')
@@ -229,7 +230,11 @@ t.test('the Sentinel component: its files, valid objects, and a layout that hold
   t.equal(headless.spec.publishNotReadyAddresses, true, 'a starting pod can find the others before it is ready')
   t.same(headless.spec.selector, spec.selector.matchLabels)
   t.same(sentinelFind('PodDisruptionBudget').spec, { maxUnavailable: 1, selector: spec.selector }, 'one Redis pod at a time')
-  const [redis, sentinel] = spec.template.spec.containers as Array<{ name: string, env: Array<{ name: string, value?: string }>, ports: Array<{ containerPort: number }> }>
+  const [redis, sentinel] = spec.template.spec.containers as Array<{
+    name: string
+    env: Array<{ name: string, value?: string }>
+    ports: Array<{ containerPort: number }>
+  }>
   for (const c of [redis, sentinel]) {
     if (c === undefined) throw new Error('the StatefulSet has a redis and a sentinel container')
     const env = envOf(c)
@@ -251,7 +256,9 @@ t.test('with-sentinel renders the base pointed at the Sentinels', { skip: hasKub
   const gw = docs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'intent-gate')?.spec.template.spec.containers[0]
   const names = (gw.env as Array<{ name: string }>).map((e) => e.name)
   t.notOk(names.includes('INTENT_GATE_REDIS_URL'), 'the base\'s Redis URL is gone')
-  const env = Object.fromEntries((gw.env as Array<{ name: string, value?: string }>).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]))
+  const env = Object.fromEntries((gw.env as Array<{ name: string, value?: string }>)
+    .filter((e) => e.value !== undefined)
+    .map((e) => [e.name, e.value as string]))
   // REDIS_PASSWORD comes from the Secret in the pod.
   const config = loadConfigText(toml, { ...env, REDIS_PASSWORD: 'from-the-secret' })
   t.same(config.redis.sentinels, envOf(statefulSet.spec.template.spec.containers[0]).SENTINELS?.split(' '), 'the gateway asks every pod\'s Sentinel')

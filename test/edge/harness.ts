@@ -60,7 +60,13 @@ export interface RawAnswer { status: number, headers: http.IncomingHttpHeaders, 
  * One request with the target written into the request line exactly as given (`http://host/intents`, `*`,
  * `//intents`, ...), which fetch would normalise away.
  */
-export async function rawRequest (baseUrl: string, method: string, target: string, body?: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
+export async function rawRequest (
+  baseUrl: string,
+  method: string,
+  target: string,
+  body?: string,
+  headers: Record<string, string> = {}
+): Promise<RawAnswer> {
   const { hostname, port } = new URL(baseUrl)
   return await new Promise<RawAnswer>((resolve, reject) => {
     const req = http.request({

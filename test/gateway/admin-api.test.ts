@@ -9,14 +9,24 @@ import { makeSigner, signIntentV1, signIntentV2 } from '../../sandbox/client/ind
 interface Upstreams {
   active: string
   active_key: string | null
-  upstreams: Array<{ color: string, healthy: boolean, health: string, inflight: number, versions: string[], active: boolean, last_error: string | null }>
+  upstreams: Array<{
+    color: string
+    healthy: boolean
+    health: string
+    inflight: number
+    versions: string[]
+    active: boolean
+    last_error: string | null
+  }>
 }
 
 t.test('admin API against a running gateway', async (t) => {
   const redis = await startRedis(t)
   const blue = await startService(t, { versions: '1.0', settleMs: 600_000 })
   const green = await startService(t, { versions: '2.0', settleMs: 600_000 })
-  const gw = await startGateway(t, { config: gatewayToml({ redisUrl: redis.url, blue: blue.url, green: green.url, reconcileIntervalMs: 600_000 }) })
+  const gw = await startGateway(t, {
+    config: gatewayToml({ redisUrl: redis.url, blue: blue.url, green: green.url, reconcileIntervalMs: 600_000 })
+  })
   const signer = makeSigner()
 
   t.test('inflight completion', async (t) => {

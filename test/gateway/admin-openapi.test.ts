@@ -13,8 +13,17 @@ import { gatewayToml, startGateway, startService, TEST_TOKEN } from '../helpers/
 const ROOT = path.resolve(new URL('../..', import.meta.url).pathname)
 const METHODS = ['get', 'post', 'put', 'delete'] as const
 
-interface Operation { summary?: string, security?: unknown[], requestBody?: unknown, responses: Record<string, { content?: Record<string, { schema: unknown }> }> }
-type Doc = { openapi: string, paths: Record<string, Partial<Record<typeof METHODS[number], Operation>>>, components: Record<string, unknown> }
+interface Operation {
+  summary?: string
+  security?: unknown[]
+  requestBody?: unknown
+  responses: Record<string, { content?: Record<string, { schema: unknown }> }>
+}
+type Doc = {
+  openapi: string
+  paths: Record<string, Partial<Record<typeof METHODS[number], Operation>>>
+  components: Record<string, unknown>
+}
 
 /** `GET /admin/inflight/<id>/complete` in the docs, `{id}` in OpenAPI, `:id` in routes: one spelling. */
 const normal = (method: string, p: string): string => `${method.toUpperCase()} ${p.replace(/<([a-z_]+)>|:([a-z_]+)|\{([a-z_]+)\}/g, '{$1$2$3}')}`
@@ -38,7 +47,9 @@ t.test('the admin API\'s OpenAPI document', async (t) => {
     t.notOk((await new Validator().validate(broken)).valid)
   })
 
-  const operations = Object.entries(doc.paths).flatMap(([p, ops]) => METHODS.filter((m) => ops[m] !== undefined).map((m) => ({ key: normal(m, p), path: p, method: m, op: ops[m] as Operation })))
+  const operations = Object.entries(doc.paths).flatMap(([p, ops]) => METHODS
+    .filter((m) => ops[m] !== undefined)
+    .map((m) => ({ key: normal(m, p), path: p, method: m, op: ops[m] as Operation })))
 
   t.test('describes every route with a summary, its answers, and the bearer token on /admin/*', async (t) => {
     t.ok(operations.length >= 18, `${operations.length} operations`)

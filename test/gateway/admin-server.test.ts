@@ -39,7 +39,10 @@ async function start (t: Test): Promise<{ url: string, logs: () => string }> {
   return { url: admin.url(), logs: () => logs }
 }
 
-async function call (url: string, init: RequestInit & { token?: string | null } = {}): Promise<{ status: number, body: any, headers: Headers }> {
+async function call (
+  url: string,
+  init: RequestInit & { token?: string | null } = {}
+): Promise<{ status: number, body: any, headers: Headers }> {
   const headers = new Headers(init.headers)
   if (init.token !== null) headers.set('authorization', `Bearer ${init.token ?? TOKEN}`)
   const res = await fetch(url, { ...init, headers })

@@ -72,7 +72,17 @@ t.test('two instances, two swaps, a restart and a Sentinel failover under load: 
   const signer = makeSigner()
   const total = Math.ceil(RATE_PER_SEC * RUN_MS / 1000)
   const intents: IntentV1[] = Array.from({ length: total }, () => signIntentV1(signer))
-  const tally: Tally = { submissions: 0, retries: 0, ok: 0, replayed: 0, status503: 0, status503WithoutRetryAfter: 0, status409: 0, connectionErrors: 0, unexpected: [] }
+  const tally: Tally = {
+    submissions: 0,
+    retries: 0,
+    ok: 0,
+    replayed: 0,
+    status503: 0,
+    status503WithoutRetryAfter: 0,
+    status409: 0,
+    connectionErrors: 0,
+    unexpected: []
+  }
   const outcomes: Outcome[] = []
 
   const submit = async (index: number, intent: IntentV1): Promise<Outcome> => {
@@ -198,7 +208,10 @@ t.test('two instances, two swaps, a restart and a Sentinel failover under load: 
   const greenKeys = Object.keys(greenStats.by_key)
   const inBoth = blueKeys.filter((k) => greenStats.by_key[k] !== undefined)
   const lostUpstream = [...sentKeys].filter((k) => blueStats.by_key[k] === undefined && greenStats.by_key[k] === undefined)
-  const forwardedTwice = [...blueKeys.filter((k) => (blueStats.by_key[k] ?? 0) > 1), ...greenKeys.filter((k) => (greenStats.by_key[k] ?? 0) > 1)]
+  const forwardedTwice = [
+    ...blueKeys.filter((k) => (blueStats.by_key[k] ?? 0) > 1),
+    ...greenKeys.filter((k) => (greenStats.by_key[k] ?? 0) > 1)
+  ]
   const withoutSuccess = outcomes.filter((o) => o.successes !== 1)
   const ids = outcomes.map((o) => o.id).filter((id): id is string => id !== null)
 

@@ -1,5 +1,6 @@
 // The shipped config/intent-gate.toml: it loads, it says exactly the schema's defaults (plus the two example
-// upstreams, which have none, and the chain off so the file runs as shipped without a chain to read), and it mentions every key the schema knows, so the file cannot fall behind it.
+// upstreams, which have none, and the chain off so the file runs as shipped without a chain to read), and it mentions
+// every key the schema knows, so the file cannot fall behind it.
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import type { TSchema } from '@sinclair/typebox'

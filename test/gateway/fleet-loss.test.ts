@@ -19,7 +19,9 @@ async function view (gw: GatewayProcess): Promise<string> {
   return res.status === 200 ? `${res.body.mode} ${String(res.body.inflight_settlements)}` : `http ${res.status}`
 }
 
-async function fleetWithLoss (t: Test): Promise<{ a: GatewayProcess, b: GatewayProcess, bId: string, aId: string, redis: Awaited<ReturnType<typeof startRedis>> }> {
+async function fleetWithLoss (
+  t: Test
+): Promise<{ a: GatewayProcess, b: GatewayProcess, bId: string, aId: string, redis: Awaited<ReturnType<typeof startRedis>> }> {
   const redis = await startRedis(t)
   const blue = await startService(t, { versions: '1.0', settleMs: 600_000 })
   const config = gatewayToml({ redisUrl: redis.url, blue: blue.url, reconcileIntervalMs: 600_000 })

@@ -13,7 +13,16 @@ const DRAIN_KEY = 'intent-gate:{default}:drain'
 interface SelfStatus { id: string, state: string, exchanges: number, held: number, unbound: number }
 interface Fleet { instances: Array<{ id: string, state: string, self?: boolean }> }
 
-async function twoGateways (t: Teardown, env: Record<string, string>, blueOpts: { settleMs?: number } = {}): Promise<{ a: GatewayProcess, b: GatewayProcess, redis: Awaited<ReturnType<typeof startRedis>>, blue: Awaited<ReturnType<typeof startService>> }> {
+async function twoGateways (
+  t: Teardown,
+  env: Record<string, string>,
+  blueOpts: { settleMs?: number } = {}
+): Promise<{
+  a: GatewayProcess
+  b: GatewayProcess
+  redis: Awaited<ReturnType<typeof startRedis>>
+  blue: Awaited<ReturnType<typeof startService>>
+}> {
   const redis = await startRedis(t)
   const blue = await startService(t, { versions: '1.0', settleMs: blueOpts.settleMs ?? 600_000 })
   const config = gatewayToml({ redisUrl: redis.url, blue: blue.url, reconcileIntervalMs: 600_000, shutdownGraceSecs: 2 })

@@ -43,7 +43,11 @@ t.test('a wrong password: the store fails closed, and neither password reaches i
   const redis = await startTlsRedis(t)
   const wrong = `wrong-${redis.password}`
   const lines: string[] = []
-  const logger = { info: (o: object, m: string) => lines.push(JSON.stringify(o) + m), warn: (o: object, m: string) => lines.push(JSON.stringify(o) + m), error: (o: object, m: string) => lines.push(JSON.stringify(o) + m) }
+  const logger = {
+    info: (o: object, m: string) => lines.push(JSON.stringify(o) + m),
+    warn: (o: object, m: string) => lines.push(JSON.stringify(o) + m),
+    error: (o: object, m: string) => lines.push(JSON.stringify(o) + m)
+  }
   const url = `rediss://${redis.user}@127.0.0.1:${redis.port}`
   const config = { url, namespace: 'default', tls_ca_file: redis.caFile, password_env: PASSWORD_ENV, poll_interval_ms: 100, command_timeout_ms: 500 }
   const store = new RedisStore(config, { logger, env: { [PASSWORD_ENV]: wrong } })

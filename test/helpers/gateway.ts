@@ -97,7 +97,10 @@ export interface ServiceProcess extends Spawned {
 }
 
 /** A sample intent service on a free port. */
-export async function startService (t: Teardown, opts: { versions?: string, settleMs?: number, chainRpc?: string, env?: Record<string, string> } = {}): Promise<ServiceProcess> {
+export async function startService (
+  t: Teardown,
+  opts: { versions?: string, settleMs?: number, chainRpc?: string, env?: Record<string, string> } = {}
+): Promise<ServiceProcess> {
   assertBuilt(SANDBOX_BIN)
   const chain = opts.chainRpc === undefined ? [] : ['--chain-rpc', opts.chainRpc]
   const p = spawnNode([SANDBOX_BIN, 'service', '--listen', '127.0.0.1:0', '--versions', opts.versions ?? '1.0', '--settle-ms', String(opts.settleMs ?? 200), ...chain], opts.env)
@@ -216,7 +219,10 @@ export async function spawnServe (t: Teardown, opts: ServeOptions): Promise<Spaw
 }
 
 /** Runs the `intent-gate` CLI to completion. */
-export async function runCli (args: string[], env: Record<string, string | undefined> = {}): Promise<Exit & { stdout: string, stderr: string }> {
+export async function runCli (
+  args: string[],
+  env: Record<string, string | undefined> = {}
+): Promise<Exit & { stdout: string, stderr: string }> {
   assertBuilt(GATEWAY_BIN)
   const p = spawnNode([GATEWAY_BIN, ...args], env)
   const exit = await p.exited
@@ -234,7 +240,10 @@ export interface Answer {
 }
 
 /** One request to the gateway; never rejects for an HTTP status (a transport error rejects). */
-export async function request (url: string, init: { method?: string, body?: unknown, raw?: string | Buffer, headers?: Record<string, string> } = {}): Promise<Answer> {
+export async function request (
+  url: string,
+  init: { method?: string, body?: unknown, raw?: string | Buffer, headers?: Record<string, string> } = {}
+): Promise<Answer> {
   const startedAt = performance.now()
   const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body))
   const res = await fetch(url, {

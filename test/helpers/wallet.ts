@@ -8,7 +8,14 @@
 import { Secp256k1HdWallet, makeSignDoc, type StdSignature } from '@cosmjs/amino'
 import { fromBech32, toBase64, toUtf8 } from '@cosmjs/encoding'
 
-export interface KeplrKey { name: string, algo: string, pubKey: Uint8Array, address: Uint8Array, bech32Address: string, isNanoLedger: boolean }
+export interface KeplrKey {
+  name: string
+  algo: string
+  pubKey: Uint8Array
+  address: Uint8Array
+  bech32Address: string
+  isNanoLedger: boolean
+}
 
 export interface KeplrLike {
   getKey: (chainId: string) => Promise<KeplrKey>
@@ -25,7 +32,9 @@ export interface TestWallet extends KeplrLike {
 /** A fresh wallet (12 random words), or the one `mnemonic` derives; addresses with `prefix` (default `cosmos`). */
 export async function cosmjsWallet (o: { mnemonic?: string, prefix?: string } = {}): Promise<TestWallet> {
   const options = { prefix: o.prefix ?? 'cosmos' }
-  const wallet = o.mnemonic === undefined ? await Secp256k1HdWallet.generate(12, options) : await Secp256k1HdWallet.fromMnemonic(o.mnemonic, options)
+  const wallet = o.mnemonic === undefined
+    ? await Secp256k1HdWallet.generate(12, options)
+    : await Secp256k1HdWallet.fromMnemonic(o.mnemonic, options)
   const [account] = await wallet.getAccounts()
   if (account === undefined) throw new Error('the wallet has no account')
   const address = account.address

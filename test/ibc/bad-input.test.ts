@@ -25,7 +25,15 @@ t.test('an unreachable RPC: a typed error naming the URL, retries, and recovery 
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const { logger, lines } = captureLog()
-  const watcher = createIbcWatcher({ config: watcherConfig(url), store: embeddedStore(t), logger, expectedBlockMs: 100, retryMinMs: 100, retryMaxMs: 300, requestTimeoutMs: 1000 })
+  const watcher = createIbcWatcher({
+    config: watcherConfig(url),
+    store: embeddedStore(t),
+    logger,
+    expectedBlockMs: 100,
+    retryMinMs: 100,
+    retryMaxMs: 300,
+    requestTimeoutMs: 1000
+  })
   t.teardown(() => watcher.close())
   await watcher.start()
   await until(watcher, () => watcher.state().last_error !== null, 'the first error')

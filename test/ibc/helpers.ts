@@ -53,7 +53,12 @@ export async function redisStore (t: Teardown, url: string): Promise<Store> {
 }
 
 /** Resolves with the first processed height for which `predicate` holds (checked on every processed height). */
-export async function waitForHeight (watcher: IbcWatcher, predicate: (e: ProcessedHeight) => boolean, what: string, timeoutMs = 20_000): Promise<ProcessedHeight> {
+export async function waitForHeight (
+  watcher: IbcWatcher,
+  predicate: (e: ProcessedHeight) => boolean,
+  what: string,
+  timeoutMs = 20_000
+): Promise<ProcessedHeight> {
   return await new Promise((resolve, reject) => {
     const timer = setTimeout(() => { off(); reject(new Error(`timed out waiting for ${what}; watcher state: ${JSON.stringify(watcher.state())}`)) }, timeoutMs)
     const off = watcher.onProcessed((e) => {

@@ -14,7 +14,12 @@ t.test('a paused relayer makes packets stale, and they are reported until it res
   const chain = await startChain(t, { blockMs: 100, ackDelayMs: 200 })
   const alice = await accountClient(t, chain, 'alice')
   const { logger } = captureLog()
-  const watcher = createIbcWatcher({ config: watcherConfig(chain.rpc, { stale_packet_secs: 1 }), store: embeddedStore(t), logger, expectedBlockMs: 100 })
+  const watcher = createIbcWatcher({
+    config: watcherConfig(chain.rpc, { stale_packet_secs: 1 }),
+    store: embeddedStore(t),
+    logger,
+    expectedBlockMs: 100
+  })
   t.teardown(() => watcher.close())
   const published: IbcPendingMessage[] = []
   const onPending = (message: unknown): void => { published.push(message as IbcPendingMessage) }

@@ -12,7 +12,13 @@ t.test('the pending count equals the chain\'s packet commitments at every check 
   const commitments = await chainCommitments(t, chain)
   const alice = await accountClient(t, chain, 'alice')
   const { logger, lines } = captureLog()
-  const watcher = createIbcWatcher({ config: watcherConfig(chain.rpc), store: embeddedStore(t), logger, expectedBlockMs: 100, requestTimeoutMs: 3000 })
+  const watcher = createIbcWatcher({
+    config: watcherConfig(chain.rpc),
+    store: embeddedStore(t),
+    logger,
+    expectedBlockMs: 100,
+    requestTimeoutMs: 3000
+  })
   t.teardown(() => watcher.close())
 
   const countAt = new Map<number, number>()

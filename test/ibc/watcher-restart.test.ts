@@ -59,7 +59,12 @@ t.test('a fresh watcher learns the packets already pending from the commitments'
   const chain = await startChain(t, { blockMs: 100, ackDelayMs: 600_000 })
   const alice = await accountClient(t, chain, 'alice')
   const sent = await alice.createSettlements(['f-1', 'f-2', 'f-3'])
-  const watcher = createIbcWatcher({ config: watcherConfig(chain.rpc), store: embeddedStore(t), logger: captureLog().logger, expectedBlockMs: 100 })
+  const watcher = createIbcWatcher({
+    config: watcherConfig(chain.rpc),
+    store: embeddedStore(t),
+    logger: captureLog().logger,
+    expectedBlockMs: 100
+  })
   t.teardown(() => watcher.close())
   t.equal(watcher.state().healthy, false, 'not healthy before it has reconciled')
   await watcher.start()

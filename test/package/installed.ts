@@ -71,7 +71,10 @@ export async function startInstalled (t: Test, bin: string, args: string[], cwd:
  * Writes `app/intent-gate.toml` for a gateway on free ports with the chain off, state under `app/var`, and one
  * upstream (blue) at `upstreamUrl` serving `versions`; `extra` is appended as it is. Returns the file's path.
  */
-export async function writeGatewayConfig (app: string, o: { redisUrl: string, upstreamUrl: string, versions: string[], extra?: string }): Promise<string> {
+export async function writeGatewayConfig (
+  app: string,
+  o: { redisUrl: string, upstreamUrl: string, versions: string[], extra?: string }
+): Promise<string> {
   const config = path.join(app, 'intent-gate.toml')
   await writeFile(config, `
 [proxy]

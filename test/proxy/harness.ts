@@ -88,7 +88,13 @@ export interface Reply {
 }
 
 /** One request through `client`; the body is read whole. */
-export async function call (client: Client, method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+export async function call (
+  client: Client,
+  method: string,
+  urlPath: string,
+  body?: unknown,
+  headers: Record<string, string> = {}
+): Promise<Reply> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
   const res = await client.request({
     method: method as 'GET',

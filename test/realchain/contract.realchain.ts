@@ -67,7 +67,14 @@ t.test('the settlement contract on wasmd: upload, refused migration, 1.0 -> 2.0 
 
   const { logger } = captureLog()
   const client = createContractClient({
-    chain: { enabled: true, rpc_url: chain.rpc, chain_id: chain.chainId, settlement_contract: contractAddress, signer_mnemonic_env: SIGNER_ENV, gas_price: GAS_PRICE },
+    chain: {
+      enabled: true,
+      rpc_url: chain.rpc,
+      chain_id: chain.chainId,
+      settlement_contract: contractAddress,
+      signer_mnemonic_env: SIGNER_ENV,
+      gas_price: GAS_PRICE
+    },
     logger,
     env: { [SIGNER_ENV]: admin.mnemonic },
     broadcastPollIntervalMs: 100
@@ -95,7 +102,12 @@ t.test('the settlement contract on wasmd: upload, refused migration, 1.0 -> 2.0 
   // ... and sent anyway with a fixed fee: the tx fails in its block and nothing it did stays.
   const sent = await a.client.signAndBroadcast(a.address, [{
     typeUrl: '/cosmwasm.wasm.v1.MsgMigrateContract',
-    value: MsgMigrateContract.fromPartial({ sender: a.address, contract: contractAddress, codeId: BigInt(v2.code_id), msg: toUtf8(JSON.stringify(refusing)) })
+    value: MsgMigrateContract.fromPartial({
+      sender: a.address,
+      contract: contractAddress,
+      codeId: BigInt(v2.code_id),
+      msg: toUtf8(JSON.stringify(refusing))
+    })
   }], calculateFee(1_000_000, price))
   t.not(sent.code, 0, 'the migrate tx failed in its block')
   t.match(sent.rawLog, /Cannot migrate: 3 inflight settlements exist/)

@@ -43,7 +43,13 @@ async function world (t: Test, net: Network, settleOnChain = false): Promise<Wor
     : { versions })
   const [redis, blue, green] = await Promise.all([startRedis(t), service('1.0', 'blue'), service('2.0', 'green')])
   // The coordinator's helpers read these fields of the chain's description.
-  const info = { rpc: net.a.rpc, chain_id: net.a.chainId, settlement_contract: net.contract, gas_price: GAS_PRICE, admin_mnemonic: net.admin.mnemonic }
+  const info = {
+    rpc: net.a.rpc,
+    chain_id: net.a.chainId,
+    settlement_contract: net.contract,
+    gas_price: GAS_PRICE,
+    admin_mnemonic: net.admin.mnemonic
+  }
   return { redis, blue, green, dir, chain: { info } } as unknown as World
 }
 
@@ -98,7 +104,9 @@ async function upgradeAcrossAnOutage (t: Test, restartGateway: boolean): Promise
     await gw.stop('SIGTERM')
     // Two more while the gateway is away: only reading the heights it missed (or the commitments) finds them.
     const more = await net.transfer(2)
-    await net.a.height().then(async (h) => { while (await net.a.height() < h + 3) await new Promise((resolve) => setTimeout(resolve, 100)) })
+    await net.a.height().then(async (h) => {
+      while (await net.a.height() < h + 3) await new Promise((resolve) => setTimeout(resolve, 100))
+    })
     gw = await gateway(t, w)
     current = gw
     await untilPending(gw, 5)

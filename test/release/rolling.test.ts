@@ -82,7 +82,12 @@ t.test('two releases roll forward and back on one namespace under signed traffic
   /** While `run` runs, every inflight intent is settled as it comes (a drain or an upgrade waits for them). */
   const settlingDuring = async <T>(via: () => Member, run: () => Promise<T>): Promise<T> => {
     const state = { on: true }
-    const loop = (async () => { while (state.on) { await settleAll(via()).catch(() => {}); await new Promise((resolve) => setTimeout(resolve, 100)) } })()
+    const loop = (async () => {
+      while (state.on) {
+        await settleAll(via()).catch(() => {})
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    })()
     try {
       return await run()
     } finally {

@@ -22,7 +22,12 @@ async function setup (t: Test): Promise<{ chain: LocalChain, admin: Account, ali
 const cw2 = async (a: Account, contract: string): Promise<unknown> => JSON.parse(fromUtf8(await a.client.queryContractRaw(contract, toUtf8('contract_info')) ?? new Uint8Array()))
 const migrateMsg = (a: Account, contract: string, codeId: number, version: string): { typeUrl: string, value: MsgMigrateContract } => ({
   typeUrl: '/cosmwasm.wasm.v1.MsgMigrateContract',
-  value: MsgMigrateContract.fromPartial({ sender: a.address, contract, codeId: BigInt(codeId), msg: toUtf8(JSON.stringify({ new_version: version })) })
+  value: MsgMigrateContract.fromPartial({
+    sender: a.address,
+    contract,
+    codeId: BigInt(codeId),
+    msg: toUtf8(JSON.stringify({ new_version: version }))
+  })
 })
 
 t.test('the start line, and cw2 contract_info kept by both contracts', async (t) => {

@@ -98,7 +98,9 @@ export async function websocketClient (chain: RunningChain): Promise<Comet38Clie
   return client
 }
 
-export async function ibcQueries (chain: RunningChain): Promise<ReturnType<typeof QueryClient.withExtensions<ReturnType<typeof setupIbcExtension>>>> {
+export async function ibcQueries (
+  chain: RunningChain
+): Promise<ReturnType<typeof QueryClient.withExtensions<ReturnType<typeof setupIbcExtension>>>> {
   const comet = await Comet38Client.connect(chain.info.rpc)
   chain.track(() => comet.disconnect())
   return QueryClient.withExtensions(comet, setupIbcExtension)
@@ -131,7 +133,8 @@ export async function blockFeed (chain: RunningChain, client: Comet38Client): Pr
     error: (error: unknown) => { arrivals.emit('error', error) }
   })
   chain.track(() => subscription.unsubscribe())
-  const until = async (predicate: (height: number, timeMs: number) => boolean): Promise<number> => await new Promise<number>((resolve, reject) => {
+  type BlockPredicate = (height: number, timeMs: number) => boolean
+  const until = async (predicate: BlockPredicate): Promise<number> => await new Promise<number>((resolve, reject) => {
     const onBlock = (height: number, timeMs: number): void => {
       if (!predicate(height, timeMs)) return
       arrivals.off('block', onBlock)

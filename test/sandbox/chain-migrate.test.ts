@@ -19,7 +19,10 @@ t.test('migrate follows wasmd and the design MigrateMsg', async (t) => {
   const { client: admin, address: adminAddress } = await signingClient(chain, info.admin_mnemonic)
   const { client: alice, address: aliceAddress } = await signingClient(chain, mnemonicOf(info, 'alice'))
 
-  const inflight = async (): Promise<Settlement[]> => ((await admin.queryContractSmart(contract, { inflight_settlements: {} })) as { settlements: Settlement[] }).settlements
+  const inflight = async (): Promise<Settlement[]> => {
+    const answer = await admin.queryContractSmart(contract, { inflight_settlements: {} }) as { settlements: Settlement[] }
+    return answer.settlements
+  }
   const version = async (client: SigningCosmWasmClient): Promise<string> => {
     const raw = await client.queryContractRaw(contract, new TextEncoder().encode('contract_info'))
     return (JSON.parse(new TextDecoder().decode(raw!)) as { version: string }).version

@@ -60,7 +60,9 @@ t.test('cosmjs clients work unchanged against the local chain', async (t) => {
   t.equal(found?.height, result.height, 'getTx finds it (tx_search by hash)')
   t.equal((await client.searchTx('wasm.settlement_id=\'rpc-1\'')).length, 1, 'searchTx by an event attribute')
 
-  const inflight = await client.queryContractSmart(info.settlement_contract, { inflight_settlements: {} }) as { settlements: Array<{ id: string, phase: string }> }
+  const inflight = await client.queryContractSmart(info.settlement_contract, { inflight_settlements: {} }) as {
+    settlements: Array<{ id: string, phase: string }>
+  }
   t.match(inflight.settlements, [{ id: 'rpc-1', phase: 'user_funds_locked' }])
 
   const ibc = await ibcQueries(chain)

@@ -31,7 +31,17 @@ async function scriptedService (t: Test, answer: (req: Seen) => Answer): Promise
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
 }
 
-interface Summary { type: string, sent: number, accepted: number, refused_503: number, intents_refused_503: number, failed: number, settled: number, finished: boolean, failures: Array<{ status: number }> }
+interface Summary {
+  type: string
+  sent: number
+  accepted: number
+  refused_503: number
+  intents_refused_503: number
+  failed: number
+  settled: number
+  finished: boolean
+  failures: Array<{ status: number }>
+}
 
 function summaryOf (stdout: string): Summary {
   const last = stdout.trim().split('\n').map((l) => JSON.parse(l) as Summary).at(-1) as Summary

@@ -167,7 +167,9 @@ t.test("after the namespace's master is SIGKILLed and its replica promoted, each
   const namespace = freshNamespace()
   const inflightKey = `${keyPrefix(namespace)}inflight`
   // One connected store per kind of command, so each kind is the first command its store sends after the failover.
-  const stores = await Promise.all(FIRST_COMMANDS.map(async () => await redisStore(t, { ...clusterConfig(namespace), poll_interval_ms: 60_000 })))
+  const stores = await Promise.all(FIRST_COMMANDS.map(async () => {
+    return await redisStore(t, { ...clusterConfig(namespace), poll_interval_ms: 60_000 })
+  }))
   for (const store of stores) await store.getDoc('warm') // each store's connection to the master is made
   const master = await cluster.masterOf(inflightKey)
   await master.kill()

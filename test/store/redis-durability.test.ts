@@ -10,7 +10,12 @@ import { RedisStore } from '../../src/store/redis/redis-store.js'
 import { startRedis } from '../helpers/redis.js'
 import { freshNamespace, redisConfig, redisStore } from './redis-fixture.js'
 
-function logger (): { lines: string[], info: (o: object, m: string) => void, warn: (o: object, m: string) => void, error: (o: object, m: string) => void } {
+function logger (): {
+  lines: string[]
+  info: (o: object, m: string) => void
+  warn: (o: object, m: string) => void
+  error: (o: object, m: string) => void
+} {
   const lines: string[] = []
   const push = (level: string) => (o: object, m: string): void => { lines.push(`${level} ${m} ${JSON.stringify(o)}`) }
   return { lines, info: push('info'), warn: push('warn'), error: push('error') }

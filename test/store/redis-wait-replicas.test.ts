@@ -20,7 +20,9 @@ t.test('wait_replicas = 1: admitted only once the replica holds it; refused and 
   const store = await redisStore(t, redisConfig(primary.url, namespace, { wait_replicas: 1, wait_timeout_ms: 300 }))
   const inflight = `${keyPrefix(namespace)}inflight`
 
-  const results = await Promise.all(Array.from({ length: 50 }, async () => await store.admit({ record: record(), idempotencyTtlSecs: TTL })))
+  const results = await Promise.all(Array.from({ length: 50 }, async () => {
+    return await store.admit({ record: record(), idempotencyTtlSecs: TTL })
+  }))
   t.same(new Set(results.map((r) => r.kind)), new Set(['admitted']))
   // No wait here: the replica acknowledged every admission before admit() returned.
   t.equal(await replica.cli('HLEN', inflight), '50', 'every admission is on the replica when admit returns')
@@ -48,7 +50,8 @@ t.test('replica down under a stream of admissions: refusals do not hold the conn
   const primary = await startRedis(t)
   const replica = await startRedis(t, { args: ['--replicaof', '127.0.0.1', String(primary.port)] })
   t.equal(await primary.replicated('sync', 1, 10_000), 1)
-  const store = await redisStore(t, redisConfig(primary.url, freshNamespace(), { wait_replicas: 1, wait_timeout_ms: 300, command_timeout_ms: 500 }))
+  const config = redisConfig(primary.url, freshNamespace(), { wait_replicas: 1, wait_timeout_ms: 300, command_timeout_ms: 500 })
+  const store = await redisStore(t, config)
   await replica.kill()
   const state = { running: true }
   let refused = 0

@@ -4,7 +4,11 @@ import { RepairQueue } from '../../src/store/redis/repair-queue.js'
 
 function queue (apply: (n: number) => Promise<unknown>, connected = () => true, max = 10): { q: RepairQueue<number>, logged: string[] } {
   const logged: string[] = []
-  const log = { info: () => {}, warn: (_: object, msg: string) => { logged.push(msg) }, error: (_: object, msg: string) => { logged.push(msg) } }
+  const log = {
+    info: () => {},
+    warn: (_: object, msg: string) => { logged.push(msg) },
+    error: (_: object, msg: string) => { logged.push(msg) }
+  }
   return { q: new RepairQueue<number>({ apply, connected, succeeded: () => {}, log, max, retryMs: 20 }), logged }
 }
 

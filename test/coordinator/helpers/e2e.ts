@@ -126,7 +126,13 @@ export function statusOf (gw: GatewayProcess): () => Promise<UpgradeStatusBody> 
   }
 }
 
-export interface LoadResult { sent: number, accepted: number, failed: Array<{ nonce: number, status: number, body: string }>, retried: number, ids: string[] }
+export interface LoadResult {
+  sent: number
+  accepted: number
+  failed: Array<{ nonce: number, status: number, body: string }>
+  retried: number
+  ids: string[]
+}
 
 /**
  * A steady client: one signed 1.0 intent every `everyMs`, each retried on 503 (after Retry-After, capped) and 409
@@ -199,7 +205,9 @@ export async function contractView (w: World): Promise<ContractView> {
     const contract = await client.getContract(w.chain.info.settlement_contract)
     const raw = await client.queryContractRaw(w.chain.info.settlement_contract, toUtf8('contract_info'))
     const cw2 = JSON.parse(fromUtf8(raw as Uint8Array)) as { version: string }
-    const answer = await client.queryContractSmart(w.chain.info.settlement_contract, { inflight_settlements: {} }) as { settlements: Array<{ id: string }> }
+    const answer = await client.queryContractSmart(w.chain.info.settlement_contract, { inflight_settlements: {} }) as {
+      settlements: Array<{ id: string }>
+    }
     return { codeId: contract.codeId, version: cw2.version, inflight: answer.settlements.map((s) => s.id) }
   } finally {
     client.disconnect()

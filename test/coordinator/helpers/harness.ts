@@ -198,7 +198,10 @@ export async function harness (t: Teardown, o: HarnessOptions): Promise<Harness>
   await runner.migrate({ drain: { mode: 'stop' } })
   const contract = o.contract === undefined ? new FakeContract() : o.contract
   const ibc = o.ibc === undefined ? new FakeIbc() : o.ibc
-  const files = new CheckpointFiles({ dir: cfg.checkpoint.checkpoint_dir, compressThresholdBytes: cfg.checkpoint.compress_threshold_mb * 1048576 })
+  const files = new CheckpointFiles({
+    dir: cfg.checkpoint.checkpoint_dir,
+    compressThresholdBytes: cfg.checkpoint.compress_threshold_mb * 1048576
+  })
   // The proxy's upstreams (pools and health checker, its timers not started): the coordinator probes through them.
   const proxyUpstreams = createUpstreams(cfg, pino({ level: 'silent' }), Date.now)
   t.teardown(async () => { await proxyUpstreams.destroy() })

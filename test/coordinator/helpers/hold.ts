@@ -128,7 +128,11 @@ export function percentile (values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number
 }
 
-export async function untilState (status: () => Promise<UpgradeStatusBody>, states: string[], timeoutMs = 40_000): Promise<UpgradeStatusBody> {
+export async function untilState (
+  status: () => Promise<UpgradeStatusBody>,
+  states: string[],
+  timeoutMs = 40_000
+): Promise<UpgradeStatusBody> {
   const deadline = Date.now() + timeoutMs
   let last: UpgradeStatusBody | null = null
   for (;;) {
