@@ -71,7 +71,13 @@ export function runCheckpointBench (count = 100_000, compressThresholdMb = 100):
     const result = files.validate(meta.id)
     const v1 = performance.now()
     if (!result.valid) throw new Error(`the benchmark's checkpoint did not validate: ${result.problems.join('; ')}`)
-    return { intents: count, bytes: meta.bytes, compressed: meta.compressed, write_ms: Math.round(w1 - w0), validate_ms: Math.round(v1 - w1) }
+    return {
+      intents: count,
+      bytes: meta.bytes,
+      compressed: meta.compressed,
+      write_ms: Math.round(w1 - w0),
+      validate_ms: Math.round(v1 - w1)
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

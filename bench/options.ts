@@ -1,6 +1,7 @@
 /**
- * The bench's command line: `node dist/bench/run.js [--quick] [--duration S] [--warmup S] [--warmup-requests N] [--warmup-max S] [--connections N]
- * [--rounds N] [--load auto|wrk|autocannon] [--only ID,...] [--runtimes NODE,...] [--profile] [--perf] [--syscalls] [--out FILE] [--check]`. Bad flags exit 2 naming the flag.
+ * The bench's command line: `node dist/bench/run.js [--quick] [--duration S] [--warmup S] [--warmup-requests N]
+ * [--warmup-max S] [--connections N] [--rounds N] [--load auto|wrk|autocannon] [--only ID,...] [--runtimes NODE,...]
+ * [--profile] [--perf] [--syscalls] [--out FILE] [--check]`. Bad flags exit 2 naming the flag.
  */
 import { parseArgs } from 'node:util'
 

@@ -57,7 +57,14 @@ function medianRound (results: CaseResult[]): CaseResult {
   const measured = results.filter((r) => r.result !== undefined).sort((a, b) => (a.result?.rps ?? 0) - (b.result?.rps ?? 0))
   const median = measured[Math.floor((measured.length - 1) / 2)] ?? results[0] as CaseResult
   return results.length > 1
-    ? { ...median, rounds: results.map((r) => ({ result: r.result ?? null, cpu: r.cpu ?? null, cpuUsPerRequest: Number.isFinite(cpuPerRequestUs(r)) ? cpuPerRequestUs(r) : null })) }
+    ? {
+        ...median,
+        rounds: results.map((r) => ({
+          result: r.result ?? null,
+          cpu: r.cpu ?? null,
+          cpuUsPerRequest: Number.isFinite(cpuPerRequestUs(r)) ? cpuPerRequestUs(r) : null
+        }))
+      }
     : median
 }
 
@@ -120,7 +127,8 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
     runtimes.push(runtime)
   }
   if (runtimes.length === 0) runtimes.push(undefined)
-  const onEach = (id: CaseId, title: string, fn: (env: GatewayEnv) => Promise<GatewayCaseResult>): Array<[CaseId, string, () => Promise<CaseResult>, string]> =>
+  type PlanRow = [CaseId, string, () => Promise<CaseResult>, string]
+  const onEach = (id: CaseId, title: string, fn: (env: GatewayEnv) => Promise<GatewayCaseResult>): PlanRow[] =>
     runtimes.map((r) => [id, r === undefined ? title : `${title} on Node ${r.version}`, gatewayRow(fn, r), r === undefined ? id : `${id}@${r.node}`])
   const plan: Array<[CaseId, string, () => Promise<CaseResult>, string?]> = [
     ['backend', 'backend, direct', async () => await backendDirect(ctx, backend)],
@@ -196,7 +204,9 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
   const ratios = computeRatios(rows, translation, {
     redisUsecPerSubmission: submitRedis?.totalUsecPerRequest,
     redisUsecAlone: scripts?.time?.totalUsecPerRequest,
-    memory: memory?.inflight === undefined || memory.ended === undefined ? undefined : { inflightBytes: memory.inflight.bytesPerIntent, endedBytes: memory.ended.bytesPerIntent },
+    memory: memory?.inflight === undefined || memory.ended === undefined
+      ? undefined
+      : { inflightBytes: memory.inflight.bytesPerIntent, endedBytes: memory.ended.bytesPerIntent },
     statusP99: statusP99(status),
     verifyUs: verify?.gateway?.error === undefined ? verify?.gateway?.usPerVerify : undefined
   })
@@ -230,7 +240,21 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
   }
   process.stdout.write(out.join('\n') + '\n')
 
-  const json = { header, options: { ...options, only: [...options.only] }, rows, ratios, swap: swap ?? null, translation: translation ?? null, verify: verify ?? null, memory: memory ?? null, scripts: scripts ?? null, status: status ?? null, checkpoint: checkpoint ?? null, check: check ?? null, finishedAt: new Date().toISOString() }
+  const json = {
+    header,
+    options: { ...options, only: [...options.only] },
+    rows,
+    ratios,
+    swap: swap ?? null,
+    translation: translation ?? null,
+    verify: verify ?? null,
+    memory: memory ?? null,
+    scripts: scripts ?? null,
+    status: status ?? null,
+    checkpoint: checkpoint ?? null,
+    check: check ?? null,
+    finishedAt: new Date().toISOString()
+  }
   await mkdir(path.dirname(path.resolve(options.out)), { recursive: true })
   await writeFile(options.out, JSON.stringify(json, null, 2) + '\n')
   log(`wrote ${options.out}`)

@@ -12,7 +12,10 @@ export const SANDBOX_MAIN = path.resolve('dist/sandbox/cli.js')
 export type { Gateway }
 
 /** A gateway for an attack measurement: the bench's own start, namespace `attack`, the sample service as blue. */
-export async function startGateway (resources: Resources, opts: { redisUrl?: string, service: string, verifySignatures: boolean, proxy?: string, admin?: string }): Promise<Gateway> {
+export async function startGateway (
+  resources: Resources,
+  opts: { redisUrl?: string, service: string, verifySignatures: boolean, proxy?: string, admin?: string }
+): Promise<Gateway> {
   return await startBenchGateway(resources, {
     name: 'intent-gate (attack)',
     redisUrl: opts.redisUrl,

@@ -95,7 +95,11 @@ async function keysCase (resources: Resources, service: string): Promise<void> {
     answers: Object.fromEntries(byStatus),
     before,
     after,
-    per_key_kb: { rss: kb((after.rss - before.rss) / KEYS), heap: kb((after.heap - before.heap) / KEYS), redis: kb((after.redis - before.redis) / KEYS) }
+    per_key_kb: {
+      rss: kb((after.rss - before.rss) / KEYS),
+      heap: kb((after.heap - before.heap) / KEYS),
+      redis: kb((after.redis - before.redis) / KEYS)
+    }
   }))
 }
 

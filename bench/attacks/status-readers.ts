@@ -62,7 +62,16 @@ try {
     const result = await wrk.run({ url: gw.url, method: 'POST', path: '/intents', body: { template, nonceBase }, connections: 32, durationSec: SECONDS })
     const cpu = since(before)
     nonceBase += 1e9
-    console.log(JSON.stringify({ run: name, rps: Math.round(result.rps), p50_ms: result.p50Ms, p99_ms: result.p99Ms, bad: result.badStatus, errors: result.errors, gateway_rss_mb: Math.round(await rssMb(gw.child)), cpu }))
+    console.log(JSON.stringify({
+      run: name,
+      rps: Math.round(result.rps),
+      p50_ms: result.p50Ms,
+      p99_ms: result.p99Ms,
+      bad: result.badStatus,
+      errors: result.errors,
+      gateway_rss_mb: Math.round(await rssMb(gw.child)),
+      cpu
+    }))
   }
   // Warm-up, not reported: the JIT and the pools, so the two measured runs start alike.
   await wrk.run({ url: gw.url, method: 'POST', path: '/intents', body: { template, nonceBase: 9e12 }, connections: 32, durationSec: 5 })

@@ -50,7 +50,13 @@ export class BodiesExhaustedError extends Error {}
  * Warm-up, then the measured run against `url`, all with the options' connection count. `targetPid` is the
  * process under test (its CPU per request is reported).
  */
-export async function measure (ctx: BenchContext, url: string, targetPid: number, request: Request, beforeMeasured?: () => Promise<void>): Promise<{ result: LoadResult, cpu: CpuUse, warmup: Warmup }> {
+export async function measure (
+  ctx: BenchContext,
+  url: string,
+  targetPid: number,
+  request: Request,
+  beforeMeasured?: () => Promise<void>
+): Promise<{ result: LoadResult, cpu: CpuUse, warmup: Warmup }> {
   const warmup = await warmUp(ctx, url, request)
   const spec = await loadSpec(ctx, url, request, ctx.options.durationSec)
   await beforeMeasured?.()

@@ -58,7 +58,8 @@ export async function redisMemoryCase (ctx: BenchContext, backendUrl: string): P
     // A few submissions first: the scripts are loaded and the namespace's own keys exist before the baseline.
     await sendCount(gateway.url, INTENT_PATH, 100, 8, (i) => fillTemplate(ctx.intentV1, nonceBase + i))
     const baseline = await sample(redis)
-    const sent = await sendCount(gateway.url, INTENT_PATH, INTENTS, ctx.options.connections, (i) => fillTemplate(ctx.intentV1, nonceBase + 1000 + i))
+    const intentAt = (i: number): string => fillTemplate(ctx.intentV1, nonceBase + 1000 + i)
+    const sent = await sendCount(gateway.url, INTENT_PATH, INTENTS, ctx.options.connections, intentAt)
     const refused = Object.fromEntries(Object.entries(sent.byStatus).filter(([status]) => status !== '202'))
     const inflight = phase(baseline, await sample(redis), INTENTS)
     // A gateway whose reconciler runs every second ends every intent (the backend answers "settled").

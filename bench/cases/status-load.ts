@@ -58,7 +58,13 @@ async function poll (gateway: Gateway, path: string, stop: { done: boolean }): P
     }
     latencies.push(performance.now() - started)
   }
-  return { polls: latencies.length, errors, p50Ms: percentile(latencies, 50), maxMs: Math.max(...latencies), ...(firstError === undefined ? {} : { firstError }) }
+  return {
+    polls: latencies.length,
+    errors,
+    p50Ms: percentile(latencies, 50),
+    maxMs: Math.max(...latencies),
+    ...(firstError === undefined ? {} : { firstError })
+  }
 }
 
 export async function statusLoadCase (ctx: BenchContext, backendUrl: string): Promise<StatusLoadResult> {

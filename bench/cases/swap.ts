@@ -171,7 +171,9 @@ export async function swapCase (ctx: BenchContext, redis: BenchRedis): Promise<S
       swaps: SWAPS.length,
       windows: averaged(windowStats(all, 0), SWAPS.length),
       perSwap: swapTimes.map((at) => windowStats(run.samples, at)),
-      perSecond: Array.from({ length: Math.ceil(run.result.durationSec) }, (_, sec) => run.samples.filter((s) => s.sentAtMs >= sec * 1000 && s.sentAtMs < (sec + 1) * 1000).length),
+      perSecond: Array.from({ length: Math.ceil(run.result.durationSec) }, (_, sec) => {
+        return run.samples.filter((s) => s.sentAtMs >= sec * 1000 && s.sentAtMs < (sec + 1) * 1000).length
+      }),
       swapTimesMs: swapTimes,
       timeline: timeline(all, 0).map((s) => ({ ...s, answers: s.answers / SWAPS.length })),
       overall: run.result,

@@ -46,7 +46,12 @@ async function until<T> (what: string, probe: () => Promise<T | undefined>, time
 }
 
 /** An admin API call that rides out a busy or restarting instance (transport errors retried for 30 s). */
-async function admin<T = unknown> (gw: GatewayProcess, method: string, route: string, body?: unknown): Promise<{ status: number, body: T }> {
+async function admin<T = unknown> (
+  gw: GatewayProcess,
+  method: string,
+  route: string,
+  body?: unknown
+): Promise<{ status: number, body: T }> {
   return await until(`${method} ${route}`, async () => await gw.admin<T>(method, route, body), 30_000)
 }
 
@@ -99,7 +104,9 @@ export async function runChaos (options: ChaosOptions): Promise<Figures> {
       faults.push(line)
       log(`chaos: ${line}`)
     }
-    const at = async (fraction: number): Promise<void> => { await sleep(Math.max(0, started + fraction * options.durationMs - performance.now())) }
+    const at = async (fraction: number): Promise<void> => {
+      await sleep(Math.max(0, started + fraction * options.durationMs - performance.now()))
+    }
     const restart = async (index: number, name: string, signal: NodeJS.Signals): Promise<void> => {
       const gw = instances[index] as GatewayProcess
       instances[index] = null

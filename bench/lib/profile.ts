@@ -5,7 +5,12 @@
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 
-interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number, children?: number[] }
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string, url: string, lineNumber: number }
+  hitCount?: number
+  children?: number[]
+}
 interface CpuProfile { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
 
 export interface Hotspot { name: string, share: number, ms: number }

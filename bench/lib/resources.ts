@@ -92,7 +92,12 @@ export class Resources {
   }
 
   /** Spawns `command args`; with `ready`, resolves once stdout printed the ready line (and rejects if it exits first). */
-  async start<T = undefined> (name: string, command: string, args: string[], opts: StartOptions<T> = {}): Promise<{ child: Child, ready: T | undefined }> {
+  async start<T = undefined> (
+    name: string,
+    command: string,
+    args: string[],
+    opts: StartOptions<T> = {}
+  ): Promise<{ child: Child, ready: T | undefined }> {
     if (this.closingPromise !== null) throw new Error(`not starting ${name}: the bench is shutting down`)
     const spawnOpts: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd }
     const proc = spawn(command, args, spawnOpts)

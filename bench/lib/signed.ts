@@ -101,7 +101,12 @@ export class SignedBodies {
   signMs = 0
   signed = 0
 
-  constructor (private readonly signer: BenchSigner, private readonly dir: string, private readonly nonces: { take: () => number }, private readonly connections: number) {}
+  constructor (
+    private readonly signer: BenchSigner,
+    private readonly dir: string,
+    private readonly nonces: { take: () => number },
+    private readonly connections: number
+  ) {}
 
   async prepare (durationSec: number): Promise<{ file: string, count: number }> {
     const count = Math.ceil(this.rate * durationSec * 1.5) + this.connections

@@ -50,7 +50,11 @@ async function runAutocannon (spec: LoadSpec, onSample?: (s: Sample) => void, st
       duration: spec.durationSec,
       timeout: 10,
       requests: requestsFor(spec)
-    }, (err: unknown, result) => { if (err instanceof Error) reject(err); else if (err !== null && err !== undefined) reject(new Error(String(err))); else resolve(result) })
+    }, (err: unknown, result) => {
+      if (err instanceof Error) reject(err)
+      else if (err !== null && err !== undefined) reject(new Error(String(err)))
+      else resolve(result)
+    })
     if (onSample !== undefined) {
       instance.on('response', (_client: unknown, status: number, _bytes: number, latencyMs: number) => {
         const now = performance.now() - started

@@ -7,7 +7,13 @@ import { Pool } from 'undici'
 
 export interface CountResult { sent: number, seconds: number, byStatus: Record<string, number> }
 
-export async function sendCount (origin: string, path: string, count: number, connections: number, body: (i: number) => string): Promise<CountResult> {
+export async function sendCount (
+  origin: string,
+  path: string,
+  count: number,
+  connections: number,
+  body: (i: number) => string
+): Promise<CountResult> {
   const pool = new Pool(origin, { connections, pipelining: 1 })
   const byStatus: Record<string, number> = {}
   let next = 0

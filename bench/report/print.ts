@@ -11,7 +11,20 @@ import type { TranslationCost } from '../cases/translation-cost.js'
 import type { Ratio } from './ratios.js'
 import { formatValue } from './units.js'
 
-export interface RunHeader { warmupRequests: number, warmupMaxSec: number, rounds: number, startedAt: string, cores: number, cpuModel: string, node: string, generator: string, connections: number, durationSec: number, warmupSec: number, loadAvg: number[] }
+export interface RunHeader {
+  warmupRequests: number
+  warmupMaxSec: number
+  rounds: number
+  startedAt: string
+  cores: number
+  cpuModel: string
+  node: string
+  generator: string
+  connections: number
+  durationSec: number
+  warmupSec: number
+  loadAvg: number[]
+}
 
 const num = (n: number, digits = 0): string => Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-'
 const pad = (s: string, w: number): string => s.length >= w ? s : s + ' '.repeat(w - s.length)

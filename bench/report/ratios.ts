@@ -44,11 +44,18 @@ export function cpuOf (rows: CaseResult[], id: CaseId): number | undefined {
 }
 
 /** `min`: at least; `max`: below; `atMost`: at most. */
-function ratio (name: string, value: number | null | undefined, aim: { min?: number, max?: number, atMost?: number } | null, unit: Unit): Ratio {
+function ratio (
+  name: string,
+  value: number | null | undefined,
+  aim: { min?: number, max?: number, atMost?: number } | null,
+  unit: Unit
+): Ratio {
   const v = value === undefined || value === null || !Number.isFinite(value) ? null : value
   const shown = (n: number): string => formatValue(n, unit, 0)
   const aimText = aim === null ? null : aim.min !== undefined ? `>= ${shown(aim.min)}` : aim.atMost !== undefined ? `<= ${shown(aim.atMost)}` : `< ${shown(aim.max ?? 0)}`
-  const met = aim === null || v === null ? null : aim.min !== undefined ? v >= aim.min : aim.atMost !== undefined ? v <= aim.atMost : v < (aim.max ?? 0)
+  const met = aim === null || v === null
+    ? null
+    : aim.min !== undefined ? v >= aim.min : aim.atMost !== undefined ? v <= aim.atMost : v < (aim.max ?? 0)
   return { name, value: v, aim: aimText, met, unit }
 }
 

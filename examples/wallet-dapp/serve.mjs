@@ -43,7 +43,14 @@ function send (res, status, type, body) {
 
 /** The request as it came, to the gateway; its answer as it came back (event streams included). */
 function pass (req, res) {
-  const upstream = request({ host: gateway.hostname, port: gateway.port, method: req.method, path: req.url, headers: { ...req.headers, host: gateway.host } }, (answer) => {
+  const target = {
+    host: gateway.hostname,
+    port: gateway.port,
+    method: req.method,
+    path: req.url,
+    headers: { ...req.headers, host: gateway.host }
+  }
+  const upstream = request(target, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers)
     answer.pipe(res)
   })

@@ -106,11 +106,23 @@ function signerPubkey (publicKey: { typeUrl: string, value: Uint8Array } | undef
   return stored === undefined ? undefined : fromBase64(stored)
 }
 
-function verifySignature (tx: DecodedTx, pubkey: Uint8Array, mode: SignMode | undefined, accountNumber: number, sequence: number, chainId: string): void {
+function verifySignature (
+  tx: DecodedTx,
+  pubkey: Uint8Array,
+  mode: SignMode | undefined,
+  accountNumber: number,
+  sequence: number,
+  chainId: string
+): void {
   const signature = tx.raw.signatures[0] as Uint8Array
   let signBytes: Uint8Array
   if (mode === SignMode.SIGN_MODE_DIRECT) {
-    signBytes = makeSignBytes({ bodyBytes: tx.raw.bodyBytes, authInfoBytes: tx.raw.authInfoBytes, chainId, accountNumber: BigInt(accountNumber) })
+    signBytes = makeSignBytes({
+      bodyBytes: tx.raw.bodyBytes,
+      authInfoBytes: tx.raw.authInfoBytes,
+      chainId,
+      accountNumber: BigInt(accountNumber)
+    })
   } else if (mode === SignMode.SIGN_MODE_LEGACY_AMINO_JSON) {
     signBytes = aminoSignBytes(tx, accountNumber, sequence, chainId)
   } else {

@@ -79,7 +79,12 @@ export function modelOf (bytes: Uint8Array): CodeModel | undefined {
   return undefined
 }
 
-export function storeCode (app: AppState, msg: MsgStoreCode, block: BlockContext, msgIndex: number): { events: AbciEvent[], codeId: number, checksum: Uint8Array } {
+export function storeCode (
+  app: AppState,
+  msg: MsgStoreCode,
+  block: BlockContext,
+  msgIndex: number
+): { events: AbciEvent[], codeId: number, checksum: Uint8Array } {
   block.gas.consume(GAS.wasmStoreBase + GAS.wasmStorePerByte * BigInt(msg.wasmByteCode.length), 'wasm store code')
   const bytes = wasmBytes(msg.wasmByteCode)
   const checksum = sha256(bytes)

@@ -83,7 +83,12 @@ export function blockResponseJson (chainId: string, block: BlockRecord, previous
 
 export function blockMetaJson (chainId: string, block: BlockRecord, previous: BlockRecord | undefined): Record<string, unknown> {
   const size = block.txs.reduce((sum, tx) => sum + fromBase64(tx).length, 0) + 600
-  return { block_id: blockIdJson(block.hash), block_size: String(size), header: headerJson(chainId, block, previous), num_txs: String(block.txs.length) }
+  return {
+    block_id: blockIdJson(block.hash),
+    block_size: String(size),
+    header: headerJson(chainId, block, previous),
+    num_txs: String(block.txs.length)
+  }
 }
 
 export function blockResultsJson (block: BlockRecord): Record<string, unknown> {
@@ -110,7 +115,13 @@ export function validatorJson (): Record<string, unknown> {
   return { address: VALIDATOR_ADDRESS, pub_key: { type: 'tendermint/PubKeyEd25519', value: toBase64(VALIDATOR_PUBKEY) }, voting_power: '10', proposer_priority: '0' }
 }
 
-export function statusJson (chainId: string, rpcAddress: string, genesisTimeMs: number, first: BlockRecord, latest: BlockRecord): Record<string, unknown> {
+export function statusJson (
+  chainId: string,
+  rpcAddress: string,
+  genesisTimeMs: number,
+  first: BlockRecord,
+  latest: BlockRecord
+): Record<string, unknown> {
   return {
     node_info: {
       protocol_version: { p2p: '8', block: '11', app: '0' },

@@ -170,7 +170,8 @@ export function rawGet (storage: ContractStorage, key: Uint8Array): Uint8Array |
   if (text === 'contract_info') return encode(storage.cw2)
   if (text === 'config') return encode(storage.config)
   const namespace = 'settlements'
-  if (key.length > 2 + namespace.length && key[0] === 0 && key[1] === namespace.length && text.slice(2, 2 + namespace.length) === namespace) {
+  const prefixed = key.length > 2 + namespace.length && key[0] === 0 && key[1] === namespace.length
+  if (prefixed && text.slice(2, 2 + namespace.length) === namespace) {
     const settlement = storage.settlements[text.slice(2 + namespace.length)]
     return settlement === undefined ? undefined : encode(settlement)
   }
@@ -230,7 +231,13 @@ function advanceSettlement (storage: ContractStorage, env: ContractEnv, body: Re
   return { attributes: [['action', 'advance_settlement'], ['settlement_id', settlement.id], ['phase', phase]], transfers: [] }
 }
 
-function finish (storage: ContractStorage, env: ContractEnv, body: Record<string, unknown>, phase: Phase, action: string): ContractResponse {
+function finish (
+  storage: ContractStorage,
+  env: ContractEnv,
+  body: Record<string, unknown>,
+  phase: Phase,
+  action: string
+): ContractResponse {
   const settlement = authorizedInflight(storage, env, requireString(body, 'id', 'ExecuteMsg'))
   update(storage, settlement, { phase, updated_at: env.now })
   return { attributes: [['action', action], ['settlement_id', settlement.id], ['phase', phase]], transfers: [] }
@@ -298,7 +305,11 @@ function parseMigrateMsg (msg: unknown): MigrateMsg {
   if (newConfig !== undefined && newConfig !== null && !isObject(newConfig)) throw parseError(type, 'invalid type for `new_config`, expected struct ConfigUpdate')
   return {
     new_version: newVersion,
-    config: { preserve_inflight: config.preserve_inflight, stuck_settlement_action: action, ...(isObject(newConfig) ? { new_config: newConfig } : {}) }
+    config: {
+      preserve_inflight: config.preserve_inflight,
+      stuck_settlement_action: action,
+      ...(isObject(newConfig) ? { new_config: newConfig } : {})
+    }
   }
 }
 

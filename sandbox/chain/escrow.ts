@@ -145,7 +145,8 @@ export function rawGetEscrow (storage: EscrowStorage, key: Uint8Array): Uint8Arr
   if (text === 'contract_info') return encode(storage.cw2)
   if (text === 'config') return encode(storage.config)
   const namespace = 'escrows'
-  if (key.length > 2 + namespace.length && key[0] === 0 && key[1] === namespace.length && text.slice(2, 2 + namespace.length) === namespace) {
+  const prefixed = key.length > 2 + namespace.length && key[0] === 0 && key[1] === namespace.length
+  if (prefixed && text.slice(2, 2 + namespace.length) === namespace) {
     const escrow = storage.escrows[text.slice(2 + namespace.length)]
     return escrow === undefined ? undefined : encode(escrow)
   }

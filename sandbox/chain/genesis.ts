@@ -94,11 +94,21 @@ export function genesisState (keys: Record<AccountName, KeyPair>, nowMs: number)
   }
   for (const version of CONTRACT_VERSIONS) {
     const artifact = artifactFor(version)
-    app.codes[String(CODE_IDS[version])] = { creator: admin, checksum: checksumOf(artifact), artifact, model: GENESIS_MODELS[CODE_IDS[version]] }
+    app.codes[String(CODE_IDS[version])] = {
+      creator: admin,
+      checksum: checksumOf(artifact),
+      artifact,
+      model: GENESIS_MODELS[CODE_IDS[version]]
+    }
   }
   for (const version of ESCROW_VERSIONS) {
     const artifact = escrowArtifactFor(version)
-    app.codes[String(ESCROW_CODE_IDS[version])] = { creator: admin, checksum: checksumOf(artifact), artifact, model: GENESIS_MODELS[ESCROW_CODE_IDS[version]] }
+    app.codes[String(ESCROW_CODE_IDS[version])] = {
+      creator: admin,
+      checksum: checksumOf(artifact),
+      artifact,
+      model: GENESIS_MODELS[ESCROW_CODE_IDS[version]]
+    }
   }
   const instantiateMsg = { admin, ibc_channel: TRANSFER_CHANNEL.channelId, ibc_timeout_secs: IBC_TIMEOUT_SECS }
   app.accounts[SETTLEMENT_CONTRACT] = { number: app.nextAccountNumber++, sequence: 0 }

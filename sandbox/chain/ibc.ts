@@ -31,7 +31,10 @@ export function findChannel (app: AppState, port: string, channel: string): Chan
   return record
 }
 
-/** ibc-go v8 CommitPacket: sha256(timeout timestamp || timeout revision number || timeout revision height || sha256(data)), big-endian u64s. */
+/**
+ * ibc-go v8 CommitPacket: sha256(timeout timestamp || timeout revision number || timeout revision height || sha256(data)),
+ * big-endian u64s.
+ */
 export function commitPacket (timeoutTimestampNs: bigint, data: Uint8Array): Uint8Array {
   const buffer = new Uint8Array(24 + 32)
   const view = new DataView(buffer.buffer)
@@ -53,11 +56,23 @@ export interface TransferPacketInput {
 }
 
 /** Sends an ICS-20 packet on `channel` (port `transfer`): stores its commitment and returns it with its events. */
-export function sendTransferPacket (app: AppState, channelId: string, input: TransferPacketInput, block: { height: number, timeMs: number }, msgIndex: number): { packet: PacketRecord, events: AbciEvent[] } {
+export function sendTransferPacket (
+  app: AppState,
+  channelId: string,
+  input: TransferPacketInput,
+  block: { height: number, timeMs: number },
+  msgIndex: number
+): { packet: PacketRecord, events: AbciEvent[] } {
   const channel = findChannel(app, 'transfer', channelId)
   const sequence = channel.nextSequenceSend++
   // FungibleTokenPacketData as ibc-go marshals it: keys sorted
-  const data = toUtf8(JSON.stringify({ amount: input.amount, denom: input.denom, memo: input.memo, receiver: input.receiver, sender: input.sender }))
+  const data = toUtf8(JSON.stringify({
+    amount: input.amount,
+    denom: input.denom,
+    memo: input.memo,
+    receiver: input.receiver,
+    sender: input.sender
+  }))
   const timeoutNs = BigInt(block.timeMs + input.timeoutSecs * 1000) * 1_000_000n
   const packet: PacketRecord = {
     sequence,
@@ -91,7 +106,12 @@ export type PacketOutcome = 'acknowledged' | 'timed_out'
  * MsgAcknowledgement / MsgTimeout for one of our packets: removes the commitment and emits the event.
  * A packet already settled is a no-op, as ibc-go treats a redundant relay (no events, success).
  */
-export function settlePacket (app: AppState, packet: Packet, outcome: PacketOutcome, msgIndex: number): { record?: PacketRecord, events: AbciEvent[] } {
+export function settlePacket (
+  app: AppState,
+  packet: Packet,
+  outcome: PacketOutcome,
+  msgIndex: number
+): { record?: PacketRecord, events: AbciEvent[] } {
   const channel = findChannel(app, packet.sourcePort, packet.sourceChannel)
   const key = packetKey(packet.sourcePort, packet.sourceChannel, packet.sequence)
   const record = app.commitments[key]

@@ -63,7 +63,9 @@ export function routeMsg (app: AppState, msg: DecodedMsg, block: BlockContext, m
       if (settled.record?.contract !== undefined && settled.record.settlementId !== undefined) {
         events.push(...packetOutcomeCallback(app, settled.record.contract, settled.record.settlementId, outcome, block, msgIndex))
       }
-      const result = settled.record === undefined ? ResponseResultType.RESPONSE_RESULT_TYPE_NOOP : ResponseResultType.RESPONSE_RESULT_TYPE_SUCCESS
+      const result = settled.record === undefined
+        ? ResponseResultType.RESPONSE_RESULT_TYPE_NOOP
+        : ResponseResultType.RESPONSE_RESULT_TYPE_SUCCESS
       const response = outcome === 'acknowledged' ? MsgAcknowledgementResponse.encode({ result }).finish() : MsgTimeoutResponse.encode({ result }).finish()
       return { events, response: any(msg.typeUrl + 'Response', response) }
     }

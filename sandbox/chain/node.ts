@@ -128,7 +128,11 @@ export class ChainNode extends EventEmitter {
   }
 
   #nextBlockInfo (nowMs: number): BlockInfo {
-    return { chainId: this.chainId, height: (this.state.blocks.at(-1)?.height ?? 0) + 1, timeMs: Math.max(nowMs, (this.state.blocks.at(-1)?.timeMs ?? 0) + 1) }
+    return {
+      chainId: this.chainId,
+      height: (this.state.blocks.at(-1)?.height ?? 0) + 1,
+      timeMs: Math.max(nowMs, (this.state.blocks.at(-1)?.timeMs ?? 0) + 1)
+    }
   }
 
   #schedule (): void {

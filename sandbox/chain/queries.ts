@@ -51,8 +51,16 @@ function checkAddress (address: string): void {
   }
 }
 
-function codeInfo (id: string, code: CodeRecord): { codeId: bigint, creator: string, dataHash: Uint8Array, instantiatePermission: { permission: AccessType, addresses: string[] } } {
-  return { codeId: BigInt(id), creator: code.creator, dataHash: fromHex(code.checksum), instantiatePermission: { permission: AccessType.ACCESS_TYPE_EVERYBODY, addresses: [] } }
+function codeInfo (
+  id: string,
+  code: CodeRecord
+): { codeId: bigint, creator: string, dataHash: Uint8Array, instantiatePermission: { permission: AccessType, addresses: string[] } } {
+  return {
+    codeId: BigInt(id),
+    creator: code.creator,
+    dataHash: fromHex(code.checksum),
+    instantiatePermission: { permission: AccessType.ACCESS_TYPE_EVERYBODY, addresses: [] }
+  }
 }
 
 function ibcHeight (ctx: QueryContext): { revisionNumber: bigint, revisionHeight: bigint } {
@@ -98,7 +106,10 @@ const HANDLERS: Record<string, Handler> = {
       result: {
         data: new Uint8Array(),
         log: '',
-        events: result.events.map(event => ({ type: event.type, attributes: event.attributes.map(a => ({ key: a.key, value: a.value, index: a.index })) })),
+        events: result.events.map(event => ({
+          type: event.type,
+          attributes: event.attributes.map(a => ({ key: a.key, value: a.value, index: a.index }))
+        })),
         msgResponses: outcome.msgResponses
       }
     }).finish()
@@ -119,7 +130,8 @@ const HANDLERS: Record<string, Handler> = {
     const { codeId } = QueryCodeRequest.decode(data)
     const code = app.codes[codeId.toString()]
     if (code === undefined) throw notFound(`no such code: ${codeId}`)
-    return QueryCodeResponse.encode({ codeInfo: codeInfo(codeId.toString(), code), data: code.wasm === undefined ? toUtf8(code.artifact) : fromBase64(code.wasm) }).finish()
+    const bytecode = code.wasm === undefined ? toUtf8(code.artifact) : fromBase64(code.wasm)
+    return QueryCodeResponse.encode({ codeInfo: codeInfo(codeId.toString(), code), data: bytecode }).finish()
   },
   '/cosmwasm.wasm.v1.Query/Codes': (_data, { app }) => {
     const codeInfos = Object.entries(app.codes).map(([id, code]) => codeInfo(id, code))
@@ -146,7 +158,8 @@ const HANDLERS: Record<string, Handler> = {
   '/cosmwasm.wasm.v1.Query/ContractsByCode': (data, { app }) => {
     const { codeId } = QueryContractsByCodeRequest.decode(data)
     const contracts = Object.entries(app.contracts).filter(([, record]) => BigInt(record.codeId) === codeId).map(([address]) => address)
-    return QueryContractsByCodeResponse.encode({ contracts, pagination: { nextKey: new Uint8Array(), total: BigInt(contracts.length) } }).finish()
+    const pagination = { nextKey: new Uint8Array(), total: BigInt(contracts.length) }
+    return QueryContractsByCodeResponse.encode({ contracts, pagination }).finish()
   },
   '/cosmwasm.wasm.v1.Query/SmartContractState': (data, { app }) => {
     const { address, queryData } = QuerySmartContractStateRequest.decode(data)
@@ -169,7 +182,8 @@ const HANDLERS: Record<string, Handler> = {
       updated: { blockHeight: BigInt(entry.height), txIndex: BigInt(entry.txIndex) },
       msg: toUtf8(entry.msg)
     }))
-    return QueryContractHistoryResponse.encode({ entries, pagination: { nextKey: new Uint8Array(), total: BigInt(entries.length) } }).finish()
+    const pagination = { nextKey: new Uint8Array(), total: BigInt(entries.length) }
+    return QueryContractHistoryResponse.encode({ entries, pagination }).finish()
   },
   '/ibc.core.channel.v1.Query/Channel': (data, ctx) => {
     const { portId, channelId } = QueryChannelRequest.decode(data)
@@ -177,23 +191,28 @@ const HANDLERS: Record<string, Handler> = {
     return QueryChannelResponse.encode({ channel: channelProto(record), proof: new Uint8Array(), proofHeight: ibcHeight(ctx) }).finish()
   },
   '/ibc.core.channel.v1.Query/Channels': (_data, ctx) => {
-    const channels = Object.values(ctx.app.channels).map(record => ({ ...channelProto(record)!, portId: record.portId, channelId: record.channelId }))
-    return QueryChannelsResponse.encode({ channels, pagination: { nextKey: new Uint8Array(), total: BigInt(channels.length) }, height: ibcHeight(ctx) }).finish()
+    const channels = Object.values(ctx.app.channels)
+      .map(record => ({ ...channelProto(record)!, portId: record.portId, channelId: record.channelId }))
+    const pagination = { nextKey: new Uint8Array(), total: BigInt(channels.length) }
+    return QueryChannelsResponse.encode({ channels, pagination, height: ibcHeight(ctx) }).finish()
   },
   '/ibc.core.channel.v1.Query/PacketCommitments': (data, ctx) => {
     const { portId, channelId } = QueryPacketCommitmentsRequest.decode(data)
     const commitments = channelCommitments(ctx.app, portId, channelId).map(packet => ({
       portId, channelId, sequence: BigInt(packet.sequence), data: commitmentBytes(packet)
     }))
-    return QueryPacketCommitmentsResponse.encode({ commitments, pagination: { nextKey: new Uint8Array(), total: BigInt(commitments.length) }, height: ibcHeight(ctx) }).finish()
+    const pagination = { nextKey: new Uint8Array(), total: BigInt(commitments.length) }
+    return QueryPacketCommitmentsResponse.encode({ commitments, pagination, height: ibcHeight(ctx) }).finish()
   },
   '/ibc.core.channel.v1.Query/UnreceivedPackets': (data, ctx) => {
     const { portId, channelId, packetCommitmentSequences } = QueryUnreceivedPacketsRequest.decode(data)
-    return QueryUnreceivedPacketsResponse.encode({ sequences: pendingAmong(ctx.app, portId, channelId, packetCommitmentSequences), height: ibcHeight(ctx) }).finish()
+    const sequences = pendingAmong(ctx.app, portId, channelId, packetCommitmentSequences)
+    return QueryUnreceivedPacketsResponse.encode({ sequences, height: ibcHeight(ctx) }).finish()
   },
   '/ibc.core.channel.v1.Query/UnreceivedAcks': (data, ctx) => {
     const { portId, channelId, packetAckSequences } = QueryUnreceivedAcksRequest.decode(data)
-    return QueryUnreceivedAcksResponse.encode({ sequences: pendingAmong(ctx.app, portId, channelId, packetAckSequences), height: ibcHeight(ctx) }).finish()
+    const sequences = pendingAmong(ctx.app, portId, channelId, packetAckSequences)
+    return QueryUnreceivedAcksResponse.encode({ sequences, height: ibcHeight(ctx) }).finish()
   }
 }
 

@@ -47,7 +47,8 @@ export class Relayer {
     const bodyBytes = registry.encode({ typeUrl: '/cosmos.tx.v1beta1.TxBody', value: { messages, memo: 'intent-gate sandbox relayer' } })
     const gasLimit = GAS_BASE + GAS_PER_PACKET * BigInt(due.length)
     const pubkey = encodePubkey(encodeSecp256k1Pubkey(this.#key.pubkey))
-    const authInfoBytes = makeAuthInfoBytes([{ pubkey, sequence: account.sequence }], [{ denom: DENOM, amount: minimumFee(gasLimit).toString() }], Number(gasLimit), undefined, undefined)
+    const fee = [{ denom: DENOM, amount: minimumFee(gasLimit).toString() }]
+    const authInfoBytes = makeAuthInfoBytes([{ pubkey, sequence: account.sequence }], fee, Number(gasLimit), undefined, undefined)
     const signBytes = makeSignBytes(makeSignDoc(bodyBytes, authInfoBytes, this.#chainId, account.number))
     const signature = Secp256k1.createSignature(sha256(signBytes), this.#key.privkey)
     const fixed = Uint8Array.from([...signature.r(32), ...signature.s(32)])

@@ -69,7 +69,10 @@ export function createMethods (node: ChainNode, rpcUrl: string): Record<string, 
   }
   const previousOf = (block: BlockRecord): BlockRecord | undefined => node.blockAt(block.height - 1)
 
-  const checkTxResponse = (bytes: Uint8Array): { hash: string, result: { code: number, data: string | null, log: string, codespace: string, gas_wanted: string, gas_used: string } } => {
+  const checkTxResponse = (bytes: Uint8Array): {
+    hash: string
+    result: { code: number, data: string | null, log: string, codespace: string, gas_wanted: string, gas_used: string }
+  } => {
     try {
       return node.submitTx(bytes)
     } catch (error) {
@@ -148,7 +151,8 @@ export function createMethods (node: ChainNode, rpcUrl: string): Record<string, 
       const pages = Math.max(1, Math.ceil(hits.length / perPage))
       const page = optionalInt(params, 'page') ?? 1
       if (page < 1 || page > pages) throw RpcError.internal(`page should be within [1, ${pages}] range, given ${page}`)
-      const txs = hits.slice((page - 1) * perPage, page * perPage).map(({ block, index }) => txResponseJson(block, index, txHash(fromBase64(block.txs[index] as string))))
+      const txs = hits.slice((page - 1) * perPage, page * perPage)
+        .map(({ block, index }) => txResponseJson(block, index, txHash(fromBase64(block.txs[index] as string))))
       return { txs, total_count: String(hits.length) }
     },
     block: (params) => {

@@ -77,7 +77,9 @@ export class ChainServer {
       } catch {
         return this.#json(res, 200, { jsonrpc: '2.0', id: -1, error: { code: -32700, message: 'Parse error. Invalid JSON', data: 'request body is not JSON' } })
       }
-      const response = Array.isArray(body) ? await Promise.all(body.map(request => handleJsonRpc(methods, request))) : await handleJsonRpc(methods, body)
+      const response = Array.isArray(body)
+        ? await Promise.all(body.map(request => handleJsonRpc(methods, request)))
+        : await handleJsonRpc(methods, body)
       return this.#json(res, 200, response)
     }
     if (req.method === 'GET' && url.pathname !== '/') {

@@ -214,7 +214,14 @@ export class StateFile {
     appendFileSync(this.blocksPath, JSON.stringify(block) + '\n')
     const relayer = JSON.stringify(state.relayer)
     if (block.txs.length === 0 && relayer === this.#savedRelayer && block.height > 1) return
-    const snapshot: Snapshot = { format: 2, chainId: state.chainId, genesisTimeMs: state.genesisTimeMs, height: block.height, app: state.app, relayer: state.relayer }
+    const snapshot: Snapshot = {
+      format: 2,
+      chainId: state.chainId,
+      genesisTimeMs: state.genesisTimeMs,
+      height: block.height,
+      app: state.app,
+      relayer: state.relayer
+    }
     const tmp = `${this.path}.tmp-${process.pid}`
     writeFileSync(tmp, JSON.stringify(snapshot))
     renameSync(tmp, this.path)

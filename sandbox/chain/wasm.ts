@@ -128,7 +128,15 @@ export function migrateContract (app: AppState, msg: MsgMigrateContract, block: 
   return { events }
 }
 
-function executeOnEscrow (app: AppState, msg: MsgExecuteContract, record: ContractRecord, current: EscrowStorage, block: BlockContext, msgIndex: number, events: AbciEvent[]): MsgOutcome {
+function executeOnEscrow (
+  app: AppState,
+  msg: MsgExecuteContract,
+  record: ContractRecord,
+  current: EscrowStorage,
+  block: BlockContext,
+  msgIndex: number,
+  events: AbciEvent[]
+): MsgOutcome {
   const storage = forkEscrow(current)
   let response: EscrowResponse
   try {

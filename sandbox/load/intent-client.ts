@@ -84,9 +84,15 @@ export async function runIntent (body: string, o: IntentClientOptions): Promise<
     const waited = performance.now() - first
     if (saw503) {
       counts.waiting_refused--
-      const wait: RefusedWait = { first_refused_at_ms: firstRefusedAt, last_try_at_ms: lastTryAt, accepted_at_ms: Date.now(), retry_after_s: toldSecs }
+      const wait: RefusedWait = {
+        first_refused_at_ms: firstRefusedAt,
+        last_try_at_ms: lastTryAt,
+        accepted_at_ms: Date.now(),
+        retry_after_s: toldSecs
+      }
       const slowest = counts.slowest_refused
-      if (slowest === null || wait.accepted_at_ms - wait.first_refused_at_ms > slowest.accepted_at_ms - slowest.first_refused_at_ms) counts.slowest_refused = wait
+      const waitedMs = wait.accepted_at_ms - wait.first_refused_at_ms
+      if (slowest === null || waitedMs > slowest.accepted_at_ms - slowest.first_refused_at_ms) counts.slowest_refused = wait
     }
     if (!saw503 && !retried && waited > SLOW_ANSWER_MS) {
       counts.slow_answers++

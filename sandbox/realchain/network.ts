@@ -43,7 +43,10 @@ export async function startNetwork (t: Teardown): Promise<Network> {
   const signer = async (name: string): Promise<{ client: SigningCosmWasmClient, address: string }> => {
     const wallet = await DirectSecp256k1HdWallet.fromMnemonic(a.account(name).mnemonic, { prefix: PREFIX })
     const [{ address } = { address: '' }] = await wallet.getAccounts()
-    const client = await SigningCosmWasmClient.connectWithSigner(a.rpc, wallet, { gasPrice: GasPrice.fromString(GAS_PRICE), broadcastPollIntervalMs: 100 })
+    const client = await SigningCosmWasmClient.connectWithSigner(a.rpc, wallet, {
+      gasPrice: GasPrice.fromString(GAS_PRICE),
+      broadcastPollIntervalMs: 100
+    })
     t.teardown(() => client.disconnect())
     return { client, address }
   }

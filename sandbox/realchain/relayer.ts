@@ -42,7 +42,13 @@ async function rlyExec (rly: string, args: string[]): Promise<string> {
 }
 
 /** `relayerA` / `relayerB`: accounts funded at genesis on each chain, used by the relayer to sign. */
-export async function linkChains (t: Teardown, a: WasmdChain, b: WasmdChain, relayerA: ChainAccount, relayerB: ChainAccount): Promise<Relayer> {
+export async function linkChains (
+  t: Teardown,
+  a: WasmdChain,
+  b: WasmdChain,
+  relayerA: ChainAccount,
+  relayerB: ChainAccount
+): Promise<Relayer> {
   const { rly } = await chainBinaries()
   const home = await mkdtemp(join(tmpdir(), 'intent-gate-rly-'))
   t.teardown(async () => { await rm(home, { recursive: true, force: true }) })

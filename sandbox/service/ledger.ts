@@ -32,7 +32,14 @@ export class Ledger {
   private counter = 0
   private duplicates = 0
   private readonly refused: Record<Refusal, number> = {
-    invalid_json: 0, invalid_intent: 0, unsupported_version: 0, bad_signature: 0, nonce_reused: 0, too_large: 0, unavailable: 0, key_reused: 0
+    invalid_json: 0,
+    invalid_intent: 0,
+    unsupported_version: 0,
+    bad_signature: 0,
+    nonce_reused: 0,
+    too_large: 0,
+    unavailable: 0,
+    key_reused: 0
   }
 
   /**

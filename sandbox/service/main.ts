@@ -18,7 +18,9 @@ export async function main (argv: string[]): Promise<void> {
   try {
     catalog = await loadVersionCatalog(versionModuleArgs(argv))
     options = parseServiceArgs(argv, catalog.known)
-    settler = options.chainRpc === null ? new ClockSettler(options.settleMs) : await chainSettler({ rpcUrl: options.chainRpc, settleMs: options.settleMs })
+    settler = options.chainRpc === null
+      ? new ClockSettler(options.settleMs)
+      : await chainSettler({ rpcUrl: options.chainRpc, settleMs: options.settleMs })
   } catch (err) {
     if (!(err instanceof UsageError) && !(err instanceof ConfigError)) throw err
     // A bad --versions-module reads as a usage error too: the flag and the file, then what is wrong.
@@ -27,7 +29,13 @@ export async function main (argv: string[]): Promise<void> {
     process.exitCode = 2
     return
   }
-  const service = new IntentService({ catalog, versions: options.versions, settler, verify: options.verify, controlThroughProxy: options.controlThroughProxy })
+  const service = new IntentService({
+    catalog,
+    versions: options.versions,
+    settler,
+    verify: options.verify,
+    controlThroughProxy: options.controlThroughProxy
+  })
   service.server.listen(options.port, options.host)
   await once(service.server, 'listening')
   const { port } = service.server.address() as AddressInfo

@@ -173,7 +173,9 @@ export class IntentService {
   }
 
   private progressOf (entry: LedgerEntry): Progress {
-    if (entry.forced !== null) return { status: entry.forced.status as StatusV2, fills: [], updated_at: Math.floor(entry.forced.atMs / 1000) }
+    if (entry.forced !== null) {
+      return { status: entry.forced.status as StatusV2, fills: [], updated_at: Math.floor(entry.forced.atMs / 1000) }
+    }
     return this.options.settler.progress(entry, this.now())
   }
 
