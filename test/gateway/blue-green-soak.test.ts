@@ -177,7 +177,14 @@ t.test('two instances, two swaps, a restart and a Sentinel failover under load: 
   t.equal(await group.primary().cli('SET', `intent-gate:{${namespace}}:active`, 'blue'), 'OK', 'SET on the primary')
   note('redis-cli SET active blue')
   await everyInstanceSays('blue')
-  await waitFor('blue to receive new intents again', async () => (await acceptedCount(blue)) > blueBefore ? true : undefined, SWAP_SEEN_MS)
+  // A submission started from now on is admitted while blue is active, so blue must see it. On a busy machine
+  // the waits above can outlast the client's 16 s (ci6: two CPU-bound processes beside the suite): when every
+  // submission had already started, none need reach blue and the end's assertions say where each went.
+  if (running.length < total) {
+    await waitFor('blue to receive new intents again', async () => (await acceptedCount(blue)) > blueBefore ? true : undefined, SWAP_SEEN_MS)
+  } else {
+    note('every submission had started before the swap to blue was seen')
+  }
 
   // 3. One instance restarted with SIGTERM; the client uses the other meanwhile.
   await at(8_000)
