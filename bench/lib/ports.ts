@@ -1,16 +1,2 @@
 /** Free loopback ports, for the servers whose listen address goes into a config file. */
-import net from 'node:net'
-
-/** A port that was free a moment ago (the bench's servers start right after, on the same machine). */
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.unref()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
+export { freePort } from '../../sandbox/free-port.js'

@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
-import { freePort } from './free-port.js'
+import { freePort } from '../free-port.js'
 import { chainBinaries } from './binaries.js'
 import type { Teardown } from './teardown.js'
 

@@ -13,6 +13,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { freePort } from '../../sandbox/free-port.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -69,19 +70,7 @@ const READY_MARKERS = ['Ready to accept connections', 'Sentinel ID is']
 const live = new Set<ChildProcess>()
 let exitHookInstalled = false
 
-/** A port that was free a moment ago; the caller retries if someone else takes it first. */
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.unref()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
 
 /** Thrown by `spawnRedisProcess` when the port was taken between `freePort()` and the bind. */
 export class PortInUseError extends Error {}
