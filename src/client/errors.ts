@@ -84,6 +84,7 @@ const BY_TYPE: Record<string, new (problem: Problem, attempts?: number) => Probl
   'upstream-timeout': UpstreamFailedError
 }
 
+/** The gateway's problem URN prefix, restated: the client library imports nothing of the server (test/import-graph). */
 const GATEWAY_PREFIX = 'urn:intent-gate:problem:'
 
 /** The typed error for an answer: by the gateway's problem type, else by status for a 503, else ProblemError. */

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { DrainStatus } from '../drain/status.js'
+import { PROBLEM_PREFIX } from '../http/problem.js'
 import { drainWait, type DrainWait } from './drain-wait.js'
 import { refusals, watchTraffic, type StageContext } from './stage-context.js'
 import { STAGE_TIMEOUT_MS } from './timings.js'
@@ -12,7 +13,7 @@ import { STAGE_TIMEOUT_MS } from './timings.js'
 const POLL_MS = 100
 /** A refused client comes back at most its last Retry-After (at most the drain's deadline) and jitter later. */
 const REFUSED_ANSWERED_WAIT_MS = 60_000
-const DRAINING_PROBLEM = 'urn:intent-gate:problem:draining'
+const DRAINING_PROBLEM = `${PROBLEM_PREFIX}draining`
 
 export async function drainStage (c: StageContext): Promise<void> {
   const { admin, traffic, say, timings, signal } = c
