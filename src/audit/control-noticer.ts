@@ -5,7 +5,7 @@
  * through a door already audited, by the instance that made it. Every instance notices a change by hand, so
  * each instance's log has it.
  */
-import type { Store } from '../store/types.js'
+import type { ControlStore, DocumentStore } from '../store/types.js'
 import type { ControlState } from '../store/types.js'
 import { CONTROL_WRITE_DOC, drainValue, type ControlWrite } from '../store/control.js'
 import type { AuditLog } from './audit-log.js'
@@ -13,7 +13,7 @@ import type { Logger } from '../log.js'
 
 interface Seen { drain: string | null, active: string | null, drainState: ControlState['drain'] }
 
-export function noticeControlChanges (store: Pick<Store, 'watchControl' | 'getDoc'>, audit: Pick<AuditLog, 'record'>, logger: Logger): () => void {
+export function noticeControlChanges (store: Pick<ControlStore, 'watchControl'> & Pick<DocumentStore, 'getDoc'>, audit: Pick<AuditLog, 'record'>, logger: Logger): () => void {
   let previous: Seen | null = null
   let queue: Promise<void> = Promise.resolve()
   const stop = store.watchControl((state) => {

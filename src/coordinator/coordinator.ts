@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../log.js'
-import type { Store } from '../store/types.js'
+import type { ControlStore, DocumentStore, IntentStore, LeaseStore, StoreLifecycle } from '../store/types.js'
 import { newestVersion } from '../versions/registry.js'
 import type { CheckpointService } from './checkpoint/service.js'
 import type { MigrationRunner } from './db/migration-runner.js'
@@ -27,9 +27,15 @@ export const LEADER_LEASE = 'coordinator'
 const REQUEST_LEASE = 'coordinator:request'
 export const ABORT_DOC = 'coordinator:abort'
 
+/**
+ * What the coordinator and its parts (journal, leader lease, executor, checkpoints, health checks) use: every
+ * role but the fleet's registry and the store's own lifecycle.
+ */
+export type CoordinatorStore = IntentStore & ControlStore & LeaseStore & DocumentStore & Pick<StoreLifecycle, 'health'>
+
 export interface CoordinatorOptions {
   config: Pick<Config, 'upgrade' | 'rollback' | 'health_checks' | 'coordinator' | 'proxy' | 'redis' | 'analysis'>
-  store: Store
+  store: CoordinatorStore
   db: SqliteDb
   migrations: MigrationRunner
   checkpoints: CheckpointService

@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../log.js'
 import type { Config } from '../config/schema.js'
-import type { InflightRecord, Store } from '../store/types.js'
+import type { ControlStore, DocumentStore, InflightRecord, IntentStore } from '../store/types.js'
 import { channels, type UpgradeMessage } from '../observability/channels.js'
 import type { CheckpointService } from './checkpoint/service.js'
 import type { MigrationRunner } from './db/migration-runner.js'
@@ -25,9 +25,13 @@ import type { UpgradeStep } from './steps/step.js'
 import { storedIntentsStep } from './steps/stored-intents-step.js'
 import { swapStep } from './steps/swap-step.js'
 
+/** What a run reads and writes in the store, its steps' and the verifying phase's included. */
+export type ExecutorStore = Pick<IntentStore, 'inflight' | 'inflightCount' | 'updateInflight' | 'complete' | 'recovering'>
+  & Pick<ControlStore, 'setActive'> & Pick<DocumentStore, 'hashGetAll' | 'hashDelete'>
+
 export interface ExecutorDeps {
   config: Pick<Config, 'upgrade' | 'rollback' | 'health_checks' | 'analysis'>
-  store: Store
+  store: ExecutorStore
   journal: UpgradeJournal
   leader: LeaderLease
   checkpoints: CheckpointService

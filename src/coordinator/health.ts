@@ -5,13 +5,13 @@
  * catching up a few blocks) does not roll an upgrade back; the last answer is reported with its reason.
  */
 import type { Color } from '../config/schema.js'
-import type { Store } from '../store/types.js'
+import type { IntentStore, StoreLifecycle } from '../store/types.js'
 import type { ApiPort, ContractPort, HealthCheck, HealthStatus, IbcPort, UpstreamPort } from './ports.js'
 
 export interface CheckResult { name: string, status: HealthStatus['status'], reason?: string, duration_ms: number }
 
 export interface HealthSources {
-  store: Store
+  store: Pick<StoreLifecycle, 'health'> & Pick<IntentStore, 'inflightCount'>
   ibc: IbcPort | null
   contract: ContractPort | null
   upstreams: UpstreamPort

@@ -12,13 +12,12 @@ import type { ContractClient } from '../chain/contract-client.js'
 import type { IbcWatcher } from '../ibc/watcher.js'
 import type { Upstreams } from '../proxy/upstreams.js'
 import type { Logger } from '../log.js'
-import type { Store } from '../store/types.js'
 import type { Catalog } from '../versions/catalog.js'
 import { newestVersion } from '../versions/registry.js'
 import { contractPort, httpApiPort, ibcPort, storedIntentMigrator, upstreamPort } from './adapters.js'
 import { CheckpointFiles } from './checkpoint/files.js'
 import { CheckpointService } from './checkpoint/service.js'
-import { UpgradeCoordinator } from './coordinator.js'
+import { UpgradeCoordinator, type CoordinatorStore } from './coordinator.js'
 import { defaultMigrationsDir, readMigrations } from './db/migration-files.js'
 import { MigrationRunner } from './db/migration-runner.js'
 import { openDatabase } from './db/open.js'
@@ -26,7 +25,7 @@ import { createAuditLog, type AuditLog } from '../audit/audit-log.js'
 
 export interface CoordinatorPartOptions {
   config: Config
-  store: Store
+  store: CoordinatorStore
   logger: Logger
   catalog: Catalog
   /** The settlement contract client; null when `[chain] enabled = false`. */

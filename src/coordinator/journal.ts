@@ -3,7 +3,7 @@
  * store (the copy every instance sees, so another one can take over), then the store's `upgrade` flag (what stops
  * admission and drives Retry-After). Reads back the newest copy of an unfinished run on start or takeover.
  */
-import type { Store } from '../store/types.js'
+import type { ControlStore, DocumentStore } from '../store/types.js'
 import { LeadershipLostError } from './errors.js'
 import type { SqliteDb } from './db/open.js'
 import { FINAL_STATES, isFinal, type UpgradeRun } from './run.js'
@@ -22,7 +22,7 @@ export interface CoordinatorMeta {
 }
 
 export class UpgradeJournal {
-  constructor (private readonly db: SqliteDb, private readonly store: Store) {}
+  constructor (private readonly db: SqliteDb, private readonly store: Pick<DocumentStore, 'getDoc' | 'setDoc'> & Pick<ControlStore, 'setUpgrade'>) {}
 
   /**
    * Records `run` as it is now, bumping its seq. Refuses (LeadershipLostError) when the store holds a copy of the

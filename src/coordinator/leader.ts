@@ -5,7 +5,7 @@
  * A renewal the store could not answer (a timeout) is not a loss while the lease is certainly still ours by the
  * clock (80% of the TTL since the last renewal started); an answer saying it is gone always is.
  */
-import type { Lease, Store } from '../store/types.js'
+import type { Lease, LeaseStore } from '../store/types.js'
 import { LeadershipLostError } from './errors.js'
 
 export class LeaderLease {
@@ -15,7 +15,7 @@ export class LeaderLease {
   private validUntil = 0
 
   constructor (
-    private readonly store: Store,
+    private readonly store: LeaseStore,
     private readonly name: string,
     readonly holder: string,
     private readonly ttlMs: number

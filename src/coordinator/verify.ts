@@ -15,7 +15,7 @@
  */
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../log.js'
-import type { Store } from '../store/types.js'
+import type { DocumentStore } from '../store/types.js'
 import { answersHash, type AnswerReport } from '../notice/notice.js'
 import { UpgradePhaseError } from './errors.js'
 import type { UpgradeRun } from './run.js'
@@ -23,8 +23,11 @@ import type { UpgradeRun } from './run.js'
 export const REPORT_MS = 250
 const REPORT_GRACE_MS = 3 * REPORT_MS
 
+/** The answer counts every instance reports for the window (./answer-tally.ts in the proxy writes them). */
+type VerifyStore = Pick<DocumentStore, 'hashGetAll' | 'hashDelete'>
+
 export interface VerifyDeps {
-  store: Store
+  store: VerifyStore
   analysis: Config['analysis']
   checkAbort: () => Promise<void>
   wait: (ms: number) => Promise<void>
@@ -64,7 +67,7 @@ export async function verifyPhase (run: UpgradeRun, deps: VerifyDeps): Promise<V
   }
 }
 
-async function sum (store: Store, id: string): Promise<{ answers: number, failed: number }> {
+async function sum (store: VerifyStore, id: string): Promise<{ answers: number, failed: number }> {
   const reports = await store.hashGetAll<AnswerReport>(answersHash(id))
   let answers = 0
   let failed = 0

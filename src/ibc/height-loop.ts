@@ -6,7 +6,7 @@
  * removed, and any difference is logged. One run at a time; a failed run is retried with backoff.
  */
 import type { Logger } from '../log.js'
-import type { Store } from '../store/types.js'
+import type { DocumentStore } from '../store/types.js'
 import { channels as diagnostics } from '../observability/channels.js'
 import { ChainQueryError, MalformedPacketEventError, UnknownChannelError } from '../chain/errors.js'
 import type { Backoff } from './backoff.js'
@@ -19,7 +19,7 @@ import { errorSummary, type LastError } from './last-error.js'
 import { saveChanges, saveHeight } from './watcher-store.js'
 
 export interface HeightLoopOptions {
-  store: Store
+  store: DocumentStore
   reader: ChainReader
   clock: BlockClock
   port: string

@@ -4,12 +4,12 @@
  */
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../log.js'
-import type { Store } from '../store/types.js'
+import type { DocumentStore } from '../store/types.js'
 import type { PendingPacketView } from './pending-set.js'
 
 export interface IbcWatcherOptions {
   config: Pick<Config, 'chain' | 'ibc'>
-  store: Store
+  store: DocumentStore
   logger: Logger
   /** Clock (ms); tests may pass their own. */
   now?: () => number

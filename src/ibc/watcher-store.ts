@@ -4,7 +4,7 @@
  * written BEFORE the height that caused them, so a crash in between only makes the next run apply that height
  * again, which changes nothing (adding a known packet and removing an absent one are no-ops).
  */
-import type { Store } from '../store/types.js'
+import type { DocumentStore } from '../store/types.js'
 import type { Changes, PendingPacket } from './pending-set.js'
 
 export const WATCHER_DOC = 'ibc:watcher'
@@ -22,7 +22,7 @@ export interface LoadedState {
   dropped: string[]
 }
 
-export async function loadWatcherState (store: Store, isWatched: (port: string, channel: string) => boolean): Promise<LoadedState> {
+export async function loadWatcherState (store: DocumentStore, isWatched: (port: string, channel: string) => boolean): Promise<LoadedState> {
   const doc = await store.getDoc<WatcherDoc>(WATCHER_DOC)
   const stored = await store.hashGetAll<PendingPacket>(PENDING_HASH)
   const packets: PendingPacket[] = []
@@ -36,12 +36,12 @@ export async function loadWatcherState (store: Store, isWatched: (port: string, 
   return { lastHeight, packets, dropped }
 }
 
-export async function saveChanges (store: Store, changes: Changes): Promise<void> {
+export async function saveChanges (store: DocumentStore, changes: Changes): Promise<void> {
   if (changes.upserts.size > 0) await store.hashSet(PENDING_HASH, Object.fromEntries(changes.upserts))
   if (changes.deletes.size > 0) await store.hashDelete(PENDING_HASH, [...changes.deletes])
 }
 
-export async function saveHeight (store: Store, height: number, nowMs: number): Promise<void> {
+export async function saveHeight (store: DocumentStore, height: number, nowMs: number): Promise<void> {
   const doc: WatcherDoc = { last_height: height, updated_at_ms: nowMs }
   await store.setDoc(WATCHER_DOC, doc)
 }

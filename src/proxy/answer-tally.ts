@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto'
 import type { Color } from '../config/schema.js'
 import { channels, type UpstreamMessage } from '../observability/channels.js'
 import { answersHash, type AnswerReport, type VerifyWindow } from '../notice/notice.js'
-import type { Store } from '../store/types.js'
+import type { DocumentStore } from '../store/types.js'
 import type { NoticeWatcher } from './notice-watcher.js'
 
 const BUCKET_MS = 100
@@ -31,7 +31,7 @@ export class AnswerTally {
   private readonly onMessage = (m: unknown): void => { this.count(m as UpstreamMessage) }
 
   constructor (
-    private readonly store: Store,
+    private readonly store: Pick<DocumentStore, 'hashSet'>,
     private readonly notices: NoticeWatcher,
     watchSecs: number,
     private readonly onError: (err: unknown) => void,

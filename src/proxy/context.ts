@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import type { RepeatedWarning } from '../repeated-warning.js'
 import type { DrainEstimate } from './drain-estimate.js'
 import type { Config } from '../config/schema.js'
-import type { Store } from '../store/types.js'
+import type { IntentStore } from '../store/types.js'
 import type { VersionCatalog } from '../versions/types.js'
 import type { ControlView } from './control.js'
 import type { SubmissionHold } from './hold.js'
@@ -16,7 +16,7 @@ import type { VersionsPolicy } from './versions-policy.js'
 
 export interface ProxyContext {
   readonly proxy: Config['proxy']
-  readonly store: Store
+  readonly store: IntentStore
   readonly versions: VersionCatalog
   readonly logger: Logger
   /** 'submission refused: the store cannot be reached', once per window with a count (an outage refuses every request). */

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino'
 import type { Color } from '../config/schema.js'
-import type { ControlState, Store } from '../store/types.js'
+import type { ControlState, ControlStore } from '../store/types.js'
 import type { Upstream, Upstreams } from './upstreams.js'
 
 export class ControlView {
@@ -19,7 +19,7 @@ export class ControlView {
   private readonly reported = new Set<string>()
 
   constructor (
-    private readonly store: Store,
+    private readonly store: Pick<ControlStore, 'control' | 'watchControl'>,
     private readonly upstreams: Upstreams,
     private readonly initialActive: Color,
     private readonly logger: Logger

@@ -4,7 +4,7 @@
  * (src/drain/decay.ts). Retry-After is made from it (./retry-after.ts): one store read per second per instance,
  * whatever the number of refused requests.
  */
-import type { Store } from '../store/types.js'
+import type { ControlStore, IntentStore } from '../store/types.js'
 import { InflightDecay } from '../drain/decay.js'
 
 const SAMPLE_MS = 1000
@@ -22,7 +22,7 @@ export class DrainEstimate {
   private timer: NodeJS.Timeout | null = null
   private off: (() => void) | null = null
 
-  constructor (private readonly store: Pick<Store, 'watchControl' | 'inflightCount'>, private readonly now: () => number) {}
+  constructor (private readonly store: Pick<ControlStore, 'watchControl'> & Pick<IntentStore, 'inflightCount'>, private readonly now: () => number) {}
 
   start (): void {
     if (this.off !== null) return

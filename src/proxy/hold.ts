@@ -11,7 +11,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import { channels } from '../observability/channels.js'
-import type { AdmitResult, ControlState, Store } from '../store/types.js'
+import type { AdmitResult, ControlState, ControlStore } from '../store/types.js'
 import { ClientClosedError } from './body.js'
 
 export interface HoldOptions {
@@ -39,7 +39,7 @@ export class SubmissionHold {
   private upgrading = false
   private stopped = false
 
-  constructor (private readonly store: Store, private readonly options: HoldOptions) {}
+  constructor (private readonly store: Pick<ControlStore, 'watchControl'>, private readonly options: HoldOptions) {}
 
   /** Starts listening to the control state (one listener however many are held). */
   start (): void {

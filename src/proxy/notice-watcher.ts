@@ -4,7 +4,7 @@
  * `redis.poll_interval_ms` and at once on every control change (the flag and the notice are written together, so
  * a pushed flag change brings the matching notice with it). Listeners hear every change of either.
  */
-import type { ControlState, Store } from '../store/types.js'
+import type { ControlState, ControlStore, DocumentStore } from '../store/types.js'
 import { NOTICE_DOC, type UpgradeNotice } from '../notice/notice.js'
 
 export interface NoticeState {
@@ -24,7 +24,7 @@ export class NoticeWatcher {
   private again = false
   private lastNotice = 'null'
 
-  constructor (private readonly store: Store, private readonly pollMs: number, private readonly onError: (err: unknown) => void) {}
+  constructor (private readonly store: Pick<ControlStore, 'watchControl'> & Pick<DocumentStore, 'getDoc'>, private readonly pollMs: number, private readonly onError: (err: unknown) => void) {}
 
   start (): void {
     if (this.unwatch !== null) return

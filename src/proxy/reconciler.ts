@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from '../config/schema.js'
 import { channels, type IntentEndedMessage } from '../observability/channels.js'
-import type { InflightRecord, Lease, Store } from '../store/types.js'
+import type { InflightRecord, IntentStore, Lease, LeaseStore } from '../store/types.js'
 import { TERMINAL_STATUSES, type VersionCatalog } from '../versions/types.js'
 import { forwardAndSettle, payloadHeaders } from './outcome.js'
 import type { Upstreams } from './upstreams.js'
@@ -41,7 +41,7 @@ export interface ReconcileReport {
 
 export interface ReconcilerOptions {
   config: Config
-  store: Store
+  store: IntentStore & LeaseStore
   versions: VersionCatalog
   upstreams: Upstreams
   logger: Logger

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino'
 import type { Config, Color } from '../config/schema.js'
-import type { Store, ControlState } from '../store/types.js'
+import type { ControlState, ControlStore, DocumentStore, IntentStore, LeaseStore } from '../store/types.js'
 import type { VersionCatalog } from '../versions/types.js'
 import type { UpstreamState, Upstream } from './upstreams.js'
 import type { VersionsPolicy, VersionsPolicyInput } from './versions-policy.js'
@@ -12,9 +12,12 @@ import type { ReconcileReport } from './reconciler.js'
 import type { ClientStatus } from './client-status.js'
 import type { AdmissionGate } from './admission-gate.js'
 
+/** What the proxy and its parts use (submissions, reconciler, control view, notices, answer counts). */
+export type ProxyStore = IntentStore & LeaseStore & Pick<ControlStore, 'control' | 'watchControl'> & Pick<DocumentStore, 'getDoc' | 'hashSet'>
+
 export interface ProxyOptions {
   config: Config
-  store: Store
+  store: ProxyStore
   versions: VersionCatalog
   logger: Logger
   /** Clock in Unix ms (tests); Date.now by default. */

@@ -6,14 +6,14 @@
  *   POST /admin/drain/start  {deadline_secs?, reason?}
  *   POST /admin/drain/stop
  */
-import type { Store } from '../../store/types.js'
+import type { ControlStore, IntentStore } from '../../store/types.js'
 import { buildDrainStatus, type DrainStatus } from '../../drain/status.js'
 import { Type } from '@sinclair/typebox'
 import { DrainStatusSchema, EmptyBody } from '../schemas.js'
 import { route, type RouteGroup } from '../server.js'
 
 export interface DrainRoutesDeps {
-  store: Pick<Store, 'control' | 'inflightCount' | 'oldestInflightMs' | 'recovering' | 'setDrain'>
+  store: Pick<ControlStore, 'control' | 'setDrain'> & Pick<IntentStore, 'inflightCount' | 'oldestInflightMs' | 'recovering'>
   /** Pending IBC packets on the watched channels (0 without a watcher; null while the watcher cannot know). */
   pendingIbcPackets: () => Promise<number | null> | number | null
   now?: () => number

@@ -10,14 +10,14 @@
 import { NotFoundError } from '../../errors.js'
 import { InvalidAdminRequestError } from '../errors.js'
 import { channels } from '../../observability/channels.js'
-import type { InflightRecord, Store } from '../../store/types.js'
+import type { InflightRecord, IntentStore } from '../../store/types.js'
 import { TERMINAL_STATUSES } from '../../versions/types.js'
 import { Type } from '@sinclair/typebox'
 import { IdParams, Nullable, UnixSecs } from '../schemas.js'
 import { route, type RouteGroup } from '../server.js'
 
 export interface InflightRoutesDeps {
-  store: Pick<Store, 'inflightPage' | 'complete'>
+  store: Pick<IntentStore, 'inflightPage' | 'complete'>
   now?: () => number
 }
 

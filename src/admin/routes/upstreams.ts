@@ -12,7 +12,7 @@
 import { ConflictError } from '../../errors.js'
 import { ColorSchema, type Color } from '../../config/schema.js'
 import type { Proxy } from '../../proxy/index.js'
-import type { Store } from '../../store/types.js'
+import type { ControlStore, IntentStore } from '../../store/types.js'
 import { Type } from '@sinclair/typebox'
 import { BodyFields } from '../fields.js'
 import { Nullable, UnixSecs } from '../schemas.js'
@@ -20,7 +20,7 @@ import { route, type RouteGroup } from '../server.js'
 
 export interface UpstreamsRoutesDeps {
   proxy: Pick<Proxy, 'upstreams' | 'activeColor'>
-  store: Pick<Store, 'inflightByUpstream' | 'control' | 'setActive'>
+  store: Pick<IntentStore, 'inflightByUpstream'> & Pick<ControlStore, 'control' | 'setActive'>
 }
 
 const UpstreamsSchema = Type.Object({

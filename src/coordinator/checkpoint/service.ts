@@ -4,13 +4,13 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Color } from '../../config/schema.js'
-import type { Store } from '../../store/types.js'
+import type { ControlStore, IntentStore } from '../../store/types.js'
 import type { ContractPort, IbcPort } from '../ports.js'
 import type { CheckpointFiles } from './files.js'
 import { CHECKPOINT_FORMAT, type CheckpointMeta, type SystemCheckpoint } from './types.js'
 
 export interface CheckpointSources {
-  store: Store
+  store: Pick<ControlStore, 'control' | 'setActive' | 'setDrain'> & Pick<IntentStore, 'inflight' | 'replaceInflight'>
   ibc: IbcPort | null
   contract: ContractPort | null
   /** `[chain.contracts]` by name. */

@@ -3,11 +3,11 @@
  * Each record the migrator changes is rewritten in place; revert puts back the checkpoint's copy of every record
  * that is still inflight.
  */
-import type { Store, InflightRecord } from '../../store/types.js'
+import type { InflightRecord, IntentStore } from '../../store/types.js'
 import type { StoredIntentMigrator } from '../ports.js'
 import type { UpgradeStep } from './step.js'
 
-export function storedIntentsStep (store: Store, migrator: StoredIntentMigrator, targetVersion: string,
+export function storedIntentsStep (store: Pick<IntentStore, 'inflight' | 'updateInflight'>, migrator: StoredIntentMigrator, targetVersion: string,
   checkpointRecords: () => InflightRecord[], onMigrated: (key: string, from: string, to: string) => void = () => {}): UpgradeStep {
   return {
     name: 'stored_intents',
