@@ -14,7 +14,7 @@ import { HANDLE_LAYOUT, KEY_LAYOUTS, type KeyLayouts } from '../../release.js'
 import { channels } from '../../observability/channels.js'
 import { readControl, drainValue, parseDrain, parseUpgrade, CONTROL_WRITE_DOC, drainWrite, activeWrite } from '../control.js'
 import { ControlWatcher } from '../control-watcher.js'
-import { inflightHandle, storeKeys, ENDED_BUCKETS, ENDED_LOG_CAP, endedBucketSecs, type StoreKeys } from '../keys.js'
+import { inflightHandle, storeKeys, ENDED_BUCKETS, endedBucketSecs, type StoreKeys } from '../keys.js'
 import { checkRecord, decodeEnded, decodeEndedRoute, decodeRecord, decodeResponse, emptyCounts, encodeRecord, encodeResponse, endedAtSecsOf } from '../records.js'
 import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
@@ -33,6 +33,9 @@ import { RepairQueue } from './repair-queue.js'
 import { isConnectivityError, neverSent } from './redis-errors.js'
 import { fingerprintArg, NO_FINGERPRINT_RAW } from './fingerprint-arg.js'
 import { SubmissionScripts, type AdmitReply } from './submission-scripts.js'
+import { IntentScripts } from './intent-scripts.js'
+import { LeaseScripts } from './lease-scripts.js'
+import { pollControl } from './control-script.js'
 import { awaitedIn, encodeInstance, fleetOf, markAwaited, markDone, readFleet } from './registry.js'
 
 /** A write to replay once Redis is back. */
@@ -70,6 +73,9 @@ export class RedisStore implements Store {
   private readonly keys: StoreKeys
   /** Admission and bind, by group commit (./submission-scripts.ts). */
   private readonly scripts: SubmissionScripts
+  /** The other scripts, by field (./intent-scripts.ts, ./lease-scripts.ts). */
+  private readonly intentScripts: IntentScripts
+  private readonly leaseScripts: LeaseScripts
   private readonly watcher: ControlWatcher
   /** Pub/sub beside the poll: control writes reach every instance within a round trip (./control-channel.ts). */
   private readonly controlChannel: ControlChannel
@@ -142,6 +148,8 @@ export class RedisStore implements Store {
     this.journalLoaded = (saved?.entries.length ?? 0) > 0
     this.client = defineScripts(createRedisClient(config, `intent-gate:${instance}`, options.env))
     this.scripts = new SubmissionScripts(this.client, this.keys, this.layouts.writes)
+    this.intentScripts = new IntentScripts(this.client, this.keys, this.layouts.writes)
+    this.leaseScripts = new LeaseScripts(this.client, this.keys)
     this.repairs = new RepairQueue<Repair>({
       apply: async (repair) => await this.apply(repair),
       connected: () => this.client.status === 'ready' && this.closed === null,
@@ -291,8 +299,7 @@ export class RedisStore implements Store {
   }
 
   async setPhase (id: string, phase: string): Promise<void> {
-    const k = this.keys
-    await this.call('setPhase', async () => await this.client.igSetPhase(k.inflight, k.inflightPhase, k.inflightIds, id, phase))
+    await this.call('setPhase', async () => await this.intentScripts.setPhase({ id, phase }))
   }
 
   async inflight (): Promise<InflightRecord[]> {
@@ -350,18 +357,20 @@ export class RedisStore implements Store {
   }
 
   async inflightById (id: string): Promise<InflightRecord | null> {
-    const k = this.keys
-    const found = await this.call('inflightById', async () => await this.client.igLookup(k.inflight, k.inflightPhase, k.inflightIds, id))
+    const found = await this.call('inflightById', async () => await this.intentScripts.lookup({ id }))
     if (found.length < 2) return null
     return decodeRecord(found[0] as string, id, found[1] === '' ? null : found[1] ?? null)
   }
 
   async updateInflight (record: InflightRecord): Promise<boolean> {
     checkRecord(record)
-    const k = this.keys
-    const updated = await this.call('updateInflight', async () => await this.client.igUpdate(
-      k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightCount,
-      record.key, encodeRecord(record, this.handles), record.upstream, storedPhase(record), record.id ?? '', inflightHandle(record.key)))
+    const updated = await this.call('updateInflight', async () => await this.intentScripts.update({
+      scope: record.key,
+      record: encodeRecord(record, this.handles),
+      upstream: record.upstream,
+      phase: storedPhase(record),
+      id: record.id ?? ''
+    }))
     return updated === 1
   }
 
@@ -381,11 +390,10 @@ export class RedisStore implements Store {
   }
 
   async endedById (id: string): Promise<EndedRoute | null> {
-    const k = this.keys
     const width = endedBucketSecs(this.endedRetentionSecs)
     const newest = Math.floor(Date.now() / 1000 / width)
-    const buckets = Array.from({ length: ENDED_BUCKETS + 2 }, (_, i) => k.endedIds(newest - i))
-    const raw = await this.call('endedById', async () => await this.client.igEndedLookup(buckets.length + 1, ...buckets, k.endedId(id), id))
+    const buckets = Array.from({ length: ENDED_BUCKETS + 2 }, (_, i) => newest - i)
+    const raw = await this.call('endedById', async () => await this.intentScripts.endedLookup({ id, buckets }))
     if (raw === null) return null
     // The bucket outlives the retention by up to its width: the entry's own time decides. That time is whole
     // seconds rounded down, so the intent ended before at + 1: kept until the retention has surely run out.
@@ -460,9 +468,8 @@ export class RedisStore implements Store {
   // ---- control keys -----------------------------------------------------------------------------------------
 
   async control (): Promise<ControlState> {
-    const k = this.keys
-    const [drain, drainStarted, upgrade, active, epoch] = await this.call('control',
-      async () => await this.client.igControl(k.drain, k.drainStarted, k.upgrade, k.active, k.epoch, Date.now()))
+    const { drain, drainStarted, upgrade, active, epoch } = await this.call('control',
+      async () => await pollControl(this.client, this.keys, { nowMs: Date.now() }))
     // Every poll sees a flushed namespace, not only a reconnection.
     if (this.epoch !== null && epoch !== this.epoch && this.recovery === null) {
       this.checkEpoch().catch((err: unknown) => this.log?.error({ err }, 'store: cannot compare the namespace epoch'))
@@ -511,18 +518,17 @@ export class RedisStore implements Store {
   // ---- leases -----------------------------------------------------------------------------------------------
 
   async acquireLease (name: string, holder: string, ttlMs: number): Promise<Lease | null> {
-    const k = this.keys
-    const token = await this.call('acquireLease', async () => await this.client.igLeaseAcquire(k.lease(name), k.leaseFence(name), holder, ttlMs))
+    const token = await this.call('acquireLease', async () => await this.leaseScripts.acquire({ name, holder, ttlMs }))
     return token === null ? null : { holder, token: Number(token) }
   }
 
   async renewLease (name: string, lease: Lease, ttlMs: number): Promise<boolean> {
-    const renewed = await this.call('renewLease', async () => await this.client.igLeaseRenew(this.keys.lease(name), leaseValue(lease), ttlMs))
+    const renewed = await this.call('renewLease', async () => await this.leaseScripts.renew({ name, lease, ttlMs }))
     return renewed === 1
   }
 
   async releaseLease (name: string, lease: Lease): Promise<void> {
-    await this.call('releaseLease', async () => await this.client.igLeaseRelease(this.keys.lease(name), leaseValue(lease)))
+    await this.call('releaseLease', async () => await this.leaseScripts.release({ name, lease }))
   }
 
   // ---- documents and hashes of other parts --------------------------------------------------------------------
@@ -662,11 +668,16 @@ export class RedisStore implements Store {
       let registered = 0
       for (let i = 0; i < entries.length; i += REGISTER_BATCH) {
         const batch = entries.slice(i, i + REGISTER_BATCH)
-        const results = await Promise.all(batch.map(async ([key, e]) => await this.client.igReregister(
-          k.idem(key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount,
-          key, e.json, e.upstream, e.createdAtMs,
-          e.id !== undefined ? (e.phase ?? 'accepted') : e.unknownSinceMs !== undefined ? `unknown:${e.unknownSinceMs}` : '',
-          e.id ?? '', idempotencyValue(e), this.endedRetentionSecs, inflightHandle(key), this.layouts.writes)))
+        const results = await Promise.all(batch.map(async ([key, e]) => await this.intentScripts.reregister({
+          scope: key,
+          record: e.json,
+          upstream: e.upstream,
+          admittedAtMs: e.createdAtMs,
+          phase: e.id !== undefined ? (e.phase ?? 'accepted') : e.unknownSinceMs !== undefined ? `unknown:${e.unknownSinceMs}` : '',
+          id: e.id ?? '',
+          idempotency: idempotencyValue(e),
+          ttlSecs: this.endedRetentionSecs
+        })))
         registered += results.filter((r) => r === 1).length
         await this.client.hset(k.recovering, mark, Date.now() + RECOVERY_MARK_MS)
       }
@@ -733,11 +744,11 @@ export class RedisStore implements Store {
   }
 
   private async apply (repair: Repair): Promise<number> {
-    const k = this.keys
     switch (repair.kind) {
       case 'abandon':
-        return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-          k.inflightSince, k.inflightCount, repair.key, '', 0, repair.marker, NO_FINGERPRINT_RAW, inflightHandle(repair.key))
+        return await this.intentScripts.release({
+          scope: repair.key, response: '', ttlSecs: 0, marker: repair.marker, fingerprint: NO_FINGERPRINT_RAW
+        })
       case 'bind': {
         // The fingerprint it admitted with, when journaled: bind.lua then reads and writes the key in one command.
         const fingerprint = fingerprintArg(repair.record?.fingerprint)
@@ -760,16 +771,23 @@ export class RedisStore implements Store {
         return await bind(repair.record)
       }
       case 'release':
-        return await this.client.igRelease(k.idem(repair.key), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds,
-          k.inflightSince, k.inflightCount, repair.key, repair.response, repair.ttl, '', NO_FINGERPRINT_RAW, inflightHandle(repair.key))
+        return await this.intentScripts.release({
+          scope: repair.key, response: repair.response, ttlSecs: repair.ttl, marker: '', fingerprint: NO_FINGERPRINT_RAW
+        })
       case 'unknown':
-        return await this.client.igMarkUnknown(k.idem(repair.key), k.inflight, k.inflightPhase, k.inflightBound,
-          repair.key, repair.at, repair.ttl, NO_FINGERPRINT_RAW, inflightHandle(repair.key))
+        return await this.intentScripts.markUnknown({
+          scope: repair.key, nowMs: repair.at, ttlSecs: repair.ttl, fingerprint: NO_FINGERPRINT_RAW
+        })
       case 'complete': {
         const width = endedBucketSecs(this.endedRetentionSecs)
-        return await this.client.igComplete(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.ended,
-          k.endedIds(Math.floor(Date.now() / 1000 / width)), k.inflightSince, k.inflightCount,
-          repair.id, repair.status, repair.via, repair.at, ENDED_LOG_CAP, this.endedRetentionSecs + 2 * width)
+        return await this.intentScripts.complete({
+          id: repair.id,
+          status: repair.status,
+          via: repair.via,
+          nowMs: repair.at,
+          bucket: Math.floor(Date.now() / 1000 / width),
+          bucketTtlSecs: this.endedRetentionSecs + 2 * width
+        })
       }
     }
   }
@@ -824,10 +842,6 @@ function idempotencyValue (e: JournalEntry): string {
   const state = e.response !== undefined ? 'r' : e.unknownSinceMs !== undefined ? 'u' : 'p'
   const rest = e.response ?? (state === 'p' ? 'registered-again' : '')
   return state + fingerprintArg(e.fingerprint) + rest
-}
-
-function leaseValue (lease: Lease): string {
-  return `${lease.token} ${lease.holder}`
 }
 
 /** MULTI results: the first command error fails the whole call. */

@@ -11,7 +11,11 @@ import type { RedisClient } from './connection.js'
 
 type Arg = string | number | Buffer
 
-/** The scripts as client methods: keys first, then arguments (counts per script below). */
+/**
+ * The scripts as client methods: keys first, then arguments (counts per script below). Called only through the
+ * typed wrappers that name them (./submission-scripts.ts, ./intent-scripts.ts, ./lease-scripts.ts,
+ * ./control-script.ts).
+ */
 export interface ScriptCommands {
   /** Variadic keys (a group: ./submission-scripts.ts); one reply per admission. */
   igAdmit (...args: Arg[]): Promise<Array<Array<string | null>>>
@@ -26,7 +30,7 @@ export interface ScriptCommands {
   igSetPhase (...args: Arg[]): Promise<number>
   igLookup (...args: Arg[]): Promise<string[]>
   igUpdate (...args: Arg[]): Promise<number>
-  igControl (...args: Arg[]): Promise<[string, string, string, string, string]>
+  igControl (...args: Arg[]): Promise<[string | null, string | null, string | null, string | null, string | null]>
   igLeaseAcquire (...args: Arg[]): Promise<number | null>
   igLeaseRenew (...args: Arg[]): Promise<number>
   igLeaseRelease (...args: Arg[]): Promise<number>
