@@ -6,7 +6,7 @@
  * A namespace without the mark is new (it gets this release's) or holds the first layout's records (bare keys,
  * from before 0.1.0), which 0.1.0 migrated and this release no longer reads.
  */
-import { LayoutMismatchError } from '../../errors.js'
+import { LayoutMismatchError, StoreUnavailableError } from '../../errors.js'
 import type { KeyLayouts } from '../../release.js'
 import { isInflightHandle, type StoreKeys } from '../keys.js'
 import type { RedisClient } from './connection.js'
@@ -59,4 +59,25 @@ async function firstBareKey (client: RedisClient, k: StoreKeys): Promise<string 
     cursor = next
   } while (cursor !== '0')
   return null
+}
+
+/**
+ * Whether the namespace's layout is one this instance shares: nothing is admitted, nor the registry written,
+ * until a connection has checked it, nor while it is one this instance cannot share (then the refusal, kept for
+ * health and start).
+ */
+export class LayoutGate {
+  state: 'unchecked' | 'shared' | LayoutMismatchError = 'unchecked'
+
+  get shared (): boolean {
+    return this.state === 'shared'
+  }
+
+  /** Throws StoreUnavailableError unless the layout is shared. */
+  require (op: string): void {
+    if (this.state !== 'shared') {
+      const why = this.state === 'unchecked' ? 'the namespace\'s key layout is not checked yet' : this.state.message
+      throw new StoreUnavailableError(`store unavailable (${op}): ${why}`)
+    }
+  }
 }

@@ -1,0 +1,70 @@
+/**
+ * The fleet's registry as the store's RegistryStore (the hash and the marks: ./registry.ts). Also remembers the
+ * fleet as this instance last read it: after a Redis loss, those are the instances it waits for.
+ */
+import type { StoreKeys } from '../keys.js'
+import type { StoreLogger } from '../options.js'
+import type { ForgetResult, InstanceRecord, RegistryStore } from '../types.js'
+import type { LayoutGate } from './layout.js'
+import { unwrapMulti, type RedisCalls } from './redis-calls.js'
+import { awaitedIn, encodeInstance, fleetOf, markDone, readFleet } from './registry.js'
+
+export interface FleetOptions {
+  layout: LayoutGate
+  log: StoreLogger | undefined
+  /** How many admissions this instance holds in its journal (its record says so). */
+  journaled: () => number
+}
+
+export class RedisFleet implements RegistryStore {
+  /** The fleet as this instance's last refresh read it. */
+  fleet: InstanceRecord[] = []
+
+  constructor (private readonly calls: RedisCalls, private readonly keys: StoreKeys, private readonly o: FleetOptions) {}
+
+  async refreshInstance (record: Omit<InstanceRecord, 'last_seen_at_ms' | 'journaled' | 'state'> & { state: 'serving' | 'leaving' }): Promise<InstanceRecord[]> {
+    const now = Date.now()
+    // A namespace this instance cannot share (or has not checked yet) is left untouched, registry included.
+    this.o.layout.require('refreshInstance')
+    const full: InstanceRecord = { ...record, last_seen_at_ms: now, journaled: this.o.journaled() }
+    const k = this.keys
+    const client = this.calls.client
+    const [, raw] = await this.calls.call('refreshInstance', async () => unwrapMulti(await client.multi()
+      .hset(k.instances, record.id, encodeInstance(full)).hgetall(k.instances).exec()) as [number, Record<string, string>])
+    const { fleet, drop } = fleetOf(raw, now)
+    if (drop.length > 0) await this.calls.call('refreshInstance', async () => await client.hdel(k.instances, ...drop))
+    this.fleet = fleet
+    return fleet
+  }
+
+  async deregisterInstance (id: string): Promise<void> {
+    this.o.layout.require('deregisterInstance')
+    await this.calls.call('deregisterInstance', async () => await this.calls.client.hdel(this.keys.instances, id))
+    this.fleet = this.fleet.filter((r) => r.id !== id)
+  }
+
+  /** The registry, and the instances still awaited after a Redis loss that have no record again yet. */
+  async instances (): Promise<InstanceRecord[]> {
+    const k = this.keys
+    const client = this.calls.client
+    const [fleet, marks, epoch] = await this.calls.call('instances',
+      async () => await Promise.all([readFleet(client, k), client.hgetall(k.recovering), client.get(k.epoch)]))
+    const awaited = epoch === null ? [] : awaitedIn(marks, epoch).filter((a) => !fleet.some((r) => r.id === a.id))
+    return [...fleet, ...awaited]
+  }
+
+  async forgetInstance (id: string): Promise<ForgetResult> {
+    const k = this.keys
+    const client = this.calls.client
+    const [fleet, epoch] = await this.calls.call('forgetInstance', async () => await Promise.all([readFleet(client, k), client.get(k.epoch)]))
+    // Its record after the loss, if it registered again since; only a gone (or never back) instance is forgotten.
+    const record = fleet.find((r) => r.id === id)
+    if (record !== undefined && record.state !== 'gone') return { kind: 'serving', record }
+    const cleared = epoch === null ? null : await this.calls.call('forgetInstance', async () => await markDone(client, k, epoch, id))
+    if (record === undefined && cleared === null) return { kind: 'unknown' }
+    await this.calls.call('forgetInstance', async () => await client.hdel(k.instances, id))
+    const uncounted = cleared?.journaled ?? 0
+    this.o.log?.warn({ instance: id, uncounted }, 'store: an operator forgot an instance; what it admitted and did not register again is no longer counted')
+    return { kind: 'forgotten', uncounted }
+  }
+}
