@@ -142,7 +142,7 @@ export class DataLoss {
       // However long the others take to notice (paused, partitioned, restarting): every instance this one last
       // saw serving is awaited until it registered again or an operator forgot it (./registry.ts).
       const epoch = String(this.epoch)
-      await markAwaited(client, k, epoch, this.o.fleet().filter((r) => r.id !== this.o.instanceId))
+      await markAwaited(client, k, { epoch, awaited: this.o.fleet().filter((r) => r.id !== this.o.instanceId) })
       // The layout key went with the data. Missing, the next connection's layout migration would rebuild the
       // admission-time index and the counters from a snapshot while records are being written, and drop those
       // written in between: invisible to the reconciler, never ended, the drain stuck above zero.
@@ -167,7 +167,7 @@ export class DataLoss {
         await client.hset(k.recovering, mark, Date.now() + RECOVERY_MARK_MS)
       }
       await client.hdel(k.recovering, mark)
-      await markDone(client, k, epoch, this.o.instanceId)
+      await markDone(client, k, { epoch, id: this.o.instanceId })
       // Only now: a process killed while registering finds the loss again at its next start.
       journal.saveEpoch(epoch)
       log?.warn({ registered, journaled: entries.length }, 'store: inflight records registered again after Redis lost its data')

@@ -60,7 +60,7 @@ export class RedisFleet implements RegistryStore {
     // Its record after the loss, if it registered again since; only a gone (or never back) instance is forgotten.
     const record = fleet.find((r) => r.id === id)
     if (record !== undefined && record.state !== 'gone') return { kind: 'serving', record }
-    const cleared = epoch === null ? null : await this.calls.call('forgetInstance', async () => await markDone(client, k, epoch, id))
+    const cleared = epoch === null ? null : await this.calls.call('forgetInstance', async () => await markDone(client, k, { epoch, id }))
     if (record === undefined && cleared === null) return { kind: 'unknown' }
     await this.calls.call('forgetInstance', async () => await client.hdel(k.instances, id))
     const uncounted = cleared?.journaled ?? 0

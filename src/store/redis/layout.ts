@@ -17,6 +17,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]
 return 0
 `
 
+/** Raises the mark from `from` to `to`; false when another instance changed it first. */
+async function raiseMark (client: RedisClient, k: StoreKeys, c: { from: string, to: number }): Promise<boolean> {
+  return Number(await client.eval(RAISE, 1, k.layout, c.from, String(c.to))) === 1
+}
+
 /** How many records of the first layout (before 0.1.0) the check looks through for a bare key. */
 const SCAN_COUNT = 1000
 
@@ -38,7 +43,7 @@ export async function checkLayout (client: RedisClient, k: StoreKeys, layouts: K
       throw new LayoutMismatchError(JSON.stringify(current).slice(1, -1), layouts.writes, layouts.reads, `the key ${k.layout}`)
     }
     if (found >= layouts.writes) return found
-    if (Number(await client.eval(RAISE, 1, k.layout, current, String(layouts.writes))) === 1) return layouts.writes
+    if (await raiseMark(client, k, { from: current, to: layouts.writes })) return layouts.writes
     if (attempt > 10) throw new Error('the namespace\'s layout mark keeps changing while this instance checks it')
   }
 }

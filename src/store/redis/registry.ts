@@ -86,14 +86,15 @@ export async function readFleet (client: RedisClient, k: StoreKeys): Promise<Ins
   return fleet
 }
 
-export async function markAwaited (client: RedisClient, k: StoreKeys, epoch: string, awaited: InstanceRecord[]): Promise<void> {
-  if (awaited.length === 0) return
-  await client.eval(MARK_AWAITED, 1, k.recovering, epoch, ...awaited.flatMap((r) => [r.id, encodeInstance(r)]))
+/** `awaited`: the instances last seen (their records, with their counts) that must register again after the loss of `epoch`. */
+export async function markAwaited (client: RedisClient, k: StoreKeys, c: { epoch: string, awaited: InstanceRecord[] }): Promise<void> {
+  if (c.awaited.length === 0) return
+  await client.eval(MARK_AWAITED, 1, k.recovering, c.epoch, ...c.awaited.flatMap((r) => [r.id, encodeInstance(r)]))
 }
 
 /** Resolves to the record the cleared mark carried, or null when the instance was not awaited. */
-export async function markDone (client: RedisClient, k: StoreKeys, epoch: string, id: string): Promise<InstanceRecord | null> {
-  const awaited = await client.eval(MARK_DONE, 1, k.recovering, epoch, id) as string | null
+export async function markDone (client: RedisClient, k: StoreKeys, c: { epoch: string, id: string }): Promise<InstanceRecord | null> {
+  const awaited = await client.eval(MARK_DONE, 1, k.recovering, c.epoch, c.id) as string | null
   return awaited === null ? null : decodeInstance(awaited, Date.now())
 }
 
