@@ -159,7 +159,7 @@ export interface InflightPage {
 }
 
 /**
- * The store by role (ARCHITECTURE: small interfaces, one conformance suite per role). Parts depend on the role
+ * The store by role (small interfaces, one conformance suite for all of them). Parts depend on the role
  * they use; `Store` is all of them, what each implementation provides and the composition root hands out.
  */
 

@@ -1,4 +1,4 @@
-// One instance leaves the fleet while another goes on admitting (INTERFACE section 3, *Instances*): readiness off
+// One instance leaves the fleet while another goes on admitting (docs/specification.md section 3, *Instances*): readiness off
 // at once, admission through leave_grace_secs, then 503 instance-leaving with Retry-After: 1; held submissions
 // answered 503 with Retry-After; open exchanges finish; an exchange that cannot finish in time is handed to the
 // store as an unknown outcome; the instance deregisters. The fleet's drain switch is never touched.
