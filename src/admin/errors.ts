@@ -8,6 +8,14 @@ import { BadRequestError, IntentGateError, problem } from '../errors.js'
 export class InvalidAdminRequestError extends BadRequestError {
   override readonly code = 'IG_ERR_INVALID_ADMIN_REQUEST'
   override readonly problem = problem('invalid-request')
+
+  /**
+   * One field the route's schema accepts but this gateway cannot (a color without an upstream, ...): the same
+   * 400 a schema failure gives, naming the field as a JSON pointer.
+   */
+  static field (name: string, message: string): InvalidAdminRequestError {
+    return new InvalidAdminRequestError(`${name}: ${message}`, [{ field: `/${name}`, message }])
+  }
 }
 
 /** The admin API refused the operation or could not be reached (src/admin/client.ts); the CLI exits 1. */

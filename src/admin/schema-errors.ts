@@ -1,8 +1,7 @@
 /**
  * Request validation from the routes' TypeBox schemas (compiled with TypeBox's own compiler, as
  * @fastify/type-provider-typebox does), with the failures said in the admin API's words: every failing field as
- * a JSON pointer with the same messages BodyFields gives, so a schema-checked route answers like a hand-checked
- * one and one 400 names every problem.
+ * a JSON pointer with a short message in the admin API's words, and one 400 naming every problem.
  */
 import type { FastifySchemaCompiler } from 'fastify'
 import type { TSchema } from '@sinclair/typebox'
@@ -11,7 +10,7 @@ import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value'
 import type { FieldError } from '../versions/types.js'
 import { InvalidAdminRequestError } from './errors.js'
 
-/** One ValueError in BodyFields' wording. */
+/** One ValueError in the admin API's wording. */
 function messageOf (e: ValueError): string {
   const s = e.schema as Record<string, any>
   switch (e.type) {

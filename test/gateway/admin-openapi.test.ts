@@ -113,6 +113,12 @@ t.test('the admin API\'s OpenAPI document', async (t) => {
     t.same(upgrade.body.errors, [{ field: '/force_contract_version', message: 'must be true or false' }])
     t.equal(upgrade.body.detail, 'force_contract_version: must be true or false')
     t.equal((await gw.admin<{ state: string }>('GET', '/admin/upgrade/status')).body.state, 'idle', 'nothing started')
+    // A color the schema knows but this gateway has no upstream for: the same 400, naming the field.
+    const noGreen = await gw.admin<any>('POST', '/admin/upstreams/active', { color: 'green' })
+    t.equal(noGreen.status, 400)
+    t.equal(noGreen.body.type, 'urn:intent-gate:problem:invalid-request')
+    t.same(noGreen.body.errors, [{ field: '/color', message: 'no [upstreams.green] section is configured' }])
+    t.equal((await gw.admin<{ active: string }>('GET', '/admin/upstreams')).body.active, 'blue', 'nothing swapped')
   })
 })
 

@@ -3,8 +3,8 @@
 import t, { type Test } from 'tap'
 import { Writable } from 'node:stream'
 import { createLogger } from '../../src/log.js'
-import { createAdminServer } from '../../src/admin/server.js'
-import { BodyFields } from '../../src/admin/fields.js'
+import { Type } from '@sinclair/typebox'
+import { createAdminServer, route } from '../../src/admin/server.js'
 
 const TOKEN = 's3cret-token-for-admin'
 
@@ -17,19 +17,19 @@ async function start (t: Test): Promise<{ url: string, logs: () => string }> {
     name: 'test',
     routes: [
       { method: 'GET', path: '/healthz', handler: () => ({ body: { status: 'ok' } }) },
-      {
+      route({
         method: 'POST',
         path: '/admin/things/:id',
+        schema: {
+          summary: 'a test route with a body schema',
+          body: Type.Object({ n: Type.Integer({ minimum: 1 }), name: Type.Optional(Type.String()) }, { additionalProperties: false })
+        },
         handler: (req) => {
-          const f = new BodyFields(req.body)
-          const n = f.integer('n', { min: 1 })
-          f.required('n', n)
-          const name = f.string('name')
-          f.done(['n', 'name'])
+          const { n, name } = req.body
           logger.info({ headers: { authorization: `Bearer ${TOKEN}` }, token: TOKEN }, 'a handler that logs carelessly')
           return { status: 201, body: { id: req.params.id, n, name } }
         }
-      },
+      }),
       { method: 'GET', path: '/admin/things/:id', handler: (req) => ({ body: { id: req.params.id } }) },
       { method: 'GET', path: '/admin/boom', handler: () => { throw new Error('internal detail that must not leak') } }
     ]

@@ -14,7 +14,7 @@ import { ColorSchema, type Color } from '../../config/schema.js'
 import type { Proxy } from '../../proxy/index.js'
 import type { ControlStore, IntentStore } from '../../store/types.js'
 import { Type } from '@sinclair/typebox'
-import { BodyFields } from '../fields.js'
+import { InvalidAdminRequestError } from '../errors.js'
 import { Nullable, UnixSecs } from '../schemas.js'
 import { route, type RouteGroup } from '../server.js'
 
@@ -90,9 +90,7 @@ export function upstreamsRoutes (deps: UpstreamsRoutesDeps): RouteGroup {
         handler: async (req) => {
           const { color, force = false } = req.body
           if (deps.proxy.upstreams.get(color) === undefined) {
-            const fields = new BodyFields(req.body)
-            fields.fail('color', `no [upstreams.${color}] section is configured`)
-            fields.done(['color', 'force', 'reason'])
+            throw InvalidAdminRequestError.field('color', `no [upstreams.${color}] section is configured`)
           }
           const target: Color = color
           const previous = deps.proxy.activeColor()
