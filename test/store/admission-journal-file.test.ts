@@ -128,6 +128,16 @@ t.test('a binding is a small row of its own, read back with its admission; a fil
   t.same(read.get('k2'), { ...entry(2), id: 'int_2', phase: 'accepted', response: 'answer-2' }, 'bound after an unknown outcome: no longer unknown')
   again.close()
 
+  // Closed: the bindings are folded into the admissions' rows, what a release before the table (0.5.0) reads.
+  const closed = new Database(file, { readonly: true })
+  const folded = closed.prepare('SELECT key, entry FROM admissions ORDER BY key').all() as Array<{ key: string, entry: string }>
+  t.same(folded.map((r) => [r.key, JSON.parse(r.entry) as unknown]), [
+    ['k1', entry(11)],
+    ['k2', { ...entry(2), id: 'int_2', phase: 'accepted', response: 'answer-2' }]
+  ], 'each admission\'s row carries its binding once the file is closed')
+  t.equal((closed.prepare('SELECT count(*) AS n FROM bindings').get() as { n: number }).n, 0, 'no binding row left')
+  closed.close()
+
   // A file written before the bindings table: whole rows carry their bindings.
   const old = new Database(file)
   old.exec('DROP TABLE bindings')

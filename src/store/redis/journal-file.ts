@@ -12,7 +12,9 @@
  * What came after an admission (the binding and its answer, an unknown outcome) goes to a table of its own,
  * `bindings`, a small row beside the admission's: rewriting the admission's row (the record's bytes, about a
  * kilobyte) at every bind cost the journal about 40% of its CPU per intent (issue 30). A file written before
- * that table existed reads the same: its rows carry their bindings in `entry`.
+ * that table existed reads the same: its rows carry their bindings in `entry`. The other way round, 0.5.0 reads
+ * `entry` alone; so that a release rolled back onto the same disk finds every binding, `close()` folds the
+ * `bindings` rows into their admissions' rows (once per stop, not per intent).
  */
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
@@ -103,8 +105,27 @@ export class JournalFile {
     this.setMeta.run('epoch', epoch)
   }
 
+  /** Folds the bindings into their admissions' rows (what a release before the `bindings` table reads), then closes. */
   close (): void {
-    if (this.db.open) this.db.close()
+    if (!this.db.open) return
+    try {
+      this.foldBindings()
+    } catch {
+      // A disk that refuses the fold still holds a file this release reads whole; only an older one would miss bindings.
+    }
+    this.db.close()
+  }
+
+  private foldBindings (): void {
+    const rows = this.db.prepare('SELECT a.key, a.created_at_ms, a.entry, b.later FROM admissions a JOIN bindings b ON b.key = a.key')
+      .all() as Array<{ key: string, created_at_ms: number, entry: string, later: string }>
+    this.db.transaction(() => {
+      for (const row of rows) {
+        const entry = parseEntry(row.entry, row.later)
+        if (entry !== null) this.upsert.run(row.key, row.created_at_ms, JSON.stringify(entry))
+      }
+      this.db.exec('DELETE FROM bindings')
+    })()
   }
 }
 
