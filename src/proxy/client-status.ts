@@ -10,7 +10,8 @@
  * (the control state every instance polls and is pushed, and the coordinator's notice), never from a store read
  * per request. `mode`:
  *   accepting   nothing stops admission
- *   scheduled   accepting; an upgrade is coming: scheduled (`upgrade.scheduled_at`) or in its pre-checks
+ *   scheduled   accepting; an upgrade is coming: scheduled (`upgrade.scheduled_at`), in its pre-checks, or its
+ *               drain announced but not yet seen stopping admission here (the notice is written before the flag)
  *   verifying   accepting on the new version while its answers are watched
  *   holding     an upgrade stopped admission; new submissions wait up to `hold_new_intents_secs`
  *   refusing    an upgrade stopped admission and submissions are refused at once (no hold, or a failed upgrade)
@@ -84,8 +85,11 @@ export function clientStatus (state: NoticeState, o: StatusOptions): ClientStatu
   let mode: ClientMode = 'accepting'
   if (control.drain !== null) mode = 'draining'
   else if (flag !== null) mode = o.holdSecs > 0 && flag.phase !== 'failed' ? 'holding' : 'refusing'
-  else if (notice?.state === 'scheduled' || notice?.state === 'pre_checks') mode = 'scheduled'
   else if (notice?.state === 'verifying') mode = 'verifying'
+  // Any other running upgrade without the flag has not stopped admission yet: before its drain, or in the moment
+  // between its notice and its flag (written in that order), which must not read as `accepting` with no upgrade
+  // coming. A failed one whose flag an operator removed does accept.
+  else if (notice !== null && notice.state !== 'failed') mode = 'scheduled'
   const accepting = control.drain === null && flag === null
   const retry = accepting
     ? null

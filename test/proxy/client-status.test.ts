@@ -5,7 +5,9 @@ import http from 'node:http'
 import t from 'tap'
 import { EmbeddedStore } from '../../src/store/index.js'
 import { NoticeWatcher } from '../../src/proxy/notice-watcher.js'
-import { ClientStatusRoutes, type ClientStatus } from '../../src/proxy/client-status.js'
+import { ClientStatusRoutes, clientStatus, type ClientStatus } from '../../src/proxy/client-status.js'
+import type { UpgradeFlag } from '../../src/store/types.js'
+import type { UpgradeNotice } from '../../src/notice/notice.js'
 import { StreamLimit } from '../../src/http/stream-limit.js'
 
 t.test('status on connect, an event per change, keep-alive comments, ended on close', async (t) => {
@@ -76,4 +78,35 @@ t.test('status on connect, an event per change, keep-alive comments, ended on cl
   await until(() => false)
   t.equal(routes.size(), 0, 'closing ends every stream')
   t.equal(limit.size(), 0, 'and gives their slots back')
+})
+
+t.test('each step of an upgrade as the coordinator writes it (the notice, then the flag) reads as the mode it is', async (t) => {
+  const options = { holdSecs: 10, fallbackRetrySecs: 5, maxRetrySecs: 60, drainLeft: () => ({ kind: 'unknown' as const, ms: 0 }), now: () => 1_000_000 }
+  const notice = (state: string): UpgradeNotice => ({ id: 'u1', state, target_version: '2.0', scheduled_at_ms: null, resume_estimate_ms: null, verifying: null })
+  const flag = (phase: string): UpgradeFlag => ({ id: 'u1', phase, resume_estimate_ms: 1_004_000 })
+  const read = (n: UpgradeNotice | null, f: UpgradeFlag | null): [string, boolean] => {
+    const s = clientStatus({ control: { drain: null, upgrade: f, active: 'blue', invalid: [] }, notice: n }, options)
+    return [s.mode, s.accepting]
+  }
+  t.same([
+    read(null, null),
+    read(notice('scheduled'), null),
+    read(notice('pre_checks'), null),
+    read(notice('draining'), null), // the drain's notice is written, its flag not yet seen here
+    read(notice('draining'), flag('draining')),
+    read(notice('migrating'), flag('migrating')),
+    read(notice('verifying'), null),
+    read(notice('failed'), flag('failed')),
+    read(notice('failed'), null) // an operator removed a failed upgrade's flag
+  ], [
+    ['accepting', true],
+    ['scheduled', true],
+    ['scheduled', true],
+    ['scheduled', true],
+    ['holding', false],
+    ['holding', false],
+    ['verifying', true],
+    ['refusing', false],
+    ['accepting', true]
+  ])
 })
