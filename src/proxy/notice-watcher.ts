@@ -1,8 +1,10 @@
 /**
  * This instance's view of what clients are told: the store's control state (drain, upgrade flag) and the
  * coordinator's UpgradeNotice (scheduled, verifying; src/notice/notice.ts). The notice is read every
- * `redis.poll_interval_ms` and at once on every control change (the flag and the notice are written together, so
- * a pushed flag change brings the matching notice with it). Listeners hear every change of either.
+ * `redis.poll_interval_ms` and at once on every control change. A control change is published together with the
+ * notice read after it: the coordinator writes the notice before the flag, so the notice read after a flag change
+ * is at least as new as the flag, while the notice held from before (`resuming` once the flag is cleared) would
+ * pair an old notice with a new flag. Listeners hear every change of either.
  */
 import type { ControlState, ControlStore, DocumentStore } from '../store/types.js'
 import { NOTICE_DOC, type UpgradeNotice } from '../notice/notice.js'
@@ -22,6 +24,8 @@ export class NoticeWatcher {
   private timer: NodeJS.Timeout | null = null
   private reading: Promise<void> | null = null
   private again = false
+  /** A control change waiting for the notice read that starts after it. */
+  private nextControl: ControlState | null = null
   private lastNotice = 'null'
 
   constructor (private readonly store: Pick<ControlStore, 'watchControl'> & Pick<DocumentStore, 'getDoc'>, private readonly pollMs: number, private readonly onError: (err: unknown) => void) {}
@@ -29,8 +33,7 @@ export class NoticeWatcher {
   start (): void {
     if (this.unwatch !== null) return
     this.unwatch = this.store.watchControl((control) => {
-      this.state = { ...this.state, control }
-      this.emit()
+      this.nextControl = control
       this.readNotice()
     })
     this.timer = setInterval(() => { this.readNotice() }, this.pollMs)
@@ -63,21 +66,32 @@ export class NoticeWatcher {
       return
     }
     this.reading = (async () => {
-      do {
-        this.again = false
-        try {
-          const notice = await this.store.getDoc<UpgradeNotice>(NOTICE_DOC)
-          const raw = JSON.stringify(notice)
-          if (raw !== this.lastNotice) {
-            this.lastNotice = raw
-            this.state = { ...this.state, notice }
-            this.emit()
+      try {
+        do {
+          this.again = false
+          const control = this.nextControl
+          this.nextControl = null
+          let changed = control !== null
+          try {
+            const notice = await this.store.getDoc<UpgradeNotice>(NOTICE_DOC)
+            const raw = JSON.stringify(notice)
+            if (raw !== this.lastNotice) {
+              this.lastNotice = raw
+              this.state = { ...this.state, notice }
+              changed = true
+            }
+          } catch {
+            // The store reports its own health; the next poll tries again. A control change still goes out.
           }
-        } catch {
-          // The store reports its own health; the next poll tries again.
-        }
-      } while (this.again && this.unwatch !== null)
-    })().finally(() => { this.reading = null })
+          if (control !== null) this.state = { ...this.state, control }
+          if (changed) this.emit()
+        } while (this.again && this.unwatch !== null)
+      } finally {
+        // Cleared in the same step as the loop's last `again` test (a `.finally()` ran microtasks later, and a
+        // control change in between set `again` on a loop already over: it waited for the next poll).
+        this.reading = null
+      }
+    })()
   }
 
   private emit (): void {
