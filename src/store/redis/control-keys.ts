@@ -88,8 +88,10 @@ export class RedisControl implements ControlStore {
   }
 
   async setActive (color: Color): Promise<void> {
-    const tx = this.calls.client.multi().set(this.keys.active, color).set(this.keys.doc(CONTROL_WRITE_DOC), activeWrite(color))
-    await this.calls.call('setActive', async () => unwrapMulti(await this.channel.publishIn(tx).exec()))
+    await this.calls.call('setActive', async () => {
+      const tx = this.calls.client.multi().set(this.keys.active, color).set(this.keys.doc(CONTROL_WRITE_DOC), activeWrite(color))
+      unwrapMulti(await this.channel.publishIn(tx).exec())
+    })
     this.watcher.check()
   }
 

@@ -105,16 +105,18 @@ export class InflightRecords {
   async replaceInflight (records: InflightRecord[]): Promise<void> {
     records.forEach(checkRecord)
     const k = this.keys
-    const tx = this.calls.client.multi()
-      .del(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount)
-    for (const record of records) {
-      const field = this.o.handles ? inflightHandle(record.key) : record.key
-      tx.hset(k.inflight, field, encodeRecord(record, this.o.handles)).hset(k.inflightOwner, field, record.upstream)
-        .zadd(k.inflightSince, record.created_at_ms, field).hincrby(k.inflightCount, record.upstream, 1)
-      if (record.phase !== 'submitting') tx.hset(k.inflightPhase, field, storedPhase(record))
-      if (record.id !== null) tx.hset(k.inflightBound, field, record.id).hset(k.inflightIds, record.id, field)
-    }
-    await this.calls.call('replaceInflight', async () => unwrapMulti(await tx.exec()))
+    await this.calls.call('replaceInflight', async () => {
+      const tx = this.calls.client.multi()
+        .del(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount)
+      for (const record of records) {
+        const field = this.o.handles ? inflightHandle(record.key) : record.key
+        tx.hset(k.inflight, field, encodeRecord(record, this.o.handles)).hset(k.inflightOwner, field, record.upstream)
+          .zadd(k.inflightSince, record.created_at_ms, field).hincrby(k.inflightCount, record.upstream, 1)
+        if (record.phase !== 'submitting') tx.hset(k.inflightPhase, field, storedPhase(record))
+        if (record.id !== null) tx.hset(k.inflightBound, field, record.id).hset(k.inflightIds, record.id, field)
+      }
+      unwrapMulti(await tx.exec())
+    })
   }
 
   async endedById (id: string): Promise<EndedRoute | null> {

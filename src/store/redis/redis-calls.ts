@@ -21,6 +21,7 @@ export class RedisCalls {
 
   constructor (readonly client: ScriptedRedis) {}
 
+  /** `run` builds its transaction inside itself: a discarded one is sent again by calling `run` again. */
   async call<T> (op: string, run: () => Promise<T>): Promise<T> {
     try {
       const result = await run()
