@@ -30,8 +30,14 @@ export class NoticeWatcher {
 
   constructor (private readonly store: Pick<ControlStore, 'watchControl'> & Pick<DocumentStore, 'getDoc'>, private readonly pollMs: number, private readonly onError: (err: unknown) => void) {}
 
-  start (): void {
+  /**
+   * `initial`: the control state the caller has read already (the proxy reads it before it listens), known at once
+   * so that a client's first status is not `unknown` while the first notice read is under way; the notice read
+   * that follows is after it, as after any change. Without it the control state is unknown until that read ends.
+   */
+  start (initial: ControlState | null = null): void {
     if (this.unwatch !== null) return
+    if (initial !== null) this.state = { ...this.state, control: initial }
     this.unwatch = this.store.watchControl((control) => {
       this.nextControl = control
       this.readNotice()

@@ -207,7 +207,7 @@ export function createProxy (options: ProxyOptions): Proxy {
       const { host, port } = parseListen(config.proxy.listen)
       await control.start()
       hold.start()
-      notices.start()
+      notices.start(control.current())
       answers.start()
       statusRoutes.start()
       drainEstimate.start()

@@ -37,3 +37,21 @@ t.test('a flag change is heard with the notice written before it', async (t) => 
 
   t.notOk(heard.includes('resuming/none'), `never the old notice with the new flag: ${heard.join(', ')}`)
 })
+
+// The proxy reads the control state before it listens and hands it on: a client that connects at once is told
+// the mode, not `unknown`, while the watcher's first notice read is still under way (ci12, a busy machine: the
+// client library's first status event read `unknown`, and its test took that for the upgrade's refusal).
+t.test('the control state read before listening is known at once', async (t) => {
+  const store = new EmbeddedStore()
+  t.teardown(async () => { await store.close() })
+  await store.setDrain({ reason: 'maintenance', deadline_secs: 60 })
+  const seeded = new NoticeWatcher(store, 60_000, (err) => { throw err })
+  seeded.start(await store.control())
+  t.teardown(() => { seeded.close() })
+  t.match(seeded.current().control?.drain, { reason: 'maintenance' }, 'known before any read of the watcher')
+
+  const unseeded = new NoticeWatcher(store, 60_000, (err) => { throw err })
+  unseeded.start()
+  t.teardown(() => { unseeded.close() })
+  t.equal(unseeded.current().control, null, 'without it, unknown until the first read ends')
+})
