@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.6.0'
+export const RELEASE_VERSION = '0.7.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -33,9 +33,16 @@ export const LEAN_LAYOUT = 3
 export const HANDLE_LAYOUT = 4
 
 /**
- * This release, the second step of the short-handles change: it writes layout 4 and still reads layout 3 (the
- * records 0.5.0 wrote before the update, and those it writes beside this release). 0.5.0 reads layout 4, so it
- * can run beside this release and is the one to roll back to; 0.4.0 refuses a namespace marked 4. Layout 2 is
- * not read (docs/store.md, "Short handles"): only 0.3.0 and older mark a namespace 2, three releases back.
+ * Layout 5, owner counts: an owner's idempotency keys are counted per time bucket (keys.ts, ownerCounts: a few
+ * fields per owner) instead of kept as a member each in a sorted set (`ok:<owner>`, about 120 bytes per key
+ * for the whole retention). `proxy.max_keys_per_owner` caps the larger of the two counts.
  */
-export const KEY_LAYOUTS: KeyLayouts = { writes: HANDLE_LAYOUT, reads: [LEAN_LAYOUT, HANDLE_LAYOUT] }
+export const OWNER_COUNTS_LAYOUT = 5
+
+/**
+ * This release, the first step of the owner-counts change: it writes layout 4 and keeps both forms of an
+ * owner's keys (the sorted set 0.6.0 counts, and the counts 0.8.0 keeps), capping by the larger, so it runs
+ * beside 0.6.0 and beside 0.8.0, and is the one to roll 0.8.0 back to. Layout 3 is not read as a mark (only
+ * 0.5.0 and older leave it); the layout-3 records such a release left under a mark of 4 still are.
+ */
+export const KEY_LAYOUTS: KeyLayouts = { writes: HANDLE_LAYOUT, reads: [HANDLE_LAYOUT, OWNER_COUNTS_LAYOUT] }

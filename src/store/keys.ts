@@ -59,11 +59,18 @@ export interface StoreKeys {
    */
   idem (scope: string): string
   /**
-   * Sorted set per owner: the admission scopes the owner holds, scored by when their idempotency record expires
-   * (ms); `proxy.max_keys_per_owner` caps its size. The name carries a hash of the owner; it expires with its
-   * newest member.
+   * Sorted set per owner, up to key layout 4: the admission scopes the owner holds, scored by when their
+   * idempotency record expires (ms); `proxy.max_keys_per_owner` caps its size. Layout 5 counts instead
+   * (`ownerCounts`) and still reads it. The name carries a hash of the owner; it expires with its newest member.
    */
   ownerKeys (owner: string): string
+  /**
+   * Hash per owner from key layout 5: the end of a time bucket (s) → how many of the owner's keys admitted then
+   * expire by it (a bucket is a 24th of the idempotency TTL); `proxy.max_keys_per_owner` caps the sum of the
+   * buckets not yet ended. A few fields per owner instead of a member per key (admit.lua, countOwnerKey). The
+   * name carries the hash `ownerKeys` does; it expires with its newest bucket.
+   */
+  ownerCounts (owner: string): string
   /** String: `<token> <holder>`, expiring with the lease. */
   lease (name: string): string
   /** Counter: the last fencing token handed out for a lease name. */
@@ -102,6 +109,11 @@ export function isInflightHandle (field: string): boolean {
   return /^[A-Za-z0-9_-]{16}$/.test(field)
 }
 
+/** What stands for an owner in the names of its key set and counts: 22 characters (132 bits) of its hash. */
+function ownerHash (owner: string): string {
+  return hash('sha256', owner, 'base64url').slice(0, 22)
+}
+
 export function storeKeys (namespace: string): StoreKeys {
   const p = keyPrefix(namespace)
   return {
@@ -125,7 +137,8 @@ export function storeKeys (namespace: string): StoreKeys {
     endedId: (id) => `${p}ended:id:${id}`,
     endedIds: (bucket) => `${p}ended:ids:${bucket}`,
     idem: (scope) => `${p}i:${hash('sha256', scope, 'base64url').slice(0, 22)}`,
-    ownerKeys: (owner) => `${p}ok:${hash('sha256', owner, 'base64url').slice(0, 22)}`,
+    ownerKeys: (owner) => `${p}ok:${ownerHash(owner)}`,
+    ownerCounts: (owner) => `${p}oc:${ownerHash(owner)}`,
     lease: (name) => `${p}lease:${name}`,
     leaseFence: (name) => `${p}lease:${name}:fence`,
     doc: (name) => `${p}doc:${name}`,

@@ -16,7 +16,7 @@ import { startRedis } from '../helpers/redis.js'
 import { gatewayToml, startGateway, startService, metricValue, waitFor, type ServiceProcess } from '../helpers/gateway.js'
 import { previousRelease } from '../helpers/release.js'
 import { Fleet, Traffic, type Member } from './rolling-fleet.js'
-import { HANDLE_LAYOUT, KEY_LAYOUTS, LEAN_LAYOUT } from '../../src/release.js'
+import { HANDLE_LAYOUT, KEY_LAYOUTS, LEAN_LAYOUT, OWNER_COUNTS_LAYOUT } from '../../src/release.js'
 
 const NS = 'intent-gate:{default}:'
 const RATE_PER_SEC = 5
@@ -189,6 +189,20 @@ t.test('two releases roll forward and back on one namespace under signed traffic
   const fields = (await redis.cli('HKEYS', `${NS}inflight`)).split('\n').filter((f) => f !== '')
   t.comment(`inflight records under handles: ${fields.filter((f) => !f.includes(':')).length} of ${fields.length}`)
   if (KEY_LAYOUTS.writes >= HANDLE_LAYOUT) t.ok(fields.some((f) => !f.includes(':')), 'this build keeps records under handles, and the previous release counted them above')
+  // Layout 5 counts an owner's keys per time bucket (`oc:`); the step before keeps both forms, layout 5 no set (`ok:`).
+  if (KEY_LAYOUTS.reads.includes(OWNER_COUNTS_LAYOUT)) {
+    const setMembers = async (): Promise<number> => {
+      let members = 0
+      for (const key of (await redis.cli('KEYS', `${NS}ok:*`)).split('\n').filter((k) => k !== '')) members += Number(await redis.cli('ZCARD', key))
+      return members
+    }
+    const before = await setMembers()
+    await runFor(1000)
+    t.ok((await redis.cli('KEYS', `${NS}oc:*`)) !== '', 'this build counts owners\' keys in buckets')
+    const added = await setMembers() - before
+    if (KEY_LAYOUTS.writes >= OWNER_COUNTS_LAYOUT) t.equal(added, 0, 'and adds no member to an owner\'s set')
+    else t.ok(added > 0, `and still adds to the owner's set, which the previous release caps by (${added} members)`)
+  }
 
   // Rolled back: a previous-release instance joins the new ones, and a new one leaves.
   await start('previous-3', 'previous')

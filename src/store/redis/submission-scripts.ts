@@ -58,8 +58,8 @@ export class SubmissionScripts {
       keys.inflightIds, keys.inflightSince, keys.inflightCount
     ]
     this.admits = new GroupCommit(async (items) => {
-      const args: Array<string | number> = [admitKeys.length + 2 * items.length, ...admitKeys]
-      for (const item of items) args.push(keys.idem(item.scope), keys.ownerKeys(item.owner))
+      const args: Array<string | number> = [admitKeys.length + 3 * items.length, ...admitKeys]
+      for (const item of items) args.push(keys.idem(item.scope), keys.ownerKeys(item.owner), keys.ownerCounts(item.owner))
       args.push(layout)
       for (const item of items) {
         args.push(

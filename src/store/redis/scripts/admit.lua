@@ -8,13 +8,15 @@
 -- SHA-256 of the client's canonical intent in base64url (32 characters), or 32 `-` where it is not known (then
 -- any intent matches). Values of the first layout (`in_progress:...`, or a response's JSON) are still read.
 -- KEYS: 1 inflight  2 inflight:owner  3 drain  4 drain:started  5 upgrade  6 inflight:phase  7 inflight:since
---       8 inflight:count, then idem:<scope> and ok:<owner> of each admission in turn
+--       8 inflight:count, then idem:<scope>, ok:<owner> and oc:<owner> of each admission in turn
 -- ARGV: 1 the key layout this instance writes, then 9 per admission: scope, its handle (keys.ts, inflightHandle),
 --       record, owning upstream, idempotency TTL (s), now (ms), marker, fingerprint, the most keys the owner may
 --       hold (0: no cap)
 -- The record's field is the handle from layout 4, the scope before; a record of either form is found (two
 -- releases write both). The owner's set holds the handle's first 12 characters from layout 3 (a short hash of
--- the scope, kept for the whole retention), the scope itself in layout 2.
+-- the scope, kept for the whole retention), the scope itself in layout 2. From layout 5 an owner's keys are
+-- counted per time bucket instead (oc:<owner>, see ownerCounts in keys.ts); a store that writes layout 4 keeps
+-- both, and every store caps by the larger of the two counts, so adjacent releases count each other's keys.
 -- Returns one reply per admission: { 'admitted' } | { 'in_progress' } | { 'mismatch' } | { 'replay', response } |
 --   { 'unknown', record, owner, phase } | { 'upgrading' | 'draining', upgrade, drain, drain:started } |
 --   { 'owner_limit', when the owner's oldest key expires (ms) }
@@ -32,7 +34,38 @@ local function findRecord (scope, handle)
   return nil, nil
 end
 
-local function admitOne (idemKey, ownerKey, scope, handle, record, upstream, ttl, now, marker, fp, maxKeys)
+-- How many keys the owner holds by both forms, and when the oldest of the larger count expires (ms). Spent
+-- buckets are dropped on the way.
+local function ownerHeld (ownerKey, countKey, now)
+  local counted, oldest, spent = 0, nil, {}
+  local buckets = redis.call('HGETALL', countKey)
+  for j = 1, #buckets, 2 do
+    local ends = tonumber(buckets[j]) * 1000
+    if ends > now then
+      counted = counted + tonumber(buckets[j + 1])
+      if oldest == nil or ends < oldest then oldest = ends end
+    else
+      spent[#spent + 1] = buckets[j]
+    end
+  end
+  if #spent > 0 then redis.call('HDEL', countKey, unpack(spent)) end
+  local members = redis.call('ZCOUNT', ownerKey, '(' .. now, '+inf')
+  if members > counted then
+    return members, tonumber(redis.call('ZRANGEBYSCORE', ownerKey, '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)[2])
+  end
+  return counted, oldest
+end
+
+-- Counts a new key in the bucket that ends at or after its expiry: a key is counted until at most one bucket
+-- (a 24th of the TTL) after it expires, never less than it is held.
+local function countOwnerKey (countKey, ttl, now)
+  local width = math.max(1, math.ceil(ttl / 24))
+  local ends = math.ceil((math.floor(now / 1000) + ttl) / width) * width
+  redis.call('HINCRBY', countKey, ends, 1)
+  if redis.call('PEXPIRETIME', countKey) < ends * 1000 then redis.call('PEXPIREAT', countKey, ends * 1000) end
+end
+
+local function admitOne (idemKey, ownerKey, countKey, scope, handle, record, upstream, ttl, now, marker, fp, maxKeys)
   -- The common case is a new key: the in-progress value is set at once (one command for the read and the write),
   -- and taken back on every path below that admits nothing.
   local idem = redis.call('SET', idemKey, 'p' .. fp .. marker, 'NX', 'GET', 'EX', ttl)
@@ -79,18 +112,21 @@ local function admitOne (idemKey, ownerKey, scope, handle, record, upstream, ttl
   if flags.drain then return refuse({ 'draining', false, flags.drain, flags.started }) end
 
   -- One owner, many keys: each kept for the TTL. Past the cap a new key is refused; keys the owner holds (the
-  -- idempotency check above) are still answered. Expired members are dropped first.
+  -- idempotency check above) are still answered.
   local cap = tonumber(maxKeys)
   if cap > 0 then
-    redis.call('ZREMRANGEBYSCORE', ownerKey, '-inf', now)
-    if redis.call('ZCARD', ownerKey) >= cap then
-      return refuse({ 'owner_limit', redis.call('ZRANGE', ownerKey, 0, 0, 'WITHSCORES')[2] })
+    local nowMs, ttlSecs = tonumber(now), tonumber(ttl)
+    local held, oldest = ownerHeld(ownerKey, countKey, nowMs)
+    if held >= cap then return refuse({ 'owner_limit', oldest }) end
+    countOwnerKey(countKey, ttlSecs, nowMs)
+    if LAYOUT < 5 then
+      local expires = nowMs + ttlSecs * 1000
+      local member = scope
+      if LAYOUT >= 3 then member = string.sub(handle, 1, 12) end
+      redis.call('ZREMRANGEBYSCORE', ownerKey, '-inf', now)
+      redis.call('ZADD', ownerKey, expires, member)
+      redis.call('PEXPIREAT', ownerKey, expires)
     end
-    local expires = tonumber(now) + tonumber(ttl) * 1000
-    local member = scope
-    if LAYOUT >= 3 then member = string.sub(handle, 1, 12) end
-    redis.call('ZADD', ownerKey, expires, member)
-    redis.call('PEXPIREAT', ownerKey, expires)
   end
 
   local key = scope
@@ -103,9 +139,9 @@ local function admitOne (idemKey, ownerKey, scope, handle, record, upstream, ttl
 end
 
 local replies = {}
-for i = 1, (#KEYS - SHARED) / 2 do
+for i = 1, (#KEYS - SHARED) / 3 do
   local a = 1 + (i - 1) * PER
-  local k = SHARED + (i - 1) * 2
-  replies[i] = admitOne(KEYS[k + 1], KEYS[k + 2], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
+  local k = SHARED + (i - 1) * 3
+  replies[i] = admitOne(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
 end
 return replies
