@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.7.0'
+export const RELEASE_VERSION = '0.8.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -40,9 +40,9 @@ export const HANDLE_LAYOUT = 4
 export const OWNER_COUNTS_LAYOUT = 5
 
 /**
- * This release, the first step of the owner-counts change: it writes layout 4 and keeps both forms of an
- * owner's keys (the sorted set 0.6.0 counts, and the counts 0.8.0 keeps), capping by the larger, so it runs
- * beside 0.6.0 and beside 0.8.0, and is the one to roll 0.8.0 back to. Layout 3 is not read as a mark (only
- * 0.5.0 and older leave it); the layout-3 records such a release left under a mark of 4 still are.
+ * This release, the second step of the owner-counts change: it writes layout 5 (an owner's keys counted in
+ * buckets, no sorted set) and still reads layout 4 (the sets 0.7.0 keeps beside it and after a rollback, which
+ * it caps by too). 0.7.0 reads layout 5, so it can run beside this release and is the one to roll back to;
+ * 0.6.0 refuses a namespace marked 5.
  */
-export const KEY_LAYOUTS: KeyLayouts = { writes: HANDLE_LAYOUT, reads: [HANDLE_LAYOUT, OWNER_COUNTS_LAYOUT] }
+export const KEY_LAYOUTS: KeyLayouts = { writes: OWNER_COUNTS_LAYOUT, reads: [HANDLE_LAYOUT, OWNER_COUNTS_LAYOUT] }

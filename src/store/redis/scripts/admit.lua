@@ -57,12 +57,14 @@ local function ownerHeld (ownerKey, countKey, now)
 end
 
 -- Counts a new key in the bucket that ends at or after its expiry: a key is counted until at most one bucket
--- (a 24th of the TTL) after it expires, never less than it is held.
+-- (a 24th of the TTL) after it expires, never less than it is held. The key's expiry moves only when a bucket
+-- is opened (once a bucket per owner), and only later (instances configured with another TTL may share it).
 local function countOwnerKey (countKey, ttl, now)
   local width = math.max(1, math.ceil(ttl / 24))
   local ends = math.ceil((math.floor(now / 1000) + ttl) / width) * width
-  redis.call('HINCRBY', countKey, ends, 1)
-  if redis.call('PEXPIRETIME', countKey) < ends * 1000 then redis.call('PEXPIREAT', countKey, ends * 1000) end
+  if redis.call('HINCRBY', countKey, ends, 1) == 1 and redis.call('PEXPIRETIME', countKey) < ends * 1000 then
+    redis.call('PEXPIREAT', countKey, ends * 1000)
+  end
 end
 
 local function admitOne (idemKey, ownerKey, countKey, scope, handle, record, upstream, ttl, now, marker, fp, maxKeys)
