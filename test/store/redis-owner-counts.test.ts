@@ -46,8 +46,9 @@ t.test('layout 5 counts an owner\'s keys in a few buckets and keeps no member pe
   t.equal(await counted(namespace, 'cosmos1count'), 40, 'every new key counted')
   t.ok(Number(await redis.cli('HLEN', k.ownerCounts('cosmos1count'))) <= 2, 'in one bucket (two if the admissions crossed a bucket\'s end)')
   t.equal(await redis.cli('EXISTS', k.ownerKeys('cosmos1count')), '0', 'no sorted set')
+  // The expiry was set by the first of the 40 admissions: a minute's margin for them on a busy machine.
   const expiresInMs = Number(await redis.cli('PTTL', k.ownerCounts('cosmos1count')))
-  t.ok(expiresInMs > (TTL - 5) * 1000 && expiresInMs <= (TTL + BUCKET_SECS) * 1000, `the counts expire with their newest bucket (${expiresInMs} ms)`)
+  t.ok(expiresInMs > (TTL - 60) * 1000 && expiresInMs <= (TTL + BUCKET_SECS) * 1000, `the counts expire with their newest bucket (${expiresInMs} ms)`)
 })
 
 t.test('past the cap a new key is refused until the oldest bucket ends; a key held still replays', async (t) => {
@@ -57,7 +58,7 @@ t.test('past the cap a new key is refused until the oldest bucket ends; a key he
   const refused = await store.admit({ record: record({ key: 'o:cosmos1cap:k:9', client_key: '9' }), idempotencyTtlSecs: TTL, ownerKeys: { owner: 'cosmos1cap', max: 3 } })
   t.equal(refused.kind, 'owner_limit')
   const wait = refused.kind === 'owner_limit' ? refused.retryAfterSecs : 0
-  t.ok(wait >= TTL - 5 && wait <= TTL + BUCKET_SECS, `Retry-After: when the oldest bucket ends (${wait} s), at most a bucket after the key expires`)
+  t.ok(wait > TTL - 60 && wait <= TTL + BUCKET_SECS, `Retry-After: when the oldest bucket ends (${wait} s), at most a bucket after the key expires`)
   t.same(await admitKeys(store, 'cosmos1cap', 0, 1, 3), ['in_progress'], 'a key the owner holds is answered as before')
   t.same(await admitKeys(store, 'cosmos1other', 0, 1, 3), ['admitted'], 'another owner is not counted with it')
   t.equal(await counted(namespace, 'cosmos1cap'), 3, 'a refusal counts nothing')
