@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.8.0'
+export const RELEASE_VERSION = '0.9.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -40,9 +40,15 @@ export const HANDLE_LAYOUT = 4
 export const OWNER_COUNTS_LAYOUT = 5
 
 /**
- * This release, the second step of the owner-counts change: it writes layout 5 (an owner's keys counted in
- * buckets, no sorted set) and still reads layout 4 (the sets 0.7.0 keeps beside it and after a rollback, which
- * it caps by too). 0.7.0 reads layout 5, so it can run beside this release and is the one to roll back to;
- * 0.6.0 refuses a namespace marked 5.
+ * Layout 6, owner in the header: a record's owning upstream is read from its header line (records.ts), which
+ * names it already, instead of kept again in `inflight:owner` (about 90 bytes per inflight intent). Every reader
+ * takes an `inflight:owner` entry where one exists, the header's owner where none does.
  */
-export const KEY_LAYOUTS: KeyLayouts = { writes: OWNER_COUNTS_LAYOUT, reads: [HANDLE_LAYOUT, OWNER_COUNTS_LAYOUT] }
+export const OWNER_HEADER_LAYOUT = 6
+
+/**
+ * This release, the first step of the owner-in-the-header change: every script reads a record's owner from
+ * `inflight:owner` or, where there is no entry, from the record's header, and it still writes the entries
+ * (layout 5), so it runs beside 0.8.0 and is the one to roll 0.10.0 back to.
+ */
+export const KEY_LAYOUTS: KeyLayouts = { writes: OWNER_COUNTS_LAYOUT, reads: [OWNER_COUNTS_LAYOUT, OWNER_HEADER_LAYOUT] }

@@ -24,7 +24,10 @@ export interface StoreKeys {
    * key (layouts 2 and 3) or, from layout 4, that key's handle (inflightHandle); every `inflight:*` hash uses it.
    */
   readonly inflight: string
-  /** Hash: record field → owning upstream (per-upstream counts without reading records). */
+  /**
+   * Hash: record field → owning upstream, up to key layout 5; from layout 6 the owner is read from the record's
+   * header and no entry is made (an entry a release up to 5 wrote is still read first, and kept up to date).
+   */
   readonly inflightOwner: string
   /** Hash: record field → last seen phase (absent: `submitting`). */
   readonly inflightPhase: string

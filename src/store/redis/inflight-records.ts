@@ -18,6 +18,8 @@ export interface InflightRecordsOptions {
   scripts: IntentScripts
   /** Writes records under short handles with compact headers (layout 4: keys.ts, inflightHandle; records.ts). */
   handles: boolean
+  /** Keeps each record's owner in `inflight:owner` too (layouts up to 5; layout 6 reads it from the header). */
+  ownerEntries: boolean
   /** How long an ended intent is kept for status reads (s). */
   endedRetentionSecs: number
 }
@@ -110,8 +112,9 @@ export class InflightRecords {
         .del(k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount)
       for (const record of records) {
         const field = this.o.handles ? inflightHandle(record.key) : record.key
-        tx.hset(k.inflight, field, encodeRecord(record, this.o.handles)).hset(k.inflightOwner, field, record.upstream)
+        tx.hset(k.inflight, field, encodeRecord(record, this.o.handles))
           .zadd(k.inflightSince, record.created_at_ms, field).hincrby(k.inflightCount, record.upstream, 1)
+        if (this.o.ownerEntries) tx.hset(k.inflightOwner, field, record.upstream)
         if (record.phase !== 'submitting') tx.hset(k.inflightPhase, field, storedPhase(record))
         if (record.id !== null) tx.hset(k.inflightBound, field, record.id).hset(k.inflightIds, record.id, field)
       }

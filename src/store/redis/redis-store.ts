@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto'
 import { withRedisDefaults, type Color, type RedisSettings } from '../../config/schema.js'
 import { LayoutMismatchError, StoreUnavailableError } from '../../errors.js'
-import { HANDLE_LAYOUT, KEY_LAYOUTS, type KeyLayouts } from '../../release.js'
+import { HANDLE_LAYOUT, KEY_LAYOUTS, OWNER_HEADER_LAYOUT, type KeyLayouts } from '../../release.js'
 import { storeKeys, type StoreKeys } from '../keys.js'
 import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
@@ -101,7 +101,8 @@ export class RedisStore implements Store {
       handles,
       connected: () => this.client.status === 'ready' && this.closed === null
     })
-    this.records = new InflightRecords(this.calls, this.keys, { scripts, handles, endedRetentionSecs })
+    const ownerEntries = this.layouts.writes < OWNER_HEADER_LAYOUT
+    this.records = new InflightRecords(this.calls, this.keys, { scripts, handles, ownerEntries, endedRetentionSecs })
     this.fleet = new RedisFleet(this.calls, this.keys, { layout: this.layout, log: this.log, journaled: () => this.journal.size })
     this.dataLoss = new DataLoss(this.calls, this.keys, {
       journal: this.journal,

@@ -26,6 +26,17 @@ local PER = 9
 local LAYOUT = tonumber(ARGV[1])
 local flags = nil
 
+-- The upstream that owns a record: its `inflight:owner` entry where a release up to layout 5 wrote one, else the
+-- record's header (layout 6 keeps none): an array's second entry from layout 4, an object's `upstream` before.
+local function ownerOf (ownerHash, key, record)
+  local owner = redis.call('HGET', ownerHash, key)
+  if owner or not record then return owner end
+  local newline = string.find(record, '\n', 1, true)
+  local meta = cjson.decode(newline and string.sub(record, 1, newline - 1) or record)
+  if meta[1] then return meta[2] end
+  return meta.upstream
+end
+
 -- The field a record of this scope is kept under, whichever release wrote it, and the record; nil when none.
 local function findRecord (scope, handle)
   local found = redis.call('HMGET', KEYS[1], handle, scope)
@@ -85,7 +96,7 @@ local function admitOne (idemKey, ownerKey, countKey, scope, handle, record, ups
     if state == 'u' then
       local field, stored = findRecord(scope, handle)
       if stored then
-        return { 'unknown', stored, redis.call('HGET', KEYS[2], field) or '', redis.call('HGET', KEYS[6], field) or '' }
+        return { 'unknown', stored, ownerOf(KEYS[2], field, stored) or '', redis.call('HGET', KEYS[6], field) or '' }
       end
     end
     return { 'in_progress' }
@@ -95,7 +106,7 @@ local function admitOne (idemKey, ownerKey, countKey, scope, handle, record, ups
   if stored then
     local phase = redis.call('HGET', KEYS[6], field) or ''
     if string.sub(phase, 1, 7) == 'unknown' then
-      return refuse({ 'unknown', stored, redis.call('HGET', KEYS[2], field) or '', phase })
+      return refuse({ 'unknown', stored, ownerOf(KEYS[2], field, stored) or '', phase })
     end
     return refuse({ 'in_progress' })
   end
@@ -134,7 +145,7 @@ local function admitOne (idemKey, ownerKey, countKey, scope, handle, record, ups
   local key = scope
   if LAYOUT >= 4 then key = handle end
   redis.call('HSET', KEYS[1], key, record)
-  redis.call('HSET', KEYS[2], key, upstream)
+  if LAYOUT < 6 then redis.call('HSET', KEYS[2], key, upstream) end
   redis.call('ZADD', KEYS[7], now, key)
   redis.call('HINCRBY', KEYS[8], upstream, 1)
   return { 'admitted' }

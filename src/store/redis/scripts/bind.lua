@@ -18,6 +18,17 @@ local SHARED = 7
 local PER = 10
 local LAYOUT = tonumber(ARGV[1])
 
+-- The upstream that owns a record: its `inflight:owner` entry where a release up to layout 5 wrote one, else the
+-- record's header (layout 6 keeps none): an array's second entry from layout 4, an object's `upstream` before.
+local function ownerOf (ownerHash, key, record)
+  local owner = redis.call('HGET', ownerHash, key)
+  if owner or not record then return owner end
+  local newline = string.find(record, '\n', 1, true)
+  local meta = cjson.decode(newline and string.sub(record, 1, newline - 1) or record)
+  if meta[1] then return meta[2] end
+  return meta.upstream
+end
+
 local function bindOne (idemKey, scope, handle, id, response, ttl, phase, record, upstream, fp, admittedAt)
   -- A fingerprint already known (the one this instance admitted with) is kept: with the binder's own, the read
   -- and the write are one command; the binder's is only replaced by a known one it did not have (NOFP).
@@ -43,7 +54,7 @@ local function bindOne (idemKey, scope, handle, id, response, ttl, phase, record
     if record == '' then return 0 end
     stored = record
     redis.call('HSET', KEYS[1], key, record)
-    redis.call('HSET', KEYS[2], key, upstream)
+    if LAYOUT < 6 then redis.call('HSET', KEYS[2], key, upstream) end
     redis.call('ZADD', KEYS[6], admittedAt, key)
     redis.call('HINCRBY', KEYS[7], upstream, 1)
   end
@@ -52,7 +63,7 @@ local function bindOne (idemKey, scope, handle, id, response, ttl, phase, record
   local other = key
   if redis.call('HSETNX', KEYS[5], id, key) == 0 then other = redis.call('HGET', KEYS[5], id) end
   if other ~= key and redis.call('HEXISTS', KEYS[1], other) == 1 then
-    local owner = redis.call('HGET', KEYS[2], key)
+    local owner = ownerOf(KEYS[2], key, stored)
     redis.call('HDEL', KEYS[1], key)
     redis.call('HDEL', KEYS[2], key)
     redis.call('HDEL', KEYS[3], key)

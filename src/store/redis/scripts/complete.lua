@@ -4,13 +4,23 @@
 --       7 ended:ids:<bucket of now>  8 inflight:since  9 inflight:count
 -- ARGV: 1 intent id  2 terminal status  3 via  4 now (ms)  5 ended-log cap  6 how long the bucket lives (s)
 -- Returns 1 when it was inflight, 0 otherwise.
+-- The upstream that owns a record: its `inflight:owner` entry where a release up to layout 5 wrote one, else the
+-- record's header (layout 6 keeps none): an array's second entry from layout 4, an object's `upstream` before.
+local function ownerOf (ownerHash, key, record)
+  local owner = redis.call('HGET', ownerHash, key)
+  if owner or not record then return owner end
+  local newline = string.find(record, '\n', 1, true)
+  local meta = cjson.decode(newline and string.sub(record, 1, newline - 1) or record)
+  if meta[1] then return meta[2] end
+  return meta.upstream
+end
 local id = ARGV[1]
 local key = redis.call('HGET', KEYS[5], id)
 if not key then return 0 end
 redis.call('HDEL', KEYS[5], id)
 if redis.call('HGET', KEYS[4], key) ~= id then return 0 end
-local upstream = redis.call('HGET', KEYS[2], key) or ''
 local record = redis.call('HGET', KEYS[1], key)
+local upstream = ownerOf(KEYS[2], key, record) or ''
 redis.call('HDEL', KEYS[1], key)
 redis.call('HDEL', KEYS[2], key)
 redis.call('HDEL', KEYS[3], key)

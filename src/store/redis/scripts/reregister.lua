@@ -10,7 +10,7 @@ local key = ARGV[1]
 if redis.call('HEXISTS', KEYS[2], key) == 1 or redis.call('HEXISTS', KEYS[2], ARGV[9]) == 1 then return 0 end
 if tonumber(ARGV[10]) >= 4 then key = ARGV[9] end
 redis.call('HSET', KEYS[2], key, ARGV[2])
-redis.call('HSET', KEYS[3], key, ARGV[3])
+if tonumber(ARGV[10]) < 6 then redis.call('HSET', KEYS[3], key, ARGV[3]) end
 redis.call('ZADD', KEYS[7], ARGV[4], key)
 redis.call('HINCRBY', KEYS[8], ARGV[3], 1)
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[4], key, ARGV[5]) end
