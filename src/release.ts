@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.9.0'
+export const RELEASE_VERSION = '0.10.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -47,8 +47,8 @@ export const OWNER_COUNTS_LAYOUT = 5
 export const OWNER_HEADER_LAYOUT = 6
 
 /**
- * This release, the first step of the owner-in-the-header change: every script reads a record's owner from
- * `inflight:owner` or, where there is no entry, from the record's header, and it still writes the entries
- * (layout 5), so it runs beside 0.8.0 and is the one to roll 0.10.0 back to.
+ * This release, the second step of the owner-in-the-header change: it writes layout 6 (no `inflight:owner`
+ * entries) and still reads layout 5 (the entries 0.9.0 makes beside it and after a rollback). 0.9.0 reads layout
+ * 6, so it can run beside this release and is the one to roll back to; 0.8.0 refuses a namespace marked 6.
  */
-export const KEY_LAYOUTS: KeyLayouts = { writes: OWNER_COUNTS_LAYOUT, reads: [OWNER_COUNTS_LAYOUT, OWNER_HEADER_LAYOUT] }
+export const KEY_LAYOUTS: KeyLayouts = { writes: OWNER_HEADER_LAYOUT, reads: [OWNER_COUNTS_LAYOUT, OWNER_HEADER_LAYOUT] }

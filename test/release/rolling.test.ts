@@ -16,7 +16,7 @@ import { startRedis } from '../helpers/redis.js'
 import { gatewayToml, startGateway, startService, metricValue, waitFor, type ServiceProcess } from '../helpers/gateway.js'
 import { previousRelease } from '../helpers/release.js'
 import { Fleet, Traffic, type Member } from './rolling-fleet.js'
-import { HANDLE_LAYOUT, KEY_LAYOUTS, LEAN_LAYOUT, OWNER_COUNTS_LAYOUT } from '../../src/release.js'
+import { HANDLE_LAYOUT, KEY_LAYOUTS, LEAN_LAYOUT, OWNER_COUNTS_LAYOUT, OWNER_HEADER_LAYOUT } from '../../src/release.js'
 
 const NS = 'intent-gate:{default}:'
 const RATE_PER_SEC = 5
@@ -189,6 +189,12 @@ t.test('two releases roll forward and back on one namespace under signed traffic
   const fields = (await redis.cli('HKEYS', `${NS}inflight`)).split('\n').filter((f) => f !== '')
   t.comment(`inflight records under handles: ${fields.filter((f) => !f.includes(':')).length} of ${fields.length}`)
   if (KEY_LAYOUTS.writes >= HANDLE_LAYOUT) t.ok(fields.some((f) => !f.includes(':')), 'this build keeps records under handles, and the previous release counted them above')
+  // Layout 6 keeps a record's owner in its header alone: the new instances make no `inflight:owner` entry.
+  if (KEY_LAYOUTS.writes >= OWNER_HEADER_LAYOUT) {
+    const records = Number(await redis.cli('HLEN', `${NS}inflight`))
+    const entries = Number(await redis.cli('HLEN', `${NS}inflight:owner`))
+    t.ok(entries < records, `records without an owner entry (${records - entries} of ${records}), which the previous release counted above`)
+  }
   // Layout 5 counts an owner's keys per time bucket (`oc:`); the step before keeps both forms, layout 5 no set (`ok:`).
   if (KEY_LAYOUTS.reads.includes(OWNER_COUNTS_LAYOUT)) {
     const setMembers = async (): Promise<number> => {
