@@ -38,17 +38,18 @@ export interface ScriptCommands {
 
 export type ScriptedRedis = RedisClient & ScriptCommands
 
-const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number | null]> = [
-  ['igAdmit', 'admit', null],
-  ['igBind', 'bind', null],
-  ['igRelease', 'release', 8],
+/** Command, file, number of keys (null: variadic), and the shared functions (`<name>.lua`) put before its text. */
+const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number | null, string[]?]> = [
+  ['igAdmit', 'admit', null, ['owner_of']],
+  ['igBind', 'bind', null, ['owner_of']],
+  ['igRelease', 'release', 8, ['owner_of']],
   ['igMarkUnknown', 'mark_unknown', 4],
   ['igReregister', 'reregister', 8],
   ['igEndedLookup', 'ended_lookup', null],
-  ['igComplete', 'complete', 9],
+  ['igComplete', 'complete', 9, ['owner_of']],
   ['igSetPhase', 'set_phase', 3],
   ['igLookup', 'lookup', 3],
-  ['igUpdate', 'update', 6],
+  ['igUpdate', 'update', 6, ['owner_of']],
   ['igControl', 'control', 5],
   ['igLeaseAcquire', 'lease_acquire', 2],
   ['igLeaseRenew', 'lease_renew', 1],
@@ -66,10 +67,11 @@ function scriptsDir (): URL {
   return found
 }
 
-/** The scripts' source text (read when a store is created: a few small files, once). */
+/** The scripts' source text, each with the shared functions it uses first (read when a store is created, once). */
 export function scriptSources (): Map<string, string> {
   const dir = scriptsDir()
-  return new Map(SCRIPTS.map(([, file]) => [file, readFileSync(new URL(`${file}.lua`, dir), 'utf8')]))
+  const read = (file: string): string => readFileSync(new URL(`${file}.lua`, dir), 'utf8')
+  return new Map(SCRIPTS.map(([, file, , shared = []]) => [file, [...shared.map(read), read(file)].join('\n')]))
 }
 
 export function defineScripts (client: RedisClient): ScriptedRedis {

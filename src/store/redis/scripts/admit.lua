@@ -20,22 +20,12 @@
 -- Returns one reply per admission: { 'admitted' } | { 'in_progress' } | { 'mismatch' } | { 'replay', response } |
 --   { 'unknown', record, owner, phase } | { 'upgrading' | 'draining', upgrade, drain, drain:started } |
 --   { 'owner_limit', when the owner's oldest key expires (ms) }
+-- ownerOf (a record's owner, either form) is owner_of.lua's, put before this text by scripts.ts.
 local NOFP = string.rep('-', 32)
 local SHARED = 8
 local PER = 9
 local LAYOUT = tonumber(ARGV[1])
 local flags = nil
-
--- The upstream that owns a record: its `inflight:owner` entry where a release up to layout 5 wrote one, else the
--- record's header (layout 6 keeps none): an array's second entry from layout 4, an object's `upstream` before.
-local function ownerOf (ownerHash, key, record)
-  local owner = redis.call('HGET', ownerHash, key)
-  if owner or not record then return owner end
-  local newline = string.find(record, '\n', 1, true)
-  local meta = cjson.decode(newline and string.sub(record, 1, newline - 1) or record)
-  if meta[1] then return meta[2] end
-  return meta.upstream
-end
 
 -- The field a record of this scope is kept under, whichever release wrote it, and the record; nil when none.
 local function findRecord (scope, handle)

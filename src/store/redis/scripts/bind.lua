@@ -13,21 +13,11 @@
 -- one hash field per inflight intent fewer. A phase left by an outcome that was unknown is removed.
 -- Layout 3 keeps a bound record's header line only: the owner answered 2xx, so nothing resends the forwarded
 -- bytes (a replay is answered from the idempotency record), and they were half of an inflight intent's memory.
+-- ownerOf (a record's owner, either form) is owner_of.lua's, put before this text by scripts.ts.
 local NOFP = string.rep('-', 32)
 local SHARED = 7
 local PER = 10
 local LAYOUT = tonumber(ARGV[1])
-
--- The upstream that owns a record: its `inflight:owner` entry where a release up to layout 5 wrote one, else the
--- record's header (layout 6 keeps none): an array's second entry from layout 4, an object's `upstream` before.
-local function ownerOf (ownerHash, key, record)
-  local owner = redis.call('HGET', ownerHash, key)
-  if owner or not record then return owner end
-  local newline = string.find(record, '\n', 1, true)
-  local meta = cjson.decode(newline and string.sub(record, 1, newline - 1) or record)
-  if meta[1] then return meta[2] end
-  return meta.upstream
-end
 
 local function bindOne (idemKey, scope, handle, id, response, ttl, phase, record, upstream, fp, admittedAt)
   -- A fingerprint already known (the one this instance admitted with) is kept: with the binder's own, the read

@@ -4,16 +4,7 @@
 --       7 ended:ids:<bucket of now>  8 inflight:since  9 inflight:count
 -- ARGV: 1 intent id  2 terminal status  3 via  4 now (ms)  5 ended-log cap  6 how long the bucket lives (s)
 -- Returns 1 when it was inflight, 0 otherwise.
--- The upstream that owns a record: its `inflight:owner` entry where a release up to layout 5 wrote one, else the
--- record's header (layout 6 keeps none): an array's second entry from layout 4, an object's `upstream` before.
-local function ownerOf (ownerHash, key, record)
-  local owner = redis.call('HGET', ownerHash, key)
-  if owner or not record then return owner end
-  local newline = string.find(record, '\n', 1, true)
-  local meta = cjson.decode(newline and string.sub(record, 1, newline - 1) or record)
-  if meta[1] then return meta[2] end
-  return meta.upstream
-end
+-- ownerOf (a record's owner, either form) is owner_of.lua's, put before this text by scripts.ts.
 local id = ARGV[1]
 local key = redis.call('HGET', KEYS[5], id)
 if not key then return 0 end

@@ -8,17 +8,8 @@
 -- ARGV: 1 scope  2 response JSON or ''  3 idempotency TTL (s)  4 expected marker or ''  5 fingerprint  6 handle
 -- The record is found under its scope (layouts 2 and 3) or its handle (layout 4), whichever release wrote it.
 -- Returns 1 when a record was removed, 0 when there was none, -1 when the marker did not match.
+-- ownerOf (a record's owner, either form) is owner_of.lua's, put before this text by scripts.ts.
 local NOFP = string.rep('-', 32)
--- The upstream that owns a record: its `inflight:owner` entry where a release up to layout 5 wrote one, else the
--- record's header (layout 6 keeps none): an array's second entry from layout 4, an object's `upstream` before.
-local function ownerOf (ownerHash, key, record)
-  local owner = redis.call('HGET', ownerHash, key)
-  if owner or not record then return owner end
-  local newline = string.find(record, '\n', 1, true)
-  local meta = cjson.decode(newline and string.sub(record, 1, newline - 1) or record)
-  if meta[1] then return meta[2] end
-  return meta.upstream
-end
 local key = ARGV[1]
 local current = redis.call('GET', KEYS[1])
 if ARGV[4] ~= '' then

@@ -2,16 +2,7 @@
 -- KEYS: 1 inflight  2 inflight:owner  3 inflight:phase  4 inflight:bound  5 inflight:ids  6 inflight:count
 -- ARGV: 1 admission key  2 record  3 upstream  4 phase  5 intent id or ''  6 handle
 -- The record is found under its scope (layouts 2 and 3) or its handle (layout 4), whichever release wrote it.
--- The upstream that owns a record: its `inflight:owner` entry where a release up to layout 5 wrote one, else the
--- record's header (layout 6 keeps none): an array's second entry from layout 4, an object's `upstream` before.
-local function ownerOf (ownerHash, key, record)
-  local owner = redis.call('HGET', ownerHash, key)
-  if owner or not record then return owner end
-  local newline = string.find(record, '\n', 1, true)
-  local meta = cjson.decode(newline and string.sub(record, 1, newline - 1) or record)
-  if meta[1] then return meta[2] end
-  return meta.upstream
-end
+-- ownerOf (a record's owner, either form) is owner_of.lua's, put before this text by scripts.ts.
 local key = ARGV[1]
 if redis.call('HEXISTS', KEYS[1], key) == 0 then key = ARGV[6] end
 if redis.call('HEXISTS', KEYS[1], key) == 0 then return 0 end
