@@ -34,7 +34,7 @@ export const HANDLE_LAYOUT = 4
 
 /**
  * Layout 5, owner counts: an owner's idempotency keys are counted per time bucket (keys.ts, ownerCounts: a few
- * fields per owner) instead of kept as a member each in a sorted set (`ok:<owner>`, about 120 bytes per key
+ * fields per owner) instead of kept as a member each in a sorted set (`ok:<owner>`, about 155 bytes per key
  * for the whole retention). `proxy.max_keys_per_owner` caps the larger of the two counts.
  */
 export const OWNER_COUNTS_LAYOUT = 5
