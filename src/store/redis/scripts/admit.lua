@@ -145,6 +145,7 @@ local replies = {}
 for i = 1, (#KEYS - SHARED) / 3 do
   local a = 1 + (i - 1) * PER
   local k = SHARED + (i - 1) * 3
-  replies[i] = admitOne(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
+  replies[i] = admitOne(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4],
+    ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
 end
 return replies
