@@ -35,9 +35,9 @@ local function findRecord (scope, handle)
   return nil, nil
 end
 
--- How many keys the owner holds by both forms, and when the oldest of the larger count expires (ms). Spent
--- buckets are dropped on the way.
-local function ownerHeld (ownerKey, countKey, now)
+-- How many keys the owner holds by both forms, and when the oldest of the larger count expires (ms; read only
+-- for a refusal, which needs it). Spent buckets are dropped on the way.
+local function ownerHeld (ownerKey, countKey, now, cap)
   local counted, oldest, spent = 0, nil, {}
   local buckets = redis.call('HGETALL', countKey)
   for j = 1, #buckets, 2 do
@@ -52,6 +52,7 @@ local function ownerHeld (ownerKey, countKey, now)
   if #spent > 0 then redis.call('HDEL', countKey, unpack(spent)) end
   local members = redis.call('ZCOUNT', ownerKey, '(' .. now, '+inf')
   if members > counted then
+    if members < cap then return members, nil end
     return members, tonumber(redis.call('ZRANGEBYSCORE', ownerKey, '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)[2])
   end
   return counted, oldest
@@ -119,7 +120,7 @@ local function admitOne (idemKey, ownerKey, countKey, scope, handle, record, ups
   local cap = tonumber(maxKeys)
   if cap > 0 then
     local nowMs, ttlSecs = tonumber(now), tonumber(ttl)
-    local held, oldest = ownerHeld(ownerKey, countKey, nowMs)
+    local held, oldest = ownerHeld(ownerKey, countKey, nowMs, cap)
     if held >= cap then return refuse({ 'owner_limit', oldest }) end
     countOwnerKey(countKey, ttlSecs, nowMs)
     if LAYOUT < 5 then

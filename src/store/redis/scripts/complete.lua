@@ -4,14 +4,16 @@
 --       7 ended:ids:<bucket of now>  8 inflight:since  9 inflight:count
 -- ARGV: 1 intent id  2 terminal status  3 via  4 now (ms)  5 ended-log cap  6 how long the bucket lives (s)
 -- Returns 1 when it was inflight, 0 otherwise.
--- ownerOf (a record's owner, either form) is owner_of.lua's, put before this text by scripts.ts.
+-- recordHeader and headerOwner are owner_of.lua's, put before this text by scripts.ts.
 local id = ARGV[1]
 local key = redis.call('HGET', KEYS[5], id)
 if not key then return 0 end
 redis.call('HDEL', KEYS[5], id)
 if redis.call('HGET', KEYS[4], key) ~= id then return 0 end
 local record = redis.call('HGET', KEYS[1], key)
-local upstream = ownerOf(KEYS[2], key, record) or ''
+-- The header is decoded once, for the owner (where no entry names it) and for the versions and the scope below.
+local meta = record and recordHeader(record)
+local upstream = redis.call('HGET', KEYS[2], key) or (meta and headerOwner(meta)) or ''
 redis.call('HDEL', KEYS[1], key)
 redis.call('HDEL', KEYS[2], key)
 redis.call('HDEL', KEYS[3], key)
@@ -22,9 +24,7 @@ if upstream ~= '' then redis.call('HINCRBY', KEYS[9], upstream, -1) end
 -- bytes): an object up to layout 3 (a first-layout record is one JSON document), an array from layout 4, whose
 -- field is the scope's handle and whose header holds the scope (records.ts).
 local versions, scope = nil, key
-if record then
-  local newline = string.find(record, '\n', 1, true)
-  local meta = cjson.decode(newline and string.sub(record, 1, newline - 1) or record)
+if meta then
   if meta[1] then
     versions, scope = meta[3] .. ' ' .. meta[4], meta[1]
   else

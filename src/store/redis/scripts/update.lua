@@ -2,14 +2,14 @@
 -- KEYS: 1 inflight  2 inflight:owner  3 inflight:phase  4 inflight:bound  5 inflight:ids  6 inflight:count
 -- ARGV: 1 admission key  2 record  3 upstream  4 phase  5 intent id or ''  6 handle
 -- The record is found under its scope (layouts 2 and 3) or its handle (layout 4), whichever release wrote it.
--- ownerOf (a record's owner, either form) is owner_of.lua's, put before this text by scripts.ts.
+-- recordHeader and headerOwner are owner_of.lua's, put before this text by scripts.ts.
 local key = ARGV[1]
 if redis.call('HEXISTS', KEYS[1], key) == 0 then key = ARGV[6] end
 if redis.call('HEXISTS', KEYS[1], key) == 0 then return 0 end
 -- The owner entry is kept in the form the record has: rewritten where a release up to layout 5 wrote one, not
 -- made where a layout-6 writer kept the owner in the header alone (the new record's header names the new one).
 local entry = redis.call('HGET', KEYS[2], key)
-local owner = ownerOf(KEYS[2], key, redis.call('HGET', KEYS[1], key))
+local owner = entry or headerOwner(recordHeader(redis.call('HGET', KEYS[1], key)))
 if owner ~= ARGV[3] then
   if owner then redis.call('HINCRBY', KEYS[6], owner, -1) end
   redis.call('HINCRBY', KEYS[6], ARGV[3], 1)
