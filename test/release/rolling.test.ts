@@ -16,7 +16,7 @@ import { startRedis } from '../helpers/redis.js'
 import { gatewayToml, startGateway, startService, metricValue, waitFor, type ServiceProcess } from '../helpers/gateway.js'
 import { previousRelease } from '../helpers/release.js'
 import { Fleet, Traffic, type Member } from './rolling-fleet.js'
-import { HANDLE_LAYOUT, KEY_LAYOUTS, LEAN_LAYOUT, OWNER_COUNTS_LAYOUT, OWNER_HEADER_LAYOUT } from '../../src/release.js'
+import { BOUND_HEADER_LAYOUT, HANDLE_LAYOUT, KEY_LAYOUTS, LEAN_LAYOUT, OWNER_COUNTS_LAYOUT, OWNER_HEADER_LAYOUT } from '../../src/release.js'
 
 const NS = 'intent-gate:{default}:'
 const RATE_PER_SEC = 5
@@ -194,6 +194,13 @@ t.test('two releases roll forward and back on one namespace under signed traffic
     const records = Number(await redis.cli('HLEN', `${NS}inflight`))
     const entries = Number(await redis.cli('HLEN', `${NS}inflight:owner`))
     t.ok(entries < records, `records without an owner entry (${records - entries} of ${records}), which the previous release counted above`)
+  }
+  // Layout 7 binds a record in its header: the new instances make no `inflight:bound` entry (every id tracked in
+  // `inflight:ids` is a bound record).
+  if (KEY_LAYOUTS.writes >= BOUND_HEADER_LAYOUT) {
+    const bound = Number(await redis.cli('HLEN', `${NS}inflight:ids`))
+    const entries = Number(await redis.cli('HLEN', `${NS}inflight:bound`))
+    t.ok(entries < bound, `bound records without a bound entry (${bound - entries} of ${bound}), which the previous release counted above`)
   }
   // Layout 5 counts an owner's keys per time bucket (`oc:`); the step before keeps both forms, layout 5 no set (`ok:`).
   if (KEY_LAYOUTS.reads.includes(OWNER_COUNTS_LAYOUT)) {

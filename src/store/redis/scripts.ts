@@ -40,16 +40,16 @@ export type ScriptedRedis = RedisClient & ScriptCommands
 
 /** Command, file, number of keys (null: variadic), and the shared functions (`<name>.lua`) put before its text. */
 const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number | null, string[]?]> = [
-  ['igAdmit', 'admit', null, ['owner_of']],
-  ['igBind', 'bind', null, ['owner_of']],
-  ['igRelease', 'release', 8, ['owner_of']],
-  ['igMarkUnknown', 'mark_unknown', 4],
+  ['igAdmit', 'admit', null, ['record_header']],
+  ['igBind', 'bind', null, ['record_header']],
+  ['igRelease', 'release', 8, ['record_header']],
+  ['igMarkUnknown', 'mark_unknown', 4, ['record_header']],
   ['igReregister', 'reregister', 8],
   ['igEndedLookup', 'ended_lookup', null],
-  ['igComplete', 'complete', 9, ['owner_of']],
+  ['igComplete', 'complete', 9, ['record_header']],
   ['igSetPhase', 'set_phase', 3],
   ['igLookup', 'lookup', 3],
-  ['igUpdate', 'update', 6, ['owner_of']],
+  ['igUpdate', 'update', 6, ['record_header']],
   ['igControl', 'control', 5],
   ['igLeaseAcquire', 'lease_acquire', 2],
   ['igLeaseRenew', 'lease_renew', 1],

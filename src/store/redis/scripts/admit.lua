@@ -20,7 +20,7 @@
 -- Returns one reply per admission: { 'admitted' } | { 'in_progress' } | { 'mismatch' } | { 'replay', response } |
 --   { 'unknown', record, owner, phase } | { 'upgrading' | 'draining', upgrade, drain, drain:started } |
 --   { 'owner_limit', when the owner's oldest key expires (ms) }
--- ownerOf (a record's owner, either form) is owner_of.lua's, put before this text by scripts.ts.
+-- ownerOf (a record's owner, either form) is record_header.lua's, put before this text by scripts.ts.
 local NOFP = string.rep('-', 32)
 local SHARED = 8
 local PER = 9

@@ -13,11 +13,73 @@
 -- one hash field per inflight intent fewer. A phase left by an outcome that was unknown is removed.
 -- Layout 3 keeps a bound record's header line only: the owner answered 2xx, so nothing resends the forwarded
 -- bytes (a replay is answered from the idempotency record), and they were half of an inflight intent's memory.
--- ownerOf (a record's owner, either form) is owner_of.lua's, put before this text by scripts.ts.
+-- Layout 7 writes the id and the answer's phase into that header line (the record is rewritten here anyway)
+-- instead of `inflight:bound` and `inflight:phase` entries, and removes any entry the record had; below 7 the
+-- entries are written as before. Every reader takes an entry where one exists and the header's where none does.
+-- recordHeader, headerBoundId and ownerOf are record_header.lua's, put before this text by scripts.ts.
 local NOFP = string.rep('-', 32)
 local SHARED = 7
 local PER = 10
 local LAYOUT = tonumber(ARGV[1])
+
+-- Takes an id bound before (a rebind: rare) out of inflight:ids when it is not this one.
+local function unbindPrevious (previous, id)
+  if previous and previous ~= id then redis.call('HDEL', KEYS[5], previous) end
+end
+
+-- A compact header's nine admission entries, re-encoded without a bound tail (they are strings and integers
+-- below 10^14, which cjson writes back exactly).
+local function admissionHeader (meta)
+  local admitted = {}
+  for i = 1, 9 do admitted[i] = meta[i] end
+  return cjson.encode(admitted)
+end
+
+-- Up to layout 6: the id in inflight:bound, a phase other than `accepted` in inflight:phase.
+local function bindEntries (key, stored, newline, id, phase, state)
+  -- Bound once in the common case: HSETNX answers that in one command; a rebind moves the id.
+  if redis.call('HSETNX', KEYS[4], key, id) == 0 then
+    local previous = redis.call('HGET', KEYS[4], key)
+    if previous ~= id then
+      unbindPrevious(previous, id)
+      redis.call('HSET', KEYS[4], key, id)
+    end
+  end
+  -- Only a fresh admission (`p`) is known to carry no phase yet.
+  if phase ~= 'accepted' then
+    redis.call('HSET', KEYS[3], key, phase)
+  elseif state ~= 'p' then
+    redis.call('HDEL', KEYS[3], key)
+  end
+  -- A record a layout-7 writer bound has its id and phase in the header (never beside entries): they go, the
+  -- entries above say it now. A fresh admission's header has the nine admission entries only.
+  local meta = state ~= 'p' and newline and string.sub(stored, 1, 1) == '[' and recordHeader(stored)
+  if meta and #meta > 9 then
+    unbindPrevious(headerBoundId(meta), id)
+    redis.call('HSET', KEYS[1], key, admissionHeader(meta) .. '\n')
+  elseif LAYOUT >= 3 and newline and newline < string.len(stored) then
+    redis.call('HSET', KEYS[1], key, string.sub(stored, 1, newline))
+  end
+end
+
+-- Layout 7: `[<the nine admission entries>, id]`, or `[..., id, phase]` for a phase other than `accepted`, and
+-- the forwarded bytes dropped. A fresh admission's header (`p`: never bound) has the nine entries only, so the
+-- id is appended to its text; any other is decoded, and re-encoded with the new tail.
+local function writeBoundHeader (key, stored, newline, id, phase, state)
+  local header = string.sub(stored, 1, newline - 1)
+  local tail = cjson.encode(id)
+  if phase ~= 'accepted' then tail = tail .. ',' .. cjson.encode(phase) end
+  if state == 'p' then
+    header = string.sub(header, 1, -2) .. ',' .. tail .. ']'
+  else
+    local meta = cjson.decode(header)
+    unbindPrevious(redis.call('HGET', KEYS[4], key) or headerBoundId(meta), id)
+    header = string.sub(admissionHeader(meta), 1, -2) .. ',' .. tail .. ']'
+    redis.call('HDEL', KEYS[3], key)
+    redis.call('HDEL', KEYS[4], key)
+  end
+  redis.call('HSET', KEYS[1], key, header .. '\n')
+end
 
 local function bindOne (idemKey, scope, handle, id, response, ttl, phase, record, upstream, fp, admittedAt)
   -- A fingerprint already known (the one this instance admitted with) is kept: with the binder's own, the read
@@ -62,25 +124,13 @@ local function bindOne (idemKey, scope, handle, id, response, ttl, phase, record
     if owner then redis.call('HINCRBY', KEYS[7], owner, -1) end
     return 2
   end
-  -- Bound once in the common case: HSETNX answers that in one command; a rebind moves the id.
-  if redis.call('HSETNX', KEYS[4], key, id) == 0 then
-    local previous = redis.call('HGET', KEYS[4], key)
-    if previous ~= id then
-      redis.call('HDEL', KEYS[5], previous)
-      redis.call('HSET', KEYS[4], key, id)
-    end
+  local newline = string.find(stored, '\n', 1, true)
+  if LAYOUT >= 7 and newline and string.sub(stored, 1, 1) == '[' then
+    writeBoundHeader(key, stored, newline, id, phase, state)
+  else
+    bindEntries(key, stored, newline, id, phase, state)
   end
   if other ~= key then redis.call('HSET', KEYS[5], id, key) end
-  -- Only a fresh admission (`p`) is known to carry no phase yet.
-  if phase ~= 'accepted' then
-    redis.call('HSET', KEYS[3], key, phase)
-  elseif state ~= 'p' then
-    redis.call('HDEL', KEYS[3], key)
-  end
-  if LAYOUT >= 3 then
-    local newline = string.find(stored, '\n', 1, true)
-    if newline and newline < string.len(stored) then redis.call('HSET', KEYS[1], key, string.sub(stored, 1, newline)) end
-  end
   return 1
 end
 

@@ -4,15 +4,16 @@
 --       7 ended:ids:<bucket of now>  8 inflight:since  9 inflight:count
 -- ARGV: 1 intent id  2 terminal status  3 via  4 now (ms)  5 ended-log cap  6 how long the bucket lives (s)
 -- Returns 1 when it was inflight, 0 otherwise.
--- recordHeader and headerOwner are owner_of.lua's, put before this text by scripts.ts.
+-- recordHeader, headerBoundId and headerOwner are record_header.lua's, put before this text by scripts.ts.
 local id = ARGV[1]
 local key = redis.call('HGET', KEYS[5], id)
 if not key then return 0 end
 redis.call('HDEL', KEYS[5], id)
-if redis.call('HGET', KEYS[4], key) ~= id then return 0 end
 local record = redis.call('HGET', KEYS[1], key)
--- The header is decoded once, for the owner (where no entry names it) and for the versions and the scope below.
+-- The header is decoded once: for the bound id and the owner (where no entry names them), the versions and the
+-- scope below.
 local meta = record and recordHeader(record)
+if (redis.call('HGET', KEYS[4], key) or headerBoundId(meta)) ~= id then return 0 end
 local upstream = redis.call('HGET', KEYS[2], key) or (meta and headerOwner(meta)) or ''
 redis.call('HDEL', KEYS[1], key)
 redis.call('HDEL', KEYS[2], key)

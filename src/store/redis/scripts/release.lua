@@ -8,7 +8,7 @@
 -- ARGV: 1 scope  2 response JSON or ''  3 idempotency TTL (s)  4 expected marker or ''  5 fingerprint  6 handle
 -- The record is found under its scope (layouts 2 and 3) or its handle (layout 4), whichever release wrote it.
 -- Returns 1 when a record was removed, 0 when there was none, -1 when the marker did not match.
--- ownerOf (a record's owner, either form) is owner_of.lua's, put before this text by scripts.ts.
+-- recordHeader, headerBoundId and headerOwner are record_header.lua's, put before this text by scripts.ts.
 local NOFP = string.rep('-', 32)
 local key = ARGV[1]
 local current = redis.call('GET', KEYS[1])
@@ -24,9 +24,11 @@ if current and string.len(current) >= 33 and string.find('pur', string.sub(curre
   local known = string.sub(current, 2, 33)
   if known ~= NOFP then fp = known end
 end
-local id = redis.call('HGET', KEYS[5], key)
+local record = redis.call('HGET', KEYS[2], key)
+local meta = record and recordHeader(record)
+local id = redis.call('HGET', KEYS[5], key) or headerBoundId(meta)
 if id and redis.call('HGET', KEYS[6], id) == key then redis.call('HDEL', KEYS[6], id) end
-local owner = ownerOf(KEYS[3], key, redis.call('HGET', KEYS[2], key))
+local owner = redis.call('HGET', KEYS[3], key) or (meta and headerOwner(meta))
 local removed = redis.call('HDEL', KEYS[2], key)
 redis.call('HDEL', KEYS[3], key)
 redis.call('HDEL', KEYS[4], key)

@@ -1,4 +1,4 @@
--- Shared by the scripts that need a record's owner (scripts.ts puts it before their text).
+-- Shared by the scripts that need a record's owner or bound id (scripts.ts puts it before their text).
 -- A record's header line, decoded: an array from layout 4, an object before (a first-layout record is one JSON
 -- document). Only the header is decoded, never the forwarded bytes after it.
 local function recordHeader (record)
@@ -10,6 +10,13 @@ end
 local function headerOwner (meta)
   if meta[1] then return meta[2] end
   return meta.upstream
+end
+
+-- The intent id a decoded header names (from layout 7 a bind writes it there, after the nine entries a record is
+-- admitted with; the tenth), or nil: not bound, or bound in an `inflight:bound` entry (layouts up to 6).
+local function headerBoundId (meta)
+  if meta and meta[1] and type(meta[10]) == 'string' then return meta[10] end
+  return nil
 end
 
 -- The upstream that owns a record: its `inflight:owner` entry where a release up to layout 5 wrote one, else the
