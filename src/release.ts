@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.11.0'
+export const RELEASE_VERSION = '0.12.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -55,8 +55,9 @@ export const OWNER_HEADER_LAYOUT = 6
 export const BOUND_HEADER_LAYOUT = 7
 
 /**
- * This release, the first step of the bound-in-the-header change: it reads layout 7 (records bound in the
- * header, which 0.12.0 will write) and still writes layout 6 (entries), so it runs beside 0.10.0, which reads
- * layouts 5 and 6 only.
+ * This release, the second step of the bound-in-the-header change: it writes layout 7 (a bind makes no
+ * `inflight:bound` or `inflight:phase` entry) and still reads layout 6 (the entries 0.11.0 makes beside it and
+ * after a rollback). 0.11.0 reads layout 7, so it can run beside this release and is the one to roll back to;
+ * 0.10.0 refuses a namespace marked 7.
  */
-export const KEY_LAYOUTS: KeyLayouts = { writes: OWNER_HEADER_LAYOUT, reads: [OWNER_HEADER_LAYOUT, BOUND_HEADER_LAYOUT] }
+export const KEY_LAYOUTS: KeyLayouts = { writes: BOUND_HEADER_LAYOUT, reads: [OWNER_HEADER_LAYOUT, BOUND_HEADER_LAYOUT] }
