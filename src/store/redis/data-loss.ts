@@ -60,6 +60,11 @@ export class DataLoss {
     this.journalLoaded = o.journalLoaded
   }
 
+  /** The namespace epoch this instance knows: the one it last checked, null before its first check. */
+  get knownEpoch (): string | null {
+    return this.epoch
+  }
+
   /** True while this instance registers its records again. */
   get registering (): boolean {
     return this.recovery !== null
@@ -132,6 +137,9 @@ export class DataLoss {
     const client = this.calls.client
     const { journal, log, mark } = this.o
     const entries = journal.all()
+    // Read now, in the turn that noticed the loss: once this instance knows the new epoch, its next registry
+    // refresh reads the emptied registry (./fleet.ts keeps the old one only until then).
+    const lastSeen = this.o.fleet().filter((r) => r.id !== this.o.instanceId)
     log?.error({ journaled: entries.length, forgotten: journal.forgotten }, 'store: Redis lost its data (the namespace epoch changed); registering this instance\'s inflight records again, drain status is unknown until done')
     if (channels.storeDataLost.hasSubscribers) channels.storeDataLost.publish({ journaled: entries.length })
     try {
@@ -142,7 +150,7 @@ export class DataLoss {
       // However long the others take to notice (paused, partitioned, restarting): every instance this one last
       // saw serving is awaited until it registered again or an operator forgot it (./registry.ts).
       const epoch = String(this.epoch)
-      await markAwaited(client, k, { epoch, awaited: this.o.fleet().filter((r) => r.id !== this.o.instanceId) })
+      await markAwaited(client, k, { epoch, awaited: lastSeen })
       // The layout key went with the data. Missing, the next connection's layout migration would rebuild the
       // admission-time index and the counters from a snapshot while records are being written, and drop those
       // written in between: invisible to the reconciler, never ended, the drain stuck above zero.

@@ -14,10 +14,12 @@ export interface FleetOptions {
   log: StoreLogger | undefined
   /** How many admissions this instance holds in its journal (its record says so). */
   journaled: () => number
+  /** The namespace epoch this instance knows (./data-loss.ts), null before its first check. */
+  knownEpoch: () => string | null
 }
 
 export class RedisFleet implements RegistryStore {
-  /** The fleet as this instance's last refresh read it. */
+  /** The fleet as this instance's last refresh in the epoch it knows read it. */
   fleet: InstanceRecord[] = []
 
   constructor (private readonly calls: RedisCalls, private readonly keys: StoreKeys, private readonly o: FleetOptions) {}
@@ -29,11 +31,15 @@ export class RedisFleet implements RegistryStore {
     const full: InstanceRecord = { ...record, last_seen_at_ms: now, journaled: this.o.journaled() }
     const k = this.keys
     const client = this.calls.client
-    const [, raw] = await this.calls.call('refreshInstance', async () => unwrapMulti(await client.multi()
-      .hset(k.instances, record.id, encodeInstance(full)).hgetall(k.instances).exec()) as [number, Record<string, string>])
+    const [, raw, epoch] = await this.calls.call('refreshInstance', async () => unwrapMulti(await client.multi()
+      .hset(k.instances, record.id, encodeInstance(full)).hgetall(k.instances).get(k.epoch).exec()) as [number, Record<string, string>, string | null])
     const { fleet, drop } = fleetOf(raw, now)
     if (drop.length > 0) await this.calls.call('refreshInstance', async () => await client.hdel(k.instances, ...drop))
-    this.fleet = fleet
+    // A registry of another epoch than the one this instance knows is what a loss left, not yet noticed (a
+    // refresh queued while Redis was down, or sent before the reconnection's epoch check): the fleet read before
+    // the loss is kept, since it names the instances to wait for once the loss is noticed.
+    const known = this.o.knownEpoch()
+    if (known === null || epoch === known) this.fleet = fleet
     return fleet
   }
 

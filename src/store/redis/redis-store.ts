@@ -103,7 +103,8 @@ export class RedisStore implements Store {
     })
     const ownerEntries = this.layouts.writes < OWNER_HEADER_LAYOUT
     this.records = new InflightRecords(this.calls, this.keys, { scripts, handles, ownerEntries, endedRetentionSecs })
-    this.fleet = new RedisFleet(this.calls, this.keys, { layout: this.layout, log: this.log, journaled: () => this.journal.size })
+    this.fleet = new RedisFleet(this.calls, this.keys,
+      { layout: this.layout, log: this.log, journaled: () => this.journal.size, knownEpoch: () => this.dataLoss.knownEpoch })
     this.dataLoss = new DataLoss(this.calls, this.keys, {
       journal: this.journal,
       scripts,
