@@ -32,7 +32,8 @@ export class RedisFleet implements RegistryStore {
     const k = this.keys
     const client = this.calls.client
     const [, raw, epoch] = await this.calls.call('refreshInstance', async () => unwrapMulti(await client.multi()
-      .hset(k.instances, record.id, encodeInstance(full)).hgetall(k.instances).get(k.epoch).exec()) as [number, Record<string, string>, string | null])
+      .hset(k.instances, record.id, encodeInstance(full)).hgetall(k.instances).get(k.epoch).exec()
+    ) as [number, Record<string, string>, string | null])
     const { fleet, drop } = fleetOf(raw, now)
     if (drop.length > 0) await this.calls.call('refreshInstance', async () => await client.hdel(k.instances, ...drop))
     // A registry of another epoch than the one this instance knows is what a loss left, not yet noticed (a
