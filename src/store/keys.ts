@@ -29,9 +29,12 @@ export interface StoreKeys {
    * header and no entry is made (an entry a release up to 5 wrote is still read first, and kept up to date).
    */
   readonly inflightOwner: string
-  /** Hash: record field → last seen phase (absent: `submitting`). */
+  /**
+   * Hash: record field → last seen phase (absent: the phase a layout-7 bind wrote in the record's header, else
+   * `submitting` while unbound, `accepted` once bound).
+   */
   readonly inflightPhase: string
-  /** Hash: record field → intent id (absent: not bound yet). */
+  /** Hash: record field → intent id (absent: not bound yet, or, from layout 7, bound in the record's header). */
   readonly inflightBound: string
   /** Hash: intent id → record field. */
   readonly inflightIds: string

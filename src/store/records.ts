@@ -1,7 +1,8 @@
 /**
- * How inflight records and stored responses are written as strings. The Redis store keeps a record's
- * changing parts (intent id, phase, owner) in their own hash fields so Lua never re-encodes the record: Redis's
- * cjson would round numbers in the intent body to 14 significant digits.
+ * How inflight records and stored responses are written as strings. Lua never re-encodes a record's forwarded
+ * bytes: Redis's cjson would round numbers in the intent body to 14 significant digits. A record's changing parts
+ * are hash entries beside it, or from layouts 6 and 7 its header line (the owner, and the id and phase a bind
+ * writes), which holds only strings and integers below 10^14.
  */
 import type { Color } from '../config/schema.js'
 import type { EndedIntent, EndedRoute, InflightRecord, StoredResponse } from './types.js'
@@ -105,7 +106,7 @@ function clientKeyOf (scope: string): string | null {
  * Rebuilds a record from its stored form and the separately kept id and phase: the first layout's one JSON
  * document, layout 2's header line and forwarded bytes, layout 3's bound record, the header line alone (its
  * forwarded bytes dropped at bind: no resend can need them once the owner answered 2xx; see bind.lua), and
- * layout 4's compact header line.
+ * layout 4's compact header line, with layout 7's bound tail where no entry gives the id and phase.
  */
 export function decodeRecord (stored: string, id: string | null, phase: string | null): InflightRecord {
   const newline = stored.indexOf('\n')

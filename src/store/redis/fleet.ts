@@ -1,6 +1,7 @@
 /**
  * The fleet's registry as the store's RegistryStore (the hash and the marks: ./registry.ts). Also remembers the
- * fleet as this instance last read it: after a Redis loss, those are the instances it waits for.
+ * fleet as this instance last read it in the namespace epoch it knows: after a Redis loss, those are the
+ * instances it waits for.
  */
 import type { StoreKeys } from '../keys.js'
 import type { StoreLogger } from '../options.js'
