@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.12.0'
+export const RELEASE_VERSION = '0.13.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -55,9 +55,19 @@ export const OWNER_HEADER_LAYOUT = 6
 export const BOUND_HEADER_LAYOUT = 7
 
 /**
- * This release, the second step of the bound-in-the-header change: it writes layout 7 (a bind makes no
- * `inflight:bound` or `inflight:phase` entry) and still reads layout 6 (the entries 0.11.0 makes beside it and
- * after a rollback). 0.11.0 reads layout 7, so it can run beside this release and is the one to roll back to;
- * 0.10.0 refuses a namespace marked 7.
+ * Layout 8, answers by template: an idempotency record keeps `#<ref><id>` in place of an answer that differs
+ * from others only by its intent id, the answer's template once under `a:<ref>` (store/redis/answer-templates.ts;
+ * about 80 bytes per intent, inflight and ended). A replay expands it; an answer seen once, or with the id in it
+ * more than once, is kept whole as before.
  */
-export const KEY_LAYOUTS: KeyLayouts = { writes: BOUND_HEADER_LAYOUT, reads: [OWNER_HEADER_LAYOUT, BOUND_HEADER_LAYOUT] }
+export const ANSWER_TEMPLATE_LAYOUT = 8
+
+/**
+ * This release, the first step of the answers-by-template change: it reads layout 8 (a replay expands an answer
+ * kept as a template's reference) and still writes layout 7, as 0.12.0 does, so it runs beside 0.12.0 in both
+ * directions. Its records of layouts 6 and 7 are read as before (an entry where one exists, the header else).
+ */
+export const KEY_LAYOUTS: KeyLayouts = {
+  writes: BOUND_HEADER_LAYOUT,
+  reads: [OWNER_HEADER_LAYOUT, BOUND_HEADER_LAYOUT, ANSWER_TEMPLATE_LAYOUT]
+}

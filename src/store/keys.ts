@@ -65,6 +65,11 @@ export interface StoreKeys {
    */
   idem (scope: string): string
   /**
+   * String per answer template (key layout 8, ./redis/answer-templates.ts): `<offset>:<answer without its id>`,
+   * shared by the idempotency records whose answer refers to it; expires after the idempotency TTL and a margin.
+   */
+  answer (ref: string): string
+  /**
    * Sorted set per owner, up to key layout 4: the admission scopes the owner holds, scored by when their
    * idempotency record expires (ms); `proxy.max_keys_per_owner` caps its size. Layout 5 counts instead
    * (`ownerCounts`) and still reads it. The name carries a hash of the owner; it expires with its newest member.
@@ -143,6 +148,7 @@ export function storeKeys (namespace: string): StoreKeys {
     endedId: (id) => `${p}ended:id:${id}`,
     endedIds: (bucket) => `${p}ended:ids:${bucket}`,
     idem: (scope) => `${p}i:${hash('sha256', scope, 'base64url').slice(0, 22)}`,
+    answer: (ref) => `${p}a:${ref}`,
     ownerKeys: (owner) => `${p}ok:${ownerHash(owner)}`,
     ownerCounts: (owner) => `${p}oc:${ownerHash(owner)}`,
     lease: (name) => `${p}lease:${name}`,

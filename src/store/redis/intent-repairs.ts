@@ -6,6 +6,7 @@
 import { endedBucketSecs, inflightHandle } from '../keys.js'
 import type { StoreLogger } from '../options.js'
 import type { EndedIntent } from '../types.js'
+import type { AnswerTemplates } from './answer-templates.js'
 import type { JournalEntry } from './admission-journal.js'
 import { fingerprintArg, NO_FINGERPRINT_RAW } from './fingerprint-arg.js'
 import type { IntentScripts } from './intent-scripts.js'
@@ -25,6 +26,8 @@ export interface RepairTargets {
   log: StoreLogger | undefined
   /** How long an ended intent is kept for status reads (s). */
   endedRetentionSecs: number
+  /** Which answers a bind keeps by template (layout 8), and the templates a replay expands. */
+  templates: AnswerTemplates
 }
 
 /** Sends one write; resolves to its script's reply. */
@@ -37,6 +40,7 @@ export async function applyRepair (repair: Repair, t: RepairTargets): Promise<nu
     case 'bind': {
       // The fingerprint it admitted with, when journaled: bind.lua then reads and writes the key in one command.
       const fingerprint = fingerprintArg(repair.record?.fingerprint)
+      const template = t.templates.forBind(repair.response, repair.id, repair.ttl, Date.now())
       const bind = async (record: JournalEntry | undefined): Promise<number> => await t.submissions.bind({
         scope: repair.key,
         handle: inflightHandle(repair.key),
@@ -47,10 +51,12 @@ export async function applyRepair (repair: Repair, t: RepairTargets): Promise<nu
         record: record?.json ?? '',
         upstream: record?.upstream ?? '',
         fingerprint,
-        admittedAtMs: record?.createdAtMs ?? ''
+        admittedAtMs: record?.createdAtMs ?? '',
+        template
       })
       // The record travels again only in the rare case it went missing (see bind.lua).
       const bound = await bind(undefined)
+      if (template !== null) t.templates.written(template, Date.now())
       if (bound !== 0 || repair.record === undefined) return bound
       t.log?.warn({ key: repair.key, id: repair.id }, 'store: an admitted record was missing at bind (lost in a failover, or abandoned during an outage); registered again')
       return await bind(repair.record)

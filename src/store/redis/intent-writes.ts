@@ -99,7 +99,7 @@ export class IntentWrites {
       case 'in_progress': return { kind: 'in_progress' }
       case 'mismatch': return { kind: 'mismatch' }
       case 'owner_limit': return { kind: 'owner_limit', retryAfterSecs: Math.max(1, Math.ceil((Number(upgradeRaw) - record.created_at_ms) / 1000)) }
-      case 'replay': return { kind: 'replay', response: decodeResponse(upgradeRaw as string) }
+      case 'replay': return { kind: 'replay', response: decodeResponse(await this.o.templates.resolve(upgradeRaw as string)) }
       case 'unknown': {
         // { 'unknown', record, owner, phase }: the record names its owner; the owner hash is the truth if they differ.
         const found = decodeRecord(upgradeRaw as string, null, startedRaw ?? null)

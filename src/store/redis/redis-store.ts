@@ -12,13 +12,14 @@
 import { randomUUID } from 'node:crypto'
 import { withRedisDefaults, type Color, type RedisSettings } from '../../config/schema.js'
 import { LayoutMismatchError, StoreUnavailableError } from '../../errors.js'
-import { HANDLE_LAYOUT, KEY_LAYOUTS, OWNER_HEADER_LAYOUT, type KeyLayouts } from '../../release.js'
+import { ANSWER_TEMPLATE_LAYOUT, HANDLE_LAYOUT, KEY_LAYOUTS, OWNER_HEADER_LAYOUT, type KeyLayouts } from '../../release.js'
 import { storeKeys, type StoreKeys } from '../keys.js'
 import { DEFAULT_ENDED_RETENTION_SECS, type StoreLogger, type StoreOptions } from '../options.js'
 import type {
   AdmitRequest, AdmitResult, ControlState, DrainSwitch, EndedIntent, EndedRoute, ForgetResult, InflightPage, InflightRecord,
   InstanceRecord, Lease, RegistryStore, Store, StoredResponse, StoreHealth, UpgradeFlag
 } from '../types.js'
+import { AnswerTemplates } from './answer-templates.js'
 import { AdmissionJournal } from './admission-journal.js'
 import { createRedisClient, keepConnecting, MAX_RECONNECT_DELAY_MS, type RedisClient } from './connection.js'
 import { RedisControl } from './control-keys.js'
@@ -87,9 +88,14 @@ export class RedisStore implements Store {
     this.client = defineScripts(createRedisClient(config, connectionName, options.env))
     this.calls = new RedisCalls(this.client)
     const scripts = new IntentScripts(this.client, this.keys, this.layouts.writes)
+    const templates = new AnswerTemplates({
+      writes: this.layouts.writes >= ANSWER_TEMPLATE_LAYOUT,
+      fetch: async (ref) => await this.calls.call('replay', async () => await this.client.get(this.keys.answer(ref)))
+    })
     this.writes = new IntentWrites(this.calls, {
       submissions: new SubmissionScripts(this.client, this.keys, this.layouts.writes),
       scripts,
+      templates,
       log: this.log,
       endedRetentionSecs,
       journal: this.journal,

@@ -4,6 +4,7 @@
  * named once. What a caller gets back is what a call of its own would have given.
  */
 import type { StoreKeys } from '../keys.js'
+import type { BindTemplate } from './answer-templates.js'
 import { GroupCommit } from './group-commit.js'
 import type { ScriptedRedis } from './scripts.js'
 
@@ -38,6 +39,8 @@ export interface BindItem {
   upstream: string
   fingerprint: string
   admittedAtMs: number | ''
+  /** The answer's template (layout 8, ./answer-templates.ts), or null: the answer is kept whole. */
+  template: BindTemplate | null
 }
 
 /** admit.lua's reply for one admission: the kind, then what it carries. */
@@ -70,13 +73,14 @@ export class SubmissionScripts {
       return await client.igAdmit(...args)
     }, GROUP_MAX_ITEMS)
     this.binds = new GroupCommit(async (items) => {
-      const args: Array<string | number> = [bindKeys.length + items.length, ...bindKeys]
-      for (const item of items) args.push(keys.idem(item.scope))
+      const args: Array<string | number> = [bindKeys.length + 2 * items.length, ...bindKeys]
+      for (const item of items) args.push(keys.idem(item.scope), keys.answer(item.template?.ref ?? '-'))
       args.push(layout)
       for (const item of items) {
         args.push(
           item.scope, item.handle, item.id, item.response, item.ttlSecs,
-          item.phase, item.record, item.upstream, item.fingerprint, item.admittedAtMs
+          item.phase, item.record, item.upstream, item.fingerprint, item.admittedAtMs,
+          item.template?.ref ?? '', item.template?.text ?? ''
         )
       }
       return await client.igBind(...args)

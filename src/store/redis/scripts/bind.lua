@@ -1,9 +1,10 @@
 -- Binds of a group of answered intents (group commit, in the order asked for), each as if alone: a 2xx
 -- arrived, so keep the response for replays and bind the inflight record to the intent id.
 -- KEYS: 1 inflight  2 inflight:owner  3 inflight:phase  4 inflight:bound  5 inflight:ids  6 inflight:since
---       7 inflight:count, then idem:<scope> of each bind in turn
--- ARGV: 1 the key layout this instance writes, then 10 per bind: scope, its handle, intent id, response,
---       idempotency TTL (s), phase, record or '', owning upstream or '', fingerprint, admitted at (ms) or ''
+--       7 inflight:count, then idem:<scope> and a:<template ref> (or a:-) of each bind in turn
+-- ARGV: 1 the key layout this instance writes, then 12 per bind: scope, its handle, intent id, response,
+--       idempotency TTL (s), phase, record or '', owning upstream or '', fingerprint, admitted at (ms) or '',
+--       the answer's template ref or '', the template's text to write or ''
 -- The record is found under its handle (layout 4) or its scope (layouts 2 and 3), whichever release wrote it.
 -- The record is only sent again when a first call found it missing (lost in a failover before it replicated,
 -- or with a Redis that forgot): the intent exists upstream, so it is registered again.
@@ -19,7 +20,7 @@
 -- recordHeader, headerBoundId and ownerOf are record_header.lua's, put before this text by scripts.ts.
 local NOFP = string.rep('-', 32)
 local SHARED = 7
-local PER = 10
+local PER = 12
 local LAYOUT = tonumber(ARGV[1])
 
 -- Takes an id bound before (a rebind: rare) out of inflight:ids when it is not this one.
@@ -81,6 +82,20 @@ local function writeBoundHeader (key, stored, newline, id, phase, state)
   redis.call('HSET', KEYS[1], key, header .. '\n')
 end
 
+-- Layout 8 (answer-templates.ts): the answer as `#<ref><id>` while its template outlives the record, written
+-- first when its text is given; otherwise whole. A template's expiry is the TTL and a twelfth more (the gateway
+-- writes it again after a 24th), so the TTL check here fails only when no instance wrote it lately.
+local function answerOf (response, id, ttl, ref, text, templateKey)
+  if LAYOUT < 8 or ref == '' then return response end
+  ttl = tonumber(ttl)
+  if text ~= '' then
+    redis.call('SET', templateKey, text, 'EX', ttl + math.ceil(ttl / 12))
+  elseif redis.call('TTL', templateKey) < ttl then
+    return response
+  end
+  return '#' .. ref .. id
+end
+
 local function bindOne (idemKey, scope, handle, id, response, ttl, phase, record, upstream, fp, admittedAt)
   -- A fingerprint already known (the one this instance admitted with) is kept: with the binder's own, the read
   -- and the write are one command; the binder's is only replaced by a known one it did not have (NOFP).
@@ -135,9 +150,11 @@ local function bindOne (idemKey, scope, handle, id, response, ttl, phase, record
 end
 
 local replies = {}
-for i = 1, #KEYS - SHARED do
+for i = 1, (#KEYS - SHARED) / 2 do
   local a = 1 + (i - 1) * PER
-  replies[i] = bindOne(KEYS[SHARED + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6],
+  local k = SHARED + 2 * i - 1
+  local answer = answerOf(ARGV[a + 4], ARGV[a + 3], ARGV[a + 5], ARGV[a + 11], ARGV[a + 12], KEYS[k + 1])
+  replies[i] = bindOne(KEYS[k], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], answer, ARGV[a + 5], ARGV[a + 6],
     ARGV[a + 7], ARGV[a + 8], ARGV[a + 9], ARGV[a + 10])
 end
 return replies
