@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.13.0'
+export const RELEASE_VERSION = '0.14.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -63,11 +63,10 @@ export const BOUND_HEADER_LAYOUT = 7
 export const ANSWER_TEMPLATE_LAYOUT = 8
 
 /**
- * This release, the first step of the answers-by-template change: it reads layout 8 (a replay expands an answer
- * kept as a template's reference) and still writes layout 7, as 0.12.0 does, so it runs beside 0.12.0 in both
- * directions. Its records of layouts 6 and 7 are read as before (an entry where one exists, the header else).
+ * This release, the second step of the answers-by-template change: it writes layout 8 (a bind keeps an answer
+ * seen before as a template's reference) and still reads layout 7 (the answers 0.13.0 keeps whole beside it and
+ * after a rollback). 0.13.0 reads layout 8, so it can run beside this release and is the one to roll back to;
+ * 0.12.0 refuses a namespace marked 8. A namespace still marked 6 is refused too: 0.11.0 may run there, and it
+ * does not read layout 8.
  */
-export const KEY_LAYOUTS: KeyLayouts = {
-  writes: BOUND_HEADER_LAYOUT,
-  reads: [OWNER_HEADER_LAYOUT, BOUND_HEADER_LAYOUT, ANSWER_TEMPLATE_LAYOUT]
-}
+export const KEY_LAYOUTS: KeyLayouts = { writes: ANSWER_TEMPLATE_LAYOUT, reads: [BOUND_HEADER_LAYOUT, ANSWER_TEMPLATE_LAYOUT] }

@@ -92,6 +92,9 @@ export interface IntentResult {
   ledgerKey: string
   accepted: boolean
   attempts: number
+  /** What was sent, and the 2xx answer (`<status> <body>`) once accepted: a replay must give it back. */
+  request: string
+  answer: string | null
 }
 
 export class Traffic {
@@ -150,7 +153,7 @@ export class Traffic {
     const intent = signIntentV1(this.signer)
     const body = JSON.stringify(intent)
     const key = `rolling-${this.runId}-${index}`
-    const result: IntentResult = { key, ledgerKey: `${intent.user}:${String(intent.nonce)}`, accepted: false, attempts: 0 }
+    const result: IntentResult = { key, ledgerKey: `${intent.user}:${String(intent.nonce)}`, accepted: false, attempts: 0, request: body, answer: null }
     const giveUpAt = Date.now() + 180_000
     while (Date.now() < giveUpAt) {
       const targets = this.fleet.targets()
@@ -172,6 +175,7 @@ export class Traffic {
         const text = await res.text()
         if (res.status >= 200 && res.status < 300) {
           result.accepted = true
+          result.answer = `${res.status} ${text}`
           break
         }
         const retryAfter = res.headers.get('retry-after')

@@ -16,7 +16,7 @@ import { startRedis } from '../helpers/redis.js'
 import { gatewayToml, startGateway, startService, metricValue, waitFor, type ServiceProcess } from '../helpers/gateway.js'
 import { previousRelease } from '../helpers/release.js'
 import { Fleet, Traffic, type Member } from './rolling-fleet.js'
-import { BOUND_HEADER_LAYOUT, HANDLE_LAYOUT, KEY_LAYOUTS, LEAN_LAYOUT, OWNER_COUNTS_LAYOUT, OWNER_HEADER_LAYOUT } from '../../src/release.js'
+import { ANSWER_TEMPLATE_LAYOUT, BOUND_HEADER_LAYOUT, HANDLE_LAYOUT, KEY_LAYOUTS, LEAN_LAYOUT, OWNER_COUNTS_LAYOUT, OWNER_HEADER_LAYOUT } from '../../src/release.js'
 
 const NS = 'intent-gate:{default}:'
 const RATE_PER_SEC = 5
@@ -27,6 +27,17 @@ for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
   if string.sub(v, -1) == '\\n' then lean = lean + 1 else whole = whole + 1 end
 end
 return lean .. ' ' .. whole`
+
+/** Counts the idempotency records whose answer is a template's reference (layout 8), and all answered ones. */
+const COUNT_REFERENCES = `local referenced, answered = 0, 0
+for _, k in ipairs(redis.call('KEYS', ARGV[1])) do
+  local v = redis.call('GET', k)
+  if string.sub(v, 1, 1) == 'r' then
+    answered = answered + 1
+    if string.sub(v, 34, 34) == '#' then referenced = referenced + 1 end
+  end
+end
+return referenced .. ' ' .. answered`
 
 t.setTimeout(20 * 60_000) // a cold build of the previous release takes minutes on a busy machine; warm, the test takes about a minute
 
@@ -202,6 +213,11 @@ t.test('two releases roll forward and back on one namespace under signed traffic
     const entries = Number(await redis.cli('HLEN', `${NS}inflight:bound`))
     t.ok(entries < bound, `bound records without a bound entry (${bound - entries} of ${bound}), which the previous release counted above`)
   }
+  // Layout 8 keeps an answer seen before as a template's reference (`#<ref><id>` after the state and fingerprint).
+  if (KEY_LAYOUTS.writes >= ANSWER_TEMPLATE_LAYOUT) {
+    const [referenced, answered] = String(await redis.cli('EVAL', COUNT_REFERENCES, '0', `${NS}i:*`)).split(' ').map(Number)
+    t.ok((referenced ?? 0) > 0, `answers kept by a template's reference (${referenced} of ${answered}), which the previous release replays below`)
+  }
   // Layout 5 counts an owner's keys per time bucket (`oc:`); the step before keeps both forms, layout 5 no set (`ok:`).
   if (KEY_LAYOUTS.reads.includes(OWNER_COUNTS_LAYOUT)) {
     const setMembers = async (): Promise<number> => {
@@ -247,5 +263,20 @@ t.test('two releases roll forward and back on one namespace under signed traffic
   t.equal(blueStats.accepted + greenStats.accepted, results.length, 'the services accepted exactly the intents sent')
   t.ok(greenStats.accepted > 0 && blueStats.accepted > 0, `both colors took intents (blue ${blueStats.accepted}, green ${greenStats.accepted})`)
   t.comment(`refusals retried: ${traffic.refusals[503]} × 503, ${traffic.refusals[409]} × 409`)
+  // A retry of an answered intent is a replay on either release, whichever wrote its idempotency record: the
+  // very answer, and nothing forwarded.
+  for (const m of fleet.live()) {
+    const differ: string[] = []
+    for (const r of results.filter((x) => x.answer !== null)) {
+      const res = await fetch(`${m.gw.proxyUrl}/intents`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': r.key }, body: r.request
+      })
+      const again = `${res.status} ${await res.text()}`
+      if (again !== r.answer) differ.push(`${r.key}: ${r.answer ?? ''} then ${again}`)
+    }
+    t.same(differ.slice(0, 5), [], `${m.name} replays every answer as it was given (${results.length} retried)`)
+  }
+  const [blueAfter, greenAfter] = await Promise.all([blue.stats(), green.stats()])
+  t.equal(blueAfter.accepted + greenAfter.accepted, results.length, 'and the replays reached no service')
   for (const m of fleet.live()) t.equal(await fleet.remove(m.name), 0, `${m.name} stopped gracefully`)
 })

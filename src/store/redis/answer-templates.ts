@@ -12,7 +12,8 @@
  * margin is spent, and bind.lua refers to it only while it outlives the record it writes; otherwise the answer
  * is kept whole, as up to layout 7. Only an answer this instance has seen twice (among the last SEEN_MAX
  * templates) becomes a template: an answer that carries something of its own (a timestamp, an echo of the
- * order) is never the same twice and stays whole, so templates cannot outnumber the answers they stand for.
+ * order, the id twice) is never the same twice and stays whole, so templates cannot outnumber the answers they
+ * stand for.
  */
 import { hash } from 'node:crypto'
 import { StoreUnavailableError } from '../../errors.js'
@@ -34,11 +35,18 @@ export interface AnswerTemplate {
   text: string
 }
 
-/** The answer's template when the id is in it exactly once; null otherwise (kept whole). */
+/**
+ * The answer's template: the answer without the id's first place in the body (else in the status and headers,
+ * where a short id may also match); null when the id is not in it (kept whole). Whichever place is taken, the
+ * template gives the very answer back for this id, and another answer shares it only when it is the same text
+ * with its own id at the same place. An id in it twice leaves one literal in the template: never the same twice.
+ */
 export function templateOf (answer: string, id: string): AnswerTemplate | null {
   if (id === '' || answer.startsWith(MARK)) return null
-  const at = answer.indexOf(id)
-  if (at === -1 || answer.indexOf(id, at + 1) !== -1) return null
+  const body = answer.indexOf('\n\n')
+  let at = body === -1 ? -1 : answer.indexOf(id, body + 2)
+  if (at === -1) at = answer.indexOf(id)
+  if (at === -1) return null
   const text = `${at}:${answer.slice(0, at)}${answer.slice(at + id.length)}`
   return { ref: refOf(text), text }
 }
