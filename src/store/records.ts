@@ -54,14 +54,17 @@ function objectHeader (record: RecordInput): Record<string, unknown> {
 /**
  * Layout 4's header: `[key, upstream, version, upstream_version, created_at_ms, deadline, client key,
  * fingerprint, raw]` without the names. The client key is `1` when the key already says it (`o:<owner>:k:<it>`),
- * 0 when absent; a SHA-256 hex fingerprint is kept as its 43 base64url characters (others behind a `=`), 0 when
- * absent; raw is 1 or 0. complete.lua reads the versions at [3] and [4] and the key at [1].
+ * 0 when absent; raw is 1 or 0. complete.lua reads the versions at [3] and [4] and the key at [1].
+ *
+ * The fingerprint is written as 0 (absent) since 0.14.0: the idempotency record keeps it (every script compares
+ * that one), and nothing reads it from the header, where it cost 32 bytes of every inflight record's allocation.
+ * Every release since layout 4 reads 0 as absent; a header an older release wrote still gives its fingerprint
+ * back (a SHA-256 hex as its 43 base64url characters, others behind a `=`).
  */
 function compactHeader (record: RecordInput): unknown[] {
   const ck = record.client_key
   const clientKey = ck === undefined ? 0 : ck !== null && clientKeyOf(record.key) === ck ? 1 : ck
-  const fp = record.fingerprint
-  const fingerprint = fp === undefined ? 0 : /^[0-9a-f]{64}$/.test(fp) ? Buffer.from(fp, 'hex').toString('base64url') : `=${fp}`
+  const fingerprint = 0
   return [
     record.key,
     record.upstream,
