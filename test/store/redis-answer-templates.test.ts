@@ -109,6 +109,30 @@ t.test('a template that is gone: the next binds keep their answers whole, and a 
   t.same(await replay(store, scopes[2] as string), { kind: 'replay', response: pending('g-3') }, 'an instance that still holds the template replays it')
 })
 
+t.test('after Redis lost its data, the next bind writes the template again and refers to it', async (t) => {
+  const own = await startRedis(t)
+  const namespace = freshNamespace()
+  const store = await redisStore(t, redisConfig(own.url, namespace), { layouts: STEP_TWO, endedRetentionSecs: 60 })
+  // A gateway always watches the control keys; that poll is what notices the flush.
+  t.teardown(store.watchControl(() => {}))
+  const keptIn = async (scope: string): Promise<string> => (await own.cli('GET', storeKeys(namespace).idem(scope))).slice(33)
+  for (let n = 1; n <= 2; n++) await submit(t, store, 'cosmos1loss', n, pending(`l-${n}`), `l-${n}`)
+  const epoch = storeKeys(namespace).epoch
+  const before = await own.cli('GET', epoch)
+  await own.cli('FLUSHALL')
+  // Noticed at the next control poll: the store registers its two records again.
+  const until = Date.now() + 20_000 // a busy machine may take seconds to poll and register
+  while (await own.cli('GET', epoch) === before || await store.inflightCount() !== 2 || await store.recovering()) {
+    if (Date.now() > until) throw new Error('the loss was not noticed within 20 s')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const after = await submit(t, store, 'cosmos1loss', 3, pending('l-3'), 'l-3')
+  t.match(await keptIn(after), /^#[A-Za-z0-9_-]{16}l-3$/, 'a reference at once: the template was written again')
+  t.same(await replay(store, after), { kind: 'replay', response: pending('l-3') })
+  const fresh = await redisStore(t, redisConfig(own.url, namespace), { layouts: STEP_TWO, endedRetentionSecs: 60 })
+  t.same(await replay(fresh, after), { kind: 'replay', response: pending('l-3') }, 'and another instance expands it from Redis')
+})
+
 t.test('binds in one turn (one script call) each keep their own answer', async (t) => {
   const namespace = freshNamespace()
   const store = await storeOn(t, namespace, STEP_TWO)

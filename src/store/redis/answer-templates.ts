@@ -109,6 +109,14 @@ export class AnswerTemplates {
     if (template.text !== '') this.remember(template.ref, atMs)
   }
 
+  /**
+   * Redis lost its data: the templates this instance wrote went with it. Each is written again with the next bind
+   * that refers to it (bind.lua would keep answers whole until the refresh interval passed otherwise).
+   */
+  forgetWritten (): void {
+    for (const ref of this.seen.keys()) this.seen.set(ref, null)
+  }
+
   /** The answer an idempotency record keeps, whole: a reference is expanded from its template. */
   async resolve (stored: string): Promise<string> {
     if (!stored.startsWith(MARK)) return stored

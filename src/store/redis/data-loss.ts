@@ -44,6 +44,8 @@ export interface DataLossOptions {
   fleet: () => InstanceRecord[]
   /** The last good `active`, set again if the key went with the data. */
   lastGoodActive: () => Color | null
+  /** What this instance believes Redis holds and must forget with the data (the answer templates it wrote). */
+  forget: () => void
 }
 
 export class DataLoss {
@@ -140,6 +142,7 @@ export class DataLoss {
     // Read now, in the turn that noticed the loss: once this instance knows the new epoch, its next registry
     // refresh reads the emptied registry (./fleet.ts keeps the old one only until then).
     const lastSeen = this.o.fleet().filter((r) => r.id !== this.o.instanceId)
+    this.o.forget()
     log?.error({ journaled: entries.length, forgotten: journal.forgotten }, 'store: Redis lost its data (the namespace epoch changed); registering this instance\'s inflight records again, drain status is unknown until done')
     if (channels.storeDataLost.hasSubscribers) channels.storeDataLost.publish({ journaled: entries.length })
     try {

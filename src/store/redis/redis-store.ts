@@ -125,7 +125,8 @@ export class RedisStore implements Store {
       savedEpoch: saved?.epoch ?? null,
       journalLoaded: (saved?.entries.length ?? 0) > 0,
       fleet: () => this.fleet.fleet,
-      lastGoodActive: () => this.controlKeys.lastGoodActive
+      lastGoodActive: () => this.controlKeys.lastGoodActive,
+      forget: () => { templates.forgetWritten() }
     })
     this.controlKeys = new RedisControl(this.calls, this.keys,
       { config, connectionName, env: options.env, log: this.log, epochs: this.dataLoss })
