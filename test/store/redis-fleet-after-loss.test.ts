@@ -43,3 +43,32 @@ t.test('a registry refresh between a loss and its notice keeps the fleet read be
   t.equal(await a.recovering(), true, 'and the namespace is recovering until B is back or forgotten')
   t.match(await a.forgetInstance('b'), { kind: 'forgotten' }, 'an operator can forget it')
 })
+
+t.test('a second loss while an instance awaited after the first is still away awaits it again', async (t) => {
+  const config = redisConfig(redis.url, freshNamespace(), { poll_interval_ms: 3_600_000 })
+  const a = await redisStore(t, config, { instanceId: 'a' })
+  const b = await redisStore(t, config, { instanceId: 'b' })
+  await b.refreshInstance(serving('b'))
+  await a.refreshInstance(serving('a'))
+  await b.close() // away: it registers again only when it is back
+
+  const loseAndNotice = async (what: string): Promise<void> => {
+    await redis.cli('FLUSHALL')
+    const reconnected = nextReady(a)
+    a.redis.disconnect(true)
+    await reconnected
+    const until = Date.now() + 20_000 // the check runs a few round trips after `ready`; a busy machine is slow
+    while (!(await a.instances()).some((r) => r.id === 'b')) {
+      if (Date.now() > until) throw new Error(`B was not awaited within 20 s after the ${what} loss`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+  await loseAndNotice('first')
+  // A's refresh after the first loss reads a registry without B (B has not registered again).
+  t.same((await a.refreshInstance(serving('a'))).map((r) => r.id), ['a'], 'the registry after the first loss holds A alone')
+  await loseAndNotice('second')
+  t.match((await a.instances()).find((r) => r.id === 'b'), { id: 'b', version: RELEASE_VERSION }, 'B is awaited after the second loss too')
+  t.equal(await a.recovering(), true, 'so the namespace is recovering until B is back or forgotten')
+  t.match(await a.forgetInstance('b'), { kind: 'forgotten' })
+  t.notOk((await a.instances()).some((r) => r.id === 'b'), 'forgotten: no longer awaited')
+})

@@ -32,16 +32,20 @@ export class RedisFleet implements RegistryStore {
     const full: InstanceRecord = { ...record, last_seen_at_ms: now, journaled: this.o.journaled() }
     const k = this.keys
     const client = this.calls.client
-    const [, raw, epoch] = await this.calls.call('refreshInstance', async () => unwrapMulti(await client.multi()
-      .hset(k.instances, record.id, encodeInstance(full)).hgetall(k.instances).get(k.epoch).exec()
-    ) as [number, Record<string, string>, string | null])
+    const [, raw, epoch, marks] = await this.calls.call('refreshInstance', async () => unwrapMulti(await client.multi()
+      .hset(k.instances, record.id, encodeInstance(full)).hgetall(k.instances).get(k.epoch).hgetall(k.recovering).exec()
+    ) as [number, Record<string, string>, string | null, Record<string, string>])
     const { fleet, drop } = fleetOf(raw, now)
     if (drop.length > 0) await this.calls.call('refreshInstance', async () => await client.hdel(k.instances, ...drop))
     // A registry of another epoch than the one this instance knows is what a loss left, not yet noticed (a
     // refresh queued while Redis was down, or sent before the reconnection's epoch check): the fleet read before
-    // the loss is kept, since it names the instances to wait for once the loss is noticed.
+    // the loss is kept, since it names the instances to wait for once the loss is noticed. The instances still
+    // awaited after an earlier loss (no record again yet) stay in it: a second loss awaits them too.
     const known = this.o.knownEpoch()
-    if (known === null || epoch === known) this.fleet = fleet
+    if (known === null || epoch === known) {
+      const awaited = epoch === null ? [] : awaitedIn(marks, epoch).filter((a) => !fleet.some((r) => r.id === a.id))
+      this.fleet = [...fleet, ...awaited]
+    }
     return fleet
   }
 
