@@ -3,7 +3,7 @@
  * whole retention, and most answers of a service differ only by the intent id in them: `202`, the same headers,
  * `{"id":"<id>","status":"pending","version":"1.0"}`. From layout 8 such an answer is kept as a reference to a
  * template shared by every intent that got the same answer, and the id: `#<ref><id>` after the state and the
- * fingerprint, instead of the whole answer (about 90 bytes less per intent, inflight and ended: the value drops
+ * fingerprint, instead of the whole answer (about 80 bytes less per intent, inflight and ended: the value drops
  * from jemalloc's 160-byte class to 80).
  *
  * A template is `<offset>:<the encoded answer without the id>` (the id goes back at the offset) under
