@@ -69,13 +69,13 @@ export class ChaosClients {
     }
   }
 
-  /** Sends at the rate for `durationMs`, then stops sending (retries go on until `finish`). */
-  start (durationMs: number): void {
+  /** Sends at the rate until `finish` (retries go on until every intent has its answer). */
+  start (): void {
     this.state.running = true
     const started = performance.now()
     this.loop = (async () => {
       // Every 10 ms, as many new intents as the rate owes by now.
-      while (this.state.running && performance.now() - started < durationMs) {
+      while (this.state.running) {
         const owed = Math.floor((performance.now() - started) * this.options.ratePerSec / 1000)
         while (this.tally.sent < owed) this.outcomes.push(this.submit(this.tally.sent++))
         await sleep(10)
