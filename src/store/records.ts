@@ -57,7 +57,7 @@ function objectHeader (record: RecordInput): Record<string, unknown> {
  * 0 when absent; raw is 1 or 0. complete.lua reads the versions at [3] and [4] and the key at [1].
  *
  * The fingerprint is written as 0 (absent) since 0.14.0: the idempotency record keeps it (every script compares
- * that one), and nothing reads it from the header, where it cost 32 bytes of every inflight record's allocation.
+ * that one), and nothing reads it from the header, where its 43 characters put a bound record in a larger allocation.
  * Every release since layout 4 reads 0 as absent; a header an older release wrote still gives its fingerprint
  * back (a SHA-256 hex as its 43 base64url characters, others behind a `=`).
  */

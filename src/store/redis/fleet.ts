@@ -42,10 +42,7 @@ export class RedisFleet implements RegistryStore {
     // the loss is kept, since it names the instances to wait for once the loss is noticed. The instances still
     // awaited after an earlier loss (no record again yet) stay in it: a second loss awaits them too.
     const known = this.o.knownEpoch()
-    if (known === null || epoch === known) {
-      const awaited = epoch === null ? [] : awaitedIn(marks, epoch).filter((a) => !fleet.some((r) => r.id === a.id))
-      this.fleet = [...fleet, ...awaited]
-    }
+    if (known === null || epoch === known) this.fleet = withAwaited(fleet, marks, epoch)
     return fleet
   }
 
@@ -61,8 +58,7 @@ export class RedisFleet implements RegistryStore {
     const client = this.calls.client
     const [fleet, marks, epoch] = await this.calls.call('instances',
       async () => await Promise.all([readFleet(client, k), client.hgetall(k.recovering), client.get(k.epoch)]))
-    const awaited = epoch === null ? [] : awaitedIn(marks, epoch).filter((a) => !fleet.some((r) => r.id === a.id))
-    return [...fleet, ...awaited]
+    return withAwaited(fleet, marks, epoch)
   }
 
   async forgetInstance (id: string): Promise<ForgetResult> {
@@ -79,4 +75,10 @@ export class RedisFleet implements RegistryStore {
     this.o.log?.warn({ instance: id, uncounted }, 'store: an operator forgot an instance; what it admitted and did not register again is no longer counted')
     return { kind: 'forgotten', uncounted }
   }
+}
+
+/** The registry, and the instances still awaited after the loss that made `epoch` that have no record again yet. */
+function withAwaited (fleet: InstanceRecord[], marks: Record<string, string>, epoch: string | null): InstanceRecord[] {
+  const awaited = epoch === null ? [] : awaitedIn(marks, epoch).filter((a) => !fleet.some((r) => r.id === a.id))
+  return [...fleet, ...awaited]
 }
