@@ -73,6 +73,8 @@ listen = "127.0.0.1:${proxyPort}"
 reconcile_interval_ms = ${spec.reconcileIntervalMs ?? 600000}
 ${configHasKey('proxy', 'verify_signatures') ? `# The bench's template intents sign nothing; the verifying row sends really signed ones.\nverify_signatures = ${String(spec.verifySignatures === true)}\n` : ''}# The bench stops the gateway with SIGTERM once the load has ended (and a CPU profile is written on exit).
 shutdown_grace_secs = 2
+# No load balancer to tell: the default 5 s of admitting after SIGTERM would outlast the stop's 3 s (a SIGKILL).
+leave_grace_secs = 0
 ${spec.proxyExtra ?? ''}
 [admin]
 listen = "127.0.0.1:${adminPort}"
