@@ -35,7 +35,8 @@ import { parseOptions, USAGE, UsageError, type BenchOptions, type CaseId } from 
 import { CHECK_TOLERANCE, checkRatio, GUARDED, recordedRatio, type CheckOutcome } from './report/check.js'
 import { formatMemory, formatRedisCost, formatStatusLoad, formatTranslationCost, formatVerifyCost, statusP99 } from './report/costs.js'
 import { computeRatios, cpuOf } from './report/ratios.js'
-import { cpuPerRequestUs, formatCheckpoint, formatHeader, formatRuntimes, formatProfiles, formatRatios, formatPerf, formatSyscalls, formatRows, formatSwap, type RunHeader } from './report/print.js'
+import { medianRound } from './report/rounds.js'
+import { formatCheckpoint, formatHeader, formatRuntimes, formatProfiles, formatRatios, formatPerf, formatSyscalls, formatRows, formatSwap, type RunHeader } from './report/print.js'
 
 const log = (line: string): void => { process.stderr.write(`[bench] ${line}\n`) }
 
@@ -51,22 +52,6 @@ class SkipError extends Error {}
 const CHECK_DOC = 'docs/benchmarks.md'
 
 const GATEWAY_ROWS: CaseId[] = ['pass-through', 'pass-through-post', 'submit', 'submit-translated', 'submit-verified', 'submit-wait-replicas', 'redis-memory', 'status-under-load']
-
-/** The round with the median req/s stands for the row (its p50 and p99 come from the same run); all are kept. */
-function medianRound (results: CaseResult[]): CaseResult {
-  const measured = results.filter((r) => r.result !== undefined).sort((a, b) => (a.result?.rps ?? 0) - (b.result?.rps ?? 0))
-  const median = measured[Math.floor((measured.length - 1) / 2)] ?? results[0] as CaseResult
-  return results.length > 1
-    ? {
-        ...median,
-        rounds: results.map((r) => ({
-          result: r.result ?? null,
-          cpu: r.cpu ?? null,
-          cpuUsPerRequest: Number.isFinite(cpuPerRequestUs(r)) ? cpuPerRequestUs(r) : null
-        }))
-      }
-    : median
-}
 
 async function runRow (id: CaseId, title: string, fn: () => Promise<CaseResult>): Promise<CaseResult> {
   log(`${title} ...`)
@@ -152,7 +137,7 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
       rounds.set(key, [...(rounds.get(key) ?? []), await runRow(id, title, fn)])
     }
   }
-  const rows = [...rounds.values()].map(medianRound)
+  const rows = [...rounds.values()].map((results) => medianRound(results, log))
 
   let swap: SwapResult | undefined
   if (wants('swap')) {

@@ -14,7 +14,7 @@ export type { Gateway }
 /** A gateway for an attack measurement: the bench's own start, namespace `attack`, the sample service as blue. */
 export async function startGateway (
   resources: Resources,
-  opts: { redisUrl?: string, service: string, verifySignatures: boolean, proxy?: string, admin?: string }
+  opts: { redisUrl?: string, service: string, verifySignatures: boolean, maxKeysPerOwner?: number, proxy?: string, admin?: string }
 ): Promise<Gateway> {
   return await startBenchGateway(resources, {
     name: 'intent-gate (attack)',
@@ -23,6 +23,7 @@ export async function startGateway (
     blue: { url: opts.service, versions: ['1.0'] },
     connections: 32,
     verifySignatures: opts.verifySignatures,
+    maxKeysPerOwner: opts.maxKeysPerOwner,
     proxyExtra: opts.proxy,
     adminExtra: opts.admin
   })

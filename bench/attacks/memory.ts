@@ -65,7 +65,7 @@ async function gc (gw: Gateway): Promise<void> {
 
 async function keysCase (resources: Resources, service: string): Promise<void> {
   const redis = STORE === 'redis' ? await startRedis(resources) : undefined
-  const gw = await startGateway(resources, { redisUrl: redis?.url, service, verifySignatures: true, proxy: `max_keys_per_owner = ${KEYS}\n` })
+  const gw = await startGateway(resources, { redisUrl: redis?.url, service, verifySignatures: true, maxKeysPerOwner: KEYS })
   const signer = await makeBenchSigner()
   const body = signedIntentV1(signer, 1, Math.floor(Date.now() / 1000) + 3600)
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 })

@@ -32,6 +32,12 @@ export interface GatewaySpec {
   verifySignatures?: boolean
   /** `[redis] wait_replicas` (the caller checks the gateway knows the key). */
   waitReplicas?: number
+  /**
+   * `[proxy] max_keys_per_owner`. Default 1,000,000,000: every template intent of the bench has one owner, and the
+   * gateway's default cap (100,000 keys held for the retention) would refuse (429) every submission of a row after
+   * its 100,000th, which a row reaches in its third round. The cap is still checked on every admission.
+   */
+  maxKeysPerOwner?: number
   /** Lines added to `[proxy]` and `[admin]` (the attack measurements' bounds and caps). */
   proxyExtra?: string
   adminExtra?: string
@@ -75,6 +81,7 @@ ${configHasKey('proxy', 'verify_signatures') ? `# The bench's template intents s
 shutdown_grace_secs = 2
 # No load balancer to tell: the default 5 s of admitting after SIGTERM would outlast the stop's 3 s (a SIGKILL).
 leave_grace_secs = 0
+max_keys_per_owner = ${spec.maxKeysPerOwner ?? 1_000_000_000}
 ${spec.proxyExtra ?? ''}
 [admin]
 listen = "127.0.0.1:${adminPort}"

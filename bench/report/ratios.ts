@@ -5,6 +5,7 @@
 import type { CaseResult } from '../cases/context.js'
 import type { TranslationCost } from '../cases/translation-cost.js'
 import { cpuPerRequestUs } from './print.js'
+import { countable } from './rounds.js'
 import { formatValue, type Unit } from './units.js'
 import type { CaseId } from '../options.js'
 
@@ -30,15 +31,21 @@ export interface Extras {
   statusP99?: { polled: number, quiet: number }
 }
 
+/** A row's load result, when it counts: it ran, and every answer was good (refusals would flatter it). */
 function row (rows: CaseResult[], id: CaseId): CaseResult['result'] {
-  return rows.find((r) => r.id === id && r.error === undefined)?.result
+  const r = rows.find((x) => x.id === id && x.error === undefined)
+  return r !== undefined && countable(r) ? r.result : undefined
 }
 
-/** CPU per request of a row: the median over its rounds when there are several (each round is one process). */
+/**
+ * CPU per request of a row: the median over its rounds when there are several (each round is one process; a round
+ * with a bad status or an error has none), else its one run's when that counts.
+ */
 export function cpuOf (rows: CaseResult[], id: CaseId): number | undefined {
   const r = rows.find((x) => x.id === id && x.error === undefined)
   if (r === undefined) return undefined
   const perRound = (r.rounds ?? []).map((x) => x.cpuUsPerRequest).filter((x): x is number => x !== null).sort((a, b) => a - b)
+  if (perRound.length === 0 && row(rows, id) === undefined) return undefined
   const us = perRound.length > 0 ? perRound[Math.floor((perRound.length - 1) / 2)] as number : cpuPerRequestUs(r)
   return Number.isFinite(us) ? us : undefined
 }

@@ -1,7 +1,7 @@
 /**
  * The bench's own parts, where a mistake would make its figures lie: request bodies the gateway would refuse, a
  * nonce repeated (deduplicated submissions look fast), a misread wrk summary, a ratio marked met when it is not,
- * answers put in the wrong swap window, a backend that accepts a version it should refuse. The figures
+ * answers put in the wrong swap window, refused answers counted as speed, a backend that accepts a version it should refuse. The figures
  * themselves are never asserted (speed is measured, not tested).
  */
 import t from 'tap'
@@ -14,7 +14,8 @@ import { createVersionCatalog } from '../../src/versions/index.js'
 import { fillTemplate, intentV1Template, NonceRanges } from '../../bench/lib/intents.js'
 import { parseWrkOutput, wrkScript } from '../../bench/load/wrk.js'
 import { parseOptions, UsageError } from '../../bench/options.js'
-import { computeRatios } from '../../bench/report/ratios.js'
+import { computeRatios, cpuOf } from '../../bench/report/ratios.js'
+import { medianRound } from '../../bench/report/rounds.js'
 import { windowStats } from '../../bench/cases/swap.js'
 import { percentile } from '../../bench/lib/stats.js'
 import type { CaseResult } from '../../bench/cases/context.js'
@@ -132,6 +133,30 @@ t.test('ratios: the aims are met or missed by the figures, and a row that did no
   t.match(missing.find((r) => r.name.startsWith('pass-through req/s')), { value: null, met: null })
   const failed = computeRatios([row('http-proxy', 10_000, 5), { ...row('pass-through', 20_000, 2), error: 'boom' }])
   t.match(failed.find((r) => r.name.startsWith('pass-through req/s')), { value: null }, 'a failed row is not used')
+})
+
+// A refusal is cheap: a round full of 429s (the owner cap) once read as the fastest submissions of a run.
+t.test('rounds: one with bad statuses or errors is logged and left out of the row\'s figures', async (t) => {
+  const round = (rps: number, targetCpuSec: number, bad = 0, errors = 0): CaseResult => ({
+    ...row('submit', rps, 10),
+    result: { ...load(rps, 10), badStatus: bad, errors },
+    cpu: { benchCores: 1, otherCores: 0, targetCpuSec, seconds: 6, cores: 2 }
+  })
+  const logged: string[] = []
+  // 3,000/s at 1.8 s of CPU is 100 us a request; the refused round would read 30 us.
+  const picked = medianRound([round(3_000, 1.8), round(9_000, 1.62, 54_000), round(2_000, 1.44), round(2_500, 1.5, 0, 3)], (l) => logged.push(l))
+  t.equal(picked.result?.rps, 2_000, 'the median of the clean rounds stands for the row (2,000 and 3,000 req/s)')
+  t.same(picked.rounds?.map((r) => r.cpuUsPerRequest === null ? null : Math.round(r.cpuUsPerRequest)), [100, null, 120, null], 'refused and failing rounds have no CPU figure')
+  t.equal(cpuOf([picked], 'submit'), 100, 'the row\'s CPU is the median of the rounds that count')
+  t.equal(logged.length, 2, 'each round not counted is logged')
+  t.match(logged[0], /round 2: 54000 bad statuses and 0 errors in 54000 requests; not counted/)
+
+  const allBad = medianRound([round(9_000, 1.62, 54_000), round(8_000, 1.44, 48_000)])
+  t.equal(cpuOf([allBad], 'submit'), undefined, 'a row with no clean round has no CPU figure')
+  const ratios = computeRatios([row('pass-through', 12_000, 4), allBad])
+  t.match(ratios.find((r) => r.name.startsWith('submit (Redis)')), { value: null, met: null }, 'and leaves its ratios empty')
+  const single = computeRatios([row('pass-through', 12_000, 4), { ...row('submit', 9_000, 2), result: { ...load(9_000, 2), badStatus: 10 } }])
+  t.match(single.find((r) => r.name.startsWith('submit (Redis)')), { value: null, met: null }, 'so does a one-round row with a bad status')
 })
 
 t.test('swap windows hold the answers whose requests were sent in them', async (t) => {
