@@ -144,7 +144,8 @@ t.test('rounds: one with bad statuses or errors is logged and left out of the ro
   })
   const logged: string[] = []
   // 3,000/s at 1.8 s of CPU is 100 us a request; the refused round would read 30 us.
-  const picked = medianRound([round(3_000, 1.8), round(9_000, 1.62, 54_000), round(2_000, 1.44), round(2_500, 1.5, 0, 3)], (l) => logged.push(l))
+  const rounds = [round(3_000, 1.8), round(9_000, 1.62, 54_000), round(2_000, 1.44), round(2_500, 1.5, 0, 3)]
+  const picked = medianRound(rounds, (l) => logged.push(l))
   t.equal(picked.result?.rps, 2_000, 'the median of the clean rounds stands for the row (2,000 and 3,000 req/s)')
   t.same(picked.rounds?.map((r) => r.cpuUsPerRequest === null ? null : Math.round(r.cpuUsPerRequest)), [100, null, 120, null], 'refused and failing rounds have no CPU figure')
   t.equal(cpuOf([picked], 'submit'), 100, 'the row\'s CPU is the median of the rounds that count')
