@@ -1,7 +1,9 @@
 /**
  * The demo's child processes: the built `intent-gate` and `intent-gate-sandbox` binaries (src/ never imports
  * sandbox/, it runs it), each started with `node`, each read line by line, and all stopped in reverse start
- * order at the end, on Ctrl-C, and (with SIGKILL) if the demo itself dies.
+ * order at the end, on Ctrl-C, and (with SIGKILL) if the demo itself exits. A demo killed outright (SIGKILL, the
+ * OOM killer: no handler of its own runs) still ends them where the machine has util-linux's `setpriv`: each child
+ * is started with Linux's parent-death signal, SIGTERM, and stops as on Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -36,6 +38,9 @@ export class ChildProcesses {
   private readonly accounted = new Set<Child>()
   private readonly killAtExit = (): void => { for (const c of this.children) if (isRunning(c)) c.process.kill('SIGKILL') }
 
+  /** `setpriv`'s path, which execs the child with a parent-death signal; null where there is none (not Linux). */
+  private readonly parentDeathSignal = findSetpriv()
+
   constructor () {
     process.once('exit', this.killAtExit)
   }
@@ -46,7 +51,10 @@ export class ChildProcesses {
    */
   start (name: string, bin: string, args: string[], env: Record<string, string> = {}, stopGraceMs = STOP_GRACE_MS): Child {
     if (!existsSync(bin)) throw new DemoError(`${bin} is missing: run \`npm run build\` first (npm run demo does)`)
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...ownEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const [command, commandArgs] = this.parentDeathSignal === null
+      ? [process.execPath, [bin, ...args]]
+      : [this.parentDeathSignal, ['--pdeathsig', 'TERM', '--', process.execPath, bin, ...args]]
+    const child = spawn(command, commandArgs, { env: { ...ownEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_CHARS) })
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
@@ -128,6 +136,15 @@ export class ChildProcesses {
 
 function isRunning (child: Child): boolean {
   return child.process.exitCode === null && child.process.signalCode === null
+}
+
+/**
+ * util-linux's `setpriv`, when this is Linux and it is installed (every Debian has it): `setpriv --pdeathsig TERM --
+ * <command>` execs the command in the same process, so the child's pid, pipes and signals are the command's own.
+ */
+function findSetpriv (): string | null {
+  if (process.platform !== 'linux') return null
+  return ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null
 }
 
 /** The demo configures its children itself: an operator's INTENT_GATE_* overrides must not leak into them. */

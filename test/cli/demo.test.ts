@@ -1,9 +1,9 @@
 // `intent-gate demo` end to end (the BUILT binary, so run `npm run build` first): the whole world on this machine
 // with a drain and an upgrade under live traffic, no intent failed, and nothing left running afterwards; Ctrl-C
-// stops everything; bad flags are usage errors.
+// stops everything, and so does a SIGKILL of the demo itself; bad flags are usage errors.
 import t, { type Test } from 'tap'
 import { existsSync } from 'node:fs'
-import { GATEWAY_BIN, spawnNode, type Spawned } from '../helpers/gateway.js'
+import { GATEWAY_BIN, spawnNode, waitFor, type Spawned } from '../helpers/gateway.js'
 
 /** Every URL the demo printed (gateway, admin API, services, chain). */
 function printedUrls (out: string): string[] {
@@ -111,6 +111,23 @@ t.test('Ctrl-C during the traffic stops every process and exits 130', async (t) 
   const urls = printedUrls(out)
   t.ok(urls.length >= 3, 'the service, proxy and admin API were printed')
   for (const url of urls) t.ok(await refusesConnections(url), `${url} is stopped`)
+})
+
+t.test('killed outright (SIGKILL), the demo still leaves nothing running: its children stop on their own', async (t) => {
+  const demo = spawnNode([GATEWAY_BIN, 'demo', '--quick', '--no-upgrade'])
+  t.teardown(() => { demo.child.kill('SIGKILL') })
+  await untilPrinted(demo, '[2/4] Steady traffic')
+  const urls = printedUrls(demo.stdout())
+  t.ok(urls.length >= 3, 'the service, proxy and admin API were printed')
+  // No handler of the demo runs: each child got SIGTERM from the kernel (parent-death signal) and stops as on Ctrl-C.
+  demo.child.kill('SIGKILL')
+  t.same(await demo.exited, { code: null, signal: 'SIGKILL' })
+  // The gateway admits for its leave grace (5 s) and then closes within its shutdown grace (5 s): 60 s is that
+  // with room for a machine busy with other tests.
+  for (const url of urls) {
+    await waitFor(`${url} stopped`, async () => (await refusesConnections(url) ? true : undefined), 60_000)
+    t.pass(`${url} is stopped`)
+  }
 })
 
 t.test('bad flags are usage errors naming the flag (exit 2)', async (t) => {
