@@ -45,7 +45,7 @@ export function cpuOf (rows: CaseResult[], id: CaseId): number | undefined {
   const r = rows.find((x) => x.id === id && x.error === undefined)
   if (r === undefined) return undefined
   const perRound = (r.rounds ?? []).map((x) => x.cpuUsPerRequest).filter((x): x is number => x !== null).sort((a, b) => a - b)
-  if (perRound.length === 0 && row(rows, id) === undefined) return undefined
+  if (perRound.length === 0 && !countable(r)) return undefined
   const us = perRound.length > 0 ? perRound[Math.floor((perRound.length - 1) / 2)] as number : cpuPerRequestUs(r)
   return Number.isFinite(us) ? us : undefined
 }

@@ -27,10 +27,9 @@ export function medianRound (results: CaseResult[], log: (line: string) => void 
   })
   return {
     ...median,
-    rounds: results.map((r) => ({
-      result: r.result ?? null,
-      cpu: r.cpu ?? null,
-      cpuUsPerRequest: countable(r) && Number.isFinite(cpuPerRequestUs(r)) ? cpuPerRequestUs(r) : null
-    }))
+    rounds: results.map((r) => {
+      const us = countable(r) ? cpuPerRequestUs(r) : Number.NaN
+      return { result: r.result ?? null, cpu: r.cpu ?? null, cpuUsPerRequest: Number.isFinite(us) ? us : null }
+    })
   }
 }

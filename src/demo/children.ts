@@ -39,7 +39,7 @@ export class ChildProcesses {
   private readonly killAtExit = (): void => { for (const c of this.children) if (isRunning(c)) c.process.kill('SIGKILL') }
 
   /** `setpriv`'s path, which execs the child with a parent-death signal; null where there is none (not Linux). */
-  private readonly parentDeathSignal = findSetpriv()
+  private readonly setpriv = findSetpriv()
 
   constructor () {
     process.once('exit', this.killAtExit)
@@ -51,9 +51,9 @@ export class ChildProcesses {
    */
   start (name: string, bin: string, args: string[], env: Record<string, string> = {}, stopGraceMs = STOP_GRACE_MS): Child {
     if (!existsSync(bin)) throw new DemoError(`${bin} is missing: run \`npm run build\` first (npm run demo does)`)
-    const [command, commandArgs] = this.parentDeathSignal === null
+    const [command, commandArgs] = this.setpriv === null
       ? [process.execPath, [bin, ...args]]
-      : [this.parentDeathSignal, ['--pdeathsig', 'TERM', '--', process.execPath, bin, ...args]]
+      : [this.setpriv, ['--pdeathsig', 'TERM', '--', process.execPath, bin, ...args]]
     const child = spawn(command, commandArgs, { env: { ...ownEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_CHARS) })

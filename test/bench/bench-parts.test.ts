@@ -1,8 +1,8 @@
 /**
  * The bench's own parts, where a mistake would make its figures lie: request bodies the gateway would refuse, a
  * nonce repeated (deduplicated submissions look fast), a misread wrk summary, a ratio marked met when it is not,
- * answers put in the wrong swap window, refused answers counted as speed, a backend that accepts a version it should refuse. The figures
- * themselves are never asserted (speed is measured, not tested).
+ * refused answers counted as speed, answers put in the wrong swap window, a backend that accepts a version it
+ * should refuse. The figures themselves are never asserted (speed is measured, not tested).
  */
 import t from 'tap'
 import http from 'node:http'
