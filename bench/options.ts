@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
 
 export const CASE_IDS = [
   'backend', 'backend-submit', 'http-proxy', 'undici-proxy', 'pass-through', 'pass-through-post', 'submit', 'submit-translated', 'submit-verified', 'submit-wait-replicas',
-  'translation-cost', 'verify-cost', 'redis-memory', 'redis-scripts', 'status-under-load', 'swap', 'checkpoint'
+  'translation-cost', 'verify-cost', 'journal-cost', 'redis-memory', 'redis-scripts', 'status-under-load', 'swap', 'checkpoint'
 ] as const
 
 /** What `--runtimes` runs under each runtime. */

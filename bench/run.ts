@@ -22,6 +22,7 @@ import { statusLoadCase, type StatusLoadResult } from './cases/status-load.js'
 import { verifyCost, type VerifyCost } from './cases/verify-cost.js'
 import { swapCase, type SwapResult } from './cases/swap.js'
 import { translationCost, type TranslationCost } from './cases/translation-cost.js'
+import { formatJournalCost, journalCost, type JournalCost } from './cases/journal-cost.js'
 import { gatewayBuilt, GATEWAY_MAIN } from './lib/gateway.js'
 import { prepareRuntime, probeRuntime, type Runtime } from './lib/runtimes.js'
 import { intentV1Template, NonceRanges } from './lib/intents.js'
@@ -161,6 +162,12 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
     verify = await verifyCost(options.quick)
   }
 
+  let journal: JournalCost | undefined
+  if (wants('journal-cost')) {
+    log('admission journal cost, in process ...')
+    journal = await journalCost(options.quick)
+  }
+
   let memory: RedisMemoryResult | undefined
   if (wants('redis-memory') && !resources.closing()) {
     log('Redis memory per intent ...')
@@ -202,6 +209,7 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
   if (redisLines !== '') out.push('', 'Redis during the measured runs (INFO commandstats; INFO cpu):', redisLines)
   if (wants('submit-translated') || wants('translation-cost')) out.push('', 'Translation cost:', formatTranslationCost(rows, translation))
   if (wants('submit-verified') || wants('verify-cost')) out.push('', 'Verification cost:', formatVerifyCost(rows, verify))
+  if (journal !== undefined) out.push('', 'Admission journal per intent (in process):', formatJournalCost(journal))
   if (scripts !== undefined) out.push('', 'Redis time per submission with Redis on a core of its own (INFO commandstats):', formatRedisScripts(scripts))
   if (memory !== undefined) out.push('', 'Redis memory per intent (INFO memory used_memory, DBSIZE; a Redis of its own):', formatMemory(memory))
   if (status !== undefined) out.push('', `${status.title} (wrk; a Redis of its own):`, formatStatusLoad(status))
@@ -233,6 +241,7 @@ async function bench (options: BenchOptions, resources: Resources, recorded: num
     swap: swap ?? null,
     translation: translation ?? null,
     verify: verify ?? null,
+    journal: journal ?? null,
     memory: memory ?? null,
     scripts: scripts ?? null,
     status: status ?? null,
