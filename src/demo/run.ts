@@ -4,9 +4,7 @@
  * everything behaved, 1 when something did not (each problem is printed), 130 when interrupted.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
+import { rm } from 'node:fs/promises'
 import { ChildProcesses } from './children.js'
 import { drainStage } from './drain-stage.js'
 import { createNarrator } from './narrator.js'
@@ -15,6 +13,7 @@ import { summaryStage } from './summary.js'
 import { NORMAL, QUICK } from './timings.js'
 import { Traffic } from './traffic.js'
 import { upgradeStage } from './upgrade-stage.js'
+import { makeDemoDir, removeAbandonedDemoDirs } from './work-dir.js'
 import { startWorld, type ChainKind } from './world.js'
 
 export interface DemoOptions {
@@ -46,7 +45,8 @@ export async function runDemo (o: DemoOptions): Promise<number> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'intent-gate-demo-'))
+  await removeAbandonedDemoDirs()
+  const dir = await makeDemoDir()
   const problems: string[] = []
   let traffic: Traffic | null = null
 
