@@ -2,12 +2,40 @@
 // with a drain and an upgrade under live traffic, no intent failed, and nothing left running afterwards; Ctrl-C
 // stops everything, and so does a SIGKILL of the demo itself; bad flags are usage errors.
 import t, { type Test } from 'tap'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { GATEWAY_BIN, spawnNode, waitFor, type Spawned } from '../helpers/gateway.js'
+import { removeAbandonedDemoDirs } from '../../src/demo/work-dir.js'
 
 /** Every URL the demo printed (gateway, admin API, services, chain). */
 function printedUrls (out: string): string[] {
   return [...new Set(out.match(/http:\/\/127\.0\.0\.1:\d+/g) ?? [])]
+}
+
+/** The pids whose parent is `pid` (from /proc: every Linux has /proc/<pid>/stat). */
+function childrenOf (pid: number): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((p) => statOf(p)?.ppid === pid)
+}
+
+/** A process's state letter and parent, or null when it is gone. */
+function statOf (pid: number): { state: string, ppid: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return { state: state ?? '?', ppid: Number(ppid) }
+  } catch {
+    return null
+  }
+}
+
+/** Null once the process has ended (gone, or a zombie nobody reaped yet); else what it is, for the failure. */
+function stillRunning (pid: number): string | null {
+  const stat = statOf(pid)
+  if (stat === null || stat.state === 'Z') return null
+  let command = ''
+  try {
+    command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 300)
+  } catch {}
+  return `pid ${pid} (state ${stat.state}, parent ${stat.ppid}): ${command}`
 }
 
 async function refusesConnections (url: string): Promise<boolean> {
@@ -116,18 +144,31 @@ t.test('Ctrl-C during the traffic stops every process and exits 130', async (t) 
 t.test('killed outright (SIGKILL), the demo still leaves nothing running: its children stop on their own', async (t) => {
   const demo = spawnNode([GATEWAY_BIN, 'demo', '--quick', '--no-upgrade'])
   t.teardown(() => { demo.child.kill('SIGKILL') })
-  await untilPrinted(demo, '[2/4] Steady traffic')
+  // The first figures of the traffic: the load generator runs (it is started after the stage's heading).
+  await untilPrinted(demo, '   accepted ')
   const urls = printedUrls(demo.stdout())
   t.ok(urls.length >= 3, 'the service, proxy and admin API were printed')
+  // The processes themselves, not their ports: a port freed is soon another test's (tests run side by side).
+  const children = childrenOf(demo.child.pid as number)
+  t.ok(children.length >= 3, `the demo runs its service, gateway and traffic (${children.length} children)`)
   // No handler of the demo runs: each child got SIGTERM from the kernel (parent-death signal) and stops as on Ctrl-C.
   demo.child.kill('SIGKILL')
   t.same(await demo.exited, { code: null, signal: 'SIGKILL' })
   // The gateway admits for its leave grace (5 s) and then closes within its shutdown grace (5 s): 60 s is that
   // with room for a machine busy with other tests.
-  for (const url of urls) {
-    await waitFor(`${url} stopped`, async () => (await refusesConnections(url) ? true : undefined), 60_000)
-    t.pass(`${url} is stopped`)
+  for (const pid of children) {
+    await waitFor(`child ${pid} of the demo to end`, async () => {
+      const running = stillRunning(pid)
+      if (running !== null) throw new Error(`still running: ${running}`)
+      return true
+    }, 60_000)
+    t.pass(`child ${pid} ended`)
   }
+  // Its folder stays (no handler ran); the next demo removes it at its start, as this call does.
+  const dir = /configuration\s+(\S+)\/intent-gate\.toml/.exec(demo.stdout())?.[1] ?? ''
+  t.ok(dir !== '' && existsSync(dir), `the killed demo's folder stays behind (${dir})`)
+  t.ok((await removeAbandonedDemoDirs()).includes(dir), 'and the next demo removes it')
+  t.notOk(existsSync(dir))
 })
 
 t.test('bad flags are usage errors naming the flag (exit 2)', async (t) => {
