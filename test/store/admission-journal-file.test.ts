@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { AdmissionJournal, type JournalChange, type JournalEntry, type JournalPersistence } from '../../src/store/redis/admission-journal.js'
-import { JournalFile } from '../../src/store/redis/journal-file.js'
+import { JournalFile, type JournalFileOptions } from '../../src/store/redis/journal-file.js'
 
 const entry = (n: number): JournalEntry => ({ json: `{"n":${n}}`, upstream: 'blue', createdAtMs: 1_000 + n })
 
@@ -111,11 +111,16 @@ function rowsOf (file: string): Array<[string, unknown]> {
   return rows.map((r) => [r.key, JSON.parse(r.entry) as unknown])
 }
 
-t.test('a turn is one append to the log; a killed process leaves it, and the next start replays it', async (t) => {
+/** A new journal file, loaded, and a journal writing to it. */
+async function journalIn (t: Test, options: JournalFileOptions = {}): Promise<{ file: string, journal: AdmissionJournal }> {
   const file = await fileIn(t)
-  const disk = new JournalFile(file)
+  const disk = new JournalFile(file, options)
   disk.load('default')
-  const journal = new AdmissionJournal(100, disk)
+  return { file, journal: new AdmissionJournal(100, disk) }
+}
+
+t.test('a turn is one append to the log; a killed process leaves it, and the next start replays it', async (t) => {
+  const { file, journal } = await journalIn(t)
   journal.admitted('k1', entry(1))
   journal.admitted('k2', entry(2))
   journal.admitted('k3', entry(3))
@@ -140,10 +145,7 @@ t.test('a turn is one append to the log; a killed process leaves it, and the nex
 })
 
 t.test('a grown log is folded into the SQLite file: the live entries written whole, the ended ones gone', async (t) => {
-  const file = await fileIn(t)
-  const disk = new JournalFile(file, { foldAtBytes: 2_000 })
-  disk.load('default')
-  const journal = new AdmissionJournal(100, disk)
+  const { file, journal } = await journalIn(t, { foldAtBytes: 2_000 })
   for (let n = 1; n <= 40; n++) {
     journal.admitted(`k${n}`, entry(n))
     await journal.written()
@@ -162,10 +164,7 @@ t.test('a grown log is folded into the SQLite file: the live entries written who
 })
 
 t.test('a log left by a killed instance is not replayed over a SQLite file another release wrote since', async (t) => {
-  const file = await fileIn(t)
-  const disk = new JournalFile(file)
-  disk.load('default')
-  const journal = new AdmissionJournal(100, disk)
+  const { file, journal } = await journalIn(t)
   journal.admitted('k1', entry(1))
   journal.admitted('k2', entry(2))
   await journal.written()
