@@ -2,7 +2,7 @@
  * What this instance admitted and has not seen end: enough to register each record again when Redis comes back
  * without its data (docs/specification.md section 4), and to register a record again at bind when a failover
  * lost it. Read from memory; with a file (./journal-file.ts, beside the coordinator's database) every change is
- * also written there, one write per event-loop turn, so it outlives a restart of the process too. Bounded:
+ * also written there, one transaction per event-loop turn, so it outlives a restart of the process too. Bounded:
  * beyond `max` entries the oldest are forgotten (and counted), so a long run cannot grow it without limit.
  *
  * An entry leaves when this instance sees its record end (release, or complete by id). An intent ended by
@@ -146,7 +146,7 @@ export class AdmissionJournal {
 
   /**
    * Queues a change for the file: the changes of one event-loop turn (the admissions and binds of one group
-   * commit) share one write, made in the turn's check phase, before any Redis reply can arrive.
+   * commit) share one transaction, written in the turn's check phase, before any Redis reply can arrive.
    */
   private changed (key: string, entry: JournalEntry | null, admitted: boolean): void {
     if (this.file === null) return
