@@ -19,7 +19,7 @@ export async function makeDemoDir (root = os.tmpdir()): Promise<string> {
 /**
  * Removes the demo folders under `root` whose demo is no longer running; returns them. A folder without a pid
  * (a demo still starting, or one from before the pid was kept) is left alone, and so is one whose pid runs
- * again as another process: at worst a folder stays, never one in use goes.
+ * again as another process: at worst a folder stays, never one in use goes. Nothing here stops a demo from starting.
  */
 export async function removeAbandonedDemoDirs (root = os.tmpdir()): Promise<string[]> {
   const removed: string[] = []
@@ -28,8 +28,9 @@ export async function removeAbandonedDemoDirs (root = os.tmpdir()): Promise<stri
     const dir = path.join(root, name)
     const pid = Number((await readFile(path.join(dir, PID_FILE), 'utf8').catch(() => '')).trim())
     if (!Number.isInteger(pid) || pid <= 0 || running(pid)) continue
-    await rm(dir, { recursive: true, force: true })
-    removed.push(dir)
+    // Another user's leftover in a shared /tmp may not be ours to remove: it stays, and the demo goes on.
+    const gone = await rm(dir, { recursive: true, force: true }).then(() => true, () => false)
+    if (gone) removed.push(dir)
   }
   return removed
 }
