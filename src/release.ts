@@ -63,6 +63,15 @@ export const BOUND_HEADER_LAYOUT = 7
 export const ANSWER_TEMPLATE_LAYOUT = 8
 
 /**
+ * Layout 9, answered records in shards: a bind keeps the answer a replay gets as a field of a small hash (one of
+ * `replays:<index>`, grown by linear hashing; store/redis/scripts/replay_shards.lua) instead of an idempotency
+ * key of its own with its expiry, the expiry in the value and expired records swept (store/redis/replay-sweeper.ts):
+ * about 130 bytes per intent, inflight and for the whole retention. Every reader looks for a key first, then in
+ * the shards.
+ */
+export const REPLAY_SHARDS_LAYOUT = 9
+
+/**
  * This release, the second step of the answers-by-template change: it writes layout 8 (a bind keeps an answer
  * seen before as a template's reference) and still reads layout 7 (the answers 0.13.0 keeps whole beside it and
  * after a rollback). 0.13.0 reads layout 8, so it can run beside this release and is the one to roll back to;

@@ -65,6 +65,12 @@ export interface StoreKeys {
    */
   idem (scope: string): string
   /**
+   * Hash, from key layout 9: how many shards keep answered idempotency records (`n`), how many records they keep
+   * (`count`) and where the sweep of expired ones stands (`cursor`, `swept`). The shards are `<replays>:<index>`,
+   * hashes of idempotency-key hash → `<expiry><fingerprint><answer>` (scripts/replay_shards.lua).
+   */
+  readonly replays: string
+  /**
    * String per answer template (key layout 8, ./redis/answer-templates.ts): `<offset>:<answer without its id>`,
    * shared by the idempotency records whose answer refers to it; expires after the idempotency TTL and a margin.
    */
@@ -149,6 +155,7 @@ export function storeKeys (namespace: string): StoreKeys {
     endedIds: (bucket) => `${p}ended:ids:${bucket}`,
     idem: (scope) => `${p}i:${hash('sha256', scope, 'base64url').slice(0, 22)}`,
     answer: (ref) => `${p}a:${ref}`,
+    replays: `${p}replays`,
     ownerKeys: (owner) => `${p}ok:${ownerHash(owner)}`,
     ownerCounts: (owner) => `${p}oc:${ownerHash(owner)}`,
     lease: (name) => `${p}lease:${name}`,

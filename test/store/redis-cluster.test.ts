@@ -84,6 +84,30 @@ t.test('two stores on one cluster: exact counts, and redis-cli -c SET drain stop
   t.same(await a.admit({ record: record(), idempotencyTtlSecs: TTL }), { kind: 'admitted' })
 })
 
+t.test('layout 9 on a cluster: answered records in shards the scripts name themselves, found, swept', async (t) => {
+  // The shard keys are built inside the scripts from the namespace's `replays` key: they share its hash tag,
+  // so its slot, which is all a cluster node asks of a script's keys.
+  const namespace = freshNamespace()
+  const store = await redisStore(t, clusterConfig(namespace), { layouts: { writes: 9, reads: [8, 9] }, endedRetentionSecs: TTL })
+  const answer = (id: string): { status: number, headers: Record<string, string>, body: string } =>
+    ({ status: 202, headers: {}, body: JSON.stringify({ id }) })
+  const recs = Array.from({ length: 200 }, (_, n) => record({ key: `o:cosmos1cluster:n:${n}`, fingerprint: 'c'.repeat(64) }))
+  for (const [n, rec] of recs.entries()) {
+    t.same(await store.admit({ record: rec, idempotencyTtlSecs: TTL }), { kind: 'admitted' })
+    await store.bind(rec.key, `c-${n}`, answer(`c-${n}`), TTL)
+  }
+  const shards = Number(await cluster.cli('HGET', `${keyPrefix(namespace)}replays`, 'n'))
+  t.ok(shards > 1, `${shards} shards`)
+  for (const [n, rec] of recs.entries()) {
+    t.same(await store.admit({ record: rec, idempotencyTtlSecs: TTL }), { kind: 'replay', response: answer(`c-${n}`) })
+  }
+  const kept = Number(await cluster.cli('HGET', `${keyPrefix(namespace)}replays`, 'count'))
+  t.ok(kept > 190, `${kept} of the 200 answers in shards (the first of a shape is kept whole, in its key)`)
+  await store.sweepReplays() // the first sweep of a namespace (if the store's own has not run yet) starts the clock
+  const swept = await store.sweepReplays(Date.now() + 2 * TTL * 1000)
+  t.match(swept, { dropped: kept, swept: shards }, 'a sweep past the TTL reaches every shard and drops every record')
+})
+
 t.test('a flushed script cache and a resharded slot never surface NOSCRIPT', async (t) => {
   const namespace = freshNamespace()
   const store = await redisStore(t, clusterConfig(namespace))

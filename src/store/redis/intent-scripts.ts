@@ -66,7 +66,7 @@ export class IntentScripts {
     const k = this.keys
     return await this.client.igRelease(
       k.idem(c.scope), k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.inflightSince, k.inflightCount,
-      c.scope, c.response, c.ttlSecs, c.marker, c.fingerprint, inflightHandle(c.scope))
+      k.replays, c.scope, c.response, c.ttlSecs, c.marker, c.fingerprint, inflightHandle(c.scope))
   }
 
   /** 1: marked (or already unknown); 0: the record is gone or bound. */

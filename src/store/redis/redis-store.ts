@@ -33,6 +33,7 @@ import { JournalFile } from './journal-file.js'
 import { checkLayout, LayoutGate } from './layout.js'
 import { RedisLeases } from './leases.js'
 import { RedisCalls } from './redis-calls.js'
+import { ReplaySweeper } from './replay-sweeper.js'
 import { ReplicaWait } from './replica-wait.js'
 import { defineScripts, type ScriptedRedis } from './scripts.js'
 import { SubmissionScripts } from './submission-scripts.js'
@@ -58,6 +59,7 @@ export class RedisStore implements Store {
   private readonly documents: RedisDocuments
   private readonly fleet: RedisFleet
   private readonly dataLoss: DataLoss
+  private readonly replaySweeper: ReplaySweeper
   private readonly log: StoreLogger | undefined
   private connectedOnce = false
   private closed: Promise<void> | null = null
@@ -131,6 +133,12 @@ export class RedisStore implements Store {
     this.controlKeys = new RedisControl(this.calls, this.keys,
       { config, connectionName, env: options.env, log: this.log, epochs: this.dataLoss })
     this.leases = new RedisLeases(this.calls, this.keys)
+    this.replaySweeper = new ReplaySweeper(this.client, this.keys, {
+      idempotencyTtlSecs: endedRetentionSecs,
+      ready: () => this.layout.shared && this.client.status === 'ready' && this.closed === null,
+      log: this.log
+    })
+    this.replaySweeper.start()
     this.documents = new RedisDocuments(this.calls, this.keys)
     this.readyPromise = new Promise((resolve, reject) => {
       this.rejectReady = reject
@@ -251,10 +259,19 @@ export class RedisStore implements Store {
     await this.writes.repairs.run()
   }
 
+  /**
+   * One sweep of expired answered records (./replay-sweeper.ts; it also runs every second): what it did, or null
+   * when the store is not ready. `nowMs` is for tests that look past the idempotency TTL.
+   */
+  async sweepReplays (nowMs?: number): Promise<{ dropped: number, swept: number, shards: number } | null> {
+    return await this.replaySweeper.sweepOnce(nowMs)
+  }
+
   async close (): Promise<void> {
     this.closed ??= (async () => {
       this.rejectReady(new StoreUnavailableError('store closed before Redis answered'))
       const control = this.controlKeys.close() // stops the poll at once
+      this.replaySweeper.stop()
       this.writes.repairs.close() // before the first await: no replay starts once closing began
       await control
       try {

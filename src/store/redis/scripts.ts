@@ -34,15 +34,17 @@ export interface ScriptCommands {
   igLeaseAcquire (...args: Arg[]): Promise<number | null>
   igLeaseRenew (...args: Arg[]): Promise<number>
   igLeaseRelease (...args: Arg[]): Promise<number>
+  /** `[records dropped, shards swept, shards now]` (./replay-sweeper.ts). */
+  igReplaySweep (...args: Arg[]): Promise<[number, number, number]>
 }
 
 export type ScriptedRedis = RedisClient & ScriptCommands
 
 /** Command, file, number of keys (null: variadic), and the shared functions (`<name>.lua`) put before its text. */
 const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number | null, string[]?]> = [
-  ['igAdmit', 'admit', null, ['record_header']],
-  ['igBind', 'bind', null, ['record_header']],
-  ['igRelease', 'release', 8, ['record_header']],
+  ['igAdmit', 'admit', null, ['record_header', 'replay_shards']],
+  ['igBind', 'bind', null, ['record_header', 'replay_shards']],
+  ['igRelease', 'release', 9, ['record_header', 'replay_shards']],
   ['igMarkUnknown', 'mark_unknown', 4, ['record_header']],
   ['igReregister', 'reregister', 8],
   ['igEndedLookup', 'ended_lookup', null],
@@ -53,7 +55,8 @@ const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number | null, strin
   ['igControl', 'control', 5],
   ['igLeaseAcquire', 'lease_acquire', 2],
   ['igLeaseRenew', 'lease_renew', 1],
-  ['igLeaseRelease', 'lease_release', 1]
+  ['igLeaseRelease', 'lease_release', 1],
+  ['igReplaySweep', 'replay_sweep', 1, ['replay_shards']]
 ]
 
 // Beside this module in both layouts: the sources, and dist/ (where `npm run build` copies them).

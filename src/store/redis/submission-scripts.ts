@@ -54,11 +54,11 @@ export class SubmissionScripts {
   constructor (client: ScriptedRedis, keys: StoreKeys, layout: number) {
     const admitKeys = [
       keys.inflight, keys.inflightOwner, keys.drain, keys.drainStarted,
-      keys.upgrade, keys.inflightPhase, keys.inflightSince, keys.inflightCount
+      keys.upgrade, keys.inflightPhase, keys.inflightSince, keys.inflightCount, keys.replays
     ]
     const bindKeys = [
       keys.inflight, keys.inflightOwner, keys.inflightPhase, keys.inflightBound,
-      keys.inflightIds, keys.inflightSince, keys.inflightCount
+      keys.inflightIds, keys.inflightSince, keys.inflightCount, keys.replays
     ]
     this.admits = new GroupCommit(async (items) => {
       const args: Array<string | number> = [admitKeys.length + 3 * items.length, ...admitKeys]
@@ -75,7 +75,7 @@ export class SubmissionScripts {
     this.binds = new GroupCommit(async (items) => {
       const args: Array<string | number> = [bindKeys.length + 2 * items.length, ...bindKeys]
       for (const item of items) args.push(keys.idem(item.scope), keys.answer(item.template?.ref ?? '-'))
-      args.push(layout)
+      args.push(layout, Date.now())
       for (const item of items) {
         args.push(
           item.scope, item.handle, item.id, item.response, item.ttlSecs,

@@ -8,7 +8,7 @@
 -- SHA-256 of the client's canonical intent in base64url (32 characters), or 32 `-` where it is not known (then
 -- any intent matches). Values of the first layout (`in_progress:...`, or a response's JSON) are still read.
 -- KEYS: 1 inflight  2 inflight:owner  3 drain  4 drain:started  5 upgrade  6 inflight:phase  7 inflight:since
---       8 inflight:count, then idem:<scope>, ok:<owner> and oc:<owner> of each admission in turn
+--       8 inflight:count  9 replays, then idem:<scope>, ok:<owner> and oc:<owner> of each admission in turn
 -- ARGV: 1 the key layout this instance writes, then 9 per admission: scope, its handle (keys.ts, inflightHandle),
 --       record, owning upstream, idempotency TTL (s), now (ms), marker, fingerprint, the most keys the owner may
 --       hold (0: no cap)
@@ -20,9 +20,12 @@
 -- Returns one reply per admission: { 'admitted' } | { 'in_progress' } | { 'mismatch' } | { 'replay', response } |
 --   { 'unknown', record, owner, phase } | { 'upgrading' | 'draining', upgrade, drain, drain:started } |
 --   { 'owner_limit', when the owner's oldest key expires (ms) }
--- ownerOf (a record's owner, either form) is record_header.lua's, put before this text by scripts.ts.
+-- From layout 9 an answered record may be kept in a shard instead of its key (replay_shards.lua): a key not
+-- found is looked for there, whichever layout this instance writes.
+-- ownerOf (a record's owner, either form) is record_header.lua's, and readReplay replay_shards.lua's, put before
+-- this text by scripts.ts.
 local NOFP = string.rep('-', 32)
-local SHARED = 8
+local SHARED = 9
 local PER = 9
 local LAYOUT = tonumber(ARGV[1])
 local flags = nil
@@ -91,6 +94,12 @@ local function admitOne (idemKey, ownerKey, countKey, scope, handle, record, ups
       end
     end
     return { 'in_progress' }
+  end
+  local replay = readReplay(KEYS[9], idemKey, tonumber(now))
+  if replay then
+    local known = replay[1]
+    if known ~= NOFP_SHORT and fp ~= NOFP and known ~= string.sub(fp, 1, FP_CHARS) then return refuse({ 'mismatch' }) end
+    return refuse({ 'replay', replay[2] })
   end
   -- An inflight record whose idempotency record expired is still the same signed order: never admit it twice.
   local field, stored = findRecord(scope, handle)

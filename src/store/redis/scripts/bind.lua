@@ -1,8 +1,8 @@
 -- Binds of a group of answered intents (group commit, in the order asked for), each as if alone: a 2xx
 -- arrived, so keep the response for replays and bind the inflight record to the intent id.
 -- KEYS: 1 inflight  2 inflight:owner  3 inflight:phase  4 inflight:bound  5 inflight:ids  6 inflight:since
---       7 inflight:count, then idem:<scope> and a:<template ref> (or a:-) of each bind in turn
--- ARGV: 1 the key layout this instance writes, then 12 per bind: scope, its handle, intent id, response,
+--       7 inflight:count  8 replays, then idem:<scope> and a:<template ref> (or a:-) of each bind in turn
+-- ARGV: 1 the key layout this instance writes, 2 now (ms), then 12 per bind: scope, its handle, intent id, response,
 --       idempotency TTL (s), phase, record or '', owning upstream or '', fingerprint, admitted at (ms) or '',
 --       the answer's template ref or '', the template's text to write or ''
 -- The record is found under its handle (layout 4) or its scope (layouts 2 and 3), whichever release wrote it.
@@ -17,11 +17,16 @@
 -- Layout 7 writes the id and the answer's phase into that header line (the record is rewritten here anyway)
 -- instead of `inflight:bound` and `inflight:phase` entries, and removes any entry the record had; below 7 the
 -- entries are written as before. Every reader takes an entry where one exists and the header's where none does.
--- recordHeader, headerBoundId and ownerOf are record_header.lua's, put before this text by scripts.ts.
+-- Layout 9 keeps the answer in a shard (replay_shards.lua) and removes the key; a record found in a shard stays
+-- there whichever layout this instance writes (a key beside it would be read first).
+-- recordHeader, headerBoundId and ownerOf are record_header.lua's, readReplay and keepReplay replay_shards.lua's,
+-- put before this text by scripts.ts.
 local NOFP = string.rep('-', 32)
-local SHARED = 7
+local SHARED = 8
 local PER = 12
 local LAYOUT = tonumber(ARGV[1])
+local NOW = tonumber(ARGV[2])
+local REPLAY_SHARDS_LAYOUT = 9
 
 -- Takes an id bound before (a rebind: rare) out of inflight:ids when it is not this one.
 local function unbindPrevious (previous, id)
@@ -96,21 +101,50 @@ local function answerOf (response, id, ttl, ref, text, templateKey)
   return '#' .. ref .. id
 end
 
-local function bindOne (idemKey, scope, handle, id, response, ttl, phase, record, upstream, fp, admittedAt)
-  -- A fingerprint already known (the one this instance admitted with) is kept: with the binder's own, the read
-  -- and the write are one command; the binder's is only replaced by a known one it did not have (NOFP).
+-- The fingerprint a key's value keeps, or `fp` where it keeps none.
+local function knownFingerprint (current, fp)
+  if current and string.len(current) >= 33 and string.find('pur', string.sub(current, 1, 1), 1, true) and string.sub(current, 2, 33) ~= NOFP then
+    return string.sub(current, 2, 33)
+  end
+  return fp
+end
+
+-- Keeps the answer for replays (a fingerprint already known, the one this instance admitted with, is kept; the
+-- binder's only replaces a known one it did not have: NOFP) and returns the state the key had, or 'r' for a
+-- record found in a shard, or nil.
+local function keepAnswer (idemKey, response, ttl, fp)
   local current
-  if fp ~= NOFP then
+  if LAYOUT >= REPLAY_SHARDS_LAYOUT then
+    current = redis.call('GETDEL', idemKey)
+  elseif fp ~= NOFP then
+    -- With the binder's own fingerprint the read and the write are one command.
     current = redis.call('SET', idemKey, 'r' .. fp .. response, 'EX', ttl, 'GET')
   else
     current = redis.call('GET', idemKey)
   end
-  local state = current and string.sub(current, 1, 1)
-  local known = fp
-  if current and string.len(current) >= 33 and string.find('pur', state, 1, true) and string.sub(current, 2, 33) ~= NOFP then
-    known = string.sub(current, 2, 33)
+  if not current then
+    local replay = readReplay(KEYS[8], idemKey, NOW)
+    if replay then
+      if LAYOUT < REPLAY_SHARDS_LAYOUT then redis.call('DEL', idemKey) end
+      local known = fp
+      if replay[1] ~= NOFP_SHORT then known = replay[1] end
+      keepReplay(KEYS[8], idemKey, NOW, ttl, known, response, true)
+      return 'r'
+    end
   end
-  if fp == NOFP or known ~= fp then redis.call('SET', idemKey, 'r' .. known .. response, 'EX', ttl) end
+  local known = knownFingerprint(current, fp)
+  if LAYOUT >= REPLAY_SHARDS_LAYOUT then
+    if not keepReplay(KEYS[8], idemKey, NOW, ttl, known, response) then
+      redis.call('SET', idemKey, 'r' .. known .. response, 'EX', ttl)
+    end
+  elseif fp == NOFP or known ~= fp then
+    redis.call('SET', idemKey, 'r' .. known .. response, 'EX', ttl)
+  end
+  return current and string.sub(current, 1, 1)
+end
+
+local function bindOne (idemKey, scope, handle, id, response, ttl, phase, record, upstream, fp, admittedAt)
+  local state = keepAnswer(idemKey, response, ttl, fp)
   -- Either form: this release's, or the other release's beside it.
   local key, alt = scope, handle
   if LAYOUT >= 4 then key, alt = handle, scope end
@@ -151,7 +185,7 @@ end
 
 local replies = {}
 for i = 1, (#KEYS - SHARED) / 2 do
-  local a = 1 + (i - 1) * PER
+  local a = 2 + (i - 1) * PER
   local k = SHARED + 2 * i - 1
   local answer = answerOf(ARGV[a + 4], ARGV[a + 3], ARGV[a + 5], ARGV[a + 11], ARGV[a + 12], KEYS[k + 1])
   replies[i] = bindOne(KEYS[k], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], answer, ARGV[a + 5], ARGV[a + 6],

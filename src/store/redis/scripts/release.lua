@@ -4,11 +4,13 @@
 -- clean-up of an admission whose answer was lost with the connection must never undo another instance's
 -- admission, nor a record whose outcome became unknown meanwhile.
 -- KEYS: 1 idem:<scope>  2 inflight  3 inflight:owner  4 inflight:phase  5 inflight:bound  6 inflight:ids
---       7 inflight:since  8 inflight:count
+--       7 inflight:since  8 inflight:count  9 replays
 -- ARGV: 1 scope  2 response JSON or ''  3 idempotency TTL (s)  4 expected marker or ''  5 fingerprint  6 handle
 -- The record is found under its scope (layouts 2 and 3) or its handle (layout 4), whichever release wrote it.
 -- Returns 1 when a record was removed, 0 when there was none, -1 when the marker did not match.
--- recordHeader, headerBoundId and headerOwner are record_header.lua's, put before this text by scripts.ts.
+-- An answered record a layout-9 bind kept in a shard is forgotten too (the key is what is kept or forgotten).
+-- recordHeader, headerBoundId and headerOwner are record_header.lua's, forgetReplay replay_shards.lua's, put
+-- before this text by scripts.ts.
 local NOFP = string.rep('-', 32)
 local key = ARGV[1]
 local current = redis.call('GET', KEYS[1])
@@ -35,6 +37,7 @@ redis.call('HDEL', KEYS[4], key)
 redis.call('HDEL', KEYS[5], key)
 redis.call('ZREM', KEYS[7], key)
 if removed == 1 and owner then redis.call('HINCRBY', KEYS[8], owner, -1) end
+forgetReplay(KEYS[9], KEYS[1])
 if ARGV[2] ~= '' then
   redis.call('SET', KEYS[1], 'r' .. fp .. ARGV[2], 'EX', ARGV[3])
 else
