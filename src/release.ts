@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.14.0'
+export const RELEASE_VERSION = '0.15.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -63,19 +63,18 @@ export const BOUND_HEADER_LAYOUT = 7
 export const ANSWER_TEMPLATE_LAYOUT = 8
 
 /**
- * Layout 9, answered records in shards: a bind keeps the answer a replay gets as a field of a small hash (one of
- * `replays:<index>`, grown by linear hashing; store/redis/scripts/replay_shards.lua) instead of an idempotency
- * key of its own with its expiry, the expiry in the value and expired records swept (store/redis/replay-sweeper.ts):
- * about 130 bytes per intent, inflight and for the whole retention. Every reader looks for a key first, then in
- * the shards.
+ * Layout 9, records in shards: a bind keeps the answer a replay gets as a field of a small hash (one of
+ * `replays:<index>`, grown by linear hashing: store/redis/scripts/linear_shards.lua) instead of an idempotency
+ * key of its own, the expiry in the value and expired records swept (store/redis/replay-sweeper.ts); an ending
+ * keeps the intent's route in small shards of its time bucket instead of one big hash. Every reader looks for the
+ * key (the bucket's field) first, then in the shards.
  */
 export const REPLAY_SHARDS_LAYOUT = 9
 
 /**
- * This release, the second step of the answers-by-template change: it writes layout 8 (a bind keeps an answer
- * seen before as a template's reference) and still reads layout 7 (the answers 0.13.0 keeps whole beside it and
- * after a rollback). 0.13.0 reads layout 8, so it can run beside this release and is the one to roll back to;
- * 0.12.0 refuses a namespace marked 8. A namespace still marked 6 is refused too: 0.11.0 may run there, and it
- * does not read layout 8.
+ * This release, the first step of the records-in-shards change: it reads layout 9 (answered records and ended
+ * routes in shards, beside the keys and buckets every release before keeps) and still writes layout 8, so 0.14.0
+ * beside it sees nothing new; 0.16.0 will write layout 9, and this release is the one to roll it back to. A
+ * namespace still marked 7 is refused: 0.13.0 may run there, and it does not read layout 9.
  */
-export const KEY_LAYOUTS: KeyLayouts = { writes: ANSWER_TEMPLATE_LAYOUT, reads: [BOUND_HEADER_LAYOUT, ANSWER_TEMPLATE_LAYOUT] }
+export const KEY_LAYOUTS: KeyLayouts = { writes: ANSWER_TEMPLATE_LAYOUT, reads: [ANSWER_TEMPLATE_LAYOUT, REPLAY_SHARDS_LAYOUT] }

@@ -89,7 +89,7 @@ export class IntentScripts {
     const k = this.keys
     return await this.client.igComplete(
       k.inflight, k.inflightOwner, k.inflightPhase, k.inflightBound, k.inflightIds, k.ended, k.endedIds(c.bucket), k.inflightSince,
-      k.inflightCount, c.id, c.status, c.via, c.nowMs, ENDED_LOG_CAP, c.bucketTtlSecs)
+      k.inflightCount, c.id, c.status, c.via, c.nowMs, ENDED_LOG_CAP, c.bucketTtlSecs, this.layout)
   }
 
   async setPhase (c: { id: string, phase: string }): Promise<number> {

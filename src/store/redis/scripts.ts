@@ -42,13 +42,13 @@ export type ScriptedRedis = RedisClient & ScriptCommands
 
 /** Command, file, number of keys (null: variadic), and the shared functions (`<name>.lua`) put before its text. */
 const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number | null, string[]?]> = [
-  ['igAdmit', 'admit', null, ['record_header', 'replay_shards']],
-  ['igBind', 'bind', null, ['record_header', 'replay_shards']],
-  ['igRelease', 'release', 9, ['record_header', 'replay_shards']],
+  ['igAdmit', 'admit', null, ['record_header', 'linear_shards', 'replay_shards']],
+  ['igBind', 'bind', null, ['record_header', 'linear_shards', 'replay_shards']],
+  ['igRelease', 'release', 9, ['record_header', 'linear_shards', 'replay_shards']],
   ['igMarkUnknown', 'mark_unknown', 4, ['record_header']],
   ['igReregister', 'reregister', 8],
-  ['igEndedLookup', 'ended_lookup', null],
-  ['igComplete', 'complete', 9, ['record_header']],
+  ['igEndedLookup', 'ended_lookup', null, ['linear_shards', 'route_shards']],
+  ['igComplete', 'complete', 9, ['record_header', 'linear_shards', 'route_shards']],
   ['igSetPhase', 'set_phase', 3],
   ['igLookup', 'lookup', 3],
   ['igUpdate', 'update', 6, ['record_header']],
@@ -56,7 +56,7 @@ const SCRIPTS: ReadonlyArray<[keyof ScriptCommands, string, number | null, strin
   ['igLeaseAcquire', 'lease_acquire', 2],
   ['igLeaseRenew', 'lease_renew', 1],
   ['igLeaseRelease', 'lease_release', 1],
-  ['igReplaySweep', 'replay_sweep', 1, ['replay_shards']]
+  ['igReplaySweep', 'replay_sweep', 1, ['linear_shards', 'replay_shards']]
 ]
 
 // Beside this module in both layouts: the sources, and dist/ (where `npm run build` copies them).

@@ -3,8 +3,12 @@
 -- KEYS: 1 inflight  2 inflight:owner  3 inflight:phase  4 inflight:bound  5 inflight:ids  6 ended
 --       7 ended:ids:<bucket of now>  8 inflight:since  9 inflight:count
 -- ARGV: 1 intent id  2 terminal status  3 via  4 now (ms)  5 ended-log cap  6 how long the bucket lives (s)
+--       7 the key layout this instance writes
 -- Returns 1 when it was inflight, 0 otherwise.
--- recordHeader, headerBoundId and headerOwner are record_header.lua's, put before this text by scripts.ts.
+-- Up to layout 8 the route is a field of the bucket; from layout 9 of one of the bucket's shards
+-- (`<bucket>:<index>`, their number in `<bucket>:n`, linear_shards.lua), each small enough for a listpack.
+-- recordHeader, headerBoundId and headerOwner are record_header.lua's, keepRoute route_shards.lua's, put before
+-- this text by scripts.ts.
 local id = ARGV[1]
 local key = redis.call('HGET', KEYS[5], id)
 if not key then return 0 end
@@ -37,7 +41,9 @@ redis.call('LPUSH', KEYS[6], ARGV[4] .. ' ' .. upstream .. ' ' .. ARGV[2] .. ' '
 redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[5]) - 1)
 if record then
   local route = upstream .. ' ' .. versions .. ' ' .. ARGV[2] .. ' ' .. math.floor(tonumber(ARGV[4]) / 1000)
-  if redis.call('HSET', KEYS[7], id, route) == 1 and redis.call('HLEN', KEYS[7]) == 1 then
+  if tonumber(ARGV[7]) >= 9 then
+    keepRoute(KEYS[7], id, route, tonumber(ARGV[6]))
+  elseif redis.call('HSET', KEYS[7], id, route) == 1 and redis.call('HLEN', KEYS[7]) == 1 then
     redis.call('EXPIRE', KEYS[7], tonumber(ARGV[6]))
   end
 end

@@ -6,7 +6,7 @@
 -- KEYS: 1 replays
 -- ARGV: 1 now (ms)  2 the period (ms)  3 the most shards to sweep in this call
 -- Returns { records dropped, shards swept, shards now }.
--- replay_shards.lua's functions are put before this text by scripts.ts.
+-- linear_shards.lua's and replay_shards.lua's functions are put before this text by scripts.ts.
 local MERGE_BELOW = 10
 local MAX_MERGES = 8
 local metaKey = KEYS[1]
@@ -23,14 +23,14 @@ local due = math.floor(n * (now - swept) / period)
 if due < 1 then return { 0, 0, n } end
 local take = math.min(due, most, n)
 local cursor = tonumber(meta[2] or '0') % n
-local expiredBefore = nowMinute36(now)
+local expiredBefore = now36(now)
 local dropped = 0
 for j = 0, take - 1 do
   local shard = shardKey(metaKey, (cursor + j) % n)
   local entries = redis.call('HGETALL', shard)
   local expired = {}
   for i = 1, #entries, 2 do
-    if string.sub(entries[i + 1], 1, 5) <= expiredBefore then expired[#expired + 1] = entries[i] end
+    if string.sub(entries[i + 1], 1, TIME_CHARS) <= expiredBefore then expired[#expired + 1] = entries[i] end
   end
   if #expired > 0 then dropped = dropped + redis.call('HDEL', shard, unpack(expired)) end
 end

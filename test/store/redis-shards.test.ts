@@ -1,11 +1,12 @@
-// Key layout 9, answered records in shards (src/store/redis/scripts/replay_shards.lua; docs/store.md, "Answered
-// records in shards"): a store that writes layout 9 keeps the answer a replay gets as a field of a small hash,
-// not a key of its own. A replay gets the very answer and a different order under the same key is refused,
-// whichever of the two adjacent releases wrote the record and whichever reads it; the shards grow with the
-// records and every record is still found; expired records are swept and the shards merged back.
+// Key layout 9, records in shards (src/store/redis/scripts/linear_shards.lua; docs/store.md, "Records in
+// shards"): a store that writes layout 9 keeps the answer a replay gets, and an ended intent's route, as fields
+// of small hashes, not a key of its own and not one big hash. A replay gets the very answer, a different order
+// under the same key is refused, and a status read finds how an intent ended, whichever of the two adjacent
+// releases wrote the record and whichever reads it; the shards grow with the records and every record is still
+// found; expired answers are swept and the shards merged back.
 import t, { type Test } from 'tap'
 import type { KeyLayouts } from '../../src/release.js'
-import { storeKeys } from '../../src/store/keys.js'
+import { endedBucketSecs, storeKeys } from '../../src/store/keys.js'
 import type { RedisStore } from '../../src/store/redis/redis-store.js'
 import type { StoredResponse } from '../../src/store/types.js'
 import { startRedis } from '../helpers/redis.js'
@@ -45,7 +46,8 @@ async function warm (t: Test, store: RedisStore): Promise<void> {
 }
 
 async function again (store: RedisStore, rec: ReturnType<typeof record>, overrides = {}): Promise<unknown> {
-  return await store.admit({ record: { ...rec, ...overrides }, idempotencyTtlSecs: TTL })
+  // Admitted now, as the gateway admits a retry (a record's admission time is the scripts' now).
+  return await store.admit({ record: { ...rec, created_at_ms: Date.now(), ...overrides }, idempotencyTtlSecs: TTL })
 }
 
 async function shardMeta (namespace: string): Promise<Record<string, string>> {
@@ -63,7 +65,7 @@ t.test('layout 9 keeps an answered record in a shard, not a key; a replay gets t
   t.equal(await redis.cli('EXISTS', storeKeys(namespace).idem(rec.key)), '0', 'no idempotency key is left')
   t.match(await shardMeta(namespace), { n: '1', count: '2' }, 'one shard: this record and the second warm-up\'s')
   const entry = await redis.cli('HGET', `${storeKeys(namespace).replays}:0`, storeKeys(namespace).idem(rec.key).slice(-22))
-  t.match(entry, /^[0-9a-z]{5}[A-Za-z0-9_-]{20}#[A-Za-z0-9_-]{16}shard-1$/,
+  t.match(entry, /^[0-9a-z]{6}[A-Za-z0-9_-]{20}#[A-Za-z0-9_-]{16}shard-1$/,
     'the expiry, 20 characters of the fingerprint, the answer (a template\'s reference)')
   t.same(await again(store, rec), { kind: 'replay', response: accepted('shard-1') }, 'the replay')
   t.same(await again(store, rec, ANOTHER), { kind: 'mismatch' }, 'another order under the same key is refused')
@@ -95,6 +97,22 @@ t.test('the release before (writes 8) reads records in shards, and one it binds 
   t.equal(await redis.cli('EXISTS', storeKeys(namespace).idem(rec.key)), '0')
   t.same(await again(older, rec), { kind: 'replay', response: accepted('mixed-3') })
   t.same(await again(older, rec, ANOTHER), { kind: 'mismatch' })
+})
+
+t.test('an answered record in a shard is forgotten after its TTL, to the second, as a key is', async (t) => {
+  const namespace = freshNamespace()
+  const store = await storeOn(t, namespace, STEP_TWO)
+  await warm(t, store)
+  const rec = record({ key: 'o:cosmos1ttl:n:1', fingerprint: MINE })
+  t.same(await store.admit({ record: rec, idempotencyTtlSecs: 1 }), { kind: 'admitted' })
+  const boundAt = Date.now()
+  await store.bind(rec.key, 'ttl-1', accepted('ttl-1'), 1)
+  await store.complete('ttl-1', 'settled', 'reconciler')
+  t.equal(await redis.cli('EXISTS', storeKeys(namespace).idem(rec.key)), '0', 'kept in a shard')
+  t.same(await again(store, rec), { kind: 'replay', response: accepted('ttl-1') }, 'replayed within the TTL')
+  // The expiry is the bind's time and the TTL, rounded up to the second: past it by then at the latest.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, boundAt + 2000 - Date.now())))
+  t.same(await again(store, rec), { kind: 'admitted' }, 'a new order once it expired')
 })
 
 t.test('an answer too long for a listpack stays in its key', async (t) => {
@@ -156,7 +174,7 @@ t.test('expired records are not replayed, are swept, and the shards merge back',
   }))
   const grown = Number((await shardMeta(namespace)).n)
   t.ok(grown > 1)
-  // Before their expiry (the TTL, rounded up to the minute) a sweep drops nothing, however many times it runs.
+  // Before their expiry (the TTL) a sweep drops nothing, however many times it runs.
   const start = Date.now()
   for (let i = 0; i < 3; i++) await store.sweepReplays(start + (TTL - 60) * 1000 + i)
   t.equal((await shardMeta(namespace)).count, String(RECORDS + 1), 'nothing dropped before the TTL')
@@ -175,6 +193,40 @@ t.test('expired records are not replayed, are swept, and the shards merge back',
     'no shard is left')
   // With its idempotency record gone, an ended intent's key is admitted again as a new order (as a key expires).
   t.same(await again(store, recs[0] as ReturnType<typeof record>), { kind: 'admitted' })
+})
+
+t.test('layout 9 keeps ended routes in small shards of their bucket; either release finds either form', async (t) => {
+  const namespace = freshNamespace()
+  const [newer, older] = await Promise.all([storeOn(t, namespace, STEP_TWO), storeOn(t, namespace, STEP_ONE)])
+  const ENDED = 300
+  const width = endedBucketSecs(TTL)
+  const bucketAtStart = Math.floor(Date.now() / 1000 / width)
+  await Promise.all(Array.from({ length: ENDED }, async (_, n) => {
+    // Every third ended by the release before (the old form: a field of the bucket itself).
+    const store = n % 3 === 0 ? older : newer
+    const rec = record({ key: `o:cosmos1route:n:${n}`, upstream: n % 2 === 0 ? 'blue' : 'green' })
+    await store.admit({ record: rec, idempotencyTtlSecs: TTL })
+    await store.bind(rec.key, `route-${n}`, accepted(`route-${n}`), TTL)
+    t.equal(await store.complete(`route-${n}`, 'settled', 'reconciler'), true)
+  }))
+  for (const store of [newer, older]) {
+    const routes = await Promise.all(Array.from({ length: ENDED }, async (_, n) => await store.endedById(`route-${n}`)))
+    t.equal(routes.filter((r, n) => r?.status === 'settled' && r.upstream === (n % 2 === 0 ? 'blue' : 'green')).length, ENDED,
+      'every route found, with its upstream and status')
+  }
+  t.equal(await newer.endedById('route-none'), null)
+  const bucket = storeKeys(namespace).endedIds(bucketAtStart)
+  if (Math.floor(Date.now() / 1000 / width) !== bucketAtStart) return // the bucket turned meanwhile: its keys are split across two
+  t.equal(await redis.cli('HLEN', bucket), String(ENDED / 3), 'the older release\'s routes are fields of the bucket')
+  const meta = await redis.cli('HGETALL', `${bucket}:n`)
+  const [, shards, , count] = meta.split('\n')
+  t.equal(count, String(ENDED - ENDED / 3), 'the newer release\'s are counted beside it')
+  t.ok(Number(shards) >= 4, `in ${shards} shards`)
+  for (let i = 0; i < Number(shards); i++) {
+    t.equal(await redis.cli('OBJECT', 'ENCODING', `${bucket}:${i}`), 'listpack', `shard ${i} is a listpack`)
+    t.ok(Number(await redis.cli('TTL', `${bucket}:${i}`)) > TTL, `shard ${i} expires with the bucket`)
+  }
+  t.ok(Number(await redis.cli('TTL', `${bucket}:n`)) > TTL)
 })
 
 storeConformance(t, { create: async (t) => await storeOn(t, freshNamespace(), STEP_TWO), dropsBoundBodies: true })
