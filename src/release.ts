@@ -9,7 +9,7 @@
  * form and still writes the old; the next writes the new (and still reads the old, for a rollback).
  */
 
-export const RELEASE_VERSION = '0.15.0'
+export const RELEASE_VERSION = '0.16.0'
 
 export interface KeyLayouts {
   /** The layout this release writes (and marks the namespace with). */
@@ -72,9 +72,9 @@ export const ANSWER_TEMPLATE_LAYOUT = 8
 export const REPLAY_SHARDS_LAYOUT = 9
 
 /**
- * This release, the first step of the records-in-shards change: it reads layout 9 (answered records and ended
- * routes in shards, beside the keys and buckets every release before keeps) and still writes layout 8, so 0.14.0
- * beside it sees nothing new; 0.16.0 will write layout 9, and this release is the one to roll it back to. A
- * namespace still marked 7 is refused: 0.13.0 may run there, and it does not read layout 9.
+ * This release, the second step of the records-in-shards change: it writes layout 9 (a bind keeps the answer a
+ * replay gets in a shard, an ending the intent's route in a shard of its bucket) and still reads layout 8 (the
+ * keys and buckets 0.15.0 writes beside it and after a rollback). 0.15.0 reads layout 9, so it can run beside this
+ * release and is the one to roll back to; 0.14.0 refuses a namespace marked 9.
  */
-export const KEY_LAYOUTS: KeyLayouts = { writes: ANSWER_TEMPLATE_LAYOUT, reads: [ANSWER_TEMPLATE_LAYOUT, REPLAY_SHARDS_LAYOUT] }
+export const KEY_LAYOUTS: KeyLayouts = { writes: REPLAY_SHARDS_LAYOUT, reads: [ANSWER_TEMPLATE_LAYOUT, REPLAY_SHARDS_LAYOUT] }

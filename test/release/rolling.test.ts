@@ -16,7 +16,10 @@ import { startRedis } from '../helpers/redis.js'
 import { gatewayToml, startGateway, startService, metricValue, waitFor, type ServiceProcess } from '../helpers/gateway.js'
 import { previousRelease } from '../helpers/release.js'
 import { Fleet, Traffic, type Member } from './rolling-fleet.js'
-import { ANSWER_TEMPLATE_LAYOUT, BOUND_HEADER_LAYOUT, HANDLE_LAYOUT, KEY_LAYOUTS, LEAN_LAYOUT, OWNER_COUNTS_LAYOUT, OWNER_HEADER_LAYOUT } from '../../src/release.js'
+import {
+  ANSWER_TEMPLATE_LAYOUT, BOUND_HEADER_LAYOUT, HANDLE_LAYOUT, KEY_LAYOUTS, LEAN_LAYOUT, OWNER_COUNTS_LAYOUT, OWNER_HEADER_LAYOUT,
+  REPLAY_SHARDS_LAYOUT
+} from '../../src/release.js'
 
 const NS = 'intent-gate:{default}:'
 const RATE_PER_SEC = 5
@@ -28,16 +31,25 @@ for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
 end
 return lean .. ' ' .. whole`
 
-/** Counts the idempotency records whose answer is a template's reference (layout 8), and all answered ones. */
-const COUNT_REFERENCES = `local referenced, answered = 0, 0
-for _, k in ipairs(redis.call('KEYS', ARGV[1])) do
+/**
+ * Counts the answered records kept by a template's reference (layout 8) and all answered ones, in keys (`i:*`) and
+ * in shards (`replays:<index>`, layout 9: `<expiry, 6><fingerprint, 20><answer>`), and those in shards.
+ */
+const COUNT_REFERENCES = `local referenced, answered, sharded = 0, 0, 0
+for _, k in ipairs(redis.call('KEYS', ARGV[1] .. 'i:*')) do
   local v = redis.call('GET', k)
   if string.sub(v, 1, 1) == 'r' then
     answered = answered + 1
     if string.sub(v, 34, 34) == '#' then referenced = referenced + 1 end
   end
 end
-return referenced .. ' ' .. answered`
+for _, k in ipairs(redis.call('KEYS', ARGV[1] .. 'replays:*')) do
+  for _, v in ipairs(redis.call('HVALS', k)) do
+    answered, sharded = answered + 1, sharded + 1
+    if string.sub(v, 27, 27) == '#' then referenced = referenced + 1 end
+  end
+end
+return referenced .. ' ' .. answered .. ' ' .. sharded`
 
 t.setTimeout(20 * 60_000) // a cold build of the previous release takes minutes on a busy machine; warm, the test takes about a minute
 
@@ -214,9 +226,15 @@ t.test('two releases roll forward and back on one namespace under signed traffic
     t.ok(entries < bound, `bound records without a bound entry (${bound - entries} of ${bound}), which the previous release counted above`)
   }
   // Layout 8 keeps an answer seen before as a template's reference (`#<ref><id>` after the state and fingerprint).
+  const [referenced, answered, sharded] = String(await redis.cli('EVAL', COUNT_REFERENCES, '0', NS)).split(' ').map(Number)
   if (KEY_LAYOUTS.writes >= ANSWER_TEMPLATE_LAYOUT) {
-    const [referenced, answered] = String(await redis.cli('EVAL', COUNT_REFERENCES, '0', `${NS}i:*`)).split(' ').map(Number)
     t.ok((referenced ?? 0) > 0, `answers kept by a template's reference (${referenced} of ${answered}), which the previous release replays below`)
+  }
+  // Layout 9 keeps answered records and ended routes as fields of small hashes (shards).
+  if (KEY_LAYOUTS.writes >= REPLAY_SHARDS_LAYOUT) {
+    t.ok((sharded ?? 0) > 0, `answered records kept in shards (${sharded} of ${answered}), which the previous release replays below`)
+    const routeShards = (await redis.cli('KEYS', `${NS}ended:ids:*:n`)).split('\n').filter((k) => k !== '')
+    t.ok(routeShards.length > 0, 'ended routes kept in shards of their bucket, which the previous release reads below')
   }
   // Layout 5 counts an owner's keys per time bucket (`oc:`); the step before keeps both forms, layout 5 no set (`ok:`).
   if (KEY_LAYOUTS.reads.includes(OWNER_COUNTS_LAYOUT)) {
@@ -275,6 +293,17 @@ t.test('two releases roll forward and back on one namespace under signed traffic
       if (again !== r.answer) differ.push(`${r.key}: ${r.answer ?? ''} then ${again}`)
     }
     t.same(differ.slice(0, 5), [], `${m.name} replays every answer as it was given (${results.length} retried)`)
+  }
+  // A status read of an ended intent finds its route (where it ended, and how) on either release, whichever kept it.
+  const ids = results.flatMap((r) => r.answer === null ? [] : [(JSON.parse(r.answer.slice(r.answer.indexOf(' ') + 1)) as { id: string }).id])
+  for (const m of fleet.live()) {
+    const unread: string[] = []
+    for (const id of ids) {
+      const res = await fetch(`${m.gw.proxyUrl}/intents/${encodeURIComponent(id)}`)
+      const text = await res.text()
+      if (res.status !== 200 || !text.includes('settled')) unread.push(`${id}: ${res.status} ${text}`)
+    }
+    t.same(unread.slice(0, 5), [], `${m.name} reads how each of the ${ids.length} ended intents ended`)
   }
   const [blueAfter, greenAfter] = await Promise.all([blue.stats(), green.stats()])
   t.equal(blueAfter.accepted + greenAfter.accepted, results.length, 'and the replays reached no service')

@@ -36,3 +36,40 @@ export function operatorKey (namespace: string, key: 'drain' | 'active' | 'upgra
 export async function nextReady (store: RedisStore): Promise<void> {
   await new Promise((resolve) => store.redis.once('ready', resolve))
 }
+
+type Cli = (...args: string[]) => Promise<string>
+
+/** Reads a hash field where it may be kept: in `base` itself, else in one of its shards (layout 9, linear_shards.lua). */
+async function shardedField (cli: Cli, base: string, meta: string, field: string): Promise<{ key: string, value: string } | null> {
+  const direct = await cli('HGET', base, field)
+  if (direct !== '') return { key: base, value: direct }
+  const shards = Number(await cli('HGET', meta, 'n'))
+  for (let i = 0; i < shards; i++) {
+    const value = await cli('HGET', `${base}:${i}`, field)
+    if (value !== '') return { key: `${base}:${i}`, value }
+  }
+  return null
+}
+
+/**
+ * An ended intent's route in a bucket (`endedIds(bucket)`), in either form: a field of the bucket (up to layout 8)
+ * or of one of its shards (layout 9); the key holding it too, for its expiry.
+ */
+export async function endedRouteIn (cli: Cli, bucket: string, id: string): Promise<{ key: string, value: string } | null> {
+  return await shardedField(cli, bucket, `${bucket}:n`, id)
+}
+
+/**
+ * How long (s) an idempotency record is still kept: its key's TTL, or, for an answered record a layout-9 bind kept
+ * in a shard (`replays:<index>`), the expiry at the head of its value (seconds since 2025 in 6 base-36 digits).
+ * -2 when there is none.
+ */
+export async function idempotencyTtlSecs (cli: Cli, namespace: string, idemKey: string): Promise<number> {
+  const ttl = Number(await cli('TTL', idemKey))
+  if (ttl !== -2) return ttl
+  const replays = `${keyPrefix(namespace)}replays`
+  // `replays` holds the shard count and the sweep's place, never a record: its own field reads empty.
+  const found = await shardedField(cli, replays, replays, idemKey.slice(-22))
+  if (found === null) return -2
+  return 1735689600 + parseInt(found.value.slice(0, 6), 36) - Math.floor(Date.now() / 1000)
+}

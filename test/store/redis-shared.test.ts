@@ -8,7 +8,7 @@ import type { AdmitResult } from '../../src/store/types.js'
 import { storeKeys } from '../../src/store/keys.js'
 import { startRedis } from '../helpers/redis.js'
 import { record } from './conformance.js'
-import { freshNamespace, operatorKey, redisConfig, redisStore } from './redis-fixture.js'
+import { freshNamespace, idempotencyTtlSecs, operatorKey, redisConfig, redisStore } from './redis-fixture.js'
 
 const TTL = 3600
 const ok = { status: 202, headers: {}, body: '{}' }
@@ -53,7 +53,7 @@ t.test('a retry that lands on another instance is a replay', async (t) => {
   t.same(await b.admit({ record: rec, idempotencyTtlSecs: TTL }), { kind: 'in_progress' })
   await a.bind(rec.key, 'id-1', ok, TTL)
   t.same(await b.admit({ record: rec, idempotencyTtlSecs: TTL }), { kind: 'replay', response: ok })
-  t.ok(Number(await redis.cli('TTL', storeKeys(config.namespace).idem(rec.key))) > TTL - 5, 'kept for the idempotency TTL')
+  t.ok(await idempotencyTtlSecs(redis.cli, config.namespace, storeKeys(config.namespace).idem(rec.key)) > TTL - 5, 'kept for the idempotency TTL')
 })
 
 t.test('no admission after a redis-cli SET drain returned, on any instance', async (t) => {

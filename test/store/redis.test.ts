@@ -6,7 +6,7 @@ import { startRedis } from '../helpers/redis.js'
 import { RedisStore } from '../../src/store/redis/redis-store.js'
 import { endedBucketSecs, keyPrefix, storeKeys } from '../../src/store/keys.js'
 import { record, REDIS_DROPS_BOUND_BODIES, storeConformance } from './conformance.js'
-import { freshNamespace, operatorKey, redisConfig, redisStore } from './redis-fixture.js'
+import { endedRouteIn, freshNamespace, operatorKey, redisConfig, redisStore } from './redis-fixture.js'
 
 const redis = await startRedis(t)
 const namespaces = new WeakMap<Store, string>()
@@ -38,9 +38,10 @@ t.test('an ended intent is kept under the namespace for the configured retention
   // One entry in the current time bucket (a hash per bucket, not a key per intent: it stays for the retention).
   const name = storeKeys(namespace).endedIds(Math.floor(Date.now() / 1000 / endedBucketSecs(1)))
   t.ok(name.startsWith(keyPrefix(namespace)), 'under the namespace prefix')
-  t.same(decodeEndedRoute(await redis.cli('HGET', name, 'retained')), { upstream: 'green', version: '1.0', upstream_version: '2.0', status: 'failed' })
+  const route = await endedRouteIn(redis.cli, name, 'retained')
+  t.same(decodeEndedRoute(route?.value ?? ''), { upstream: 'green', version: '1.0', upstream_version: '2.0', status: 'failed' })
   t.same(await store.endedById('retained'), { upstream: 'green', version: '1.0', upstream_version: '2.0', status: 'failed' })
-  t.ok(Number(await redis.cli('PTTL', name)) > 0, 'written with an expiry')
+  t.ok(Number(await redis.cli('PTTL', route?.key ?? name)) > 0, 'written with an expiry')
   // The retention has to run out: there is no event for it. The entry keeps its end in whole seconds, so it can
   // stay up to one second past the retention: 1 s retention + 1 s rounding + 100 ms.
   await new Promise((resolve) => setTimeout(resolve, 2100))
