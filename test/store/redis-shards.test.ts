@@ -4,6 +4,7 @@
 // under the same key is refused, and a status read finds how an intent ended, whichever of the two adjacent
 // releases wrote the record and whichever reads it; the shards grow with the records and every record is still
 // found; expired answers are swept and the shards merged back.
+import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import type { KeyLayouts } from '../../src/release.js'
 import { endedBucketSecs, storeKeys } from '../../src/store/keys.js'
@@ -126,6 +127,25 @@ t.test('an answer too long for a listpack stays in its key', async (t) => {
   t.same(await again(store, rec), { kind: 'replay', response: long })
 })
 
+t.test('a Redis whose listpacks take longer values keeps answers with long ids in shards too', async (t) => {
+  // A UUID as the intent id makes the value 79 bytes: over the default 64, under what an operator may set.
+  const own = await startRedis(t)
+  await own.cli('CONFIG', 'SET', 'hash-max-listpack-value', '96')
+  const namespace = freshNamespace()
+  const store = await redisStore(t, redisConfig(own.url, namespace), { layouts: STEP_TWO, endedRetentionSecs: TTL })
+  const recs = []
+  for (let n = 0; n < 3; n++) {
+    const rec = record({ key: `o:cosmos1uuid:n:${n}`, fingerprint: MINE })
+    t.same(await store.admit({ record: rec, idempotencyTtlSecs: TTL }), { kind: 'admitted' })
+    const id = randomUUID()
+    await store.bind(rec.key, id, accepted(id), TTL)
+    recs.push(rec)
+  }
+  const last = recs[2] as ReturnType<typeof record>
+  t.equal(await own.cli('EXISTS', storeKeys(namespace).idem(last.key)), '0', 'the third (a template\'s reference and a UUID) in a shard')
+  t.equal(await own.cli('OBJECT', 'ENCODING', `${storeKeys(namespace).replays}:0`), 'listpack')
+})
+
 t.test('the shards grow with the records, every record is found, and a released key is forgotten', async (t) => {
   const namespace = freshNamespace()
   const store = await storeOn(t, namespace, STEP_TWO)
@@ -227,6 +247,14 @@ t.test('layout 9 keeps ended routes in small shards of their bucket; either rele
     t.ok(Number(await redis.cli('TTL', `${bucket}:${i}`)) > TTL, `shard ${i} expires with the bucket`)
   }
   t.ok(Number(await redis.cli('TTL', `${bucket}:n`)) > TTL)
+  // An id too long for a listpack's entry keeps its route in the bucket's own hash, which every release reads.
+  const longId = `route-${'x'.repeat(70)}`
+  const rec = record({ key: 'o:cosmos1route:long' })
+  await newer.admit({ record: rec, idempotencyTtlSecs: TTL })
+  await newer.bind(rec.key, longId, accepted(longId), TTL)
+  t.equal(await newer.complete(longId, 'failed', 'reconciler'), true)
+  t.equal((await older.endedById(longId))?.status, 'failed')
+  t.not(await redis.cli('HGET', storeKeys(namespace).endedIds(Math.floor(Date.now() / 1000 / width)), longId), '', 'in the bucket itself')
 })
 
 storeConformance(t, { create: async (t) => await storeOn(t, freshNamespace(), STEP_TWO), dropsBoundBodies: true })

@@ -33,6 +33,7 @@ import { JournalFile } from './journal-file.js'
 import { checkLayout, LayoutGate } from './layout.js'
 import { RedisLeases } from './leases.js'
 import { RedisCalls } from './redis-calls.js'
+import { DEFAULT_LISTPACK_VALUE, readListpackValueLimit } from './listpack-limit.js'
 import { ReplaySweeper } from './replay-sweeper.js'
 import { ReplicaWait } from './replica-wait.js'
 import { defineScripts, type ScriptedRedis } from './scripts.js'
@@ -62,6 +63,8 @@ export class RedisStore implements Store {
   private readonly replaySweeper: ReplaySweeper
   private readonly log: StoreLogger | undefined
   private connectedOnce = false
+  /** Redis' hash-max-listpack-value, read at every connection (./listpack-limit.ts). */
+  private listpackValue = DEFAULT_LISTPACK_VALUE
   private closed: Promise<void> | null = null
   private readonly readyPromise: Promise<void>
   private rejectReady: (err: Error) => void = () => {}
@@ -95,7 +98,7 @@ export class RedisStore implements Store {
       fetch: async (ref) => await this.calls.call('replay', async () => await this.client.get(this.keys.answer(ref)))
     })
     this.writes = new IntentWrites(this.calls, {
-      submissions: new SubmissionScripts(this.client, this.keys, this.layouts.writes),
+      submissions: new SubmissionScripts(this.client, this.keys, this.layouts.writes, () => this.listpackValue),
       scripts,
       templates,
       log: this.log,
@@ -165,6 +168,7 @@ export class RedisStore implements Store {
     // Every (re)connection checks the key layout (a Redis that came back with other data, an instance of a
     // release that cannot share it) and changes nothing it cannot share: the first one before it marks the
     // epoch. After a loss the namespace holds only what instances register again (./data-loss.ts).
+    readListpackValueLimit(this.client).then((limit) => { this.listpackValue = limit }, () => {})
     const checked = first
       ? checkLayout(this.client, this.keys, this.layouts).then(async () => { await this.dataLoss.check() })
       : this.dataLoss.check().then(async (lost) => { if (!lost) await checkLayout(this.client, this.keys, this.layouts) })

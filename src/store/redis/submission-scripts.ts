@@ -50,8 +50,11 @@ export class SubmissionScripts {
   private readonly admits: GroupCommit<AdmitItem, AdmitReply>
   private readonly binds: GroupCommit<BindItem, number>
 
-  /** `layout`: the key layout this instance writes (both scripts read every form; see admit.lua). */
-  constructor (client: ScriptedRedis, keys: StoreKeys, layout: number) {
+  /**
+   * `layout`: the key layout this instance writes (both scripts read every form; see admit.lua).
+   * `listpackValue`: Redis' hash-max-listpack-value as last read (./listpack-limit.ts).
+   */
+  constructor (client: ScriptedRedis, keys: StoreKeys, layout: number, listpackValue: () => number) {
     const admitKeys = [
       keys.inflight, keys.inflightOwner, keys.drain, keys.drainStarted,
       keys.upgrade, keys.inflightPhase, keys.inflightSince, keys.inflightCount, keys.replays
@@ -75,7 +78,7 @@ export class SubmissionScripts {
     this.binds = new GroupCommit(async (items) => {
       const args: Array<string | number> = [bindKeys.length + 2 * items.length, ...bindKeys]
       for (const item of items) args.push(keys.idem(item.scope), keys.answer(item.template?.ref ?? '-'))
-      args.push(layout, Date.now())
+      args.push(layout, Date.now(), listpackValue())
       for (const item of items) {
         args.push(
           item.scope, item.handle, item.id, item.response, item.ttlSecs,

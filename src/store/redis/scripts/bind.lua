@@ -2,9 +2,9 @@
 -- arrived, so keep the response for replays and bind the inflight record to the intent id.
 -- KEYS: 1 inflight  2 inflight:owner  3 inflight:phase  4 inflight:bound  5 inflight:ids  6 inflight:since
 --       7 inflight:count  8 replays, then idem:<scope> and a:<template ref> (or a:-) of each bind in turn
--- ARGV: 1 the key layout this instance writes, 2 now (ms), then 12 per bind: scope, its handle, intent id, response,
---       idempotency TTL (s), phase, record or '', owning upstream or '', fingerprint, admitted at (ms) or '',
---       the answer's template ref or '', the template's text to write or ''
+-- ARGV: 1 the key layout this instance writes, 2 now (ms), 3 Redis' hash-max-listpack-value, then 12 per bind:
+--       scope, its handle, intent id, response, idempotency TTL (s), phase, record or '', owning upstream or '',
+--       fingerprint, admitted at (ms) or '', the answer's template ref or '', the template's text to write or ''
 -- The record is found under its handle (layout 4) or its scope (layouts 2 and 3), whichever release wrote it.
 -- The record is only sent again when a first call found it missing (lost in a failover before it replicated,
 -- or with a Redis that forgot): the intent exists upstream, so it is registered again.
@@ -26,6 +26,7 @@ local SHARED = 8
 local PER = 12
 local LAYOUT = tonumber(ARGV[1])
 local NOW = tonumber(ARGV[2])
+LISTPACK_VALUE = tonumber(ARGV[3])
 local REPLAY_SHARDS_LAYOUT = 9
 
 -- Takes an id bound before (a rebind: rare) out of inflight:ids when it is not this one.
@@ -185,7 +186,7 @@ end
 
 local replies = {}
 for i = 1, (#KEYS - SHARED) / 2 do
-  local a = 2 + (i - 1) * PER
+  local a = 3 + (i - 1) * PER
   local k = SHARED + 2 * i - 1
   local answer = answerOf(ARGV[a + 4], ARGV[a + 3], ARGV[a + 5], ARGV[a + 11], ARGV[a + 12], KEYS[k + 1])
   replies[i] = bindOne(KEYS[k], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], answer, ARGV[a + 5], ARGV[a + 6],

@@ -6,7 +6,8 @@
 -- shard is ever rewritten whole. Shard names are built here from a key the script was given, with the same hash
 -- tag: they share the script's slot, which is what Redis Cluster asks of a script's keys.
 local SPLIT_AT = 40
--- Redis' hash-max-listpack-value default: the longest field or value a small hash keeps in a listpack.
+-- The longest field or value a small hash keeps in a listpack: Redis' hash-max-listpack-value, its default here;
+-- bind.lua takes the server's (read at every connection: listpack-limit.ts).
 local LISTPACK_VALUE = 64
 
 -- The largest power of two not above n.

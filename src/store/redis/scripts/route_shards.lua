@@ -9,7 +9,13 @@ local function routeBits (id)
 end
 
 -- Keeps an ended intent's route in its bucket's shards; the bucket's keys expire `ttl` seconds after its first.
+-- An id or route longer than a listpack's entry (LISTPACK_VALUE) goes into the bucket's own hash, the old form,
+-- so that it never turns a shard into a hashtable.
 local function keepRoute (bucket, id, route, ttl)
+  if string.len(id) > LISTPACK_VALUE or string.len(route) > LISTPACK_VALUE then
+    if redis.call('HSET', bucket, id, route) == 1 and redis.call('HLEN', bucket) == 1 then redis.call('EXPIRE', bucket, ttl) end
+    return
+  end
   local meta = bucket .. ':n'
   local n = tonumber(redis.call('HGET', meta, 'n') or '0')
   if n == 0 then
