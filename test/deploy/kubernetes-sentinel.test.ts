@@ -5,7 +5,7 @@
 // promoted one (never a second primary).
 import t from 'tap'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -45,10 +45,13 @@ t.test('the Sentinel set\'s start scripts run a real Redis and Sentinel set, and
     const p = pods[i] as { redis: number, sentinel: number }
     const podDir = path.join(dir, `pod-${i}`)
     mkdirSync(path.join(podDir, 'data'), { recursive: true })
+    // Each process logs to a file of its pod (appended across restarts): what a failure below quotes.
+    const log = openSync(path.join(podDir, `${script}.log`), 'a')
     const child = spawn('/bin/sh', [path.join(dir, script)], {
       env: { ...process.env, ...common, REDIS_PORT: String(p.redis), SENTINEL_PORT: String(p.sentinel), DATA_DIR: path.join(podDir, 'data'), CONF_DIR: path.join(podDir, script === 'redis.sh' ? 'conf-redis' : 'conf-sentinel') },
-      stdio: 'ignore'
+      stdio: ['ignore', log, log]
     })
+    closeSync(log)
     running.set(`${script}:${i}`, child)
     const port = script === 'redis.sh' ? p.redis : p.sentinel
     await waitFor(`pod ${i}'s ${script} answers`, async () => ((await cli(port, 'PING')) === 'PONG' ? true : undefined), 30_000)
@@ -99,7 +102,15 @@ level = "warn"
   const promoted = await waitFor('a replica promoted', async () => {
     const now = await primaryOf(pods[1]?.sentinel ?? 0)
     return now !== '' && now !== `127.0.0.1:${pods[0]?.redis ?? 0}` ? now : undefined
-  }, 60_000)
+  }, 60_000).catch((err: Error) => {
+    // Sentinel's own account (elections, votes, TILT mode on a stalled machine) says why no replica was promoted.
+    const tails = [0, 1, 2].map((i) => {
+      const file = path.join(dir, `pod-${i}`, 'sentinel.sh.log')
+      const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-25) : []
+      return `pod ${i}'s Sentinel:\n${lines.join('\n')}`
+    })
+    throw new Error(`${err.message}\n${tails.join('\n')}`)
+  })
   const after = await waitFor('the gateway admits again', async () => {
     const r = await request(`${gw.proxyUrl}/intents`, { body: signIntentV1(signer) })
     return r.status === 202 ? r : undefined
