@@ -57,6 +57,8 @@ export interface StoreKeys {
   /**
    * Hash per time bucket: intent id → `<upstream> <version> <upstream_version> <status> <ended at, s>`. One hash
    * entry per ended intent instead of one key (a third of the memory); the bucket expires after the retention.
+   * From layout 9 the routes are fields of the bucket's shards, `<bucket>:<index>`, their number in `<bucket>:n`
+   * (scripts/route_shards.lua); a route too long for a shard stays in the bucket itself.
    */
   endedIds (bucket: number): string
   /**

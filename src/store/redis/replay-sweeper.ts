@@ -12,7 +12,7 @@ import type { ScriptedRedis } from './scripts.js'
 /** How often an instance asks for a sweep. */
 const SWEEP_EVERY_MS = 1_000
 /** The most shards one call sweeps (about 20 µs of Redis each: one call holds Redis about 2 ms at most). */
-export const SWEEP_MAX_SHARDS = 100
+const SWEEP_MAX_SHARDS = 100
 /** A shard is swept once this share of the idempotency TTL. */
 const PERIOD_SHARE = 1 / 24
 
@@ -47,7 +47,7 @@ export class ReplaySweeper {
       const [dropped, swept, shards] = await this.client.igReplaySweep(this.keys.replays, nowMs, periodMs, SWEEP_MAX_SHARDS)
       return { dropped, swept, shards }
     } catch (err) {
-      // Redis down is reported by the store's health; a sweep missed is made up by the next one.
+      // A sweep missed is made up by the next one (it sweeps what is due since the last); said once a minute at most.
       if (Date.now() - this.failedAt > 60_000) this.o.log?.warn({ err }, 'store: the sweep of expired answered records failed; tried again in a second')
       this.failedAt = Date.now()
       return null

@@ -9,6 +9,7 @@
 -- (`<bucket>:<index>`, their number in `<bucket>:n`, linear_shards.lua), each small enough for a listpack.
 -- recordHeader, headerBoundId and headerOwner are record_header.lua's, keepRoute route_shards.lua's, put before
 -- this text by scripts.ts.
+local ROUTE_SHARDS_LAYOUT = 9
 local id = ARGV[1]
 local key = redis.call('HGET', KEYS[5], id)
 if not key then return 0 end
@@ -41,7 +42,7 @@ redis.call('LPUSH', KEYS[6], ARGV[4] .. ' ' .. upstream .. ' ' .. ARGV[2] .. ' '
 redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[5]) - 1)
 if record then
   local route = upstream .. ' ' .. versions .. ' ' .. ARGV[2] .. ' ' .. math.floor(tonumber(ARGV[4]) / 1000)
-  if tonumber(ARGV[7]) >= 9 then
+  if tonumber(ARGV[7]) >= ROUTE_SHARDS_LAYOUT then
     keepRoute(KEYS[7], id, route, tonumber(ARGV[6]))
   elseif redis.call('HSET', KEYS[7], id, route) == 1 and redis.call('HLEN', KEYS[7]) == 1 then
     redis.call('EXPIRE', KEYS[7], tonumber(ARGV[6]))

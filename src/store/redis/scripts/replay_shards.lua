@@ -1,5 +1,5 @@
 -- Shared by the scripts that keep or read answered idempotency records in shards (key layout 9; scripts.ts puts
--- it before their text; docs/store.md, "Answered records in shards").
+-- it before their text; docs/store.md, "Records in shards").
 -- From layout 9 a bind keeps the answer a replay gets as a field of a small hash instead of a key of its own
 -- (with its expiry, a key costs about 130 bytes before its value; a field of a hash under 128 fields, Redis'
 -- listpack encoding, about 20). The field is the idempotency key's 22-character hash; the value is
